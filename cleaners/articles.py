@@ -1,0 +1,146 @@
+"""From cleaned documents to canonical articles: cluster, choose, link passages.
+
+Canonical rule (documented in the README, deterministic):
+1. the most complete text (most words) - a trimmed reprint never wins;
+2. then the earliest publication time (documents without one come last);
+3. then a document that has a URL (a traceable original);
+4. then the smallest doc_id, so ties never depend on input order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cleaners.config import Config
+from cleaners.dedup import clusters, doc_shingles, find_matches
+from cleaners.minhash import containment, jaccard
+from cleaners.passages import SharedPassage, find_shared_passages
+from cleaners.records import Document
+from cleaners.textutil import norm_words
+
+
+@dataclass
+class Grouping:
+    """Output of the matching stage, as JSON-ready records."""
+
+    documents: list[dict[str, Any]]
+    articles: list[dict[str, Any]]
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def article_id_for(canonical_doc_id: str) -> str:
+    return "a" + hashlib.sha256(f"article\0{canonical_doc_id}".encode()).hexdigest()[:16]
+
+
+def canonical_key(doc: Document, n_words: int) -> tuple:
+    return (-n_words, doc.published is None, doc.published or "", doc.source.url is None, doc.doc_id)
+
+
+def _paragraph_diff(member: Document, canonical: Document) -> dict[str, int]:
+    cset = {" ".join(norm_words(p)) for p in canonical.paragraphs}
+    mset = {" ".join(norm_words(p)) for p in member.paragraphs}
+    return {"paragraphs_missing": len(cset - mset), "paragraphs_added": len(mset - cset)}
+
+
+def group_documents(docs: list[Document], cfg: Config) -> Grouping:
+    """Cluster near-duplicates, pick canonicals, find shared passages."""
+    docs = sorted(docs, key=lambda d: d.doc_id)
+    texts = [d.text for d in docs]
+    shingles: list[np.ndarray] = [doc_shingles(t, cfg.dedup) for t in texts]
+    n_words = [len(norm_words(t)) for t in texts]
+    matches = find_matches(shingles, cfg.dedup)
+    groups = clusters(len(docs), matches)
+    group_of = [0] * len(docs)
+    for g, members in enumerate(groups):
+        for i in members:
+            group_of[i] = g
+    passages = find_shared_passages(texts, group_of, cfg.passages, cfg.dedup)
+    kept, dropped = _filter_passages(passages, docs)
+
+    doc_records: list[dict[str, Any]] = [dict() for _ in docs]
+    articles: list[dict[str, Any]] = []
+    for members in groups:
+        canon = min(members, key=lambda i: canonical_key(docs[i], n_words[i]))
+        cdoc = docs[canon]
+        aid = article_id_for(cdoc.doc_id)
+        member_recs = []
+        for i in sorted(members, key=lambda i: canonical_key(docs[i], n_words[i])):
+            d = docs[i]
+            sim = 1.0 if i == canon else round(jaccard(shingles[i], shingles[canon]), 4)
+            rec = {"doc_id": d.doc_id, "outlet": d.source.outlet, "url": d.source.url,
+                   "path": d.source.path, "record": d.source.record, "similarity": sim}
+            if i != canon:
+                rec["containment"] = round(containment(shingles[i], shingles[canon]), 4)
+                rec.update(_paragraph_diff(d, cdoc))
+            member_recs.append(rec)
+            doc_records[i] = document_record(d, aid, None if i == canon else cdoc.doc_id, sim)
+        member_set = set(members)
+        shared = [passage_record(p, docs) for p in kept
+                  if any(s.doc in member_set for s in p.spans)]
+        articles.append({
+            "article_id": aid,
+            "canonical_doc_id": cdoc.doc_id,
+            "title": cdoc.title,
+            "text": cdoc.text,
+            "published": min((docs[i].published for i in members if docs[i].published), default=None),
+            "language": cdoc.language,
+            "outlets": sorted({docs[i].source.outlet for i in members if docs[i].source.outlet}),
+            "members": member_recs,
+            "shared_passages": shared,
+        })
+    articles.sort(key=lambda a: a["article_id"])
+    stats = {"documents": len(docs), "articles": len(articles),
+             "duplicate_documents": len(docs) - len(articles), "verified_pairs": len(matches),
+             "shared_passages": len(kept), "passages_dropped_as_boilerplate": dropped}
+    return Grouping(doc_records, articles, stats)
+
+
+def _filter_passages(passages: list[SharedPassage], docs: list[Document]) -> tuple[list[SharedPassage], int]:
+    """Drop passages that only one outlet repeats (its own boilerplate)."""
+    kept, dropped = [], 0
+    for p in passages:
+        outlets = {docs[s.doc].source.outlet for s in p.spans}
+        if len(outlets) == 1 and None not in outlets:
+            dropped += 1
+            continue
+        kept.append(p)
+    return kept, dropped
+
+
+def passage_record(p: SharedPassage, docs: list[Document]) -> dict[str, Any]:
+    first = p.spans[0]
+    return {
+        "text": docs[first.doc].text[first.start:first.end],
+        "words": p.words,
+        "similarity": p.similarity,
+        "occurrences": [
+            {"doc_id": docs[s.doc].doc_id, "outlet": docs[s.doc].source.outlet,
+             "start": s.start, "end": s.end, "text": docs[s.doc].text[s.start:s.end]}
+            for s in p.spans
+        ],
+    }
+
+
+def document_record(d: Document, article_id: str, duplicate_of: str | None,
+                    similarity: float) -> dict[str, Any]:
+    """One documents.jsonl object (the output contract)."""
+    s = d.source
+    return {
+        "doc_id": d.doc_id,
+        "source": {"path": s.path, "record": s.record, "sha256": s.sha256, "format": s.format,
+                   "url": s.url, "outlet": s.outlet},
+        "title": d.title,
+        "published": d.published,
+        "language": d.language,
+        "text": d.text,
+        "removed": [{"text": r.text, "reason": r.reason} for r in d.removed],
+        "fixes": [{"name": f.name, "detail": f.detail} for f in d.fixes],
+        "meta": dict(d.meta),
+        "article_id": article_id,
+        "duplicate_of": duplicate_of,
+        "similarity": similarity,
+    }

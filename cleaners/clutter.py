@@ -1,0 +1,211 @@
+"""Clutter rules: what one page alone shows is not article text.
+
+Every rule is small and named; ``strip_clutter`` applies them to a Document's
+paragraphs and returns a new Document whose ``removed`` lists each removal
+with its reason. Timestamps, datelines, bylines and repeated titles are not
+lost: they move to metadata (reason ``...->metadata``).
+
+Rules that look at one paragraph: ``PARAGRAPH_RULES``. Rules that need the
+sequence: list sections (a heading such as "POPULAR ARTICLE" and the items
+under it), a caption sitting just above a timestamp, the dateline of the first
+body paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from cleaners.records import Document, Removal
+from cleaners.textutil import is_timestamp_line, parse_timestamp
+
+# Headings of sidebar lists. Matched against a whole line only, so an article
+# sentence that mentions "most read" is never taken.
+LIST_HEADING = re.compile(
+    r"""^(?:["“'‘][^"”'’]{1,40}["”'’]\s*)?(?:[A-Z]{1,6}\s+)?
+    (?P<kind>POPULAR\s+ARTICLES?|ACCESS\s+RANKING|MOST\s+(?:READ|POPULAR|VIEWED|SHARED|COMMENTED)
+    |RELATED\s+(?:ARTICLES?|STORIES|NEWS|CONTENT|COVERAGE|LINKS|POSTS)|READ\s+(?:MORE|NEXT|ALSO)
+    |TRENDING(?:\s+NOW|\s+STORIES|\s+ARTICLES)?|RECOMMENDED(?:\s+FOR\s+YOU|\s+STORIES|\s+ARTICLES|\s+READING)?
+    |YOU\s+MAY\s+ALSO\s+LIKE|YOU\s+MIGHT\s+ALSO\s+LIKE|TOP\s+STORIES|LATEST\s+(?:NEWS|STORIES|ARTICLES)
+    |EDITOR'?S\s+PICKS|MORE\s+(?:STORIES|NEWS|ARTICLES)(?:\s+FROM\s+.{1,30})?|RANKING|POPULAR\s+NOW
+    |IN\s+CASE\s+YOU\s+MISSED\s+IT|WHAT\s+TO\s+READ\s+NEXT)\s*:?\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+BULLET_ONLY = re.compile(r"^[-–—•*·|>»]+$")
+BULLET_ITEM = re.compile(r"^(?:[-–—•*·»]|\d{1,2}[.)])\s+\S")
+
+CAPTION_PREFIX = re.compile(
+    r"^(?:photo|photos|photograph|picture|image|images|video|file\s+photo|graphic|illustration)"
+    r"(?:\s*/\s*illu\w*)?\s*[:/|]", re.IGNORECASE)
+CREDIT = re.compile(
+    r"^\(?(?:photo|image|picture|video)?\s*(?:credit|courtesy|by)\s*:?\s.{0,80}$"
+    r"|\((?:AP|AFP|Reuters|Getty|EPA|Kyodo|Jiji|Xinhua|Bloomberg|Yonhap)(?:\s+Photo)?[^)]{0,80}\)$"
+    r"|^(?:AP|AFP|Reuters|Getty Images|EPA)(?:\s+Photo)?\s*/\s*\S.{0,60}$"
+    r"|^\((?:photo|image|picture)s?\b[^)]{0,120}\)$", re.IGNORECASE)
+SHARE_WORDS = {"share", "tweet", "email", "e-mail", "mail", "print", "facebook", "twitter", "x",
+               "linkedin", "whatsapp", "pinterest", "reddit", "copy", "link", "save", "comment",
+               "comments", "on", "this", "article", "story", "telegram", "messenger", "flipboard",
+               "line", "via", "gift", "bookmark", "url", "copied"}
+NEWSLETTER = re.compile(
+    r"\b(?:sign\s+up|subscribe|register)\b.{0,80}\b(?:newsletter|updates|alerts|e-?mails?|inbox)\b"
+    r"|^get\s+(?:our|the)\b.{0,60}\bnewsletter\b|\bnewsletter\b.{0,40}\bsign\s+up\b", re.IGNORECASE)
+COOKIE = re.compile(
+    r"\bwe\s+use\s+cookies\b|\b(?:this|our)\s+(?:web)?site\s+uses\s+cookies\b"
+    r"|\baccept\s+(?:all\s+)?cookies\b|\bcookie\s+(?:policy|settings|preferences|consent)\b",
+    re.IGNORECASE)
+ADVERT = re.compile(
+    r"^(?:advertisement|advertising|sponsored(?:\s+content)?|ad|story\s+continues\s+below"
+    r"(?:\s+advertisement)?|continue\s+reading\s+(?:below|the\s+main\s+story)|skip\s+advertisement)$",
+    re.IGNORECASE)
+DATELINE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'\-]{2,}(?:[ ,]+[A-Z][A-Za-z.'\-]+){0,3})\s*"
+    r"(?P<agency>\((?:AP|AFP|Reuters|Kyodo|Jiji|Xinhua|Yonhap|dpa|UPI|[A-Z][A-Za-z .]{1,20})\)\s*)?"
+    r"(?:—|–|--|-)\s*(?=\S)")
+BYLINE = re.compile(r"^(?:By|BY|Von|Par|Por)\s+[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,4}"
+                    r"(?:\s*(?:,|and|&|\|)\s*[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,4})*\s*$")
+WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+
+def _words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
+def is_prose(text: str) -> bool:
+    """A sentence-like paragraph: long enough and ending like a sentence."""
+    return len(_words(text)) >= 15 and text.rstrip().endswith((".", "!", "?", "”", '"', "’", "'", "。", ")"))
+
+
+def caption_prefix(p: str) -> str | None:
+    return "caption" if CAPTION_PREFIX.match(p) and len(_words(p)) <= 80 else None
+
+
+def credit(p: str) -> str | None:
+    return "caption-credit" if len(_words(p)) <= 40 and CREDIT.search(p.strip()) else None
+
+
+def share_bar(p: str) -> str | None:
+    words = [w.lower() for w in _words(p)]
+    if 0 < len(words) <= 12 and all(w in SHARE_WORDS for w in words) and \
+            any(w in ("share", "tweet", "facebook", "twitter", "linkedin", "whatsapp", "email", "print")
+                for w in words):
+        return "share-bar"
+    return None
+
+
+def newsletter(p: str) -> str | None:
+    return "newsletter-prompt" if len(_words(p)) <= 40 and NEWSLETTER.search(p) else None
+
+
+def cookie(p: str) -> str | None:
+    return "cookie-prompt" if len(_words(p)) <= 60 and COOKIE.search(p) else None
+
+
+def advert(p: str) -> str | None:
+    return "advertisement" if ADVERT.match(p.strip()) else None
+
+
+def repeated_caption(p: str) -> str | None:
+    """A short phrase written twice in a row: an image's alt text plus its caption."""
+    words = _words(p)
+    n = len(words)
+    if 4 <= n <= 60 and n % 2 == 0 and words[: n // 2] == words[n // 2:] and not is_prose(p):
+        return "repeated-caption"
+    return None
+
+
+def bullet_only(p: str) -> str | None:
+    return "list-marker" if BULLET_ONLY.match(p.strip()) else None
+
+
+PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
+    caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
+)
+
+
+def _norm(text: str) -> str:
+    return " ".join(w.lower() for w in _words(text))
+
+
+def strip_clutter(doc: Document) -> Document:
+    """Remove clutter paragraphs; move timestamps, datelines, bylines to metadata."""
+    paras = list(doc.paragraphs)
+    reasons: list[str | None] = [None] * len(paras)
+    meta = dict(doc.meta)
+    published = doc.published
+    title_norm = _norm(doc.title) if doc.title else None
+
+    _mark_lists(paras, reasons)
+    seen: set[str] = set()
+    for i, p in enumerate(paras):
+        if reasons[i]:
+            continue
+        norm = _norm(p)
+        if title_norm and norm == title_norm:
+            reasons[i] = "title->metadata"
+            continue
+        if is_timestamp_line(p):
+            reasons[i] = "timestamp->metadata"
+            published = published or parse_timestamp(p)
+            meta.setdefault("timestamp", p.strip())
+            continue
+        if BYLINE.match(p.strip()):
+            reasons[i] = "byline->metadata"
+            meta.setdefault("byline", p.strip())
+            continue
+        for rule in PARAGRAPH_RULES:
+            reason = rule(p)
+            if reason:
+                reasons[i] = reason
+                break
+        else:
+            if norm and norm in seen and not is_prose(p):
+                reasons[i] = "repeated-line"
+            seen.add(norm)
+    _mark_header_captions(paras, reasons)
+
+    kept: list[str] = []
+    removed = list(doc.removed)
+    for p, reason in zip(paras, reasons):
+        if reason:
+            removed.append(Removal(p, reason))
+        else:
+            kept.append(p)
+    if kept:
+        m = DATELINE.match(kept[0])
+        if m and len(kept[0]) - m.end() > 40:
+            meta.setdefault("dateline", m.group("place").strip(" ,-"))
+            removed.append(Removal(kept[0][: m.end()], "dateline->metadata"))
+            kept[0] = kept[0][m.end():]
+    return replace(doc, paragraphs=tuple(kept), removed=tuple(removed), published=published,
+                   meta=tuple(sorted(meta.items())))
+
+
+def _mark_lists(paras: list[str], reasons: list[str | None]) -> None:
+    """A list heading and the headline-like items under it, up to the next prose paragraph."""
+    i = 0
+    while i < len(paras):
+        m = LIST_HEADING.match(paras[i].strip())
+        if not m:
+            i += 1
+            continue
+        kind = re.sub(r"\s+", " ", m.group("kind").strip().upper())
+        reasons[i] = f"list-heading ({kind})"
+        j = i + 1
+        while j < len(paras):
+            p = paras[j].strip()
+            if LIST_HEADING.match(p):
+                break
+            if is_prose(p) and not BULLET_ITEM.match(p):
+                break
+            reasons[j] = f"list-item ({kind})"
+            j += 1
+        i = j
+
+
+def _mark_header_captions(paras: list[str], reasons: list[str | None]) -> None:
+    """In the first lines, a line right above a timestamp is the lead photo's caption."""
+    for i in range(min(len(paras) - 1, 4)):
+        if reasons[i] is None and reasons[i + 1] == "timestamp->metadata" \
+                and len(_words(paras[i])) <= 60:
+            reasons[i] = "caption (above timestamp)"

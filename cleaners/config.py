@@ -1,0 +1,136 @@
+"""Configuration: frozen dataclasses with defaults.
+
+Every non-obvious default carries its reason. ``Config.validate`` checks the
+values at the boundary and names the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ReadConfig:
+    # 50 MB: real article pages are well under 5 MB; bigger files are dumps or
+    # attacks and would stall extraction. Raise it with --max-file-mb.
+    max_file_bytes: int = 50 * 1024 * 1024
+    # Bound on decompressed size of one .gz, so a gzip bomb cannot fill memory.
+    max_decompressed_bytes: int = 200 * 1024 * 1024
+    follow_symlinks: bool = False  # never leave INPUT_DIR unless asked
+
+
+@dataclass(frozen=True)
+class EncodingConfig:
+    # ftfy's default turns curly quotes into straight ones; that changes
+    # correct text, so we keep them.
+    uncurl_quotes: bool = False
+    # Full-width characters are correct in Japanese/Chinese text; ftfy's width
+    # fix would rewrite them.
+    fix_character_width: bool = False
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    include_tables: bool = True
+    include_comments: bool = False  # reader comments are not the article
+    # Titles longer than this are not taken from the first line of a .txt.
+    max_title_chars: int = 200
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    num_perm: int = 128
+    # datasketch 2.0 changed the default scheme; signatures made under
+    # different schemes must never be mixed, so it is set and recorded.
+    scheme: str = "affine32"
+    seed: int = 1
+    shingle_words: int = 5  # word 5-grams: the usual unit for near-duplicate news
+    # LSH bands x rows = num_perm. 32 x 4 gives a candidate curve centred near
+    # Jaccard 0.42, so pairs at 0.6+ are found with >99% probability; every
+    # candidate is verified on the exact shingle sets below before merging.
+    lsh_bands: int = 32
+    lsh_rows: int = 4
+    jaccard_threshold: float = 0.7
+    # Abridged reprints: the shorter text is mostly contained in the longer.
+    containment_threshold: float = 0.85
+    # Containment is only trusted when the shorter text has this many shingles:
+    # a one-line snippet is contained in many stories.
+    min_containment_shingles: int = 40
+
+
+@dataclass(frozen=True)
+class PassageConfig:
+    shingle_words: int = 3
+    num_perm: int = 64
+    # 32 bands x 2 rows: candidate curve centred near Jaccard 0.18, because a
+    # quote inside a longer sentence shares only part of that sentence.
+    lsh_bands: int = 32
+    lsh_rows: int = 2
+    # A shared passage must have this many aligned words; shorter common
+    # phrases ("the prime minister said on Monday") are not reported.
+    min_words: int = 12
+    # Aligned words / passage words in each document.
+    min_similarity: float = 0.8
+    # Word gaps allowed inside one aligned passage (an elision "…", an
+    # inserted "all the more").
+    max_gap_words: int = 4
+
+
+@dataclass(frozen=True)
+class Config:
+    read: ReadConfig = field(default_factory=ReadConfig)
+    encoding: EncodingConfig = field(default_factory=EncodingConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    passages: PassageConfig = field(default_factory=PassageConfig)
+    # Files per Prefect task: a task run costs ~5-8 ms of orchestration, so
+    # batches keep that under 1% of the work.
+    batch_size: int = 200
+
+    def validate(self) -> "Config":
+        """Raise ValueError naming the bad value and the fix; return self."""
+        d = self.dedup
+        if d.lsh_bands * d.lsh_rows != d.num_perm:
+            raise ValueError(
+                f"dedup.lsh_bands x dedup.lsh_rows must equal dedup.num_perm: "
+                f"{d.lsh_bands} x {d.lsh_rows} != {d.num_perm}; change bands or rows"
+            )
+        p = self.passages
+        if p.lsh_bands * p.lsh_rows != p.num_perm:
+            raise ValueError(
+                f"passages.lsh_bands x passages.lsh_rows must equal passages.num_perm: "
+                f"{p.lsh_bands} x {p.lsh_rows} != {p.num_perm}"
+            )
+        for name, value in (
+            ("dedup.jaccard_threshold", d.jaccard_threshold),
+            ("dedup.containment_threshold", d.containment_threshold),
+            ("passages.min_similarity", p.min_similarity),
+        ):
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+        if d.scheme not in ("affine32", "affine64", "legacy"):
+            raise ValueError(
+                f"dedup.scheme must be one of affine32, affine64, legacy; got {d.scheme!r}"
+            )
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size!r}")
+        if self.read.max_file_bytes < 1:
+            raise ValueError(
+                f"read.max_file_bytes must be positive, got {self.read.max_file_bytes!r}"
+            )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        return cls(
+            read=ReadConfig(**data.get("read", {})),
+            encoding=EncodingConfig(**data.get("encoding", {})),
+            extract=ExtractConfig(**data.get("extract", {})),
+            dedup=DedupConfig(**data.get("dedup", {})),
+            passages=PassageConfig(**data.get("passages", {})),
+            batch_size=data.get("batch_size", 200),
+        ).validate()

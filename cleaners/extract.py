@@ -1,0 +1,95 @@
+"""Extraction: main text and metadata from HTML (trafilatura) or a plain-text scrape."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import trafilatura
+
+from cleaners.clutter import caption_prefix, credit
+from cleaners.config import ExtractConfig
+from cleaners.textutil import is_timestamp_line
+
+SENTENCE_END = (".", "!", "?", ":", ";", "”", '"', "’", ")", "。", "！", "？")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    title: str | None
+    published: str | None
+    paragraphs: tuple[str, ...]
+    meta: tuple[tuple[str, str], ...] = ()
+    url: str | None = None
+    sitename: str | None = None
+    language: str | None = None
+
+
+def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | None:
+    """trafilatura's main text and metadata; None when it finds no main text."""
+    result = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=cfg.include_comments,
+        include_tables=cfg.include_tables,
+        include_images=False,
+        include_links=False,
+    )
+    if result is None or not (result.text or "").strip():
+        return None
+    paragraphs = tuple(p.strip() for p in result.text.split("\n") if p.strip())
+    meta = tuple((k, str(v)) for k, v in (("author", result.author),
+                                          ("sitename", result.sitename),
+                                          ("hostname", result.hostname),
+                                          ("description", result.description)) if v)
+    return Extracted(
+        title=(result.title or None),
+        published=result.date or None,
+        paragraphs=paragraphs,
+        meta=meta,
+        url=result.url or url,
+        sitename=result.sitename or None,
+        language=result.language or None,
+    )
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs of a plain-text scrape.
+
+    Blocks are separated by blank lines. Inside a block each line is a
+    paragraph, unless the block is hard-wrapped (no line but the last ends like
+    a sentence and all lines are short), in which case its lines are joined.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    out: list[str] = []
+    for block in re.split(r"\n[ \t\u3000]*\n", text):
+        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+        if not lines:
+            continue
+        wrapped = len(lines) >= 2 and all(len(ln) <= 100 for ln in lines) and \
+            not any(ln.endswith(SENTENCE_END) for ln in lines[:-1]) and \
+            not any(is_timestamp_line(ln) for ln in lines)
+        if wrapped:
+            out.append(" ".join(lines))
+        else:
+            out.extend(lines)
+    return out
+
+
+def looks_like_title(line: str, cfg: ExtractConfig) -> bool:
+    """The first line of a text scrape is a title when short and not a sentence."""
+    words = line.split()
+    return (2 <= len(words) and not caption_prefix(line) and not credit(line) and len(line) <= cfg.max_title_chars
+            and not line.rstrip().endswith((".", "!", "。"))
+            and not is_timestamp_line(line))
+
+
+def extract_text(text: str, cfg: ExtractConfig) -> Extracted:
+    """Title (first line when it looks like one) and paragraphs of a plain-text scrape."""
+    paragraphs = split_paragraphs(text)
+    title = None
+    if paragraphs and looks_like_title(paragraphs[0], cfg) and len(paragraphs) > 1:
+        title = paragraphs[0]
+        paragraphs = paragraphs[1:]
+    return Extracted(title=title, published=None, paragraphs=tuple(paragraphs))

@@ -1,0 +1,57 @@
+"""Shingles and MinHash signatures (datasketch, with the scheme set explicitly).
+
+A shingle is k consecutive normalised tokens (words; single characters for
+CJK text, see ``textutil.tokens``). Shingles are hashed once with datasketch's
+sha1_hash32, so the integer ids serve both the signature and the exact
+Jaccard/containment check that verifies every LSH candidate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Sequence
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+
+HASH_NAME = "sha1_hash32 of the UTF-8 shingle, tokens joined by U+0020"
+
+
+def _identity(x: int) -> int:
+    return x
+
+
+def shingle_ids(words: Sequence[str], k: int) -> np.ndarray:
+    """Sorted unique 32-bit ids of the k-token shingles (one shingle if fewer tokens)."""
+    if not words:
+        return np.zeros(0, dtype=np.uint32)
+    if len(words) < k:
+        grams = [" ".join(words)]
+    else:
+        grams = [" ".join(words[i:i + k]) for i in range(len(words) - k + 1)]
+    ids = [struct.unpack("<I", hashlib.sha1(g.encode("utf-8")).digest()[:4])[0] for g in grams]
+    return np.unique(np.asarray(ids, dtype=np.uint32))
+
+
+def signature(ids: np.ndarray, num_perm: int, scheme: str, seed: int) -> LeanMinHash:
+    """A datasketch LeanMinHash of pre-hashed shingle ids."""
+    m = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=_identity)  # type: ignore[arg-type]
+    if len(ids):
+        m.update_batch(ids.tolist())
+    return LeanMinHash(m)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    if not len(a) or not len(b):
+        return 0.0
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter)
+
+
+def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the smaller set found in the larger one."""
+    if not len(a) or not len(b):
+        return 0.0
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / min(len(a), len(b))

@@ -1,0 +1,78 @@
+"""Atomic output files.
+
+Each file is written to a temporary name in the same folder, flushed and
+fsynced, then renamed over the target: a reader sees the old file or the new
+one, never half of one. run.json is written last, so its presence with the
+current run id says the run's outputs are complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from cleaners.records import Reject
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def _atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are for others to read
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
+    """Write records as JSON Lines atomically; returns the number written."""
+    count = 0
+
+    def write(fh) -> None:  # type: ignore[no-untyped-def]
+        nonlocal count
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=False))
+            fh.write("\n")
+            count += 1
+
+    _atomic(path, write)
+    return count
+
+
+def write_json(path: Path, obj: Any) -> None:
+    _atomic(path, lambda fh: (json.dump(obj, fh, ensure_ascii=False, indent=2), fh.write("\n")))
+
+
+def reject_record(r: Reject) -> dict[str, Any]:
+    s = r.source
+    return {"source": {"path": s.path, "record": s.record, "sha256": s.sha256 or None,
+                       "format": s.format, "url": s.url, "outlet": s.outlet},
+            "reason": r.reason, "detail": r.detail}
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]

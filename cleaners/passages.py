@@ -1,0 +1,163 @@
+"""Shared passages: near-identical sentences or runs of sentences across documents.
+
+Each sentence with enough words gets a MinHash of its word 3-grams; LSH gives
+candidate sentence pairs in different articles; each candidate is verified by
+aligning the two token sequences (difflib), so the reported passage is the
+aligned run itself, with character offsets in each document's cleaned text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from datasketch import MinHashLSH
+
+from cleaners.config import DedupConfig, PassageConfig
+from cleaners.dedup import UnionFind
+from cleaners.minhash import shingle_ids, signature
+from cleaners.textutil import Token, sentences, tokens
+
+
+@dataclass(frozen=True)
+class Span:
+    doc: int  # index into the document list
+    start: int  # character offsets into the document's cleaned text
+    end: int
+
+
+@dataclass(frozen=True)
+class PassageLink:
+    a: Span
+    b: Span
+    similarity: float
+    words: int
+
+
+@dataclass(frozen=True)
+class SharedPassage:
+    spans: tuple[Span, ...]  # one per document, sorted by document index
+    similarity: float  # the weakest verified link in the group
+    words: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    doc: int
+    toks: tuple[Token, ...]
+
+
+def doc_sentences(doc: int, text: str, min_words: int) -> list[Sentence]:
+    toks = tokens(text)
+    out = []
+    ti = 0
+    for start, end in sentences(text):
+        while ti < len(toks) and toks[ti].start < start:
+            ti += 1
+        tj = ti
+        while tj < len(toks) and toks[tj].end <= end:
+            tj += 1
+        if tj - ti >= min_words:
+            out.append(Sentence(doc, tuple(toks[ti:tj])))
+        ti = tj
+    return out
+
+
+def align(a: Sentence, b: Sentence, cfg: PassageConfig) -> PassageLink | None:
+    """The longest aligned run of tokens (small gaps allowed), if long and close enough."""
+    wa = [t.norm for t in a.toks]
+    wb = [t.norm for t in b.toks]
+    blocks = [blk for blk in SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks()
+              if blk.size]
+    if not blocks:
+        return None
+    runs: list[list] = [[blocks[0]]]
+    for blk in blocks[1:]:
+        prev = runs[-1][-1]
+        gap_a = blk.a - (prev.a + prev.size)
+        gap_b = blk.b - (prev.b + prev.size)
+        if gap_a <= cfg.max_gap_words and gap_b <= cfg.max_gap_words:
+            runs[-1].append(blk)
+        else:
+            runs.append([blk])
+    best = max(runs, key=lambda r: sum(x.size for x in r))
+    matched = sum(x.size for x in best)
+    if matched < cfg.min_words:
+        return None
+    a0, a1 = best[0].a, best[-1].a + best[-1].size
+    b0, b1 = best[0].b, best[-1].b + best[-1].size
+    sim = matched / max(a1 - a0, b1 - b0)
+    if sim < cfg.min_similarity:
+        return None
+    return PassageLink(
+        Span(a.doc, a.toks[a0].start, a.toks[a1 - 1].end),
+        Span(b.doc, b.toks[b0].start, b.toks[b1 - 1].end),
+        sim, matched)
+
+
+def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig,
+                         dcfg: DedupConfig) -> list[SharedPassage]:
+    """Passages shared by documents of different groups (articles).
+
+    ``groups[i]`` is the article of document i; passages within one article
+    are not reported (its members are copies of one story).
+    """
+    sents: list[Sentence] = []
+    for i, text in enumerate(texts):
+        sents.extend(doc_sentences(i, text, cfg.min_words))
+    lsh = MinHashLSH(num_perm=cfg.num_perm, params=(cfg.lsh_bands, cfg.lsh_rows))
+    sigs = []
+    for k, s in enumerate(sents):
+        sig = signature(shingle_ids([t.norm for t in s.toks], cfg.shingle_words),
+                        cfg.num_perm, dcfg.scheme, dcfg.seed)
+        sigs.append(sig)
+        lsh.insert(k, sig, check_duplication=False)
+    links: list[PassageLink] = []
+    for k, sig in enumerate(sigs):
+        for other in lsh.query(sig):
+            if other <= k:
+                continue
+            a, b = sents[k], sents[other]
+            if a.doc == b.doc or groups[a.doc] == groups[b.doc]:
+                continue
+            link = align(a, b, cfg)
+            if link:
+                links.append(link)
+    return _group(links)
+
+
+def _group(links: list[PassageLink]) -> list[SharedPassage]:
+    """Join links into passages: spans that overlap in one document are one passage."""
+    nodes: dict[Span, int] = {}
+    for link in links:
+        for span in (link.a, link.b):
+            nodes.setdefault(span, len(nodes))
+    uf = UnionFind(len(nodes))
+    for link in links:
+        uf.union(nodes[link.a], nodes[link.b])
+    by_doc: dict[int, list[Span]] = {}
+    for span in nodes:
+        by_doc.setdefault(span.doc, []).append(span)
+    for spans in by_doc.values():  # overlapping spans in one document: same passage
+        spans.sort(key=lambda s: s.start)
+        for x, y in zip(spans, spans[1:]):
+            if y.start < x.end:
+                uf.union(nodes[x], nodes[y])
+    members: dict[int, list[Span]] = {}
+    for span, idx in nodes.items():
+        members.setdefault(uf.find(idx), []).append(span)
+    weakest: dict[int, float] = {}
+    words: dict[int, int] = {}
+    for link in links:
+        root = uf.find(nodes[link.a])
+        weakest[root] = min(weakest.get(root, 1.0), link.similarity)
+        words[root] = max(words.get(root, 0), link.words)
+    out = []
+    for root, spans in members.items():
+        merged: dict[int, Span] = {}
+        for s in spans:
+            m = merged.get(s.doc)
+            merged[s.doc] = s if m is None else Span(s.doc, min(m.start, s.start), max(m.end, s.end))
+        out.append(SharedPassage(tuple(sorted(merged.values(), key=lambda s: (s.doc, s.start))),
+                                 round(weakest[root], 4), words[root]))
+    return sorted(out, key=lambda p: (p.spans[0].doc, p.spans[0].start))

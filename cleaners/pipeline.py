@@ -1,0 +1,110 @@
+"""The per-document pipeline: RawDoc -> Document | Reject, as one pure function.
+
+decode -> extract -> repair (ftfy) -> strip clutter -> language. Each step adds
+what it changed to ``fixes`` or ``removed``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from cleaners.clutter import strip_clutter
+from cleaners.config import Config
+from cleaners.encoding import decode, repair
+from cleaners.extract import extract_html, extract_text
+from cleaners.readers import outlet_from_url
+from cleaners.records import Document, Fix, RawDoc, Reject, Removal, Source
+from cleaners.textutil import detect_language, parse_timestamp
+
+
+def doc_id_for(source: Source) -> str:
+    """Stable id from where the document came from and its bytes."""
+    key = f"{source.path}\0{source.record}\0{source.sha256}".encode("utf-8", "surrogateescape")
+    return "d" + hashlib.sha256(key).hexdigest()[:16]
+
+
+def clean(raw: RawDoc, cfg: Config) -> Document | Reject:
+    """One raw document through every cleaning step."""
+    try:
+        return _clean(raw, cfg)
+    except RecursionError:
+        return Reject(raw.source, "too-deeply-nested", "HTML nesting exceeded the parser's limit")
+    except Exception as exc:  # a bug or a parser failure on one page must not stop the run
+        return Reject(raw.source, "processing-error", f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
+    if raw.text is not None:
+        text, fixes = raw.text, (Fix("decode", "text field of a JSON record"),)
+    else:
+        text, fixes = decode(raw.data, raw.declared_charset)
+    removed: list[Removal] = []
+    meta: dict[str, str] = {}
+    source = raw.source
+    if raw.kind == "html":
+        ex = extract_html(text, raw.source.url, cfg.extract)
+        if ex is None:
+            return Reject(source, "no-main-text", "trafilatura found no main text")
+        if source.url is None and ex.url:
+            source = replace(source, url=ex.url)
+        if source.outlet is None:
+            source = replace(source, outlet=outlet_from_url(source.url) or ex.sitename)
+    else:
+        ex = extract_text(text, cfg.extract)
+        if ex.title:
+            removed.append(Removal(ex.title, "title->metadata"))
+    meta.update(dict(ex.meta))
+
+    title = raw.title or ex.title
+    if title:
+        title, title_fixes = repair(title, cfg.encoding)
+        fixes += tuple(Fix(f.name, f"title: {f.detail}") for f in title_fixes)
+    paragraphs: list[str] = []
+    for p in ex.paragraphs:
+        fixed, pfixes = repair(p, cfg.encoding)
+        fixes += pfixes
+        fixed = fixed.strip()
+        if fixed:
+            paragraphs.append(fixed)
+    published = _iso_date(raw.published) or _iso_date(ex.published)
+    doc = Document(
+        doc_id=doc_id_for(raw.source),
+        source=source,
+        title=title,
+        published=published,
+        language=None,
+        paragraphs=tuple(paragraphs),
+        fixes=_dedupe_fixes(fixes),
+        removed=tuple(removed),
+        meta=tuple(sorted(meta.items())),
+    )
+    doc = strip_clutter(doc)
+    if not doc.paragraphs:
+        return Reject(source, "empty-after-cleaning",
+                      f"all {len(doc.removed)} paragraphs were clutter: "
+                      + "; ".join(sorted({r.reason for r in doc.removed}))[:200])
+    return replace(doc, language=ex.language or detect_language(doc.text))
+
+
+def _iso_date(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip()
+    if len(value) >= 10 and value[4] == "-" and value[7] == "-":
+        return value
+    return parse_timestamp(value)
+
+
+def _dedupe_fixes(fixes: tuple[Fix, ...]) -> tuple[Fix, ...]:
+    """Same fix on many paragraphs is reported once, with a count."""
+    counts: dict[Fix, int] = {}
+    for f in fixes:
+        counts[f] = counts.get(f, 0) + 1
+    return tuple(f if n == 1 else Fix(f.name, f"{f.detail} (x{n})") for f, n in counts.items())
+
+
+def clean_all(raws: Iterable[RawDoc | Reject], cfg: Config) -> Iterator[Document | Reject]:
+    for item in raws:
+        yield item if isinstance(item, Reject) else clean(item, cfg)

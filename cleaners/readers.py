@@ -1,0 +1,368 @@
+"""Readers: turn every file under INPUT_DIR into RawDocs or Rejects.
+
+Each reader yields, never raises for bad input: a file that cannot be read is
+a ``Reject`` with a reason, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import json
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cleaners.config import ReadConfig
+from cleaners.records import RawDoc, Reject, Source
+
+HTML_EXTS = {".html", ".htm", ".xhtml", ".shtml"}
+TEXT_EXTS = {".txt", ".text"}
+JSON_EXTS = {".json"}
+JSONL_EXTS = {".jsonl", ".ndjson"}
+WARC_EXTS = {".warc"}
+
+# Field names accepted in JSON records, in order of preference.
+URL_KEYS = ("url", "link", "uri", "canonical_url")
+TITLE_KEYS = ("title", "headline")
+HTML_KEYS = ("html", "raw_html", "content_html", "body_html")
+TEXT_KEYS = ("text", "content", "body", "article", "maintext", "description")
+OUTLET_KEYS = ("outlet", "source", "site", "site_name", "sitename", "publisher", "domain")
+DATE_KEYS = ("published", "date", "published_at", "publishedAt", "pubdate",
+             "date_published", "datePublished", "datetime", "timestamp")
+LIST_KEYS = ("articles", "items", "data", "records", "results", "documents", "docs")
+
+MAGIC = (
+    (b"%PDF", "pdf"),
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+    (b"PK\x03\x04", "zip"),
+    (b"RIFF", "riff"),
+    (b"\x00\x00\x01\x00", "ico"),
+    (b"OggS", "ogg"),
+    (b"ID3", "mp3"),
+    (b"\x1f\x8b", "gzip"),
+)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file found under INPUT_DIR (relative POSIX path) or why it is skipped."""
+
+    path: str
+    size: int
+    problem: str | None = None  # reject reason found during discovery
+    detail: str = ""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def outlet_from_url(url: str | None) -> str | None:
+    """The host of a URL without 'www.'/'amp.'/'m.' prefixes: a stable outlet name."""
+    if not url:
+        return None
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return None
+    for prefix in ("www.", "amp.", "m.", "mobile."):
+        if host.startswith(prefix):
+            host = host[len(prefix):]
+    return host or None
+
+
+def discover(root: Path, cfg: ReadConfig, exclude: Path | None = None) -> Iterator[InputFile]:
+    """Every file below root, sorted for a stable order; symlinks are reported, not followed.
+
+    ``exclude`` (the output folder, when it sits inside INPUT_DIR) is skipped.
+    """
+    root = root.resolve()
+    excluded = exclude.resolve() if exclude is not None else None
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def walk(directory: Path) -> Iterator[InputFile]:
+        try:
+            st = directory.stat()
+            key = (st.st_dev, st.st_ino)
+            if key in seen_dirs:
+                yield InputFile(_rel(directory, root), 0, "symlink-loop", "directory visited twice")
+                return
+            seen_dirs.add(key)
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            yield InputFile(_rel(directory, root), 0, "unreadable-directory", str(exc))
+            return
+        for entry in entries:
+            rel = _rel(Path(entry.path), root)
+            try:
+                if entry.is_symlink():
+                    target = Path(os.path.realpath(entry.path))
+                    if not cfg.follow_symlinks:
+                        yield InputFile(rel, 0, "symlink-not-followed",
+                                        "pass --follow-symlinks to read symlinked files")
+                        continue
+                    if not target.exists():
+                        yield InputFile(rel, 0, "broken-symlink", str(target))
+                        continue
+                    if root not in target.parents and target != root:
+                        yield InputFile(rel, 0, "symlink-outside-input", "target is outside INPUT_DIR")
+                        continue
+                if entry.is_dir(follow_symlinks=cfg.follow_symlinks):
+                    if excluded is not None and Path(entry.path).resolve() == excluded:
+                        continue
+                    yield from walk(Path(entry.path))
+                elif entry.is_file(follow_symlinks=cfg.follow_symlinks):
+                    yield InputFile(rel, entry.stat(follow_symlinks=cfg.follow_symlinks).st_size)
+                else:
+                    yield InputFile(rel, 0, "not-a-regular-file", "device, socket or fifo")
+            except OSError as exc:
+                yield InputFile(rel, 0, "unreadable-file", str(exc))
+
+    yield from walk(root)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    # Keep names printable and JSON-safe: undecodable bytes were escaped by
+    # the filesystem encoding (surrogateescape); show them as \xNN.
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def format_of(path: str) -> tuple[str | None, bool]:
+    """(format, gzipped) from a file name; format None when unsupported."""
+    name = path.lower()
+    gz = name.endswith(".gz")
+    if gz:
+        name = name[:-3]
+    ext = os.path.splitext(name)[1]
+    for fmt, exts in (("html", HTML_EXTS), ("txt", TEXT_EXTS), ("json", JSON_EXTS),
+                      ("jsonl", JSONL_EXTS), ("warc", WARC_EXTS)):
+        if ext in exts:
+            return fmt, gz
+    return None, gz
+
+
+def sniff_binary(data: bytes) -> str | None:
+    """Name of a binary type when the bytes are clearly not text, else None."""
+    head = data[:16]
+    for magic, name in MAGIC:
+        if head.startswith(magic):
+            return name
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return None  # UTF-16/32 and UTF-8 BOMs: text with NULs is expected
+    sample = data[:8192]
+    if b"\x00" in sample:
+        # UTF-16 without BOM has NULs in every other byte; accept it.
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if max(even, odd) > 0.4 * (len(sample) / 2) and min(even, odd) < 0.05 * (len(sample) / 2):
+            return None
+        return "binary (NUL bytes)"
+    return None
+
+
+def _read_bounded(path: Path, gz: bool, cfg: ReadConfig) -> bytes:
+    """File bytes, decompressing .gz with a hard bound on the output size."""
+    if not gz:
+        with open(path, "rb") as fh:
+            data = fh.read(cfg.max_file_bytes + 1)
+        if len(data) > cfg.max_file_bytes:
+            raise _TooLarge(f"file is over {cfg.max_file_bytes} bytes (raise --max-file-mb)")
+        return data
+    with gzip.open(path, "rb") as fh:
+        data = fh.read(cfg.max_decompressed_bytes + 1)
+    if len(data) > cfg.max_decompressed_bytes:
+        raise _TooLarge(f"decompresses to over {cfg.max_decompressed_bytes} bytes (gzip bomb guard)")
+    if len(data) > cfg.max_file_bytes:
+        raise _TooLarge(f"decompressed file is over {cfg.max_file_bytes} bytes (raise --max-file-mb)")
+    return data
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
+    """All documents in one input file, or Rejects saying why not."""
+    fmt, gz = format_of(item.path)
+    fmt_label = (fmt or "unknown") + ("+gz" if gz else "")
+    bare = Source(path=item.path, record=None, sha256="", format=fmt_label)
+    if item.problem:
+        yield Reject(bare, item.problem, item.detail)
+        return
+    if fmt is None:
+        yield Reject(bare, "unsupported-format",
+                     "expected .html/.htm, .txt, .json, .jsonl, .warc (optionally .gz)")
+        return
+    path = root / item.path
+    if fmt == "warc":
+        yield from _read_warc(path, bare, cfg)
+        return
+    try:
+        data = _read_bounded(path, gz, cfg)
+    except _TooLarge as exc:
+        yield Reject(bare, "too-large", str(exc))
+        return
+    except FileNotFoundError as exc:
+        yield Reject(bare, "vanished", f"file disappeared during the run: {exc}")
+        return
+    except (OSError, EOFError, zlib.error) as exc:
+        reason = "bad-gzip" if gz else "unreadable-file"
+        yield Reject(bare, reason, f"{type(exc).__name__}: {exc}")
+        return
+    src = Source(path=item.path, record=None, sha256=sha256(data), format=fmt_label)
+    if not data.strip():
+        yield Reject(src, "empty-file", f"{len(data)} bytes, no content")
+        return
+    binary = sniff_binary(data)
+    if binary:
+        yield Reject(src, "binary-content", f"looks like {binary}, not {fmt}")
+        return
+    if fmt == "html":
+        yield RawDoc(src, data, "html")
+    elif fmt == "txt":
+        yield RawDoc(src, data, "text")
+    elif fmt == "jsonl":
+        yield from _read_jsonl(data, src)
+    else:
+        yield from _read_json(data, src)
+
+
+def _read_jsonl(data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
+    record = 0
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        rsrc = Source(src.path, record, sha256(line), src.format)
+        record += 1
+        try:
+            obj = json.loads(line)
+        except (ValueError, UnicodeDecodeError) as exc:
+            yield Reject(rsrc, "invalid-json", str(exc)[:200])
+            continue
+        yield _from_json_object(obj, rsrc, line)
+
+
+def _read_json(data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
+    try:
+        obj = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        yield Reject(src, "invalid-json", str(exc)[:200])
+        return
+    items: list[Any]
+    if isinstance(obj, list):
+        items = obj
+    elif isinstance(obj, dict) and any(isinstance(obj.get(k), list) for k in LIST_KEYS) \
+            and not any(k in obj for k in TEXT_KEYS + HTML_KEYS):
+        key = next(k for k in LIST_KEYS if isinstance(obj.get(k), list))
+        items = obj[key]
+    else:
+        yield _from_json_object(obj, src, data)
+        return
+    for i, item in enumerate(items):
+        raw = json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        yield _from_json_object(item, Source(src.path, i, sha256(raw), src.format), raw)
+
+
+def _first(obj: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, dict):  # e.g. NewsAPI's source: {id, name}
+            value = value.get("name") or value.get("id")
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def _from_json_object(obj: Any, src: Source, raw: bytes) -> RawDoc | Reject:
+    if not isinstance(obj, dict):
+        return Reject(src, "invalid-record", f"expected a JSON object, got {type(obj).__name__}")
+    url = _first(obj, URL_KEYS)
+    url = str(url) if url is not None else None
+    outlet = _first(obj, OUTLET_KEYS)
+    outlet = str(outlet) if outlet is not None else outlet_from_url(url)
+    src = Source(src.path, src.record, src.sha256, src.format, url, outlet)
+    title = _first(obj, TITLE_KEYS)
+    published = _first(obj, DATE_KEYS)
+    html = _first(obj, HTML_KEYS)
+    text = _first(obj, TEXT_KEYS)
+    common = dict(title=str(title) if title else None,
+                  published=str(published) if published is not None else None)
+    if isinstance(html, str) and html.strip():
+        return RawDoc(src, html.encode("utf-8"), "html", "utf-8", **common)
+    if isinstance(text, str) and text.strip():
+        looks_html = "<p" in text[:5000].lower() or "<div" in text[:5000].lower()
+        return RawDoc(src, text.encode("utf-8"), "html" if looks_html else "text", "utf-8",
+                      text=None if looks_html else text, **common)
+    return Reject(src, "no-content",
+                  f"record has none of the fields {', '.join(HTML_KEYS + TEXT_KEYS)}")
+
+
+def _read_warc(path: Path, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    try:
+        size = path.stat().st_size
+        if size > cfg.max_decompressed_bytes:
+            yield Reject(bare, "too-large", f"WARC is over {cfg.max_decompressed_bytes} bytes")
+            return
+        fh = open(path, "rb")
+    except OSError as exc:
+        yield Reject(bare, "unreadable-file", str(exc))
+        return
+    index = 0
+    produced = False
+    with fh:
+        try:
+            for rec in ArchiveIterator(fh):
+                if rec.rec_type not in ("response", "resource"):
+                    continue
+                url = rec.rec_headers.get_header("WARC-Target-URI")
+                ctype = ""
+                if rec.http_headers is not None:
+                    ctype = rec.http_headers.get_header("Content-Type") or ""
+                else:
+                    ctype = rec.rec_headers.get_header("Content-Type") or ""
+                body = rec.content_stream().read(cfg.max_file_bytes + 1)
+                src = Source(bare.path, index, sha256(body), bare.format, url, outlet_from_url(url))
+                index += 1
+                produced = True
+                if rec.http_headers is not None:
+                    status = rec.http_headers.get_statuscode()
+                    if status and not status.startswith("2"):
+                        yield Reject(src, "http-status", f"HTTP {status} for {url}")
+                        continue
+                if len(body) > cfg.max_file_bytes:
+                    yield Reject(src, "too-large", f"record over {cfg.max_file_bytes} bytes")
+                    continue
+                main_type = ctype.split(";")[0].strip().lower()
+                if main_type and "html" not in main_type and main_type != "text/plain":
+                    yield Reject(src, "not-a-document", f"content type {main_type}")
+                    continue
+                if not body.strip():
+                    yield Reject(src, "empty-record", "response with no body")
+                    continue
+                charset = None
+                if "charset=" in ctype.lower():
+                    charset = ctype.lower().split("charset=")[1].split(";")[0].strip(" '\"")
+                kind = "text" if main_type == "text/plain" else "html"
+                yield RawDoc(src, body, kind, charset)
+        except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
+            src = Source(bare.path, index, "", bare.format)
+            yield Reject(src, "corrupt-warc", f"{type(exc).__name__}: {str(exc)[:200]}")
+            return
+    if not produced:
+        yield Reject(bare, "empty-warc", "no response records")
+
+

@@ -1,0 +1,105 @@
+"""The records that move through the pipeline.
+
+All records are frozen dataclasses: a step returns a new record
+(``dataclasses.replace``) and appends what it did to ``fixes`` or ``removed``,
+so provenance is the source plus these two lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a document came from."""
+
+    path: str  # relative to INPUT_DIR, POSIX separators
+    record: int | None  # index inside a multi-document file, else None
+    sha256: str  # of the document's own bytes (the record, not the whole file)
+    format: str  # html | txt | json | jsonl | warc (with "+gz" when compressed)
+    url: str | None = None
+    outlet: str | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One change made to the text, named so it can be replayed or audited."""
+
+    name: str  # e.g. "decode", "ftfy:fix_encoding"
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Text taken out of the body, and why."""
+
+    text: str
+    reason: str  # e.g. "popular-list", "caption", "timestamp->published"
+
+
+@dataclass(frozen=True)
+class RawDoc:
+    """One input document before decoding: bytes plus what the container said."""
+
+    source: Source
+    data: bytes
+    kind: str  # "html" or "text": how to extract the body
+    declared_charset: str | None = None  # from HTTP headers or the container
+    title: str | None = None  # from a JSON record's fields
+    published: str | None = None
+    text: str | None = None  # already-decoded text from a JSON record
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document: body paragraphs plus metadata and provenance."""
+
+    doc_id: str
+    source: Source
+    title: str | None
+    published: str | None
+    language: str | None
+    paragraphs: tuple[str, ...]
+    fixes: tuple[Fix, ...] = ()
+    removed: tuple[Removal, ...] = ()
+    meta: tuple[tuple[str, str], ...] = ()  # extra metadata: author, sitename, dateline
+
+    @property
+    def text(self) -> str:
+        """The cleaned body: paragraphs separated by one blank line."""
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An input that could not become a document, with the reason."""
+
+    source: Source
+    reason: str  # short machine-readable code, e.g. "empty-file"
+    detail: str = ""
+
+
+
+
+def document_to_dict(d: Document) -> dict[str, Any]:
+    """Lossless JSON form of a Document (for batch files between steps)."""
+    return {
+        "doc_id": d.doc_id, "source": asdict(d.source), "title": d.title,
+        "published": d.published, "language": d.language, "paragraphs": list(d.paragraphs),
+        "fixes": [[f.name, f.detail] for f in d.fixes],
+        "removed": [[r.text, r.reason] for r in d.removed],
+        "meta": [list(kv) for kv in d.meta],
+    }
+
+
+def document_from_dict(data: dict[str, Any]) -> Document:
+    return Document(
+        doc_id=data["doc_id"], source=Source(**data["source"]), title=data["title"],
+        published=data["published"], language=data["language"],
+        paragraphs=tuple(data["paragraphs"]),
+        fixes=tuple(Fix(n, dt) for n, dt in data["fixes"]),
+        removed=tuple(Removal(t, r) for t, r in data["removed"]),
+        meta=tuple((k, v) for k, v in data["meta"]),
+    )

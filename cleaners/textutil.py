@@ -1,0 +1,179 @@
+"""Small text helpers shared by the steps: tokens with offsets, sentences, language, dates."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+# One CJK/kana/hangul character is one token (these scripts have no spaces);
+# elsewhere a token is a run of letters/digits.
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\ud7af"
+TOKEN = re.compile(rf"[{CJK}]|[^\W_]+", re.UNICODE)
+CJK_CHAR = re.compile(rf"[{CJK}]")
+
+
+@dataclass(frozen=True)
+class Token:
+    norm: str
+    start: int
+    end: int
+
+
+def tokens(text: str) -> list[Token]:
+    """Normalised tokens (casefolded, NFKC) with their character offsets in text."""
+    out = []
+    for m in TOKEN.finditer(text):
+        norm = unicodedata.normalize("NFKC", m.group()).casefold()
+        out.append(Token(norm, m.start(), m.end()))
+    return out
+
+
+def norm_words(text: str) -> list[str]:
+    return [t.norm for t in tokens(text)]
+
+
+def is_cjk(text: str) -> bool:
+    """True when most tokens are CJK characters (shingle by character, not word)."""
+    toks = TOKEN.findall(text[:5000])
+    if not toks:
+        return False
+    return sum(1 for t in toks if CJK_CHAR.fullmatch(t)) > 0.5 * len(toks)
+
+
+# Sentence ends: . ! ? and CJK full stops, optionally followed by closing quotes.
+SENT_END = re.compile(r"""(?<=[.!?。！？])["'”’»)\]]*(?=\s+|$)|(?<=[。！？])""")
+ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Gov|Sen|Rep|St|Lt|Col|Sgt|Capt|Jr|Sr|No|Nos|"
+                    r"U\.S|U\.K|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|vs|etc|Inc|Corp|"
+                    r"Co|Ltd|Mil|Tril|Bil)\.$)|(?:\b[A-Z]\.$)")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of sentences in text; paragraphs never join."""
+    spans: list[tuple[int, int]] = []
+    for pm in re.finditer(r"[^\n]+", text):
+        para_start = pm.start()
+        para = pm.group()
+        start = 0
+        for m in SENT_END.finditer(para):
+            end = m.end()
+            if ABBREV.search(para[start:end].rstrip("\"'”’»)] ")):
+                continue
+            _add(spans, para, para_start, start, end)
+            start = end
+        _add(spans, para, para_start, start, len(para))
+    return spans
+
+
+def _add(spans: list[tuple[int, int]], para: str, offset: int, start: int, end: int) -> None:
+    seg = para[start:end]
+    left = len(seg) - len(seg.lstrip())
+    right = len(seg.rstrip())
+    if right > left:
+        spans.append((offset + start + left, offset + start + right))
+
+
+STOPWORDS = {
+    "en": "the and of to in is that for on was with as he it said by at from his have are",
+    "de": "der die und das ist nicht mit den von zu ein sich auf für im dem des eine auch",
+    "fr": "le la les de et des est un une du en que qui dans pour pas sur au avec",
+    "es": "el la de que y en los las del se por un una con para es al como más",
+    "it": "il di che la e per un una non del della sono con le gli da si al",
+    "pt": "de que o a do da em um para com não uma os no se na por mais as",
+    "nl": "de het een van en in is dat op te zijn met voor niet aan er om ook",
+}
+_STOP = {lang: set(words.split()) for lang, words in STOPWORDS.items()}
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code by script, then by stop words for Latin-script languages."""
+    sample = text[:4000]
+    if not sample.strip():
+        return None
+    kana = len(re.findall(r"[\u3040-\u30ff]", sample))
+    han = len(re.findall(r"[\u4e00-\u9fff]", sample))
+    hangul = len(re.findall(r"[\uac00-\ud7af]", sample))
+    cyr = len(re.findall(r"[\u0400-\u04ff]", sample))
+    letters = max(1, len(re.findall(r"[^\W\d_]", sample)))
+    if kana > 0.05 * letters:
+        return "ja"
+    if hangul > 0.2 * letters:
+        return "ko"
+    if han > 0.2 * letters:
+        return "zh"
+    if cyr > 0.3 * letters:
+        return "ru"
+    words = re.findall(r"[^\W\d_]+", sample.lower())
+    if len(words) < 5:
+        return None
+    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in _STOP.items()}
+    lang, best = max(scores.items(), key=lambda kv: kv[1])
+    return lang if best >= max(2, 0.05 * len(words)) else None
+
+
+MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december".split())}
+MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
+MONTHS["sept"] = 9
+TZ = {"jst": 9, "kst": 9, "gmt": 0, "utc": 0, "z": 0, "bst": 1, "cet": 1, "cest": 2,
+      "est": -5, "edt": -4, "cst": -6, "cdt": -5, "pst": -8, "pdt": -7, "aest": 10, "aedt": 11,
+      "hkt": 8, "sgt": 8}
+DATE_WORDS = set(MONTHS) | set(TZ) | {
+    "am", "pm", "a", "m", "p", "updated", "update", "published", "posted", "last", "at", "on",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "mon", "tue", "wed", "thu", "fri", "sat", "sun", "et", "pt", "local", "time", "h", "uhr"}
+
+
+def is_timestamp_line(line: str) -> bool:
+    """A line made only of a date/time (e.g. '15:02 JST, October 18, 2024')."""
+    s = line.strip()
+    if not s or len(s) > 80 or not re.search(r"\d", s):
+        return False
+    words = re.findall(r"[^\W\d_]+", s.lower())
+    if any(w not in DATE_WORDS for w in words):
+        return False
+    has_date = bool(re.search(r"\b(19|20)\d\d\b", s)) or any(w in MONTHS for w in words)
+    return has_date
+
+
+def parse_timestamp(line: str) -> str | None:
+    """ISO 8601 from common news date forms; None when unsure."""
+    s = line.strip().lower()
+    m = re.search(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)(?:[t ](\d\d):(\d\d)(?::(\d\d))?)?", s)
+    if m:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        hh, mm, ss = (int(m.group(i)) if m.group(i) else 0 for i in (4, 5, 6))
+        return _iso(y, mo, d, hh if m.group(4) else None, mm, ss, None)
+    year = re.search(r"\b((?:19|20)\d\d)\b", s)
+    month_day = re.search(r"\b([a-z]{3,9})\.?\s+(\d{1,2})\b", s)
+    day_month = re.search(r"\b(\d{1,2})\s+([a-z]{3,9})\.?\b", s)
+    if not year:
+        return None
+    mo = d = None
+    if month_day and month_day.group(1) in MONTHS:
+        mo, d = MONTHS[month_day.group(1)], int(month_day.group(2))
+    elif day_month and day_month.group(2) in MONTHS:
+        mo, d = MONTHS[day_month.group(2)], int(day_month.group(1))
+    if mo is None or d is None:
+        return None
+    hh = mm = None
+    t = re.search(r"\b(\d{1,2}):(\d{2})\s*(am|pm|a\.m\.|p\.m\.)?", s)
+    if t:
+        hh, mm = int(t.group(1)), int(t.group(2))
+        if t.group(3) and t.group(3).startswith("p") and hh < 12:
+            hh += 12
+        if t.group(3) and t.group(3).startswith("a") and hh == 12:
+            hh = 0
+    tz = next((TZ[w] for w in re.findall(r"[a-z]+", s) if w in TZ), None)
+    return _iso(int(year.group(1)), mo, d, hh, mm or 0, 0, tz)
+
+
+def _iso(y: int, mo: int, d: int, hh: int | None, mm: int, ss: int, tz: float | None) -> str | None:
+    try:
+        if hh is None:
+            return datetime(y, mo, d).date().isoformat()
+        tzinfo = timezone(timedelta(hours=tz)) if tz is not None else None
+        return datetime(y, mo, d, hh, mm, ss, tzinfo=tzinfo).isoformat()
+    except ValueError:
+        return None

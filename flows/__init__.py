@@ -1,0 +1,6 @@
+"""Prefect flows and the command line for newsclean (the only place Prefect is imported)."""
+
+import os
+
+# No network here and no reason to phone home: analytics off unless the user says otherwise.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
