@@ -39,7 +39,8 @@ CAPTION_PREFIX = re.compile(
     r"^(?:photo|photos|photograph|picture|image|images|video|file\s+photo|graphic|illustration)"
     r"(?:\s*/\s*illu\w*)?\s*[:/|]", re.IGNORECASE)
 CREDIT = re.compile(
-    r"^\(?(?:photo|image|picture|video)?\s*(?:credit|courtesy|by)\s*:?\s.{0,80}$"
+    r"^\(?(?:photo|image|picture|video)s?\s*(?:credit|courtesy|by)\b.{0,80}$"
+    r"|^(?:credit|courtesy)\s*:\s*.{0,80}$|^courtesy\s+of\s+[^.]{0,60}$"
     r"|\((?:AP|AFP|Reuters|Getty|EPA|Kyodo|Jiji|Xinhua|Bloomberg|Yonhap)(?:\s+Photo)?[^)]{0,80}\)$"
     r"|^(?:AP|AFP|Reuters|Getty Images|EPA)(?:\s+Photo)?\s*/\s*\S.{0,60}$"
     r"|^\((?:photo|image|picture)s?\b[^)]{0,120}\)$", re.IGNORECASE)

@@ -36,6 +36,9 @@ class ExtractConfig:
     include_comments: bool = False  # reader comments are not the article
     # Titles longer than this are not taken from the first line of a .txt.
     max_title_chars: int = 200
+    # Fewer words than this after cleaning is a navigation stub or an error
+    # page, not an article (rejected as too-short).
+    min_words: int = 10
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import trafilatura
 
-from cleaners.clutter import caption_prefix, credit
+from cleaners.clutter import BULLET_ONLY, LIST_HEADING, caption_prefix, credit
 from cleaners.config import ExtractConfig
 from cleaners.textutil import is_timestamp_line
 
@@ -69,7 +69,8 @@ def split_paragraphs(text: str) -> list[str]:
             continue
         wrapped = len(lines) >= 2 and all(len(ln) <= 100 for ln in lines) and \
             not any(ln.endswith(SENTENCE_END) for ln in lines[:-1]) and \
-            not any(is_timestamp_line(ln) for ln in lines)
+            not any(is_timestamp_line(ln) or BULLET_ONLY.match(ln) or LIST_HEADING.match(ln)
+                    for ln in lines)
         if wrapped:
             out.append(" ".join(lines))
         else:
@@ -80,7 +81,8 @@ def split_paragraphs(text: str) -> list[str]:
 def looks_like_title(line: str, cfg: ExtractConfig) -> bool:
     """The first line of a text scrape is a title when short and not a sentence."""
     words = line.split()
-    return (2 <= len(words) and not caption_prefix(line) and not credit(line) and len(line) <= cfg.max_title_chars
+    return (2 <= len(words) and not caption_prefix(line) and not credit(line)
+            and not LIST_HEADING.match(line) and len(line) <= cfg.max_title_chars
             and not line.rstrip().endswith((".", "!", "。"))
             and not is_timestamp_line(line))
 

@@ -323,9 +323,17 @@ def _read_warc(path: Path, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | R
         return
     index = 0
     produced = False
+    records = 0
     with fh:
         try:
             for rec in ArchiveIterator(fh):
+                if rec.rec_type is None or rec.rec_headers.get_header("WARC-Record-ID") is None:
+                    yield Reject(Source(bare.path, index, "", bare.format), "corrupt-warc",
+                                 "record without WARC-Type or WARC-Record-ID")
+                    index += 1
+                    produced = True
+                    continue
+                records += 1
                 if rec.rec_type not in ("response", "resource"):
                     continue
                 url = rec.rec_headers.get_header("WARC-Target-URI")
@@ -362,7 +370,9 @@ def _read_warc(path: Path, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | R
             src = Source(bare.path, index, "", bare.format)
             yield Reject(src, "corrupt-warc", f"{type(exc).__name__}: {str(exc)[:200]}")
             return
-    if not produced:
-        yield Reject(bare, "empty-warc", "no response records")
+    if not produced and records == 0 and size > 0:
+        yield Reject(bare, "corrupt-warc", "no readable WARC record")
+    elif not produced:
+        yield Reject(bare, "empty-warc", f"{records} records, none of them a response")
 
 

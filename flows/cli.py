@@ -98,12 +98,20 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from flows.clean_flow import clean_folder, summary
 
     run = clean_folder(str(input_dir), str(out), cfg.to_dict(), show_progress=not args.no_progress)
+    flush_logs()
     if args.json:
         print(json.dumps(run, indent=2, ensure_ascii=False))
     else:
         print(summary(run))
         print(f"Output in {out}/ (documents.jsonl, articles.jsonl, rejects.jsonl, run.json)")
     return 0
+
+
+def flush_logs() -> None:
+    """Send buffered run logs to the Prefect API now, so `newsclean logs` sees all of them."""
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -139,9 +147,15 @@ def cmd_logs(args: argparse.Namespace) -> int:
         print(f"newsclean: {args.run_id!r} is not a flow run id (a UUID); list them with `newsclean runs`",
               file=sys.stderr)
         return 2
+    logs: list = []
     with get_client(sync_client=True) as client:
-        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])),
-                                sort=LogSort.TIMESTAMP_ASC, limit=args.limit)
+        while len(logs) < args.limit:  # the API serves at most 200 logs a request
+            page = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])),
+                                    sort=LogSort.TIMESTAMP_ASC, offset=len(logs),
+                                    limit=min(200, args.limit - len(logs)))
+            logs.extend(page)
+            if len(page) < 200:
+                break
     if not logs:
         print(f"no logs for flow run {run_id}", file=sys.stderr)
         return 1

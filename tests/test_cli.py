@@ -1,0 +1,64 @@
+"""The command line: help texts, argument errors, and a real run through the console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.cli import build_parser, main
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for cmd in ([], ["run"], ["runs"], ["logs"]):
+        with pytest.raises(SystemExit) as exc:
+            main([*cmd, "--help"])
+        assert exc.value.code == 0
+        out = capsys.readouterr().out
+        assert "usage: newsclean" in out
+    sub = build_parser()._subparsers._group_actions[0]  # type: ignore[union-attr]
+    assert all(action.help for action in sub._choices_actions)
+
+
+def test_missing_input_dir_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["run", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
+    assert exc.value.code == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_bad_batch_size_names_the_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", str(tmp_path), "--batch-size", "0"])
+    assert "batch_size must be >= 1, got 0" in capsys.readouterr().err
+
+
+def test_logs_rejects_a_non_uuid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["logs", "not-a-run"]) == 2
+    assert "is not a flow run id" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_console_script_run_runs_and_logs(seeds_dir: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["run", str(seeds_dir), "--out", str(out), "--no-progress"]) == 0
+    assert "5 files -> 5 documents, 5 articles" in capsys.readouterr().out
+    run_id = json.loads((out / "run.json").read_text())["run_id"]
+    assert main(["runs", "--limit", "50"]) == 0
+    assert run_id in capsys.readouterr().out
+    assert main(["logs", run_id]) == 0
+    assert "matched 5 documents" in capsys.readouterr().out
+
+
+def test_installed_console_script_help() -> None:
+    exe = shutil.which("newsclean", path=os.path.dirname(sys.executable))
+    if exe is None:
+        pytest.skip("newsclean console script not installed in this environment")
+    res = subprocess.run([exe, "run", "--help"], capture_output=True, text=True, check=True)
+    assert "INPUT_DIR" in res.stdout and "--out" in res.stdout

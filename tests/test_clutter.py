@@ -1,0 +1,81 @@
+"""Clutter rules on small real-shaped cases; each removal carries a reason."""
+
+from __future__ import annotations
+
+from cleaners.clutter import strip_clutter
+from cleaners.records import Document, Source
+
+
+def _doc(*paras: str, title: str | None = None) -> Document:
+    return Document("d1", Source("x.txt", None, "", "txt"), title, None, None, tuple(paras))
+
+
+PROSE = ("The committee approved the plan on Monday after a long debate about costs, "
+         "schedules and the effect on residents of the eastern districts.")
+PROSE2 = ("Officials said construction would start next spring and take about three years, "
+          "with most of the money coming from regional and national budgets.")
+
+
+def test_popular_list_and_items_removed_until_prose() -> None:
+    d = strip_clutter(_doc(PROSE, '"Politics" POPULAR ARTICLE', "-", "Tax Plan Eyed for 2026",
+                           "-", "Minister Resigns Over Gaffe", "JN ACCESS RANKING", "-",
+                           "As Tourists Shun City, Hotels Suffer", PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    reasons = [r.reason for r in d.removed]
+    assert reasons[0] == "list-heading (POPULAR ARTICLE)"
+    assert "list-heading (ACCESS RANKING)" in reasons
+    assert reasons.count("list-item (POPULAR ARTICLE)") == 4
+
+
+def test_sentences_that_look_like_rules_are_kept() -> None:
+    for p in ("The most read story of the year was about the flood, editors said on Friday in a statement.",
+              "By the end of the year, the council expects to have spent less than planned.",
+              "Courtesy calls on foreign leaders took up most of the minister's first week.",
+              "Photo exhibitions in the city drew record crowds this summer."):
+        assert strip_clutter(_doc(p, PROSE)).paragraphs == (p, PROSE), p
+
+
+def test_captions_credits_repeated_captions() -> None:
+    d = strip_clutter(_doc(
+        "Photo/Illustration The minister speaks in Brussels on Oct. 17. (Nen Satomi)",
+        PROSE,
+        "Courtesy call on the Secretary General Courtesy call on the Secretary General",
+        "(Photo: Reuters)",
+        PROSE2,
+    ))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == ["caption", "repeated-caption", "caption-credit"]
+
+
+def test_prompts_and_share_bars() -> None:
+    d = strip_clutter(_doc(PROSE, "Share on Facebook | Tweet | Email",
+                           "Sign up for our morning newsletter to get the news in your inbox.",
+                           "We use cookies to improve your experience. Accept cookies",
+                           "ADVERTISEMENT", PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == ["share-bar", "newsletter-prompt", "cookie-prompt",
+                                             "advertisement"]
+
+
+def test_timestamp_and_dateline_move_to_metadata() -> None:
+    d = strip_clutter(_doc("The main gate of the ministry is seen in Tokyo.", "14:37 JST, October 19, 2024",
+                           "BRUSSELS \u2014Defense Minister Gen Nakatani expressed deep concerns about the growing "
+                           "military cooperation between Russia and North Korea.", PROSE))
+    assert d.published == "2024-10-19T14:37:00+09:00"
+    assert dict(d.meta)["dateline"] == "BRUSSELS"
+    assert d.paragraphs[0].startswith("Defense Minister Gen Nakatani expressed")
+    assert [r.reason for r in d.removed] == ["caption (above timestamp)", "timestamp->metadata",
+                                             "dateline->metadata"]
+
+
+def test_title_repeated_in_body_goes_to_metadata() -> None:
+    d = strip_clutter(_doc("Council Approves Library Budget", PROSE, title="Council approves library budget"))
+    assert d.paragraphs == (PROSE,)
+    assert d.removed[0].reason == "title->metadata"
+
+
+def test_clean_text_is_unchanged_and_idempotent() -> None:
+    d = _doc(PROSE, PROSE2)
+    once = strip_clutter(d)
+    assert once.paragraphs == d.paragraphs and once.removed == ()
+    assert strip_clutter(once) == once

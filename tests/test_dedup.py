@@ -1,0 +1,104 @@
+"""Near-duplicate clustering, canonical choice and shared passages."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cleaners.articles import group_documents
+from cleaners.config import Config, DedupConfig
+from cleaners.dedup import doc_shingles, is_duplicate
+from cleaners.passages import find_shared_passages
+from cleaners.records import Document, Source
+from tests.helpers import BODY
+
+OTHER = [
+    "Heavy rain flooded several streets in the port district overnight, forcing the closure of "
+    "two schools and the main ferry terminal until the water receded on Wednesday morning.",
+    "Emergency crews pumped water from basements while residents moved cars to higher ground, "
+    "and the weather service warned that more storms could arrive before the weekend.",
+    "The harbour authority said ferries would resume a reduced schedule once engineers had "
+    "inspected the piers, which were damaged during a similar storm last winter.",
+]
+
+
+def _doc(doc_id: str, paras: list[str], outlet: str, published: str | None = None,
+         url: str | None = None) -> Document:
+    return Document(doc_id, Source(f"{doc_id}.txt", None, doc_id, "txt", url, outlet), None,
+                    published, "en", tuple(paras))
+
+
+def test_wire_copy_with_edits_and_cut_is_grouped() -> None:
+    original = _doc("d1", BODY, "wire", "2024-10-17T09:00:00+00:00", "https://wire.example/1")
+    copy = _doc("d2", [BODY[0], BODY[1].replace("twelve", "12"), BODY[2]], "paper")
+    other = _doc("d3", OTHER, "paper")
+    g = group_documents([copy, original, other], Config())
+    assert len(g.articles) == 2
+    by_id = {d["doc_id"]: d for d in g.documents}
+    assert by_id["d2"]["duplicate_of"] == "d1"  # the longer, complete text is canonical
+    assert by_id["d1"]["duplicate_of"] is None and by_id["d1"]["similarity"] == 1.0
+    assert by_id["d3"]["duplicate_of"] is None
+    art = next(a for a in g.articles if a["canonical_doc_id"] == "d1")
+    assert [m["doc_id"] for m in art["members"]] == ["d1", "d2"]
+    assert art["members"][1]["paragraphs_missing"] == 2 and art["outlets"] == ["paper", "wire"]
+
+
+def test_abridged_reprint_joins_by_containment() -> None:
+    long_text = BODY + OTHER  # a long story
+    abridged = [BODY[0] + " " + BODY[1], BODY[2] + " " + BODY[3]]  # half, paragraphs re-joined
+    a, b = _doc("d1", long_text, "x"), _doc("d2", abridged, "y")
+    ok, jac, con = is_duplicate(doc_shingles(a.text, DedupConfig()), doc_shingles(b.text, DedupConfig()),
+                                DedupConfig())
+    assert ok and jac < 0.7 and con > 0.9
+    assert len(group_documents([a, b], Config()).articles) == 1
+
+
+def test_canonical_rule_ties_break_on_earliest_publication_then_id() -> None:
+    a = _doc("d2", BODY, "x", "2024-10-18")
+    b = _doc("d1", BODY, "y", "2024-10-17")
+    c = _doc("d0", BODY, "z", None)
+    g = group_documents([a, b, c], Config())
+    assert [x["canonical_doc_id"] for x in g.articles] == ["d1"]
+    g2 = group_documents([replace(b, published=None), replace(a, published=None), c], Config())
+    assert g2.articles[0]["canonical_doc_id"] == "d0"
+
+
+def test_japanese_uses_character_shingles() -> None:
+    ja = "日本の防衛相は木曜日、ブリュッセルで開かれた北大西洋条約機構の国防相会議に初めて出席した。"
+    ja2 = "中谷防衛相はウクライナのウメロフ国防相と会談し、自衛隊車両の追加供与を表明した。"
+    a = _doc("d1", [ja, ja2, ja + ja2], "x")
+    b = _doc("d2", [ja, ja2, ja + ja2.replace("追加", "さらなる")], "y")
+    assert len(doc_shingles(a.text, DedupConfig())) > 50
+    assert len(group_documents([a, b], Config()).articles) == 1
+
+
+def test_quoted_paragraph_is_a_shared_passage_not_a_duplicate() -> None:
+    quote = ("It is important to deepen cooperation with like-minded countries that share basic "
+             "values and strategic interests, and to further promote cooperation between Japan and NATO.")
+    a = _doc("d1", BODY + [quote], "ministry")
+    b = _doc("d2", OTHER[:2] + ["The minister said: \u201c" + quote + "\u201d"], "paper")
+    g = group_documents([a, b], Config())
+    assert len(g.articles) == 2
+    passages = g.articles[0]["shared_passages"]
+    assert len(passages) == 1
+    occ = {o["doc_id"]: o for o in passages[0]["occurrences"]}
+    for doc in (a, b):
+        o = occ[doc.doc_id]
+        assert doc.text[o["start"]:o["end"]].startswith("It is important to deepen")
+        assert doc.text[o["start"]:o["end"]].endswith("Japan and NATO")
+
+
+def test_short_common_phrases_are_not_passages() -> None:
+    phrase = "unilateral attempts to change the status quo by force"
+    a = _doc("d1", BODY + [f"He warned against {phrase} in the region."], "x")
+    b = _doc("d2", OTHER + [f"Leaders rejected {phrase} or coercion."], "y")
+    assert find_shared_passages([a.text, b.text], [0, 1], Config().passages, DedupConfig()) == []
+
+
+def test_same_outlet_repeats_are_not_reported_as_shared_passages() -> None:
+    promo = ("Our reporters have covered the city council for more than forty years, and you can "
+             "support that work with a subscription starting at one dollar a week.")
+    a = _doc("d1", BODY + [promo], "paper")
+    b = _doc("d2", OTHER + [promo], "paper")
+    g = group_documents([a, b], Config())
+    assert all(a["shared_passages"] == [] for a in g.articles)
+    assert g.stats["passages_dropped_as_boilerplate"] == 1

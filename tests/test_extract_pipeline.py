@@ -1,0 +1,80 @@
+"""Extraction from HTML (trafilatura) and text scrapes, through the whole per-document pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cleaners.config import Config, ExtractConfig
+from cleaners.extract import extract_text, split_paragraphs
+from cleaners.pipeline import clean, doc_id_for
+from cleaners.records import Document, RawDoc, Reject, Source
+from tests.helpers import BODY, article_html, raw_text, run_folder
+
+
+def test_html_main_text_and_metadata() -> None:
+    html = article_html("Council approves library budget", BODY).encode("utf-8")
+    doc = clean(RawDoc(Source("a.html", None, "x", "html"), html, "html"), Config())
+    assert isinstance(doc, Document)
+    assert doc.paragraphs == tuple(BODY)
+    assert doc.title == "Council approves library budget"
+    assert doc.published and doc.published.startswith("2024-10-17")
+    assert doc.source.url == "https://news.example.com/library-budget"
+    assert doc.source.outlet == "news.example.com"
+    assert doc.language == "en"
+    for junk in ("MOST READ", "Storm closes schools", "Tweet", "Copyright"):
+        assert junk not in doc.text
+
+
+def test_html_in_legacy_charset_with_mojibake_title(tmp_path: Path) -> None:
+    body = ["Der Gemeinderat hat am Dienstag den Haushalt für die öffentlichen Bibliotheken "
+            "beschlossen und damit einen monatelangen Streit über die Finanzierung beendet.",
+            "Die Mitarbeiter begrüßten die Entscheidung, warnten aber vor zu wenig Personal "
+            "in den Zweigstellen im Norden der Stadt."]
+    (tmp_path / "de.html").write_bytes(article_html("Stadtrat beschließt Haushalt", body,
+                                                    charset="iso-8859-1").encode("cp1252"))
+    [doc], rejects = run_folder(tmp_path)
+    assert not rejects
+    assert doc.paragraphs == tuple(body)
+    assert doc.language == "de"
+    assert doc.fixes[0].name == "decode" and "cp1252" in doc.fixes[0].detail
+
+
+def test_mojibake_text_is_repaired_and_explained() -> None:
+    text = ("Nakatani\u00e2\u20ac\u2122s first overseas trip was to Brussels, where he met "
+            "ministers from the alliance and its partners in the region on Thursday.")
+    doc = clean(raw_text(text), Config())
+    assert isinstance(doc, Document)
+    assert "Nakatani\u2019s first" in doc.text
+    assert any(f.name == "ftfy:decode" for f in doc.fixes)
+
+
+def test_split_paragraphs_joins_hard_wrapped_blocks_only() -> None:
+    text = "Title line\n\nNATO Defense Ministers'\nMeeting Partner Session\n\nOne sentence.\nTwo sentence.\n"
+    assert split_paragraphs(text) == ["Title line", "NATO Defense Ministers' Meeting Partner Session",
+                                      "One sentence.", "Two sentence."]
+
+
+def test_text_title_is_first_short_line_but_not_a_caption() -> None:
+    assert extract_text("A Headline Here\n" + BODY[0], ExtractConfig()).title == "A Headline Here"
+    assert extract_text(BODY[0] + "\n" + BODY[1], ExtractConfig()).title is None
+    ex = extract_text("Photo/Illustration A minister speaks. (Staff)\n" + BODY[0], ExtractConfig())
+    assert ex.title is None
+
+
+def test_page_without_main_text_is_rejected() -> None:
+    html = b"<html><body><nav><a href='/'>Home</a></nav></body></html>"
+    got = clean(RawDoc(Source("n.html", None, "x", "html"), html, "html"), Config())
+    assert isinstance(got, Reject) and got.reason in ("no-main-text", "too-short")
+
+
+def test_all_clutter_page_is_rejected_with_reason() -> None:
+    got = clean(raw_text("POPULAR ARTICLE\n-\nStorm Closes Schools\n-\nTeam Wins Title"), Config())
+    assert isinstance(got, Reject) and got.reason == "empty-after-cleaning"
+    assert "list-item" in got.detail
+
+
+def test_doc_id_is_stable_and_source_specific() -> None:
+    a = Source("a.txt", None, "abc", "txt")
+    assert doc_id_for(a) == doc_id_for(Source("a.txt", None, "abc", "txt"))
+    assert doc_id_for(a) != doc_id_for(Source("b.txt", None, "abc", "txt"))
+    assert doc_id_for(a) != doc_id_for(Source("a.txt", 0, "abc", "txt"))
