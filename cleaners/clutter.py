@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from cleaners.records import Document, Removal
-from cleaners.textutil import is_timestamp_line, parse_timestamp
+from cleaners.textutil import is_timestamp_line, parse_timestamp, sentences
 
 # Headings of sidebar lists. Matched against a whole line only, so an article
 # sentence that mentions "most read" is never taken.
@@ -208,5 +208,5 @@ def _mark_header_captions(paras: list[str], reasons: list[str | None]) -> None:
     """In the first lines, a line right above a timestamp is the lead photo's caption."""
     for i in range(min(len(paras) - 1, 4)):
         if reasons[i] is None and reasons[i + 1] == "timestamp->metadata" \
-                and len(_words(paras[i])) <= 60:
+                and len(_words(paras[i])) <= 60 and len(sentences(paras[i])) <= 1:
             reasons[i] = "caption (above timestamp)"

@@ -8,10 +8,13 @@ current run id says the run's outputs are complete.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +79,42 @@ def reject_record(r: Reject) -> dict[str, Any]:
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+class OutputLocked(RuntimeError):
+    """Another run holds the output folder."""
+
+
+LOCK_NAME = ".newsclean.lock"
+OUTPUT_NAMES = ("documents.jsonl", "articles.jsonl", "rejects.jsonl", "run.json")
+WORK_NAME = ".newsclean-work"
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[Path]:
+    """Hold an exclusive lock on the output folder for the whole run.
+
+    A second run on the same folder fails at once with OutputLocked (never
+    interleaved writes). The lock is an flock, so a killed run releases it.
+    Work files left by a killed run are removed once the lock is held.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    lock_path = out / LOCK_NAME
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            raise OutputLocked(
+                f"another newsclean run (pid {holder}) is writing to {out}; wait for it to "
+                f"finish or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        shutil.rmtree(out / WORK_NAME, ignore_errors=True)  # leftovers of a killed run
+        for name in OUTPUT_NAMES:
+            for tmp in out.glob(f".{name}.*.tmp"):
+                tmp.unlink(missing_ok=True)
+        yield out / WORK_NAME
+    finally:
+        os.close(fd)  # closing releases the flock

@@ -55,10 +55,18 @@ MAGIC = (
 class InputFile:
     """A file found under INPUT_DIR (relative POSIX path) or why it is skipped."""
 
-    path: str
+    path: str  # printable, JSON-safe relative path (non-UTF-8 bytes shown as \xNN)
     size: int
     problem: str | None = None  # reject reason found during discovery
     detail: str = ""
+    # The real relative path as hex of its bytes, when it differs from ``path``
+    # (names with bytes that are not UTF-8); used to open the file.
+    raw_path_hex: str | None = None
+
+    def fs_path(self, root: Path) -> Path:
+        if self.raw_path_hex is None:
+            return root / self.path
+        return root / os.fsdecode(bytes.fromhex(self.raw_path_hex))
 
 
 def sha256(data: bytes) -> str:
@@ -120,7 +128,9 @@ def discover(root: Path, cfg: ReadConfig, exclude: Path | None = None) -> Iterat
                         continue
                     yield from walk(Path(entry.path))
                 elif entry.is_file(follow_symlinks=cfg.follow_symlinks):
-                    yield InputFile(rel, entry.stat(follow_symlinks=cfg.follow_symlinks).st_size)
+                    real = Path(entry.path).relative_to(root).as_posix()
+                    yield InputFile(rel, entry.stat(follow_symlinks=cfg.follow_symlinks).st_size,
+                                    raw_path_hex=None if real == rel else os.fsencode(real).hex())
                 else:
                     yield InputFile(rel, 0, "not-a-regular-file", "device, socket or fifo")
             except OSError as exc:
@@ -204,7 +214,7 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
         yield Reject(bare, "unsupported-format",
                      "expected .html/.htm, .txt, .json, .jsonl, .warc (optionally .gz)")
         return
-    path = root / item.path
+    path = item.fs_path(root)
     if fmt == "warc":
         yield from _read_warc(path, bare, cfg)
         return

@@ -24,7 +24,7 @@ from cleaners import __version__
 from cleaners.articles import group_documents
 from cleaners.batch import accounting, process_files
 from cleaners.config import Config
-from cleaners.output import read_jsonl, reject_record, write_json, write_jsonl
+from cleaners.output import output_lock, read_jsonl, reject_record, write_json, write_jsonl
 from cleaners.readers import InputFile, discover
 from cleaners.records import Reject, Source, document_from_dict, document_to_dict
 
@@ -123,49 +123,49 @@ def clean_folder(input_dir: str, out_dir: str, config: dict[str, Any] | None = N
     cfg = Config.from_dict(config or {})
     cfg_dict = cfg.to_dict()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     run_id = str(flow_run.get_id() or "no-flow-run")
-    work = out / ".newsclean-work" / run_id
-    work.mkdir(parents=True, exist_ok=True)
+    with output_lock(out) as work_root:
+        work = work_root / run_id
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            return _run(input_dir, out, work, run_id, cfg, cfg_dict, show_progress, log)
+        finally:
+            shutil.rmtree(work_root, ignore_errors=True)
+
+
+def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config,
+         cfg_dict: dict[str, Any], show_progress: bool, log: Any) -> dict[str, Any]:
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     t0 = time.perf_counter()
-    try:
-        items = discover_inputs(input_dir, out_dir, cfg_dict)
-        t_discover = time.perf_counter() - t0
-        batches = _batches(items, cfg.batch_size)
-        futures = [clean_batch.submit(input_dir, b, str(work / f"batch-{n:05d}.jsonl"), cfg_dict)
-                   for n, b in enumerate(batches)]
-        totals = {"files": 0, "documents": 0, "rejects": 0}
-        with _progress(show_progress, len(items)) as advance:
-            for fut in as_completed(futures):
-                res = fut.result()
-                for k in totals:
-                    totals[k] += res[k]
-                advance(res["files"])
-        t_clean = time.perf_counter() - t0 - t_discover
-        log.info("cleaned %d files in %d batches: %d documents, %d rejected",
-                 totals["files"], len(batches), totals["documents"], totals["rejects"])
-        run_info = {
-            "run_id": run_id,
-            "flow_run_name": flow_run.get_name(),
-            "started": started,
-            "input_dir": str(Path(input_dir).resolve()),
-            "output_dir": str(out.resolve()),
-            "config": cfg_dict,
-            "versions": library_versions(),
-            "minhash": {"scheme": cfg.dedup.scheme, "hash": "sha1_hash32 of shingle text",
-                        "num_perm": cfg.dedup.num_perm, "seed": cfg.dedup.seed},
-            "seconds": {"discover": round(t_discover, 3), "clean": round(t_clean, 3)},
-        }
-        batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
-        return match_and_write(input_dir, out_dir, batch_files, [i["path"] for i in items],
-                               cfg_dict, run_info)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        try:
-            work.parent.rmdir()
-        except OSError:
-            pass
+    items = discover_inputs(input_dir, str(out), cfg_dict)
+    t_discover = time.perf_counter() - t0
+    batches = _batches(items, cfg.batch_size)
+    batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
+    futures = [clean_batch.submit(input_dir, b, f, cfg_dict) for b, f in zip(batches, batch_files)]
+    totals = {"files": 0, "documents": 0, "rejects": 0}
+    with _progress(show_progress, len(items)) as advance:
+        for fut in as_completed(futures):
+            res = fut.result()
+            for k in totals:
+                totals[k] += res[k]
+            advance(res["files"])
+    t_clean = time.perf_counter() - t0 - t_discover
+    log.info("cleaned %d files in %d batches: %d documents, %d rejected",
+             totals["files"], len(batches), totals["documents"], totals["rejects"])
+    run_info = {
+        "run_id": run_id,
+        "flow_run_name": flow_run.get_name(),
+        "started": started,
+        "input_dir": str(Path(input_dir).resolve()),
+        "output_dir": str(out.resolve()),
+        "config": cfg_dict,
+        "versions": library_versions(),
+        "minhash": {"scheme": cfg.dedup.scheme, "hash": "sha1_hash32 of shingle text",
+                    "num_perm": cfg.dedup.num_perm, "seed": cfg.dedup.seed},
+        "seconds": {"discover": round(t_discover, 3), "clean": round(t_clean, 3)},
+    }
+    return match_and_write(input_dir, str(out), batch_files, [i["path"] for i in items],
+                           cfg_dict, run_info)
 
 
 class _progress:

@@ -95,10 +95,16 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                      batch_size=args.batch_size).validate()
     except ValueError as exc:
         parser.error(str(exc))
+    from cleaners.output import OutputLocked
     from flows.clean_flow import clean_folder, summary
 
-    run = clean_folder(str(input_dir), str(out), cfg.to_dict(), show_progress=not args.no_progress)
-    flush_logs()
+    try:
+        run = clean_folder(str(input_dir), str(out), cfg.to_dict(), show_progress=not args.no_progress)
+    except OutputLocked as exc:
+        print(f"newsclean: {exc}", file=sys.stderr)
+        return 3
+    finally:
+        flush_logs()
     if args.json:
         print(json.dumps(run, indent=2, ensure_ascii=False))
     else:

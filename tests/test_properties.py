@@ -1,0 +1,90 @@
+"""Invariants of the cleaners on arbitrary input (hypothesis)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaners.clutter import strip_clutter
+from cleaners.config import Config
+from cleaners.encoding import decode
+from cleaners.extract import split_paragraphs
+from cleaners.pipeline import clean
+from cleaners.records import Document, RawDoc, Reject, Source
+from cleaners.textutil import sentences, tokens
+
+CLUTTERISH = st.sampled_from([
+    "POPULAR ARTICLE", "JN ACCESS RANKING", "-", "Photo/Illustration A man walks. (Staff)",
+    "Share on Facebook | Tweet", "ADVERTISEMENT", "14:37 JST, October 19, 2024",
+    "Sign up for our newsletter", "BRUSSELS — ", "By Jane Doe", "(Photo: AP)", "MOST READ",
+])
+LINES = st.lists(st.one_of(st.text(max_size=200), CLUTTERISH), max_size=25)
+WORDS = st.lists(st.from_regex(r"[a-z]{2,9}", fullmatch=True), min_size=16, max_size=40)
+PROSE = WORDS.map(lambda ws: " ".join(ws).capitalize() + ".")
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _doc(paras: list[str]) -> Document:
+    return Document("d", Source("x.txt", None, "", "txt"), None, None, None,
+                    tuple(p for p in (x.strip() for x in paras) if p))
+
+
+@SETTINGS
+@given(LINES)
+def test_strip_clutter_never_raises_and_is_idempotent(lines: list[str]) -> None:
+    once = strip_clutter(_doc(lines))
+    twice = strip_clutter(once)
+    assert twice.paragraphs == once.paragraphs
+
+
+@SETTINGS
+@given(LINES, st.lists(PROSE, min_size=1, max_size=5))
+def test_prose_paragraphs_are_never_lost(clutter: list[str], prose: list[str]) -> None:
+    mixed = [x for pair in zip(clutter, prose) for x in pair] + prose[len(clutter):]
+    doc = _doc(mixed)
+    out = strip_clutter(doc).text
+    paras = doc.paragraphs
+    for i, p in enumerate(paras):
+        if p not in prose:
+            continue
+        # the one documented exception: a one-sentence line right above a timestamp among the
+        # first lines is the lead photo's caption (clutter._mark_header_captions)
+        if i < 4 and i + 1 < len(paras) and paras[i + 1] == "14:37 JST, October 19, 2024":
+            continue
+        assert p in out
+
+
+@SETTINGS
+@given(LINES)
+def test_removed_plus_kept_covers_the_input(lines: list[str]) -> None:
+    doc = _doc(lines)
+    out = strip_clutter(doc)
+    kept_or_removed = " ".join(out.paragraphs) + " " + " ".join(r.text for r in out.removed)
+    for p in doc.paragraphs:
+        for word in p.split():
+            assert word in kept_or_removed
+
+
+@SETTINGS
+@given(st.binary(max_size=3000), st.sampled_from([None, "utf-8", "shift_jis", "latin-1", "bogus"]))
+def test_decode_never_raises(data: bytes, declared: str | None) -> None:
+    text, fixes = decode(data, declared)
+    assert isinstance(text, str) and fixes and fixes[0].name == "decode"
+
+
+@SETTINGS
+@given(st.text(max_size=2000))
+def test_text_helpers_never_raise_and_offsets_are_valid(text: str) -> None:
+    for s, e in sentences(text):
+        assert 0 <= s < e <= len(text)
+    for t in tokens(text):
+        assert text[t.start:t.end]
+    split_paragraphs(text)
+
+
+@SETTINGS
+@given(st.text(max_size=3000), st.sampled_from(["html", "text"]))
+def test_clean_returns_a_document_or_a_reject(text: str, kind: str) -> None:
+    raw = RawDoc(Source("x", None, "", kind), text.encode("utf-8", "surrogatepass"), kind)
+    assert isinstance(clean(raw, Config()), (Document, Reject))
