@@ -85,6 +85,7 @@ class OutputLocked(RuntimeError):
     """Another run holds the output folder."""
 
 
+STATE_NAME = "state.sqlite"
 LOCK_NAME = ".newsclean.lock"
 OUTPUT_NAMES = ("documents.jsonl", "articles.jsonl", "rejects.jsonl", "run.json")
 WORK_NAME = ".newsclean-work"
@@ -118,3 +119,12 @@ def output_lock(out: Path) -> Iterator[Path]:
         yield out / WORK_NAME
     finally:
         os.close(fd)  # closing releases the flock
+
+
+def export_state(state, out: Path) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Regenerate documents.jsonl, articles.jsonl, rejects.jsonl from the state (atomically)."""
+    return {
+        "documents": write_jsonl(out / "documents.jsonl", state.iter_doc_records()),
+        "articles": write_jsonl(out / "articles.jsonl", state.iter_articles()),
+        "rejects": write_jsonl(out / "rejects.jsonl", state.iter_rejects()),
+    }

@@ -48,6 +48,27 @@ def build_parser() -> argparse.ArgumentParser:
                      help="read symlinked files and folders (only targets inside INPUT_DIR)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
     run.add_argument("--json", action="store_true", help="print run.json to stdout when done")
+    _state_args(run)
+
+    serve = sub.add_parser("serve", help="run the flow on a schedule (Prefect's flow.serve; needs a Prefect server)",
+                           description="Serve the newsclean flow as a Prefect deployment that runs on a "
+                                       "schedule. Each run processes only the files that are new since the "
+                                       "last one. Needs a running Prefect server: `prefect server start "
+                                       "--host 127.0.0.1` and PREFECT_API_URL=http://127.0.0.1:4200/api.",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    serve.add_argument("input_dir", metavar="INPUT_DIR", help="folder the scrapers write into")
+    serve.add_argument("--out", "-o", metavar="OUTPUT_DIR", default="clean", help="output folder")
+    when = serve.add_mutually_exclusive_group(required=True)
+    when.add_argument("--cron", metavar="EXPR", help='cron schedule, e.g. "*/15 * * * *"')
+    when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS")
+    serve.add_argument("--name", default=None, help="deployment name (default: newsclean-<INPUT_DIR name>)")
+    serve.add_argument("--batch-size", type=int, default=200, help="files per Prefect task")
+    _state_args(serve, default_window=30)
+
+    export = sub.add_parser("export", help="rewrite the JSONL outputs of OUTPUT_DIR from its state database",
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    export.add_argument("out", metavar="OUTPUT_DIR", help="output folder holding state.sqlite")
+    export.add_argument("--state", metavar="PATH", default=None, help="state database (default OUTPUT_DIR/state.sqlite)")
 
     runs = sub.add_parser("runs", help="list recent newsclean flow runs with state and counts",
                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -60,6 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _state_args(p: argparse.ArgumentParser, default_window: float | None = None) -> None:
+    p.add_argument("--state", metavar="PATH", default=None,
+                   help="SQLite state of processed files, documents and articles (default OUTPUT_DIR/state.sqlite)")
+    p.add_argument("--window-days", type=float, default=default_window, metavar="DAYS",
+                   help="only articles updated in the last DAYS are matched against new documents "
+                        "(bounds the index on long-running schedules; default: no limit for run)")
+    if p.prog.endswith("run"):
+        p.add_argument("--fresh", action="store_true",
+                       help="forget the state and process every file again")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -70,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(args, parser)
     if args.command == "runs":
         return cmd_runs(args)
+    if args.command == "serve":
+        return cmd_serve(args, parser)
+    if args.command == "export":
+        return cmd_export(args, parser)
     if args.command == "logs":
         return cmd_logs(args)
     parser.error(f"unknown command {args.command!r}")
@@ -99,10 +135,14 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from flows.clean_flow import clean_folder, summary
 
     try:
-        run = clean_folder(str(input_dir), str(out), cfg.to_dict(), show_progress=not args.no_progress)
+        run = clean_folder(str(input_dir), str(out), cfg.to_dict(), show_progress=not args.no_progress,
+                           state_path=args.state, window_days=args.window_days, fresh=args.fresh)
     except OutputLocked as exc:
         print(f"newsclean: {exc}", file=sys.stderr)
         return 3
+    except ValueError as exc:  # e.g. state built with other matching settings
+        print(f"newsclean: {exc}", file=sys.stderr)
+        return 2
     finally:
         flush_logs()
     if args.json:
@@ -110,6 +150,55 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         print(summary(run))
         print(f"Output in {out}/ (documents.jsonl, articles.jsonl, rejects.jsonl, run.json)")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import os
+
+    from cleaners.config import Config
+
+    input_dir = Path(args.input_dir)
+    if not input_dir.is_dir():
+        parser.error(f"INPUT_DIR {str(input_dir)!r} is not a folder")
+    if not os.environ.get("PREFECT_API_URL"):
+        from prefect.settings import PREFECT_API_URL
+
+        if not PREFECT_API_URL.value():
+            print("newsclean: scheduled runs need a running Prefect server (the temporary one has no "
+                  "scheduler). Start one with `prefect server start --host 127.0.0.1` and set "
+                  "PREFECT_API_URL=http://127.0.0.1:4200/api", file=sys.stderr)
+            return 2
+    try:
+        cfg = Config(batch_size=args.batch_size).validate()
+    except ValueError as exc:
+        parser.error(str(exc))
+    from flows.clean_flow import clean_folder
+
+    name = args.name or f"newsclean-{input_dir.resolve().name}"
+    params = {"input_dir": str(input_dir.resolve()), "out_dir": str(Path(args.out).resolve()),
+              "config": cfg.to_dict(), "state_path": args.state, "window_days": args.window_days}
+    print(f"serving deployment 'newsclean/{name}' ({'cron ' + args.cron if args.cron else f'every {args.interval:g} s'})"
+          f"; Ctrl+C stops it")
+    clean_folder.serve(name=name, cron=args.cron, interval=args.interval, parameters=params)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from cleaners.output import STATE_NAME, OutputLocked, export_state, output_lock
+    from cleaners.state import State
+
+    out = Path(args.out)
+    state_file = Path(args.state) if args.state else out / STATE_NAME
+    if not state_file.exists():
+        parser.error(f"no state database at {state_file}: run `newsclean run INPUT_DIR --out {out}` first")
+    try:
+        with output_lock(out), State(state_file) as state:
+            n = export_state(state, out)
+    except OutputLocked as exc:
+        print(f"newsclean: {exc}", file=sys.stderr)
+        return 3
+    print(f"exported {n['documents']} documents, {n['articles']} articles, {n['rejects']} rejects to {out}/")
     return 0
 
 

@@ -48,7 +48,7 @@ def test_console_script_run_runs_and_logs(seeds_dir: Path, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert main(["run", str(seeds_dir), "--out", str(out), "--no-progress"]) == 0
-    assert "5 files -> 5 documents, 5 articles" in capsys.readouterr().out
+    assert "5 files (5 new or changed) -> 5 documents, 5 articles" in capsys.readouterr().out
     run_id = json.loads((out / "run.json").read_text())["run_id"]
     assert main(["runs", "--limit", "50"]) == 0
     assert run_id in capsys.readouterr().out

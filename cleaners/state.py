@@ -1,0 +1,218 @@
+"""Persistent state for recurring runs: an embedded SQLite database.
+
+What it holds:
+- files: every input file seen (path, size, mtime, sha256), so a renamed or
+  touched file is not reprocessed and a changed one is;
+- documents and rejects, as cleaned (the batch records), so later runs can
+  match new documents against earlier ones;
+- the last output records (documents.jsonl / articles.jsonl lines) and each
+  document's article, so article ids stay stable across runs;
+- a generation counter, bumped by every run that changed something, and
+  written into run.json, so outputs can be checked against the state.
+
+Every run's changes are one transaction: a run killed half-way leaves the
+state as it was, and the next run redoes the work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cleaners.records import Document, document_from_dict, document_to_dict
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT, run_id TEXT);
+CREATE INDEX IF NOT EXISTS files_sha ON files (sha256);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, added_at REAL NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_path ON documents (path);
+CREATE TABLE IF NOT EXISTS rejects (
+    path TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (path, seq));
+CREATE TABLE IF NOT EXISTS doc_records (doc_id TEXT PRIMARY KEY, article_id TEXT, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    article_id TEXT PRIMARY KEY, created_seq INTEGER NOT NULL, updated_at REAL NOT NULL,
+    n_members INTEGER NOT NULL, data TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class State:
+    """The SQLite state of one output folder (default OUTPUT_DIR/state.sqlite)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) != SCHEMA_VERSION:
+            raise ValueError(f"state {path} has schema version {version}, this newsclean expects "
+                             f"{SCHEMA_VERSION}: export it with the older version or use a new --out")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "State":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- meta
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    def check_config(self, fingerprint: dict[str, Any]) -> None:
+        """Signatures and thresholds must not change under an existing state."""
+        stored = self.get_meta("matching_config")
+        text = json.dumps(fingerprint, sort_keys=True)
+        if stored is None:
+            self.set_meta("matching_config", text)
+        elif stored != text:
+            raise ValueError(
+                f"the state in {self.path} was built with other matching settings ({stored}); "
+                f"now {text}. Use a new --out (or --state) for new settings.")
+
+    # -- files
+    def files(self) -> dict[str, FileInfo]:
+        return {r[0]: FileInfo(*r) for r in self.db.execute(
+            "SELECT path, size, mtime_ns, sha256 FROM files")}
+
+    def known_hashes(self) -> dict[str, str]:
+        """sha256 -> one path that had it."""
+        return {sha: path for path, sha in self.db.execute("SELECT path, sha256 FROM files")}
+
+    # -- documents
+    def documents(self, since: float | None = None) -> list[Document]:
+        q = "SELECT data FROM documents" + (" WHERE added_at >= ?" if since is not None else "")
+        rows = self.db.execute(q, (since,) if since is not None else ())
+        return [document_from_dict(json.loads(r[0])) for r in rows]
+
+    def frozen_doc_ids(self, cutoff: float) -> set[str]:
+        """Documents of articles whose newest member is older than the cutoff."""
+        rows = self.db.execute(
+            "SELECT dr.doc_id FROM doc_records dr JOIN articles a ON a.article_id = dr.article_id "
+            "WHERE a.updated_at < ?", (cutoff,))
+        return {r[0] for r in rows}
+
+    def assignments(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT doc_id, article_id FROM doc_records"))
+
+    def article_created(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT article_id, created_seq FROM articles"))
+
+    def article_sizes(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT article_id, n_members FROM articles"))
+
+    # -- one run's changes, in one transaction
+    def commit_run(self, *, run_id: str, files: Iterable[FileInfo], renamed: dict[str, str],
+                   replaced_paths: Iterable[str], docs: Iterable[Document],
+                   rejects: Iterable[tuple[str, dict[str, Any]]],
+                   doc_records: list[dict[str, Any]], articles: list[dict[str, Any]],
+                   created: dict[str, int]) -> int:
+        """Apply a run: new files, documents, rejects and the regrouped records. Returns the generation."""
+        now = time.time()
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for path in replaced_paths:
+                db.execute("DELETE FROM documents WHERE path = ?", (path,))
+                db.execute("DELETE FROM rejects WHERE path = ?", (path,))
+            for old, new in renamed.items():
+                db.execute("UPDATE files SET path = ? WHERE path = ?", (new, old))
+            for f in files:
+                db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                           (f.path, f.size, f.mtime_ns, f.sha256, run_id))
+            for d in docs:
+                db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
+                           (d.doc_id, d.source.path, now, json.dumps(document_to_dict(d), ensure_ascii=False)))
+            seqs: dict[str, int] = {}
+            for path, rec in rejects:
+                seqs[path] = seqs.get(path, 0) + 1
+                db.execute("INSERT OR REPLACE INTO rejects VALUES (?, ?, ?)",
+                           (path, seqs[path], json.dumps(rec, ensure_ascii=False)))
+            # regrouped records replace those of every document that took part
+            old_assign = self.assignments()
+            keep = {a["article_id"] for a in articles}
+            live_docs = [rec["doc_id"] for rec in doc_records]
+            stale = {old_assign[d] for d in live_docs if d in old_assign} - keep
+            db.execute("DELETE FROM doc_records WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
+            for rec in doc_records:
+                db.execute("INSERT OR REPLACE INTO doc_records VALUES (?, ?, ?)",
+                           (rec["doc_id"], rec["article_id"], json.dumps(rec, ensure_ascii=False)))
+            for aid in stale:  # merged into another article, or its documents were replaced
+                db.execute("DELETE FROM articles WHERE article_id = ?", (aid,))
+            db.execute("DELETE FROM articles WHERE article_id NOT IN (SELECT article_id FROM doc_records)")
+            old_sizes = self.article_sizes()
+            for a in articles:
+                row = db.execute("SELECT updated_at FROM articles WHERE article_id = ?",
+                                 (a["article_id"],)).fetchone()
+                grew = row is None or old_sizes.get(a["article_id"]) != len(a["members"])
+                db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
+                           (a["article_id"], created[a["article_id"]], now if grew else row[0],
+                            len(a["members"]), json.dumps(a, ensure_ascii=False)))
+            generation = self.generation + 1
+            self.set_meta("generation", str(generation))
+            self.set_meta("last_run", run_id)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return generation
+
+    # -- export
+    def iter_doc_records(self) -> Iterator[dict[str, Any]]:
+        for (data,) in self.db.execute("SELECT data FROM doc_records ORDER BY doc_id"):
+            yield json.loads(data)
+
+    def iter_articles(self) -> Iterator[dict[str, Any]]:
+        for (data,) in self.db.execute("SELECT data FROM articles ORDER BY article_id"):
+            yield json.loads(data)
+
+    def iter_rejects(self) -> Iterator[dict[str, Any]]:
+        for (data,) in self.db.execute("SELECT data FROM rejects ORDER BY path, seq"):
+            yield json.loads(data)
+
+    def counts(self) -> dict[str, int]:
+        one = lambda q: self.db.execute(q).fetchone()[0]  # noqa: E731
+        return {"files": one("SELECT COUNT(*) FROM files"),
+                "documents": one("SELECT COUNT(*) FROM documents"),
+                "articles": one("SELECT COUNT(*) FROM articles"),
+                "rejects": one("SELECT COUNT(*) FROM rejects")}
