@@ -1,0 +1,1 @@
+"""Benchmarks for newsclean (quality harness: benchmarks/quality.py)."""

@@ -237,6 +237,8 @@ NEWSLETTERS = [
     "Want more stories like this? Sign up for our free weekly email.",
     "Enjoying this story? Register now for unlimited access and our daily updates.",
 ]
+# Four blurb texts for sixteen outlets: outlets of one chain carry the same blurb
+# with their own name in it (as chains do), so blurbs also recur across outlets.
 BLURBS = [
     "{name} is an independent, reader-funded newsroom covering the region since 1891. "
     "Support local journalism by becoming a member today.",
@@ -279,7 +281,8 @@ def make_outlets(rng: random.Random, headlines: list[str], ja_headlines: list[st
             list_heading=LIST_HEADINGS[i % len(LIST_HEADINGS)], list_items=take(rng.randint(5, 8)),
             side_heading=SIDE_HEADINGS[i % len(SIDE_HEADINGS)].format(name=name),
             side_items=take(rng.randint(3, 5)),
-            share=SHARES[i % len(SHARES)], newsletter=NEWSLETTERS[i % len(NEWSLETTERS)].format(name=name),
+            share=SHARES[i % len(SHARES)],
+            newsletter=NEWSLETTERS[i % len(NEWSLETTERS)].format(name=re.sub(r"^The ", "", name)),
             blurb=BLURBS[i % len(BLURBS)].format(name=name),
             copyright=f"© 2024 {name}. All rights reserved.",
             follow=FOLLOWS[i % len(FOLLOWS)].format(name=name),
@@ -336,9 +339,13 @@ def copy_edit(paras: list[str], protected: set[int], rng: random.Random, n_edits
 def cut_end(paras: list[str], protected: set[int], rng: random.Random) -> tuple[list[str], set[int]]:
     """Drop the last 1-3 paragraphs (a syndicated copy cut to fit), never a protected one."""
     n = len(paras)
+    total = sum(len(p.split()) for p in paras)
     want = rng.choice([1, 1, 2, 2, 3])
     keep = n
-    while keep > 1 and n - keep < want and keep - 1 >= max(2, round(0.6 * n)) and (keep - 1) not in protected:
+    # never below 60% of the paragraphs or 70% of the words: a cut, not a new brief
+    while (keep > 1 and n - keep < want and keep - 1 >= max(2, round(0.6 * n))
+           and (keep - 1) not in protected
+           and sum(len(p.split()) for p in paras[:keep - 1]) >= 0.7 * total):
         keep -= 1
     return paras[:keep], {i for i in protected if i < keep}
 
@@ -449,9 +456,11 @@ def make_timestamp(d: datetime, rng: random.Random) -> str:
 
 
 def first_para(page: Page) -> list[str]:
+    """Body paragraphs as shown: the dateline opens the lead (first paragraph of 12+ words)."""
     body = list(page.body)
     if page.dateline and body:
-        body[0] = page.dateline + body[0]
+        lead = next((i for i, p in enumerate(body) if len(p.split()) >= 12), 0)
+        body[lead] = page.dateline + body[lead]
     return body
 
 
@@ -998,7 +1007,7 @@ def story_pages(s: Story, outlets: dict[str, Outlet], rng: random.Random,
                new_headline(s.title, rng), body, dateline=dl, caption=wire_caption if rng.random() < 0.6 else "",
                timestamp=make_timestamp(s.date + timedelta(hours=rng.randint(1, 9)), rng), fmt=fmt,
                gz=rng.random() < 0.2)
-    if rng.random() < 0.3 and len(s.paras) >= 4:
+    if rng.random() < 0.3 and len(s.paras) >= 5 and sum(len(p.split()) for p in s.paras) >= 250:
         pname = PRINT_OUTLETS[rng.randrange(len(PRINT_OUTLETS))][0]
         body = abridge(list(s.paras), prot, rng)
         as_txt = rng.random() < 0.7

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from cleaners.boilerplate import site_of, strip_site_boilerplate
 from cleaners.config import Config
 from cleaners.dedup import clusters, doc_shingles, find_matches
 from cleaners.minhash import containment, jaccard
@@ -48,7 +49,7 @@ def _paragraph_diff(member: Document, canonical: Document) -> dict[str, int]:
 
 def group_documents(docs: list[Document], cfg: Config) -> Grouping:
     """Cluster near-duplicates, pick canonicals, find shared passages."""
-    docs = sorted(docs, key=lambda d: d.doc_id)
+    docs = strip_site_boilerplate(sorted(docs, key=lambda d: d.doc_id), cfg.dedup)
     texts = [d.text for d in docs]
     shingles: list[np.ndarray] = [doc_shingles(t, cfg.dedup) for t in texts]
     n_words = [len(norm_words(t)) for t in texts]
@@ -100,10 +101,10 @@ def group_documents(docs: list[Document], cfg: Config) -> Grouping:
 
 
 def _filter_passages(passages: list[SharedPassage], docs: list[Document]) -> tuple[list[SharedPassage], int]:
-    """Drop passages that only one outlet repeats (its own boilerplate)."""
+    """Drop passages that only one site repeats (its own boilerplate)."""
     kept, dropped = [], 0
     for p in passages:
-        outlets = {docs[s.doc].source.outlet for s in p.spans}
+        outlets = {site_of(docs[s.doc]) for s in p.spans}
         if len(outlets) == 1 and None not in outlets:
             dropped += 1
             continue

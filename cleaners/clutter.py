@@ -119,8 +119,20 @@ def bullet_only(p: str) -> str | None:
     return "list-marker" if BULLET_ONLY.match(p.strip()) else None
 
 
+FEED_TAIL = re.compile(r"^(?:the\s+post\s+.{1,300}\s+appeared\s+first\s+on\s+.{1,100}"
+                       r"|read\s+the\s+(?:full|original)\s+(?:story|article)\s+(?:at|on)\s+.{1,100}"
+                       r"|this\s+(?:article|story)\s+(?:was\s+)?(?:originally\s+)?(?:appeared|published)\s+"
+                       r"(?:first\s+)?(?:in|on|at)\s+.{1,100})$", re.IGNORECASE)
+
+
+def feed_tail(p: str) -> str | None:
+    """RSS/feed footers: 'The post X appeared first on Y.'"""
+    return "feed-footer" if len(_words(p)) <= 60 and FEED_TAIL.match(p.strip()) else None
+
+
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
+    feed_tail,
 )
 
 
@@ -137,7 +149,7 @@ def strip_clutter(doc: Document) -> Document:
     title_norm = _norm(doc.title) if doc.title else None
 
     _mark_lists(paras, reasons)
-    seen: set[str] = set()
+    previous: str | None = None
     for i, p in enumerate(paras):
         if reasons[i]:
             continue
@@ -160,9 +172,11 @@ def strip_clutter(doc: Document) -> Document:
                 reasons[i] = reason
                 break
         else:
-            if norm and norm in seen and not is_prose(p):
+            # the same short line twice in a row (an image alt text, then its caption);
+            # lines that repeat further apart are often content (recipes, interview questions)
+            if norm and norm == previous and not is_prose(p):
                 reasons[i] = "repeated-line"
-            seen.add(norm)
+        previous = norm
     _mark_header_captions(paras, reasons)
 
     kept: list[str] = []

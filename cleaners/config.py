@@ -49,17 +49,23 @@ class DedupConfig:
     scheme: str = "affine32"
     seed: int = 1
     shingle_words: int = 5  # word 5-grams: the usual unit for near-duplicate news
-    # LSH bands x rows = num_perm. 32 x 4 gives a candidate curve centred near
-    # Jaccard 0.42, so pairs at 0.6+ are found with >99% probability; every
-    # candidate is verified on the exact shingle sets below before merging.
-    lsh_bands: int = 32
-    lsh_rows: int = 4
+    # LSH bands x rows = num_perm. 64 x 2 puts the candidate curve near
+    # Jaccard 0.13, because abridged reprints have Jaccard 0.3-0.45 with their
+    # original (32 x 4 missed 8 of 589 items in benchmarks/syndication.py).
+    # Every candidate is verified on the exact shingle sets before merging.
+    lsh_bands: int = 64
+    lsh_rows: int = 2
     jaccard_threshold: float = 0.7
     # Abridged reprints: the shorter text is mostly contained in the longer.
-    containment_threshold: float = 0.85
+    # 0.75: trimmed and re-joined reprints measured 0.70-0.85; at 0.65 a story
+    # quoting a long passage of another merged with it (syndication benchmark).
+    containment_threshold: float = 0.75
     # Containment is only trusted when the shorter text has this many shingles:
     # a one-line snippet is contained in many stories.
     min_containment_shingles: int = 40
+    # A paragraph one site repeats in this many different stories is its
+    # boilerplate (counted per story cluster, so syndicated copies count once).
+    boilerplate_min_stories: int = 3
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ class PassageConfig:
     # A shared passage must have this many aligned words; shorter common
     # phrases ("the prime minister said on Monday") are not reported.
     min_words: int = 12
+    # CJK text counts characters as words; a passage needs this many of them.
+    min_cjk_chars: int = 25
     # Aligned words / passage words in each document.
     min_similarity: float = 0.8
     # Word gaps allowed inside one aligned passage (an elision "…", an

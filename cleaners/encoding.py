@@ -65,18 +65,76 @@ def _codec(label: str | None) -> str | None:
         return None
 
 
+def _cp1252_fallback(err: UnicodeDecodeError) -> tuple[str, int]:
+    """Codec error handler: read a stray byte inside UTF-8 text as cp1252."""
+    bad = err.object[err.start:err.start + 1]
+    return bad.decode("cp1252", "replace"), err.start + 1
+
+
+codecs.register_error("newsclean-cp1252", _cp1252_fallback)
+
+ISO2022 = re.compile(rb"\x1b\$[@B(]|\x1b\([BJ]|\x1b\$\)C")
+# Detection sometimes names rare DOS/Mac/HP codecs for plain Western or
+# Central European text; the common codec of the same script decodes it.
+RARE_CODECS = {codecs.lookup(k).name: v for k, v in {
+    "cp775": "cp1252", "hp_roman8": "cp1252", "mac_roman": "cp1252", "cp850": "cp1252",
+    "cp437": "cp1252", "cp1258": "cp1252", "mac_latin2": "iso8859_2", "cp852": "iso8859_2",
+    "iso8859_10": "iso8859_2", "mac_iceland": "cp1252", "cp858": "cp1252"}.items()}
+
+
+def _utf16_32_without_bom(data: bytes) -> str | None:
+    """UTF-16/32 text without a BOM shows NUL bytes at a regular stride."""
+    sample = data[:4000]
+    if len(sample) < 8 or b"\x00" not in sample:
+        return None
+    n = len(sample) - len(sample) % 4
+    cols = [sample[i:n:4].count(0) / (n / 4) for i in range(4)]
+    if cols[1] > 0.9 and cols[2] > 0.9 and cols[3] > 0.9:
+        return "utf-32-le"
+    if cols[0] > 0.9 and cols[1] > 0.9 and cols[2] > 0.9:
+        return "utf-32-be"
+    even = sample[0:n:2].count(0) / (n / 2)
+    odd = sample[1:n:2].count(0) / (n / 2)
+    if odd > 0.4 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.4 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
 def decode(data: bytes, declared: str | None = None) -> tuple[str, tuple[Fix, ...]]:
     """Bytes -> text, with a Fix naming the codec and how it was chosen."""
     for bom, name in BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(name, "replace"), (Fix("decode", f"{name} (byte-order mark)"),)
+    wide = _utf16_32_without_bom(data)
+    if wide:
+        try:
+            return data.decode(wide), (Fix("decode", f"{wide} (NUL-byte pattern, no BOM)"),)
+        except UnicodeDecodeError:
+            pass
+    if b"\x1b" in data[:20000] and ISO2022.search(data[:20000]):
+        order = ("iso2022_kr", "iso2022_jp_2") if b"\x1b$)C" in data[:20000] else ("iso2022_jp_2", "iso2022_kr")
+        for codec in order:
+            try:
+                return data.decode(codec), (Fix("decode", f"{codec} (escape sequences)"),)
+            except UnicodeDecodeError:
+                continue
     try:
         text = data.decode("utf-8")
         return text, (Fix("decode", "utf-8 (valid UTF-8)"),)
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        first_error = exc
     label = declared or declared_charset(data)
     codec = _codec(label)
+    if codec in (None, "utf-8"):
+        # Mostly UTF-8 with a few stray bytes (a pasted cp1252 quote): keep UTF-8
+        # and read only the stray bytes as cp1252, rather than misdetecting the page.
+        bad = _count_invalid_utf8(data, limit=max(4, len(data) // 2000))
+        if bad is not None:
+            text = data.decode("utf-8", "newsclean-cp1252")
+            return text, (Fix("decode", f"utf-8 with {bad} stray byte(s) read as cp1252 "
+                                        f"(first at {first_error.start})"),)
     if codec and codec not in ("utf-8",):
         try:
             text = data.decode(codec)
@@ -87,10 +145,53 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, tuple[Fix, ..
     best = from_bytes(data[:200_000]).best()
     if best is not None:
         codec = _codec(best.encoding) or best.encoding
+        codec = _prefer_common(codec, data)
         detail = f"{codec} (detected"
         detail += f"; declared {label} did not fit)" if label else ")"
         return data.decode(codec, "replace"), (Fix("decode", detail),)
     return data.decode("cp1252", "replace"), (Fix("decode", "cp1252 (fallback, lossy)"),)
+
+
+def _count_invalid_utf8(data: bytes, limit: int) -> int | None:
+    """Number of invalid UTF-8 sequences when at most limit, else None."""
+    count = 0
+    pos = 0
+    while True:
+        try:
+            data[pos:].decode("utf-8")
+            return count
+        except UnicodeDecodeError as exc:
+            count += 1
+            if count > limit:
+                return None
+            pos += exc.start + 1
+
+
+def _prefer_common(codec: str, data: bytes) -> str:
+    """Map detection's rare picks to the common codec of the same script when it decodes."""
+    try:
+        name = codecs.lookup(codec).name
+    except LookupError:
+        return codec
+    if name == "cp1250" and not any(0x80 <= b <= 0x9F for b in data):
+        name = "iso8859_2"  # no cp1250-only bytes: ISO-8859-2 is the usual label
+    if name in ("cp1252", "latin_1", "iso8859_1", "iso8859_15"):
+        # Turkish ı ş ğ sit where cp1252 has ý þ ð (Icelandic letters, with æ beside them)
+        turkish = sum(data.count(b) for b in (b"\xfd", b"\xfe", b"\xf0", b"\xdd", b"\xde", b"\xd0"))
+        if turkish >= 3 and b"\xe6" not in data:
+            try:
+                data.decode("cp1254")
+                return "cp1254"
+            except UnicodeDecodeError:
+                pass
+    common = RARE_CODECS.get(name)
+    if common:
+        try:
+            data.decode(common)
+            return common
+        except UnicodeDecodeError:
+            return name
+    return name
 
 
 def _looks_wrong(text: str, codec: str, data: bytes) -> bool:

@@ -16,7 +16,7 @@ from datasketch import MinHashLSH
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
 from cleaners.minhash import shingle_ids, signature
-from cleaners.textutil import Token, sentences, tokens
+from cleaners.textutil import Token, is_cjk, sentences, tokens
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,8 @@ def align(a: Sentence, b: Sentence, cfg: PassageConfig) -> PassageLink | None:
     best = max(runs, key=lambda r: sum(x.size for x in r))
     matched = sum(x.size for x in best)
     if matched < cfg.min_words:
+        return None
+    if is_cjk("".join(wa)) and matched < cfg.min_cjk_chars:
         return None
     a0, a1 = best[0].a, best[-1].a + best[-1].size
     b0, b1 = best[0].b, best[-1].b + best[-1].size

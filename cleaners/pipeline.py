@@ -7,6 +7,7 @@ what it changed to ``fixes`` or ``removed``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
@@ -17,6 +18,9 @@ from cleaners.extract import extract_html, extract_text
 from cleaners.readers import outlet_from_url
 from cleaners.records import Document, Fix, RawDoc, Reject, Removal, Source
 from cleaners.textutil import detect_language, norm_words, parse_timestamp
+
+
+C1_CONTROLS = re.compile("[\u0080-\u009f]")
 
 
 def doc_id_for(source: Source) -> str:
@@ -44,6 +48,11 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
     meta: dict[str, str] = {}
     source = raw.source
     if raw.kind == "html":
+        if C1_CONTROLS.search(text):
+            # cp1252 mojibake of some characters leaves C1 controls that the
+            # HTML parser drops; repair the page before extraction.
+            text, page_fixes = repair(text, cfg.encoding)
+            fixes += tuple(Fix(f.name, f"page: {f.detail}") for f in page_fixes)
         ex = extract_html(text, raw.source.url, cfg.extract)
         if ex is None:
             return Reject(source, "no-main-text", "trafilatura found no main text")

@@ -79,3 +79,15 @@ def test_clean_text_is_unchanged_and_idempotent() -> None:
     once = strip_clutter(d)
     assert once.paragraphs == d.paragraphs and once.removed == ()
     assert strip_clutter(once) == once
+
+
+def test_repeated_lines_only_when_back_to_back() -> None:
+    q = "What did you learn?"
+    d = strip_clutter(_doc(PROSE, q, "A lot about budgets.", q, "Patience.", "Sidebar item", "Sidebar item"))
+    assert d.paragraphs == (PROSE, q, "A lot about budgets.", q, "Patience.", "Sidebar item")
+    assert [r.reason for r in d.removed] == ["repeated-line"]
+
+
+def test_feed_footer() -> None:
+    d = strip_clutter(_doc(PROSE, "The post Council approves budget appeared first on City Times."))
+    assert d.paragraphs == (PROSE,) and d.removed[0].reason == "feed-footer"

@@ -64,3 +64,22 @@ def test_repair_leaves_correct_text_alone() -> None:
         fixed, fixes = repair(good, EncodingConfig())
         assert fixed == good
         assert fixes == ()
+
+
+def test_utf16_without_bom_is_recognised() -> None:
+    text, fixes = decode("<p>Grüße aus Köln, sagte er.</p>".encode("utf-16-le"))
+    assert text == "<p>Grüße aus Köln, sagte er.</p>"
+    assert "NUL-byte pattern" in fixes[0].detail
+
+
+def test_iso2022_jp_is_not_taken_for_utf8() -> None:
+    text, fixes = decode(JA.encode("iso2022_jp"))
+    assert text == JA and "iso2022" in fixes[0].detail
+
+
+def test_mostly_utf8_with_a_stray_cp1252_byte() -> None:
+    page = "<p>Fundacja Stefana Batorego — “zaufanie” i współpraca".encode("utf-8") + b" \x96 " + \
+        "ciąg dalszy, łódź i źródło.</p>".encode("utf-8")
+    text, fixes = decode(page)
+    assert "Fundacja Stefana Batorego" in text and "współpraca \u2013 ciąg" in text
+    assert "stray byte" in fixes[0].detail

@@ -1,0 +1,71 @@
+"""Per-site boilerplate learned from the corpus itself.
+
+A paragraph that one site repeats across several *different stories* is that
+site's furniture (navigation, "What others are reading" lists, outlet blurbs,
+copyright lines), even when no hand-written rule names it. Text that recurs
+only among copies of one story (a syndicated paragraph) is not boilerplate:
+we count distinct stories (first-pass near-duplicate clusters), not pages.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+
+from cleaners.config import DedupConfig
+from cleaners.dedup import clusters, doc_shingles, find_matches
+from cleaners.records import Document, Removal
+from cleaners.textutil import norm_words
+
+
+def site_of(doc: Document) -> str | None:
+    """The outlet, else the top folder of the file's path; None when neither says anything."""
+    if doc.source.outlet:
+        return doc.source.outlet.lower()
+    parts = doc.source.path.split("/")
+    return f"folder:{parts[0]}" if len(parts) > 1 else None
+
+
+def _key(paragraph: str) -> str:
+    return " ".join(norm_words(paragraph))
+
+
+def learn_boilerplate(docs: list[Document], cfg: DedupConfig) -> dict[str, set[str]]:
+    """site -> normalised paragraphs that recur in at least cfg.boilerplate_min_stories stories."""
+    groups = clusters(len(docs), find_matches([doc_shingles(d.text, cfg) for d in docs], cfg))
+    story = {}
+    for g, members in enumerate(groups):
+        for i in members:
+            story[i] = g
+    seen: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for i, d in enumerate(docs):
+        site = site_of(d)
+        if site is None:
+            continue
+        for p in d.paragraphs:
+            key = _key(p)
+            if key:
+                seen[(site, key)].add(story[i])
+    out: dict[str, set[str]] = defaultdict(set)
+    for (site, key), stories in seen.items():
+        if len(stories) >= cfg.boilerplate_min_stories:
+            out[site].add(key)
+    return dict(out)
+
+
+def strip_boilerplate(doc: Document, learned: dict[str, set[str]]) -> Document:
+    """Remove the paragraphs its site repeats across stories (reason site-boilerplate)."""
+    site = site_of(doc)
+    keys = learned.get(site or "", set())
+    if not keys:
+        return doc
+    kept = [p for p in doc.paragraphs if _key(p) not in keys]
+    if len(kept) == len(doc.paragraphs) or not kept:  # never empty a document
+        return doc
+    removed = [Removal(p, "site-boilerplate") for p in doc.paragraphs if _key(p) in keys]
+    return replace(doc, paragraphs=tuple(kept), removed=doc.removed + tuple(removed))
+
+
+def strip_site_boilerplate(docs: list[Document], cfg: DedupConfig) -> list[Document]:
+    learned = learn_boilerplate(docs, cfg)
+    return [strip_boilerplate(d, learned) for d in docs] if learned else docs

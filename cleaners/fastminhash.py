@@ -1,0 +1,382 @@
+"""Bulk shingle ids and MinHash signatures in numpy (datasketch-exact signatures).
+
+Two independent pieces:
+
+* ``shingle_ids_fast`` / ``shingle_ids_many``: sorted unique ids of the
+  k-token shingles. A shingle is hashed from the UTF-8 bytes of its tokens
+  joined by U+0020 (the same string ``cleaners.minhash.shingle_ids`` gives to
+  sha1), but with a vectorised polynomial hash instead of one sha1 call per
+  shingle: all documents of a batch are joined into one byte buffer, prefix
+  sums of ``(byte + 1) * R**pos`` (mod 2**64) give the hash of any byte range
+  in two gathers and a multiply, and the MurmurHash3 64-bit finaliser mixes
+  it. The ids are a pure function of the shingle's bytes (no Python
+  ``hash()``), so they are identical across processes, runs and batchings.
+  They are NOT the sha1 ids of ``cleaners.minhash`` (never mix the two in one
+  index or one Jaccard).
+
+* ``signatures``: for many id arrays at once, exactly the ``hashvalues`` of
+  ``datasketch.MinHash(num_perm, seed, scheme=scheme, hashfunc=identity)
+  .update_batch(ids)`` (schemes "affine32", "affine64" and "legacy"), computed
+  as one (num_perm x chunk) array per chunk of ids and reduced per document
+  with ``np.minimum.reduceat``. ``to_lean`` wraps a row as a
+  ``datasketch.LeanMinHash`` for ``MinHashLSH``.
+
+Pure numpy plus datasketch (for the permutation parameters and LeanMinHash).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from itertools import chain
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+
+__all__ = [
+    "HASH_NAME", "shingle_ids_fast", "shingle_ids_many", "signatures", "signatures_flat",
+    "to_lean", "to_leans", "permutations", "empty_hashvalues",
+]
+
+HASH_NAME = ("poly64 (R=0x9E3779B97F4A7C15, bytes+1, mod 2^64) of the UTF-8 shingle, "
+             "tokens joined by U+0020, length-salted, fmix64, high 32 bits")
+
+_U64 = np.uint64
+_MASK64 = (1 << 64) - 1
+_R = 0x9E3779B97F4A7C15  # odd, so invertible mod 2^64
+_R_INV = pow(_R, -1, 1 << 64)
+_LEN_SALT = _U64(0xC2B2AE3D27D4EB4F)
+_SEP = 0x20  # tokens are joined by one space, as in cleaners.minhash
+_CHUNK_BYTES = 1 << 20  # byte window per prefix-sum pass (powers table <= 16 MB)
+_SORT_BUDGET = 1 << 20  # padded elements per 2-D sort
+_SORT_GROUP = 512  # documents per 2-D sort
+
+_pow_lock = threading.Lock()
+_pow: np.ndarray = np.ones(1, dtype=_U64)
+_pow_inv: np.ndarray = np.ones(1, dtype=_U64)
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """R**i and R**-i (mod 2^64) for i < n; cached, grown by doubling."""
+    global _pow, _pow_inv
+    p, pi = _pow, _pow_inv
+    if len(p) >= n:
+        return p, pi
+    with _pow_lock:
+        if len(_pow) < n:
+            size = max(n, 2 * len(_pow), 4096)
+            p = np.empty(size, dtype=_U64)
+            pi = np.empty(size, dtype=_U64)
+            p[0] = pi[0] = 1
+            np.cumprod(np.full(size - 1, _R, dtype=_U64), out=p[1:])
+            np.cumprod(np.full(size - 1, _R_INV, dtype=_U64), out=pi[1:])
+            _pow, _pow_inv = p, pi
+        return _pow, _pow_inv
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    h ^= h >> _U64(33)
+    h *= _U64(0xFF51AFD7ED558CCD)
+    h ^= h >> _U64(33)
+    h *= _U64(0xC4CEB9FE1A85EC53)
+    h ^= h >> _U64(33)
+    return h
+
+
+def _token_bounds(flat: np.ndarray, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Byte start/end of every token in the space-joined buffer."""
+    seps = np.flatnonzero(flat == _SEP)
+    if len(seps) == len(words) - 1:
+        starts = np.empty(len(words), dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = seps + 1
+        ends = np.empty(len(words), dtype=np.int64)
+        ends[:-1] = seps
+        ends[-1] = len(flat)
+        return starts, ends
+    # A token contains a space: take the boundaries from the token lengths.
+    lens = np.fromiter((len(w.encode("utf-8", "surrogatepass")) for w in words),
+                       dtype=np.int64, count=len(words))
+    ends = np.cumsum(lens + 1) - 1
+    return ends - lens, ends
+
+
+def _hash_spans(flat: np.ndarray, sb: np.ndarray, eb: np.ndarray) -> np.ndarray:
+    """64-bit hash of each byte range flat[sb[i]:eb[i]] (sb, eb non-decreasing)."""
+    out = np.empty(len(sb), dtype=_U64)
+    i, n = 0, len(sb)
+    while i < n:
+        c0 = int(sb[i])
+        j = int(np.searchsorted(eb, c0 + _CHUNK_BYTES, side="right"))
+        j = max(j, i + 1)  # one shingle longer than the window: on its own
+        c1 = int(eb[j - 1])
+        pw, pwi = _powers(c1 - c0 + 1)
+        vals = flat[c0:c1].astype(_U64)
+        vals += _U64(1)
+        vals *= pw[:c1 - c0]
+        prefix = np.empty(c1 - c0 + 1, dtype=_U64)
+        prefix[0] = 0
+        np.cumsum(vals, out=prefix[1:])
+        s = sb[i:j] - c0
+        e = eb[i:j] - c0
+        h = prefix[e] - prefix[s]
+        h *= pwi[s]
+        h ^= (e - s).astype(_U64) * _LEN_SALT
+        out[i:j] = h
+        i = j
+    return _fmix64(out)
+
+
+def _raw_shingles(word_lists: Sequence[Sequence[str]], k: int, bits: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle ids of all documents, not deduplicated: (ids, counts per document)."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k!r}")
+    if bits not in (32, 64):
+        raise ValueError(f"bits must be 32 or 64, got {bits!r}")
+    dtype = np.uint32 if bits == 32 else _U64
+    ntok = np.fromiter(map(len, word_lists), dtype=np.int64, count=len(word_lists))
+    counts = np.where(ntok >= k, ntok - k + 1, (ntok > 0).astype(np.int64))
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=dtype), counts
+    words = list(chain.from_iterable(word_lists))
+    flat = np.frombuffer(" ".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    tstart, tend = _token_bounds(flat, words)
+    first_tok = np.cumsum(ntok) - ntok
+    first_sh = np.cumsum(counts) - counts
+    s_tok = np.repeat(first_tok - first_sh, counts) + np.arange(total, dtype=np.int64)
+    e_tok = s_tok + np.repeat(np.minimum(ntok, k) - 1, counts)
+    h = _hash_spans(flat, tstart[s_tok], tend[e_tok])
+    if bits == 32:
+        return (h >> _U64(32)).astype(np.uint32), counts
+    return h, counts
+
+
+def _sort_unique(ids: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+    """Per-document sorted unique ids, with documents of similar length sorted
+    together as rows of a padded 2-D array (much faster than one long sort)."""
+    n = len(counts)
+    out: list[np.ndarray] = [ids[:0]] * n
+    if not n:
+        return out
+    offsets = np.cumsum(counts) - counts
+    order = np.argsort(counts, kind="stable")
+    order = order[counts[order] > 0]
+    pad_value = np.iinfo(ids.dtype).max
+    i = 0
+    while i < len(order):
+        # grow the group while the padded size stays within budget
+        j = min(i + _SORT_GROUP, len(order))
+        width = int(counts[order[j - 1]])
+        if (j - i) * width > _SORT_BUDGET:
+            j = i + max(1, _SORT_BUDGET // max(width, 1))
+            width = int(counts[order[j - 1]])
+        docs = order[i:j]
+        cnt = counts[docs]
+        g = len(docs)
+        tot = int(cnt.sum())
+        rows = np.repeat(np.arange(g), cnt)
+        cols = np.arange(tot) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        pad = np.full((g, width), pad_value, dtype=ids.dtype)
+        pad[rows, cols] = ids[np.repeat(offsets[docs], cnt) + cols]
+        pad.sort(axis=1)
+        keep = np.empty((g, width), dtype=bool)
+        keep[:, 0] = True
+        np.not_equal(pad[:, 1:], pad[:, :-1], out=keep[:, 1:])
+        keep &= np.arange(width) < cnt[:, None]
+        uniq = pad[keep]
+        pieces = np.split(uniq, np.cumsum(keep.sum(axis=1))[:-1])
+        for d, piece in zip(docs.tolist(), pieces):
+            out[d] = piece
+        i = j
+    return out
+
+
+def shingle_ids_many(word_lists: Sequence[Sequence[str]], k: int, bits: int = 32
+                     ) -> list[np.ndarray]:
+    """``shingle_ids_fast`` for many documents in one vectorised pass."""
+    ids, counts = _raw_shingles(word_lists, k, bits)
+    return _sort_unique(ids, counts)
+
+
+def shingle_ids_fast(words: Sequence[str], k: int, bits: int = 32) -> np.ndarray:
+    """Sorted unique ids (uint32, or uint64 with bits=64) of the k-token shingles.
+
+    Fewer than k tokens give one shingle of all tokens; no tokens, no ids.
+    """
+    ids, counts = _raw_shingles([words], k, bits)
+    return np.unique(ids)
+
+
+# ---------------------------------------------------------------------------
+# Signatures
+
+_WIDTH = {"affine32": 32, "affine64": 64, "legacy": 64}
+_DTYPE = {"affine32": np.uint32, "affine64": _U64, "legacy": _U64}
+_EMPTY = {"affine32": (1 << 32) - 1, "affine64": (1 << 64) - 1, "legacy": (1 << 32) - 1}
+_MERSENNE = _U64((1 << 61) - 1)
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35),
+           np.uint32(16))
+_FMIX64 = (_U64(33), _U64(0xFF51AFD7ED558CCD), _U64(33), _U64(0xC4CEB9FE1A85EC53), _U64(33))
+_ELEMS_PER_CHUNK = 1 << 19  # num_perm x ids per (num_perm x chunk) block: 2 MB at uint32
+_MIN_ELEMS_PER_THREAD = 1 << 22
+
+
+def _check_scheme(scheme: str) -> None:
+    if scheme not in _WIDTH:
+        raise ValueError(f"scheme must be one of affine32, affine64, legacy; got {scheme!r}")
+
+
+@lru_cache(maxsize=32)
+def permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) exactly as datasketch draws them (taken from a datasketch MinHash)."""
+    _check_scheme(scheme)
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations  # type: ignore[arg-type]
+    dtype = _DTYPE[scheme]
+    a = np.ascontiguousarray(a, dtype=dtype)
+    b = np.ascontiguousarray(b, dtype=dtype)
+    a.setflags(write=False)
+    b.setflags(write=False)
+    return a, b
+
+
+def empty_hashvalues(num_perm: int, scheme: str) -> np.ndarray:
+    """datasketch's hashvalues of a MinHash that saw no value."""
+    _check_scheme(scheme)
+    return np.full(num_perm, _EMPTY[scheme], dtype=_DTYPE[scheme])
+
+
+def _premix(ids: np.ndarray, scheme: str) -> np.ndarray:
+    """The input array as datasketch's CPU path sees it before the permutations."""
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"ids must be an integer array, got dtype {ids.dtype}")
+    if ids.size and ids.dtype.kind == "i" and int(ids.min()) < 0:
+        raise ValueError("ids must be non-negative")
+    if scheme == "affine32":
+        if ids.size and ids.dtype.itemsize > 4 and int(ids.max()) > 0xFFFFFFFF:
+            raise ValueError("id out of range for scheme 'affine32': use 32-bit ids "
+                             "(bits=32) or scheme='affine64'")
+        hv = ids.astype(np.uint32)  # always a copy: mixed in place below
+        s1, m1, s2, m2, s3 = _FMIX32
+    else:
+        hv = ids.astype(_U64)
+        if scheme == "legacy":
+            return hv
+        s1, m1, s2, m2, s3 = _FMIX64
+    hv ^= hv >> s1
+    hv *= m1
+    hv ^= hv >> s2
+    hv *= m2
+    hv ^= hv >> s3
+    return hv
+
+
+def _sig_range(hv: np.ndarray, starts: np.ndarray, rows: np.ndarray, lo: int, hi: int,
+               a: np.ndarray, b: np.ndarray, scheme: str, out: np.ndarray) -> None:
+    """Min-reduce hv[lo:hi] (documents starting at ``starts``) into out[rows]."""
+    num_perm = len(a)
+    chunk = max(1, _ELEMS_PER_CHUNK // num_perm)
+    a2 = a[:, None]
+    b2 = b[:, None]
+    buf = np.empty((num_perm, min(chunk, hi - lo)), dtype=out.dtype)
+    s = lo
+    while s < hi:
+        e = min(s + chunk, hi)
+        i0 = int(np.searchsorted(starts, s, side="right")) - 1
+        i1 = int(np.searchsorted(starts, e, side="left"))
+        seg = starts[i0:i1] - s
+        seg[0] = 0
+        blk = buf[:, :e - s]
+        np.multiply(a2, hv[None, s:e], out=blk)
+        np.add(blk, b2, out=blk)
+        if scheme == "legacy":
+            np.remainder(blk, _MERSENNE, out=blk)
+            np.bitwise_and(blk, _U64(0xFFFFFFFF), out=blk)
+        mins = np.minimum.reduceat(blk, seg, axis=1).T
+        r = rows[i0:i1]
+        if starts[i0] < s:  # the first document began in an earlier chunk
+            np.minimum(out[r[0]], mins[0], out=mins[0])
+        out[r] = mins
+        s = e
+
+
+def signatures_flat(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: int,
+                    scheme: str = "affine32", threads: int = 1) -> np.ndarray:
+    """``signatures`` of the documents whose ids are concatenated in ``ids``
+    (``counts[i]`` ids for document i)."""
+    _check_scheme(scheme)
+    counts = np.asarray(counts, dtype=np.int64)
+    n = len(counts)
+    out = np.full((n, num_perm), _EMPTY[scheme], dtype=_DTYPE[scheme])
+    total = int(counts.sum())
+    if total == 0:
+        return out
+    if len(ids) != total:
+        raise ValueError(f"{len(ids)} ids but counts sum to {total}")
+    a, b = permutations(num_perm, seed, scheme)
+    hv = _premix(np.asarray(ids), scheme)
+    rows = np.flatnonzero(counts > 0)
+    starts = (np.cumsum(counts) - counts)[rows]
+    nthreads = max(1, min(int(threads), total * num_perm // _MIN_ELEMS_PER_THREAD))
+    if nthreads == 1:
+        _sig_range(hv, starts, rows, 0, total, a, b, scheme, out)
+        return out
+    # Split at document boundaries into parts of similar size; numpy releases
+    # the GIL inside the ufunc loops, and each part writes its own rows.
+    cuts = np.searchsorted(starts, np.linspace(0, total, nthreads + 1)[1:-1])
+    bounds = [0, *sorted(set(int(c) for c in cuts if 0 < c < len(starts))), len(starts)]
+    with ThreadPoolExecutor(max_workers=nthreads) as pool:
+        futs = []
+        for d0, d1 in zip(bounds, bounds[1:]):
+            lo = int(starts[d0])
+            hi = int(starts[d1]) if d1 < len(starts) else total
+            futs.append(pool.submit(_sig_range, hv, starts[d0:d1], rows[d0:d1], lo, hi,
+                                    a, b, scheme, out))
+        for f in futs:
+            f.result()
+    return out
+
+
+def signatures(id_arrays: Sequence[np.ndarray], num_perm: int, seed: int,
+               scheme: str = "affine32", threads: int = 1) -> np.ndarray:
+    """Row i = ``MinHash(num_perm, seed=seed, scheme=scheme, hashfunc=identity)
+    .update_batch(id_arrays[i]).hashvalues`` (uint32 for affine32, else uint64).
+
+    An empty array gives datasketch's empty hashvalues (all max). ``threads``
+    > 1 splits large batches over threads.
+    """
+    counts = np.fromiter(map(len, id_arrays), dtype=np.int64, count=len(id_arrays))
+    if counts.sum():
+        ids = np.concatenate([np.asarray(x).ravel() for x in id_arrays if len(x)])
+    else:
+        ids = np.zeros(0, dtype=_DTYPE.get(scheme, np.uint32))
+    return signatures_flat(ids, counts, num_perm, seed, scheme, threads)
+
+
+def to_lean(hashvalues_row: np.ndarray, seed: int, scheme: str = "affine32") -> LeanMinHash:
+    """A datasketch LeanMinHash holding these hash values (usable in MinHashLSH).
+
+    Equivalent to ``LeanMinHash(seed=seed, hashvalues=row, scheme=scheme)``
+    without its per-object range check and copy (the row is validated here
+    and kept as a view).
+    """
+    _check_scheme(scheme)
+    row = np.asarray(hashvalues_row)
+    if row.ndim != 1 or not len(row):
+        raise ValueError("hashvalues_row must be a non-empty 1-D array")
+    if row.dtype != _DTYPE[scheme]:
+        return LeanMinHash(seed=seed, hashvalues=row, scheme=scheme)
+    lean = object.__new__(LeanMinHash)
+    lean.seed = seed
+    lean.scheme = scheme
+    lean.hashvalues = np.ascontiguousarray(row)
+    return lean
+
+
+def to_leans(hashvalues: np.ndarray, seed: int, scheme: str = "affine32") -> list[LeanMinHash]:
+    """``to_lean`` of every row of a signatures matrix."""
+    hashvalues = np.ascontiguousarray(hashvalues)
+    return [to_lean(row, seed, scheme) for row in hashvalues]
