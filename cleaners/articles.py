@@ -49,9 +49,14 @@ def _paragraph_diff(member: Document, canonical: Document) -> dict[str, int]:
 
 def group_documents(docs: list[Document], cfg: Config) -> Grouping:
     """Cluster near-duplicates, pick canonicals, find shared passages."""
-    docs = strip_site_boilerplate(sorted(docs, key=lambda d: d.doc_id), cfg.dedup)
+    docs = sorted(docs, key=lambda d: d.doc_id)
+    first = [doc_shingles(d.text, cfg.dedup) for d in docs]
+    stripped = strip_site_boilerplate(docs, cfg.dedup, first)
+    # documents the boilerplate pass did not change keep their shingles
+    shingles: list[np.ndarray] = [s if d is o else doc_shingles(d.text, cfg.dedup)
+                                  for d, o, s in zip(stripped, docs, first)]
+    docs = stripped
     texts = [d.text for d in docs]
-    shingles: list[np.ndarray] = [doc_shingles(t, cfg.dedup) for t in texts]
     n_words = [len(norm_words(t)) for t in texts]
     matches = find_matches(shingles, cfg.dedup)
     groups = clusters(len(docs), matches)
@@ -59,7 +64,8 @@ def group_documents(docs: list[Document], cfg: Config) -> Grouping:
     for g, members in enumerate(groups):
         for i in members:
             group_of[i] = g
-    passages = find_shared_passages(texts, group_of, cfg.passages, cfg.dedup)
+    passage_stats: dict[str, int] = {}
+    passages = find_shared_passages(texts, group_of, cfg.passages, cfg.dedup, passage_stats)
     kept, dropped = _filter_passages(passages, docs)
 
     doc_records: list[dict[str, Any]] = [dict() for _ in docs]
@@ -96,7 +102,8 @@ def group_documents(docs: list[Document], cfg: Config) -> Grouping:
     articles.sort(key=lambda a: a["article_id"])
     stats = {"documents": len(docs), "articles": len(articles),
              "duplicate_documents": len(docs) - len(articles), "verified_pairs": len(matches),
-             "shared_passages": len(kept), "passages_dropped_as_boilerplate": dropped}
+             "shared_passages": len(kept), "passages_dropped_as_boilerplate": dropped,
+             "common_sentences_skipped": passage_stats.get("common_sentences_skipped", 0)}
     return Grouping(doc_records, articles, stats)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
+import numpy as np
+
 from cleaners.config import DedupConfig
 from cleaners.dedup import clusters, doc_shingles, find_matches
 from cleaners.records import Document, Removal
@@ -30,9 +32,14 @@ def _key(paragraph: str) -> str:
     return " ".join(norm_words(paragraph))
 
 
-def learn_boilerplate(docs: list[Document], cfg: DedupConfig) -> dict[str, set[str]]:
+def learn_boilerplate(docs: list[Document], cfg: DedupConfig,
+                      shingles: list[np.ndarray] | None = None) -> dict[str, set[str]]:
     """site -> normalised paragraphs that recur in at least cfg.boilerplate_min_stories stories."""
-    groups = clusters(len(docs), find_matches([doc_shingles(d.text, cfg) for d in docs], cfg))
+    if not any(site_of(d) for d in docs):
+        return {}
+    if shingles is None:
+        shingles = [doc_shingles(d.text, cfg) for d in docs]
+    groups = clusters(len(docs), find_matches(shingles, cfg))
     story = {}
     for g, members in enumerate(groups):
         for i in members:
@@ -66,6 +73,8 @@ def strip_boilerplate(doc: Document, learned: dict[str, set[str]]) -> Document:
     return replace(doc, paragraphs=tuple(kept), removed=doc.removed + tuple(removed))
 
 
-def strip_site_boilerplate(docs: list[Document], cfg: DedupConfig) -> list[Document]:
-    learned = learn_boilerplate(docs, cfg)
+def strip_site_boilerplate(docs: list[Document], cfg: DedupConfig,
+                           shingles: list[np.ndarray] | None = None) -> list[Document]:
+    """Each document without its site's learned boilerplate (unchanged documents are returned as is)."""
+    learned = learn_boilerplate(docs, cfg, shingles)
     return [strip_boilerplate(d, learned) for d in docs] if learned else docs

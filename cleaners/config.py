@@ -83,6 +83,9 @@ class PassageConfig:
     min_cjk_chars: int = 25
     # Aligned words / passage words in each document.
     min_similarity: float = 0.8
+    # A sentence whose LSH candidates span more articles than this is a stock
+    # phrase or a shared footer, not a quote: it is skipped (counted in run.json).
+    max_candidate_articles: int = 30
     # Word gaps allowed inside one aligned passage (an elision "…", an
     # inserted "all the more").
     max_gap_words: int = 4

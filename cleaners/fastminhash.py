@@ -40,14 +40,13 @@ __all__ = [
     "to_lean", "to_leans", "permutations", "empty_hashvalues",
 ]
 
-HASH_NAME = ("poly64 (R=0x9E3779B97F4A7C15, bytes+1, mod 2^64) of the UTF-8 shingle, "
-             "tokens joined by U+0020, length-salted, fmix64, high 32 bits")
+HASH_NAME = ("poly64: sum (byte_i + 1) * R^i mod 2^64, R=0x9E3779B97F4A7C15, over the UTF-8 "
+             "shingle (tokens joined by U+0020), then MurmurHash3 fmix64; high 32 bits")
 
 _U64 = np.uint64
 _MASK64 = (1 << 64) - 1
 _R = 0x9E3779B97F4A7C15  # odd, so invertible mod 2^64
 _R_INV = pow(_R, -1, 1 << 64)
-_LEN_SALT = _U64(0xC2B2AE3D27D4EB4F)
 _SEP = 0x20  # tokens are joined by one space, as in cleaners.minhash
 _CHUNK_BYTES = 1 << 20  # byte window per prefix-sum pass (powers table <= 16 MB)
 _SORT_BUDGET = 1 << 20  # padded elements per 2-D sort
@@ -85,22 +84,38 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     return h
 
 
-def _token_bounds(flat: np.ndarray, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _token_bounds(flat: np.ndarray, word_lists: Sequence[Sequence[str]], ntok: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Byte start/end of every token in the space-joined buffer."""
     seps = np.flatnonzero(flat == _SEP)
-    if len(seps) == len(words) - 1:
-        starts = np.empty(len(words), dtype=np.int64)
+    if len(seps) == ntok - 1:
+        starts = np.empty(ntok, dtype=np.int64)
         starts[0] = 0
         starts[1:] = seps + 1
-        ends = np.empty(len(words), dtype=np.int64)
+        ends = np.empty(ntok, dtype=np.int64)
         ends[:-1] = seps
         ends[-1] = len(flat)
         return starts, ends
     # A token contains a space: take the boundaries from the token lengths.
-    lens = np.fromiter((len(w.encode("utf-8", "surrogatepass")) for w in words),
-                       dtype=np.int64, count=len(words))
+    lens = np.fromiter((len(w.encode("utf-8", "surrogatepass"))
+                        for w in chain.from_iterable(word_lists)), dtype=np.int64, count=ntok)
     ends = np.cumsum(lens + 1) - 1
     return ends - lens, ends
+
+
+def _long_span(flat: np.ndarray, s: int, e: int) -> int:
+    """The polynomial of one byte range longer than the window, window by window
+    (so the powers table never grows past the window)."""
+    pw, _ = _powers(_CHUNK_BYTES + 1)
+    h = 0
+    for w0 in range(s, e, _CHUNK_BYTES):
+        w1 = min(w0 + _CHUNK_BYTES, e)
+        vals = flat[w0:w1].astype(_U64)
+        vals += _U64(1)
+        vals *= pw[:w1 - w0]
+        part = int(np.add.reduce(vals, dtype=_U64))  # wraps mod 2^64
+        h = (h + part * pow(_R, w0 - s, 1 << 64)) & _MASK64
+    return h
 
 
 def _hash_spans(flat: np.ndarray, sb: np.ndarray, eb: np.ndarray) -> np.ndarray:
@@ -110,7 +125,10 @@ def _hash_spans(flat: np.ndarray, sb: np.ndarray, eb: np.ndarray) -> np.ndarray:
     while i < n:
         c0 = int(sb[i])
         j = int(np.searchsorted(eb, c0 + _CHUNK_BYTES, side="right"))
-        j = max(j, i + 1)  # one shingle longer than the window: on its own
+        if j <= i:  # one shingle longer than the window
+            out[i] = _long_span(flat, c0, int(eb[i]))
+            i += 1
+            continue
         c1 = int(eb[j - 1])
         pw, pwi = _powers(c1 - c0 + 1)
         vals = flat[c0:c1].astype(_U64)
@@ -123,7 +141,6 @@ def _hash_spans(flat: np.ndarray, sb: np.ndarray, eb: np.ndarray) -> np.ndarray:
         e = eb[i:j] - c0
         h = prefix[e] - prefix[s]
         h *= pwi[s]
-        h ^= (e - s).astype(_U64) * _LEN_SALT
         out[i:j] = h
         i = j
     return _fmix64(out)
@@ -142,9 +159,11 @@ def _raw_shingles(word_lists: Sequence[Sequence[str]], k: int, bits: int
     total = int(counts.sum())
     if total == 0:
         return np.zeros(0, dtype=dtype), counts
-    words = list(chain.from_iterable(word_lists))
-    flat = np.frombuffer(" ".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    tstart, tend = _token_bounds(flat, words)
+    # One join per document: a single join over the batch is ~2x slower when
+    # any document is non-ASCII (the whole string is widened).
+    flat = np.frombuffer(b" ".join([" ".join(ws).encode("utf-8", "surrogatepass")
+                                    for ws in word_lists if len(ws)]), dtype=np.uint8)
+    tstart, tend = _token_bounds(flat, word_lists, int(ntok.sum()))
     first_tok = np.cumsum(ntok) - ntok
     first_sh = np.cumsum(counts) - counts
     s_tok = np.repeat(first_tok - first_sh, counts) + np.arange(total, dtype=np.int64)
@@ -221,7 +240,8 @@ _MERSENNE = _U64((1 << 61) - 1)
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35),
            np.uint32(16))
 _FMIX64 = (_U64(33), _U64(0xFF51AFD7ED558CCD), _U64(33), _U64(0xC4CEB9FE1A85EC53), _U64(33))
-_ELEMS_PER_CHUNK = 1 << 19  # num_perm x ids per (num_perm x chunk) block: 2 MB at uint32
+_ELEMS_PER_CHUNK = 1 << 21  # num_perm x ids per block (8 MB at uint32, within L3; measured best)
+_MIN_CHUNK_IDS = 8192
 _MIN_ELEMS_PER_THREAD = 1 << 22
 
 
@@ -278,7 +298,9 @@ def _sig_range(hv: np.ndarray, starts: np.ndarray, rows: np.ndarray, lo: int, hi
                a: np.ndarray, b: np.ndarray, scheme: str, out: np.ndarray) -> None:
     """Min-reduce hv[lo:hi] (documents starting at ``starts``) into out[rows]."""
     num_perm = len(a)
-    chunk = max(1, _ELEMS_PER_CHUNK // num_perm)
+    # numpy's broadcast multiply/add run ~3x slower per element on rows
+    # shorter than ~8k (measured), so blocks are never narrower than that.
+    chunk = max(_MIN_CHUNK_IDS, _ELEMS_PER_CHUNK // num_perm)
     a2 = a[:, None]
     b2 = b[:, None]
     buf = np.empty((num_perm, min(chunk, hi - lo)), dtype=out.dtype)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
@@ -34,9 +35,16 @@ def shingle_ids(words: Sequence[str], k: int) -> np.ndarray:
     return np.unique(np.asarray(ids, dtype=np.uint32))
 
 
+@lru_cache(maxsize=16)
+def _permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's permutation parameters, computed once (they cost more than hashing a sentence)."""
+    return MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations  # type: ignore[arg-type,return-value]
+
+
 def signature(ids: np.ndarray, num_perm: int, scheme: str, seed: int) -> LeanMinHash:
     """A datasketch LeanMinHash of pre-hashed shingle ids."""
-    m = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=_identity)  # type: ignore[arg-type]
+    m = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=_identity,  # type: ignore[arg-type]
+                permutations=_permutations(num_perm, seed, scheme))
     if len(ids):
         m.update_batch(ids.tolist())
     return LeanMinHash(m)

@@ -63,10 +63,11 @@ def doc_sentences(doc: int, text: str, min_words: int) -> list[Sentence]:
     return out
 
 
-def align(a: Sentence, b: Sentence, cfg: PassageConfig) -> PassageLink | None:
+Alignment = tuple[int, int, int, int, int, float]  # a0, a1, b0, b1 (token indexes), words, similarity
+
+
+def align_tokens(wa: tuple[str, ...], wb: tuple[str, ...], cfg: PassageConfig) -> Alignment | None:
     """The longest aligned run of tokens (small gaps allowed), if long and close enough."""
-    wa = [t.norm for t in a.toks]
-    wb = [t.norm for t in b.toks]
     blocks = [blk for blk in SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks()
               if blk.size]
     if not blocks:
@@ -91,40 +92,69 @@ def align(a: Sentence, b: Sentence, cfg: PassageConfig) -> PassageLink | None:
     sim = matched / max(a1 - a0, b1 - b0)
     if sim < cfg.min_similarity:
         return None
-    return PassageLink(
-        Span(a.doc, a.toks[a0].start, a.toks[a1 - 1].end),
-        Span(b.doc, b.toks[b0].start, b.toks[b1 - 1].end),
-        sim, matched)
+    return a0, a1, b0, b1, matched, sim
+
+
+def _link(a: Sentence, b: Sentence, al: Alignment) -> PassageLink:
+    a0, a1, b0, b1, matched, sim = al
+    return PassageLink(Span(a.doc, a.toks[a0].start, a.toks[a1 - 1].end),
+                       Span(b.doc, b.toks[b0].start, b.toks[b1 - 1].end), sim, matched)
+
+
+def align(a: Sentence, b: Sentence, cfg: PassageConfig) -> PassageLink | None:
+    """Align two sentences; a PassageLink with character offsets, or None."""
+    al = align_tokens(tuple(t.norm for t in a.toks), tuple(t.norm for t in b.toks), cfg)
+    return _link(a, b, al) if al else None
+
+
+# An accepted run (>= min_words words, >= 80% of its span matched, so few gaps)
+# shares at least 3 word 3-grams; pairs sharing fewer are not aligned at all.
+MIN_SHARED_SHINGLES = 3
 
 
 def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig,
-                         dcfg: DedupConfig) -> list[SharedPassage]:
+                         dcfg: DedupConfig, stats: dict[str, int] | None = None) -> list[SharedPassage]:
     """Passages shared by documents of different groups (articles).
 
     ``groups[i]`` is the article of document i; passages within one article
-    are not reported (its members are copies of one story).
+    are not reported (its members are copies of one story). Identical sentence
+    pairs (copies of copies) are aligned once.
     """
+    stats = stats if stats is not None else {}
     sents: list[Sentence] = []
     for i, text in enumerate(texts):
         sents.extend(doc_sentences(i, text, cfg.min_words))
+    words = [tuple(t.norm for t in s.toks) for s in sents]
     lsh = MinHashLSH(num_perm=cfg.num_perm, params=(cfg.lsh_bands, cfg.lsh_rows))
     sigs = []
-    for k, s in enumerate(sents):
-        sig = signature(shingle_ids([t.norm for t in s.toks], cfg.shingle_words),
-                        cfg.num_perm, dcfg.scheme, dcfg.seed)
+    shingles: list[frozenset[int]] = []
+    for k, w in enumerate(words):
+        ids = shingle_ids(list(w), cfg.shingle_words)
+        shingles.append(frozenset(ids.tolist()))
+        sig = signature(ids, cfg.num_perm, dcfg.scheme, dcfg.seed)
         sigs.append(sig)
         lsh.insert(k, sig, check_duplication=False)
+    cache: dict[tuple[tuple[str, ...], tuple[str, ...]], Alignment | None] = {}
     links: list[PassageLink] = []
+    common: set[int] = set()
     for k, sig in enumerate(sigs):
-        for other in lsh.query(sig):
-            if other <= k:
+        cands = [o for o in lsh.query(sig) if groups[sents[o].doc] != groups[sents[k].doc]
+                 and len(shingles[k] & shingles[o]) >= MIN_SHARED_SHINGLES]
+        if len({groups[sents[o].doc] for o in cands}) > cfg.max_candidate_articles:
+            common.add(k)
+            continue
+        for other in cands:
+            if other <= k or other in common:
                 continue
             a, b = sents[k], sents[other]
-            if a.doc == b.doc or groups[a.doc] == groups[b.doc]:
+            if a.doc == b.doc:
                 continue
-            link = align(a, b, cfg)
-            if link:
-                links.append(link)
+            key = (words[k], words[other])
+            if key not in cache:
+                cache[key] = align_tokens(words[k], words[other], cfg)
+            if cache[key]:
+                links.append(_link(a, b, cache[key]))
+    stats["common_sentences_skipped"] = len(common)
     return _group(links)
 
 

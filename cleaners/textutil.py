@@ -25,13 +25,18 @@ def tokens(text: str) -> list[Token]:
     """Normalised tokens (casefolded, NFKC) with their character offsets in text."""
     out = []
     for m in TOKEN.finditer(text):
-        norm = unicodedata.normalize("NFKC", m.group()).casefold()
+        word = m.group()
+        norm = word.lower() if word.isascii() else unicodedata.normalize("NFKC", word).casefold()
         out.append(Token(norm, m.start(), m.end()))
     return out
 
 
 def norm_words(text: str) -> list[str]:
-    return [t.norm for t in tokens(text)]
+    """The normalised tokens of text, without offsets (same values as ``tokens``)."""
+    if text.isascii():
+        return TOKEN.findall(text.lower())
+    return [w.lower() if w.isascii() else unicodedata.normalize("NFKC", w).casefold()
+            for w in TOKEN.findall(text)]
 
 
 def is_cjk(text: str) -> bool:

@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import RAW
 from tests.helpers import BODY, article_html

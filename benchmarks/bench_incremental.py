@@ -1,0 +1,99 @@
+"""Recurring runs: time of a second run over an unchanged folder vs the first run.
+
+    .venv/bin/python benchmarks/bench_incremental.py --n 10000 [CORPUS_ROOT]
+
+Builds N documents from real article bodies (scrapinghub_aeb ground truth and
+wcxb_test main content under CORPUS_ROOT, default ../shared/corpora), each
+made unique by one appended sentence, writes them as .txt files (every tenth
+as HTML), then runs the newsclean flow twice on the same output folder and
+prints both times and the ratio. Target (issue 5): second run < 5% of the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def real_bodies(root: Path) -> list[str]:
+    bodies = []
+    gt = root / "scrapinghub_aeb" / "ground-truth.json"
+    if gt.exists():
+        bodies += [v["articleBody"] for v in json.loads(gt.read_text()).values() if v.get("articleBody")]
+    for f in sorted((root / "wcxb_test" / "ground-truth").glob("*.json"))[:300]:
+        mc = json.loads(f.read_text()).get("ground_truth", {}).get("main_content")
+        if mc:
+            bodies.append(mc)
+    return [b for b in bodies if len(b.split()) > 80]
+
+
+def build(folder: Path, n: int, bodies: list[str], seed: int) -> None:
+    rng = random.Random(seed)
+    for i in range(n):
+        body = rng.choice(bodies)
+        extra = f"Reference number {i} was assigned to this copy by the archive on day {rng.randrange(365)}."
+        sub = folder / f"d{i // 1000:03d}"
+        sub.mkdir(exist_ok=True)
+        if i % 10 == 0:
+            paras = "".join(f"<p>{p}</p>" for p in (body + "\n" + extra).split("\n") if p.strip())
+            (sub / f"{i:06d}.html").write_text(f"<html><body><article>{paras}</article></body></html>")
+        else:
+            (sub / f"{i:06d}.txt").write_text(body + "\n\n" + extra)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("root", nargs="?", default=str(REPO.parent / "shared" / "corpora"))
+    ap.add_argument("--n", type=int, default=10000)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    root = Path(args.root)
+    bodies = real_bodies(root) if root.is_dir() else []
+    if not bodies:
+        print(f"skipped: no article bodies under {root}")
+        return 0
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.clean_flow import clean_folder
+
+    work = Path(tempfile.mkdtemp(prefix="nc-incr-"))
+    try:
+        src, out = work / "in", work / "out"
+        src.mkdir()
+        build(src, args.n, bodies, args.seed)
+        with prefect_test_harness(server_startup_timeout=120):
+            t0 = time.perf_counter()
+            first = clean_folder(str(src), str(out))
+            t1 = time.perf_counter()
+            second = clean_folder(str(src), str(out))
+            t2 = time.perf_counter()
+        a, b = t1 - t0, t2 - t1
+        print(f"newsclean incremental benchmark, {args.n} documents ({len(bodies)} distinct real bodies), "
+              f"python {platform.python_version()}, {os.cpu_count()} cores")
+        print("| run | files processed | documents | articles | seconds (flow call) | flow-internal s |")
+        print("|---|---|---|---|---|---|")
+        for name, r, t in (("first", first, a), ("second (unchanged)", second, b)):
+            c = r["counts"]
+            print(f"| {name} | {c['files_processed']} | {c['documents']} | {c['articles']} | {t:.1f} | "
+                  f"{r['seconds']['total']:.1f} |")
+        print(f"second / first = {b / a:.4f} (target < 0.05)")
+        print("first run seconds by step:", json.dumps(first["seconds"]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""cleaners.fastminhash: datasketch-exact signatures, deterministic bulk shingle ids."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from cleaners import fastminhash as fm
+from cleaners.minhash import shingle_ids, signature
+from cleaners.textutil import norm_words
+
+REPO = Path(__file__).resolve().parent.parent
+RAW = REPO / "raw"
+
+
+def _identity(x: int) -> int:
+    return x
+
+
+def _datasketch(ids: np.ndarray, num_perm: int, seed: int, scheme: str) -> np.ndarray:
+    m = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=_identity)  # type: ignore[arg-type]
+    if len(ids):
+        m.update_batch(ids.tolist())
+    return m.hashvalues
+
+
+def _random_arrays(rng: np.random.Generator, n: int, high: int, dtype) -> list[np.ndarray]:
+    sizes = list(rng.integers(0, 400, n)) + [0, 1, 1, 0, 2000]
+    arrs = [rng.integers(0, high, int(s), dtype=np.uint64).astype(dtype) for s in sizes]
+    arrs[1] = np.array([high - 1], dtype=dtype)  # the largest id
+    arrs[2] = np.array([0], dtype=dtype)
+    return arrs
+
+
+def _texts() -> list[list[str]]:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(RAW.glob("*.txt"))]
+    assert texts, "raw/ holds the seed scrapes"
+    words = [norm_words(t) for t in texts]
+    # Variants: a trimmed copy, a copy with an inserted sentence, a CJK text, a short one.
+    words.append(words[0][: len(words[0]) // 2])
+    words.append(words[1][:40] + "an inserted sentence about nothing in particular".split() + words[1][40:])
+    words.append(norm_words("東京都は十八日、新しい図書館の建設計画を発表した。予算は約三十億円。"))
+    words.append(["only", "three", "words"])
+    words.append([])
+    return words
+
+
+# --- signatures ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("num_perm", [1, 16, 64, 128, 256])
+def test_signatures_equal_datasketch_affine32(num_perm: int) -> None:
+    rng = np.random.default_rng(num_perm)
+    arrs = _random_arrays(rng, 25, 1 << 32, np.uint32)
+    sig = fm.signatures(arrs, num_perm, seed=1, scheme="affine32")
+    assert sig.shape == (len(arrs), num_perm) and sig.dtype == np.uint32
+    for row, ids in zip(sig, arrs):
+        assert np.array_equal(row, _datasketch(ids, num_perm, 1, "affine32"))
+
+
+@pytest.mark.parametrize("scheme,high,dtype", [("affine64", 1 << 64, np.uint64),
+                                               ("legacy", 1 << 32, np.uint64),
+                                               ("affine32", 1 << 32, np.int64)])
+def test_signatures_equal_datasketch_other_schemes(scheme: str, high: int, dtype) -> None:
+    rng = np.random.default_rng(7)
+    arrs = _random_arrays(rng, 10, high, dtype)
+    for num_perm, seed in ((32, 3), (128, 1)):
+        sig = fm.signatures(arrs, num_perm, seed=seed, scheme=scheme)
+        for row, ids in zip(sig, arrs):
+            ref = _datasketch(ids, num_perm, seed, scheme)
+            assert row.dtype == ref.dtype and np.array_equal(row, ref)
+
+
+def test_empty_inputs_give_empty_hashvalues() -> None:
+    for scheme in ("affine32", "affine64", "legacy"):
+        sig = fm.signatures([np.zeros(0, np.uint32)] * 3, 64, 1, scheme)
+        empty = MinHash(num_perm=64, seed=1, scheme=scheme).hashvalues
+        assert all(np.array_equal(r, empty) for r in sig)
+        assert np.array_equal(fm.empty_hashvalues(64, scheme), empty)
+    assert fm.signatures([], 64, 1, "affine32").shape == (0, 64)
+
+
+def test_chunk_boundaries_and_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents split across blocks and across threads give the same rows."""
+    rng = np.random.default_rng(3)
+    arrs = _random_arrays(rng, 40, 1 << 32, np.uint32)
+    ref = fm.signatures(arrs, 64, 1, "affine32")
+    monkeypatch.setattr(fm, "_MIN_CHUNK_IDS", 1)
+    monkeypatch.setattr(fm, "_MIN_ELEMS_PER_THREAD", 1)
+    for elems in (64, 64 * 37, 64 * 500):
+        monkeypatch.setattr(fm, "_ELEMS_PER_CHUNK", elems)
+        assert np.array_equal(fm.signatures(arrs, 64, 1, "affine32"), ref)
+        assert np.array_equal(fm.signatures(arrs, 64, 1, "affine32", threads=3), ref)
+    for row, ids in zip(ref, arrs):
+        assert np.array_equal(row, _datasketch(ids, 64, 1, "affine32"))
+
+
+def test_out_of_range_ids_rejected_like_datasketch() -> None:
+    big = np.array([1 << 40], dtype=np.uint64)
+    with pytest.raises(ValueError):
+        fm.signatures([big], 16, 1, "affine32")
+    with pytest.raises(ValueError):
+        MinHash(16, seed=1, scheme="affine32", hashfunc=_identity).update_batch([1 << 40])
+    with pytest.raises(ValueError):
+        fm.signatures([np.array([-1])], 16, 1, "affine32")
+    with pytest.raises(ValueError):
+        fm.signatures([np.zeros(1, np.uint32)], 16, 1, "affine16")
+
+
+def test_real_texts_match_product_signature() -> None:
+    """On the product's own sha1 shingle ids, rows equal cleaners.minhash.signature."""
+    words = _texts()
+    for k, num_perm in ((5, 128), (3, 64)):
+        ids = [shingle_ids(w, k) for w in words]
+        sig = fm.signatures(ids, num_perm, seed=1, scheme="affine32")
+        for row, x in zip(sig, ids):
+            assert np.array_equal(row, signature(x, num_perm, "affine32", 1).hashvalues)
+        fast_ids = fm.shingle_ids_many(words, k)
+        sig = fm.signatures(fast_ids, num_perm, seed=1, scheme="affine32")
+        for row, x in zip(sig, fast_ids):
+            assert np.array_equal(row, _datasketch(x, num_perm, 1, "affine32"))
+
+
+# --- shingle ids -------------------------------------------------------------------
+
+
+_M64 = (1 << 64) - 1
+
+
+def _reference_id(shingle: str) -> int:
+    """The documented hash, in plain Python."""
+    h = 0
+    p = 1
+    for byte in shingle.encode("utf-8", "surrogatepass"):
+        h = (h + (byte + 1) * p) & _M64
+        p = (p * fm._R) & _M64
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & _M64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _M64
+    h ^= h >> 33
+    return h >> 32
+
+
+def _reference(words: list[str], k: int) -> np.ndarray:
+    if not words:
+        return np.zeros(0, np.uint32)
+    grams = [" ".join(words)] if len(words) < k else [
+        " ".join(words[i:i + k]) for i in range(len(words) - k + 1)]
+    return np.unique(np.array([_reference_id(g) for g in grams], dtype=np.uint32))
+
+
+def test_shingle_ids_match_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    words = _texts()
+    small = [w[:60] for w in words] + [["a b", "c"], ["", "x", ""], ["é", "ü", "x"],
+                                       ["x" * 40, "long", "tokens", "y" * 33]]
+    for k in (1, 3, 5):
+        expected = [_reference(w, k) for w in small]
+        for got, exp in zip(fm.shingle_ids_many(small, k), expected):
+            assert got.dtype == np.uint32 and np.array_equal(got, exp)
+        # tiny byte windows and sort groups: the chunked paths give the same ids
+        monkeypatch.setattr(fm, "_CHUNK_BYTES", 17)
+        monkeypatch.setattr(fm, "_SORT_BUDGET", 50)
+        monkeypatch.setattr(fm, "_SORT_GROUP", 2)
+        for got, exp in zip(fm.shingle_ids_many(small, k), expected):
+            assert np.array_equal(got, exp)
+        monkeypatch.undo()
+
+
+def test_shingle_ids_properties() -> None:
+    words = _texts()
+    many = fm.shingle_ids_many(words, 5)
+    for w, ids in zip(words, many):
+        single = fm.shingle_ids_fast(w, 5)
+        assert np.array_equal(single, ids)
+        assert ids.dtype == np.uint32
+        assert np.all(np.diff(ids.astype(np.int64)) > 0)  # sorted, unique
+        n_grams = len({" ".join(w[i:i + 5]) for i in range(len(w) - 4)}) if len(w) >= 5 else int(bool(w))
+        assert len(ids) == n_grams  # no 32-bit collision in these small sets
+    assert len(fm.shingle_ids_fast(["only", "three", "words"], 5)) == 1
+    assert len(fm.shingle_ids_fast([], 5)) == 0
+    assert fm.shingle_ids_fast(["x", "y"], 5, bits=64).dtype == np.uint64
+    # the batch a document is in does not change its ids
+    assert np.array_equal(fm.shingle_ids_many([words[3], words[0]], 5)[1], many[0])
+    # order matters; shared shingles are shared ids
+    a = fm.shingle_ids_fast("the cat sat on the mat".split(), 3)
+    b = fm.shingle_ids_fast("the mat sat on the cat".split(), 3)
+    assert set(a.tolist()) & set(b.tolist()) == set(fm.shingle_ids_fast("sat on the".split(), 3).tolist())
+
+
+def test_jaccard_close_to_sha1_ids() -> None:
+    words = _texts()
+    a, b = words[1], words[6]  # an original and its copy with an inserted sentence
+    from cleaners.minhash import jaccard
+    j_sha1 = jaccard(shingle_ids(a, 5), shingle_ids(b, 5))
+    j_fast = jaccard(fm.shingle_ids_fast(a, 5), fm.shingle_ids_fast(b, 5))
+    assert j_fast == pytest.approx(j_sha1, abs=1e-9)
+
+
+def test_deterministic_across_processes() -> None:
+    words = _texts()[:3]
+    here = [x.tolist() for x in fm.shingle_ids_many(words, 5)]
+    sig_here = fm.signatures(fm.shingle_ids_many(words, 5), 32, 1, "affine32").tolist()
+    code = (
+        "import json,sys; from cleaners import fastminhash as fm; "
+        "w=json.load(sys.stdin); ids=fm.shingle_ids_many(w,5); "
+        "print(json.dumps([[x.tolist() for x in ids], fm.signatures(ids,32,1,'affine32').tolist()]))"
+    )
+    import json
+    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(words), text=True,
+                         capture_output=True, cwd=REPO, check=True,
+                         env={"PYTHONHASHSEED": "12345", "PATH": ""})
+    there, sig_there = json.loads(out.stdout)
+    assert there == here and sig_there == sig_here
+
+
+# --- LeanMinHash / LSH ---------------------------------------------------------------
+
+
+def test_to_lean_is_a_working_leanminhash() -> None:
+    words = _texts()
+    ids = fm.shingle_ids_many(words, 5)
+    sig = fm.signatures(ids, 128, 1, "affine32")
+    leans = fm.to_leans(sig, 1, "affine32")
+    for lean, x in zip(leans, ids):
+        ref = LeanMinHash(MinHash(128, seed=1, scheme="affine32", hashfunc=_identity))
+        if len(x):
+            m = MinHash(128, seed=1, scheme="affine32", hashfunc=_identity)
+            m.update_batch(x.tolist())
+            ref = LeanMinHash(m)
+        assert lean == ref and lean.jaccard(ref) == 1.0
+        assert pickle.loads(pickle.dumps(lean)) == ref
+        buf = bytearray(lean.bytesize())
+        lean.serialize(buf)
+        assert LeanMinHash.deserialize(buf) == ref
+    with pytest.raises(TypeError):
+        leans[0].update(b"x")
+    # a non-native dtype goes through datasketch's own checks
+    assert fm.to_lean(sig[0].astype(np.int64), 1, "affine32") == leans[0]
+
+
+@pytest.mark.parametrize("params", [(64, 2), (32, 4)])
+def test_lsh_candidates_same_as_datasketch(params: tuple[int, int]) -> None:
+    rng = np.random.default_rng(11)
+    words = [w for w in _texts() if w]
+    # near-duplicate variants so that the index has real candidate pairs
+    docs = []
+    for w in words:
+        docs.append(w)
+        for _ in range(3):
+            cut = int(rng.integers(0, max(1, len(w) // 3)))
+            docs.append(w[cut:] + [str(x) for x in rng.integers(0, 50, 5)])
+    ids = fm.shingle_ids_many(docs, 5)
+    leans = fm.to_leans(fm.signatures(ids, 128, 1, "affine32"), 1, "affine32")
+    fast = MinHashLSH(num_perm=128, params=params)
+    ref = MinHashLSH(num_perm=128, params=params)
+    refs = []
+    for i, x in enumerate(ids):
+        m = MinHash(128, seed=1, scheme="affine32", hashfunc=_identity)
+        m.update_batch(x.tolist())
+        refs.append(m)
+        fast.insert(i, leans[i], check_duplication=False)
+        ref.insert(i, m, check_duplication=False)
+    total = 0
+    for i in range(len(ids)):
+        got = sorted(fast.query(leans[i]))
+        assert got == sorted(ref.query(refs[i]))
+        total += len(got)
+    assert total > len(ids)  # the variants were found
