@@ -176,7 +176,8 @@ def strip_clutter(doc: Document) -> Document:
             # lines that repeat further apart are often content (recipes, interview questions)
             if norm and norm == previous and not is_prose(p):
                 reasons[i] = "repeated-line"
-        previous = norm
+        if reasons[i] is None:
+            previous = norm  # the last paragraph kept so far
     _mark_header_captions(paras, reasons)
 
     kept: list[str] = []
