@@ -21,6 +21,10 @@ Two independent pieces:
   with ``np.minimum.reduceat``. ``to_lean`` wraps a row as a
   ``datasketch.LeanMinHash`` for ``MinHashLSH``.
 
+* ``lsh_pairs``: the candidate pairs a ``MinHashLSH(params=(bands, rows))``
+  holding every row would return (documents sharing at least one band
+  exactly), from the signature matrix in one vectorised pass.
+
 Pure numpy plus datasketch (for the permutation parameters and LeanMinHash).
 """
 
@@ -37,7 +41,7 @@ from datasketch import LeanMinHash, MinHash
 
 __all__ = [
     "HASH_NAME", "shingle_ids_fast", "shingle_ids_many", "signatures", "signatures_flat",
-    "to_lean", "to_leans", "permutations", "empty_hashvalues",
+    "to_lean", "to_leans", "permutations", "empty_hashvalues", "lsh_pairs",
 ]
 
 HASH_NAME = ("poly64: sum (byte_i + 1) * R^i mod 2^64, R=0x9E3779B97F4A7C15, over the UTF-8 "
@@ -402,3 +406,69 @@ def to_leans(hashvalues: np.ndarray, seed: int, scheme: str = "affine32") -> lis
     """``to_lean`` of every row of a signatures matrix."""
     hashvalues = np.ascontiguousarray(hashvalues)
     return [to_lean(row, seed, scheme) for row in hashvalues]
+
+
+# ---------------------------------------------------------------------------
+# LSH banding
+
+
+_BIG_BUCKET = 32  # buckets larger than this get their pairs one bucket at a time
+
+
+def lsh_pairs(hashvalues: np.ndarray, bands: int, rows: int,
+              mask: np.ndarray | None = None) -> np.ndarray:
+    """All pairs (i, j), i < j, of rows that agree on every value of at least
+    one band ``[b * rows, (b + 1) * rows)``: the candidates that
+    ``MinHashLSH(num_perm, params=(bands, rows))`` with every row inserted
+    returns to ``query`` (its buckets are exact band equality).
+
+    ``mask`` (bool per row) leaves rows out, e.g. empty documents. Returns an
+    (m, 2) int64 array sorted by (i, j).
+    """
+    hv = np.asarray(hashvalues)
+    n = len(hv)
+    if hv.ndim != 2 or bands * rows > hv.shape[1] or bands < 1 or rows < 1:
+        raise ValueError(f"need an (n, >= {bands * rows}) signature matrix, got shape {hv.shape}")
+    idx = np.arange(n) if mask is None else np.flatnonzero(mask)
+    if len(idx) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    sub = hv[idx, : bands * rows].reshape(len(idx), bands, rows)
+    if rows * sub.dtype.itemsize <= 8:  # pack each band into one uint64 key
+        keys = np.zeros((len(idx), bands), dtype=_U64)
+        width = 8 * sub.dtype.itemsize
+        for r in range(rows):
+            keys = (keys << _U64(width)) | sub[:, :, r].astype(_U64)
+    else:  # wide bands: number the distinct bands
+        keys = np.empty((len(idx), bands), dtype=np.int64)
+        for b in range(bands):
+            keys[:, b] = np.unique(sub[:, b, :], axis=0, return_inverse=True)[1].ravel()
+    keys_t = np.ascontiguousarray(keys.T)  # (bands, n)
+    order = np.argsort(keys_t, axis=1, kind="stable")
+    ks = np.take_along_axis(keys_t, order, axis=1)
+    same = ks[:, 1:] == ks[:, :-1]
+    out: list[np.ndarray] = []
+    # bucket sizes: runs of equal keys in each band's sorted order
+    flat_same = np.concatenate([same, np.zeros((bands, 1), dtype=bool)], axis=1).ravel()
+    run_start = np.flatnonzero(np.r_[True, ~flat_same[:-1]])
+    run_len = np.diff(np.r_[run_start, flat_same.size])
+    big = run_len > _BIG_BUCKET
+    if big.any():
+        flat_order = order.ravel()
+        for st, ln in zip(run_start[big].tolist(), run_len[big].tolist()):
+            members = np.sort(flat_order[st:st + ln])
+            i, j = np.triu_indices(ln, 1)
+            out.append(members[i] * n + members[j])
+        in_big = np.repeat(big, run_len).reshape(bands, -1)
+        same = same & ~in_big[:, 1:]
+    d, run = 1, same
+    while run.any():  # pairs at distance d inside a bucket
+        b, p = np.nonzero(run)
+        x, y = order[b, p], order[b, p + d]
+        out.append(np.minimum(x, y) * n + np.maximum(x, y))
+        d += 1
+        run = run[:, :-1] & same[:, d - 1:]
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    codes = np.unique(np.concatenate(out))
+    pairs = np.stack([idx[codes // n], idx[codes % n]], axis=1)
+    return pairs.astype(np.int64)

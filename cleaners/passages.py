@@ -138,7 +138,11 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
     links: list[PassageLink] = []
     common: set[int] = set()
     for k, sig in enumerate(sigs):
-        cands = [o for o in lsh.query(sig) if groups[sents[o].doc] != groups[sents[k].doc]
+        raw = lsh.query(sig)
+        if len(raw) > 20 * cfg.max_candidate_articles:  # stock line everywhere: skip before any work
+            common.add(k)
+            continue
+        cands = [o for o in raw if groups[sents[o].doc] != groups[sents[k].doc]
                  and len(shingles[k] & shingles[o]) >= MIN_SHARED_SHINGLES]
         if len({groups[sents[o].doc] for o in cands}) > cfg.max_candidate_articles:
             common.add(k)
