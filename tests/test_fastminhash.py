@@ -44,7 +44,7 @@ def _texts() -> list[list[str]]:
     words = [norm_words(t) for t in texts]
     # Variants: a trimmed copy, a copy with an inserted sentence, a CJK text, a short one.
     words.append(words[0][: len(words[0]) // 2])
-    words.append(words[1][:40] + "an inserted sentence about nothing in particular".split() + words[1][40:])
+    words.append(words[1][:40] + ["an", "inserted", "sentence", "about", "nothing", "in", "particular"] + words[1][40:])
     words.append(norm_words("東京都は十八日、新しい図書館の建設計画を発表した。予算は約三十億円。"))
     words.append(["only", "three", "words"])
     words.append([])
@@ -89,7 +89,7 @@ def test_empty_inputs_give_empty_hashvalues() -> None:
 def test_chunk_boundaries_and_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Documents split across blocks and across threads give the same rows."""
     rng = np.random.default_rng(3)
-    arrs = _random_arrays(rng, 40, 1 << 32, np.uint32)
+    arrs = _random_arrays(rng, 20, 1 << 32, np.uint32)
     ref = fm.signatures(arrs, 64, 1, "affine32")
     monkeypatch.setattr(fm, "_MIN_CHUNK_IDS", 1)
     monkeypatch.setattr(fm, "_MIN_ELEMS_PER_THREAD", 1)
@@ -168,6 +168,7 @@ def test_shingle_ids_match_reference(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(fm, "_CHUNK_BYTES", 17)
         monkeypatch.setattr(fm, "_SORT_BUDGET", 50)
         monkeypatch.setattr(fm, "_SORT_GROUP", 2)
+        monkeypatch.setattr(fm, "_BATCH_TOKENS", 7)
         for got, exp in zip(fm.shingle_ids_many(small, k), expected):
             assert np.array_equal(got, exp)
         monkeypatch.undo()
@@ -189,9 +190,10 @@ def test_shingle_ids_properties() -> None:
     # the batch a document is in does not change its ids
     assert np.array_equal(fm.shingle_ids_many([words[3], words[0]], 5)[1], many[0])
     # order matters; shared shingles are shared ids
-    a = fm.shingle_ids_fast("the cat sat on the mat".split(), 3)
-    b = fm.shingle_ids_fast("the mat sat on the cat".split(), 3)
-    assert set(a.tolist()) & set(b.tolist()) == set(fm.shingle_ids_fast("sat on the".split(), 3).tolist())
+    a = fm.shingle_ids_fast(["the", "cat", "sat", "on", "the", "mat"], 3)
+    b = fm.shingle_ids_fast(["the", "mat", "sat", "on", "the", "cat"], 3)
+    shared = fm.shingle_ids_fast(["sat", "on", "the"], 3)
+    assert set(a.tolist()) & set(b.tolist()) == set(shared.tolist())
 
 
 def test_jaccard_close_to_sha1_ids() -> None:
@@ -273,3 +275,42 @@ def test_lsh_candidates_same_as_datasketch(params: tuple[int, int]) -> None:
         assert got == sorted(ref.query(refs[i]))
         total += len(got)
     assert total > len(ids)  # the variants were found
+
+
+def _lsh_reference(sig: np.ndarray, bands: int, rows: int, scheme: str, keep) -> set:
+    lsh = MinHashLSH(num_perm=sig.shape[1], params=(bands, rows))
+    leans = fm.to_leans(sig, 1, scheme)
+    for i in keep:
+        lsh.insert(i, leans[i], check_duplication=False)
+    return {(i, j) for i in keep for j in lsh.query(leans[i]) if j > i}
+
+
+@pytest.mark.parametrize("bands,rows,scheme", [(64, 2, "affine32"), (32, 4, "affine32"),
+                                               (16, 3, "affine32"), (32, 2, "affine64")])
+def test_lsh_pairs_same_as_minhashlsh(bands: int, rows: int, scheme: str) -> None:
+    rng = np.random.default_rng(bands + rows)
+    num_perm = bands * rows
+    dtype = np.uint32 if scheme == "affine32" else np.uint64
+    # few distinct values per column, so that many bands collide; plus a big
+    # bucket (40 identical rows) and near-copies
+    sig = rng.integers(0, 4, (160, num_perm)).astype(dtype)
+    sig[100:140] = sig[100]
+    sig[140:150] = sig[5] ^ (rng.random((10, num_perm)) < 0.3)
+    mask = np.ones(len(sig), dtype=bool)
+    mask[::7] = False
+    for m in (None, mask):
+        keep = list(range(len(sig))) if m is None else np.flatnonzero(m).tolist()
+        got = fm.lsh_pairs(sig, bands, rows, mask=m)
+        assert got.dtype == np.int64 and got.shape[1] == 2
+        assert {tuple(p) for p in got.tolist()} == _lsh_reference(sig, bands, rows, scheme, keep)
+        assert np.array_equal(got, np.unique(got, axis=0))
+    assert fm.lsh_pairs(sig[:1], bands, rows).shape == (0, 2)
+
+
+def test_lsh_pairs_on_real_signatures() -> None:
+    words = [w for w in _texts() if w]
+    docs = [w[i:] for w in words for i in (0, 3, 9)]
+    sig = fm.signatures(fm.shingle_ids_many(docs, 5), 128, 1, "affine32")
+    got = {tuple(p) for p in fm.lsh_pairs(sig, 64, 2).tolist()}
+    assert got == _lsh_reference(sig, 64, 2, "affine32", range(len(docs)))
+    assert len(got) >= len(words)

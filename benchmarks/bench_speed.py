@@ -1,0 +1,636 @@
+"""Speed: signature stage, text-input pipeline, HTML extraction, design-card baseline.
+
+One run builds a corpus of N documents of realistic size from real text and
+times, side by side:
+
+  sig   signature stage on the N texts (tokens from ``norm_words`` given):
+        product path (``cleaners.minhash.shingle_ids`` + ``signature`` per
+        document) vs datasketch ``update_batch`` alone on the same sha1 ids vs
+        ``cleaners.fastminhash`` (signatures alone on the same ids, and bulk
+        shingling + signatures + LeanMinHash); the same for the sentence
+        signatures of ``cleaners.passages`` (word 3-grams, 64 perms); and
+        MinHashLSH insert+query of the signatures (64 x 2 bands).
+  text  ``discover`` + ``cleaners.batch.process_files`` +
+        ``cleaners.articles.group_documents`` on N .txt files in a temp folder
+        (per-stage times), and ``process_files`` split over 2 worker processes.
+  html  ``trafilatura.extract`` alone vs ``cleaners.pipeline.clean`` on the same
+        HTML pages (bytes in memory), timed page by page, interleaved.
+  card  the design card's libraries out of the box on the same inputs:
+        trafilatura.extract (HTML) / the .txt as UTF-8, ftfy.fix_text,
+        datasketch MinHash.update per lower-cased whitespace word 5-gram,
+        MinHashLSH(threshold=0.8) insert + query.
+
+Each stage runs in a fresh worker process, so "peak MB" is that stage's own
+peak RSS (``resource.getrusage``, interpreter and imports included). The load
+average is recorded at the start and end of every stage: another benchmark may
+share the machine.
+
+Corpus (deterministic): the 181 scrapinghub_aeb article bodies
+(ground-truth.json). To reach N documents without making N copies of 181
+stories, each new story re-spells a body with a story-specific word map (every
+word but the 40 commonest is replaced by a corpus word of the same length), so
+stories keep real sizes and paragraph/sentence structure but share no
+shingles. 30 % of the documents are edited copies of an earlier story (end
+cut, dateline, a few words changed), 3 % quote a paragraph of another story,
+documents are spread over 20 outlet folders, each with a footer line. HTML:
+the 181 scrapinghub_aeb pages, cycled, each repeat made unique by an HTML
+comment.
+
+Usage:
+  .venv/bin/python benchmarks/bench_speed.py [CORPUS_ROOT] --n 2000
+  .venv/bin/python benchmarks/bench_speed.py --n 10000 --stages sig,text
+  .venv/bin/python benchmarks/bench_speed.py --n 300 --stages text --profile text
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+STAGES = ("sig", "text", "html", "card")
+OUTLETS = 20
+WORD = re.compile(r"([A-Za-z]+)")
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+def corpus_dir(root: Path) -> Path:
+    return root / "scrapinghub_aeb"
+
+
+def load_bodies(root: Path) -> list[str]:
+    gt = json.loads((corpus_dir(root) / "ground-truth.json").read_text(encoding="utf-8"))
+    return [gt[k]["articleBody"] for k in sorted(gt) if (gt[k].get("articleBody") or "").strip()]
+
+
+def _vocab(bodies: list[str]) -> tuple[set[str], dict[int, list[str]]]:
+    counts = Counter(w.lower() for b in bodies for w in WORD.findall(b))
+    stop = {w for w, _ in counts.most_common(40)}
+    by_len: dict[int, list[str]] = {}
+    for w in sorted(counts):
+        by_len.setdefault(len(w), []).append(w)
+    return stop, by_len
+
+
+def _respell(text: str, rng: random.Random, stop: set[str], by_len: dict[int, list[str]]) -> str:
+    mapping: dict[str, str] = {}
+    parts = WORD.split(text)
+    for i in range(1, len(parts), 2):
+        w = parts[i]
+        lw = w.lower()
+        if lw in stop:
+            continue
+        new = mapping.get(lw)
+        if new is None:
+            new = mapping[lw] = rng.choice(by_len.get(len(lw)) or [lw])
+        parts[i] = new.capitalize() if w[0].isupper() else new
+    return "".join(parts)
+
+
+def build_text_corpus(root: Path, n: int, out: Path, seed: int = 1) -> dict[str, Any]:
+    """N .txt files under out/outletNN/: title line, blank line, paragraphs."""
+    bodies = load_bodies(root)
+    stop, by_len = _vocab(bodies)
+    rng = random.Random(seed)
+    stories: list[tuple[str, list[str]]] = []
+    kinds = Counter()
+    for i in range(n):
+        outlet = i % OUTLETS
+        r = rng.random()
+        if stories and r < 0.30:  # an edited copy of an earlier story
+            title, paras = rng.choice(stories)
+            paras = list(paras[: max(1, len(paras) - rng.randint(0, 2))])
+            words = paras[0].split(" ")
+            for _ in range(3):
+                j = rng.randrange(len(words))
+                words[j] = rng.choice(by_len.get(len(words[j]), [words[j]]))
+            paras[0] = f"CITY{outlet} (Wire) -- " + " ".join(words)
+            kinds["copy"] += 1
+        else:
+            base = bodies[i % len(bodies)]
+            text = base if i < len(bodies) else _respell(base, random.Random(seed * 1_000_003 + i),
+                                                         stop, by_len)
+            paras = [p.strip() for p in text.split("\n") if p.strip()]
+            title = " ".join(paras[0].split()[:9]).rstrip(".,;:")
+            stories.append((title, paras))
+            kinds["story"] += 1
+        if len(stories) > 1 and rng.random() < 0.03:  # quote another story's paragraph
+            _, other = rng.choice(stories)
+            paras = list(paras)
+            paras.insert(rng.randrange(len(paras) + 1), rng.choice(other))
+            kinds["quote"] += 1
+        footer = f"Copyright 2024 Outlet {outlet} News. All rights reserved."
+        d = out / f"outlet{outlet:02d}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"doc{i:06d}.txt").write_text(title + "\n\n" + "\n\n".join(paras) + "\n\n" + footer + "\n",
+                                           encoding="utf-8")
+    return {"documents": n, **kinds}
+
+
+def load_text_files(text_dir: Path) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(text_dir.rglob("*.txt"))]
+
+
+def load_html_pages(root: Path, n: int) -> list[bytes]:
+    files = sorted((corpus_dir(root) / "html").glob("*.html.gz"))
+    raw = [gzip.decompress(f.read_bytes()) for f in files]
+    pages = []
+    for i in range(n):
+        page = raw[i % len(raw)]
+        if i >= len(raw):  # a unique copy: nothing can be served from a cache
+            page = page + f"\n<!-- copy {i} -->\n".encode()
+        pages.append(page)
+    return pages
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _peak_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def _row(stage: str, system: str, docs: int, sec: float, **extra: Any) -> dict[str, Any]:
+    return {"stage": stage, "system": system, "docs": docs, "sec": round(sec, 3),
+            "docs_s": round(docs / sec, 1) if sec > 0 else None, **extra}
+
+
+def _best(fn, repeat: int) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+class Timers:
+    """Wrap module functions to accumulate their wall time (no source edits)."""
+
+    def __init__(self) -> None:
+        self.sec: Counter = Counter()
+        self.calls: Counter = Counter()
+
+    def wrap(self, module: Any, name: str, label: str) -> None:
+        """Time module.name under label (skipped when the module has no such name)."""
+        fn = getattr(module, name, None)
+        if fn is None:
+            return
+        self.sec[label] += 0.0  # report in registration order
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.sec[label] += time.perf_counter() - t0
+                self.calls[label] += 1
+
+        setattr(module, name, timed)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+    import numpy as np
+    from datasketch import MinHash, MinHashLSH
+
+    from cleaners import fastminhash as fm
+    from cleaners.config import Config
+    from cleaners.minhash import shingle_ids, signature
+    from cleaners.passages import doc_sentences
+    from cleaners.textutil import norm_words
+
+    cfg = Config()
+    d, p = cfg.dedup, cfg.passages
+    texts = load_text_files(work / "text")
+    n = len(texts)
+    rows = []
+    t_tok, words = _best(lambda: [norm_words(t) for t in texts], 1)
+    rows.append(_row("sig", "tokenise: textutil.norm_words (input to all rows below)", n, t_tok))
+
+    def ident(x: int) -> int:
+        return x
+
+    t_prod, _ = _best(lambda: [signature(shingle_ids(w, d.shingle_words), d.num_perm, d.scheme, d.seed)
+                                  for w in words], 1)
+    rows.append(_row("sig", "product: minhash.shingle_ids (sha1) + signature", n, t_prod))
+    t_ids, ids = _best(lambda: [shingle_ids(w, d.shingle_words) for w in words], 1)
+    rows.append(_row("sig", "  of which shingle_ids (sha1 per shingle)", n, t_ids))
+    lists = [x.tolist() for x in ids]
+
+    def ds() -> list[np.ndarray]:
+        out = []
+        for lst in lists:
+            m = MinHash(num_perm=d.num_perm, seed=d.seed, scheme=d.scheme, hashfunc=ident)
+            if lst:
+                m.update_batch(lst)
+            out.append(m.hashvalues)
+        return out
+
+    t_ds, ds_out = _best(ds, 1)
+    rows.append(_row("sig", "datasketch MinHash + update_batch (same sha1 ids, lists given)", n, t_ds))
+    t_fs, fs = _best(lambda: fm.signatures(ids, d.num_perm, d.seed, d.scheme), args.repeat)
+    assert all(np.array_equal(a, b) for a, b in zip(ds_out, fs)), "fastminhash != datasketch"
+    rows.append(_row("sig", "fastminhash.signatures (same sha1 ids)", n, t_fs,
+                     ratio=f"{t_ds / t_fs:.1f}x vs update_batch"))
+    t_fs2, fs2 = _best(lambda: fm.signatures(ids, d.num_perm, d.seed, d.scheme, threads=2), args.repeat)
+    assert np.array_equal(fs, fs2)
+    rows.append(_row("sig", "fastminhash.signatures, threads=2", n, t_fs2,
+                     ratio=f"{t_ds / t_fs2:.1f}x vs update_batch"))
+
+    def fast_all():
+        fids = fm.shingle_ids_many(words, d.shingle_words)
+        sig = fm.signatures(fids, d.num_perm, d.seed, d.scheme)
+        return fids, fm.to_leans(sig, d.seed, d.scheme)
+
+    t_fast, (fids, leans) = _best(fast_all, args.repeat)
+    rows.append(_row("sig", "fastminhash: shingle_ids_many + signatures + to_leans", n, t_fast,
+                     ratio=f"{t_prod / t_fast:.1f}x vs product"))
+    t_fsh, _ = _best(lambda: fm.shingle_ids_many(words, d.shingle_words), args.repeat)
+    rows.append(_row("sig", "  of which shingle_ids_many", n, t_fsh,
+                     ratio=f"{t_ids / t_fsh:.1f}x vs sha1 shingle_ids"))
+    n_sh = sum(map(len, ids))
+    rows[-1]["note"] = f"{n_sh / n:.0f} shingles/doc"
+
+    # LSH with the fast signatures: the next cost in find_matches
+    def lsh_run() -> int:
+        lsh = MinHashLSH(num_perm=d.num_perm, params=(d.lsh_bands, d.lsh_rows))
+        for i, m in enumerate(leans):
+            lsh.insert(i, m, check_duplication=False)
+        return sum(len(lsh.query(m)) for m in leans)
+
+    t_lsh, cands = _best(lsh_run, 1)
+    rows.append(_row("sig", f"MinHashLSH {d.lsh_bands}x{d.lsh_rows} insert+query (lean sigs)", n, t_lsh,
+                     note=f"{cands / n:.1f} candidates/doc"))
+    sig_fast = fm.signatures(fids, d.num_perm, d.seed, d.scheme)
+    t_band, pairs = _best(lambda: fm.lsh_pairs(sig_fast, d.lsh_bands, d.lsh_rows), args.repeat)
+    assert 2 * len(pairs) + n == cands, "lsh_pairs != MinHashLSH candidates"
+    rows.append(_row("sig", "fastminhash.lsh_pairs (same candidate pairs)", n, t_band,
+                     ratio=f"{t_lsh / t_band:.0f}x vs MinHashLSH", note=f"{len(pairs)} pairs"))
+
+    # Sentence signatures, as cleaners.passages computes them
+    sents = [s for i, t in enumerate(texts) for s in doc_sentences(i, t, p.min_words)]
+    swords = [[t.norm for t in s.toks] for s in sents]
+    ns = len(sents)
+    t_sp, _ = _best(lambda: [signature(shingle_ids(w, p.shingle_words), p.num_perm, d.scheme, d.seed)
+                             for w in swords], 1)
+    rows.append(_row("sig", f"sentences ({ns / n:.0f}/doc): product shingle_ids + signature", ns, t_sp))
+
+    def sent_fast():
+        sid = fm.shingle_ids_many(swords, p.shingle_words)
+        return fm.to_leans(fm.signatures(sid, p.num_perm, d.seed, d.scheme), d.seed, d.scheme)
+
+    t_sf, _ = _best(sent_fast, args.repeat)
+    rows.append(_row("sig", "sentences: fastminhash shingle_ids_many + signatures + to_leans", ns, t_sf,
+                     ratio=f"{t_sp / t_sf:.1f}x vs product"))
+    return rows
+
+
+def stage_text(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+    from cleaners import articles, boilerplate, dedup, passages
+    from cleaners.batch import process_files
+    from cleaners.config import Config
+    from cleaners.readers import discover
+
+    cfg = Config()
+    root = work / "text"
+    timers = Timers()
+    timers.wrap(articles, "strip_site_boilerplate", "boilerplate (1st dedup pass + strip)")
+    timers.wrap(boilerplate, "find_matches", "  boilerplate: find_matches")
+    timers.wrap(boilerplate, "doc_shingles", "  boilerplate: doc_shingles")
+    timers.wrap(articles, "doc_shingles", "doc_shingles (norm_words + sha1 shingles)")
+    timers.wrap(articles, "norm_words", "norm_words (n_words, paragraph diff)")
+    timers.wrap(articles, "find_matches", "find_matches (signatures + LSH + verify)")
+    timers.wrap(dedup, "signature", "  of which minhash.signature (both passes)")
+    timers.wrap(articles, "find_shared_passages", "find_shared_passages")
+    timers.wrap(passages, "doc_sentences", "  passages: doc_sentences (tokens)")
+    timers.wrap(passages, "signature", "  passages: signature")
+    timers.wrap(passages, "shingle_ids", "  passages: shingle_ids")
+    timers.wrap(passages, "align", "  passages: align (difflib)")
+    timers.wrap(passages, "align_tokens", "  passages: align_tokens (difflib)")
+
+    prof = None
+    if args.profile == "text":
+        import cProfile
+        prof = cProfile.Profile()
+        prof.enable()
+    t0 = time.perf_counter()
+    items = list(discover(root, cfg.read))
+    t1 = time.perf_counter()
+    docs, rejects = process_files(root, items, cfg)
+    t2 = time.perf_counter()
+    grouping = articles.group_documents(docs, cfg)
+    t3 = time.perf_counter()
+    if prof:
+        prof.disable()
+        _print_profile(prof, "text")
+    n = len(items)
+    rows = [
+        _row("text", "end to end: discover + process_files + group_documents", n, t3 - t0,
+             note=f"{len(docs)} docs, {len(rejects)} rejects, {grouping.stats['articles']} articles, "
+                  f"{grouping.stats['shared_passages']} passages"),
+        _row("text", "  discover", n, t1 - t0),
+        _row("text", "  process_files (read, decode, extract, ftfy, clutter)", n, t2 - t1),
+        _row("text", "  group_documents", n, t3 - t2),
+    ]
+    for label in timers.sec:
+        if not timers.calls[label]:
+            continue
+        rows.append(_row("text", "    " + label, n, timers.sec[label], note=f"{timers.calls[label]} calls"))
+    peak = _peak_mb()
+    for r in rows[:1]:
+        r["peak_mb"] = round(peak, 1)
+    # process_files on 2 worker processes (the 2-core ceiling of the cleaning step)
+    t4 = time.perf_counter()
+    n2 = _process_files_parallel(root, items, cfg, jobs=2)
+    t5 = time.perf_counter()
+    rows.append(_row("text", "process_files on 2 processes (batches of 200 files)", n, t5 - t4,
+                     note=f"{n2} docs; end to end with it: {n / (t1 - t0 + t5 - t4 + t3 - t2):.0f} docs/s"))
+    return rows
+
+
+def _pf_batch(task: tuple[str, list[Any], dict[str, Any]]) -> list[Any]:
+    from cleaners.batch import process_files
+    from cleaners.config import Config
+    root, items, cfg = task
+    docs, _ = process_files(Path(root), items, Config.from_dict(cfg))
+    return docs
+
+
+def _process_files_parallel(root: Path, items: list[Any], cfg: Any, jobs: int) -> int:
+    from concurrent.futures import ProcessPoolExecutor
+    batches = [items[i:i + cfg.batch_size] for i in range(0, len(items), cfg.batch_size)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return sum(len(d) for d in pool.map(_pf_batch, [(str(root), b, cfg.to_dict()) for b in batches]))
+
+
+def stage_html(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+    import trafilatura
+
+    from cleaners.config import Config
+    from cleaners.pipeline import clean
+    from cleaners.records import Document, RawDoc, Source
+
+    cfg = Config()
+    pages = load_html_pages(Path(args.root), args.html_n)
+    raws = [RawDoc(Source(path=f"p{i:06d}.html", record=None, sha256="", format="html"), data, "html")
+            for i, data in enumerate(pages)]
+    # warm-up: lazy state of trafilatura/htmldate/justext stays out of the timings
+    for data, raw in zip(pages[:3], raws[:3]):
+        trafilatura.extract(data)
+        clean(raw, cfg)
+    prof = None
+    if args.profile == "html":
+        import cProfile
+        prof = cProfile.Profile()
+    t_traf = t_prod = 0.0
+    ok_traf = ok_prod = 0
+    for data, raw in zip(pages, raws):
+        t0 = time.perf_counter()
+        out = trafilatura.extract(data)
+        t1 = time.perf_counter()
+        if prof:
+            prof.enable()
+        res = clean(raw, cfg)
+        if prof:
+            prof.disable()
+        t2 = time.perf_counter()
+        t_traf += t1 - t0
+        t_prod += t2 - t1
+        ok_traf += bool(out)
+        ok_prod += isinstance(res, Document)
+    if prof:
+        _print_profile(prof, "html")
+    n = len(pages)
+    return [
+        _row("html", "trafilatura.extract alone (bytes)", n, t_traf, note=f"{ok_traf} with text"),
+        _row("html", "product: pipeline.clean (decode, bare_extraction, ftfy, clutter)", n, t_prod,
+             ratio=f"{t_prod / t_traf:.2f}x trafilatura time", note=f"{ok_prod} documents",
+             peak_mb=round(_peak_mb(), 1)),
+    ]
+
+
+def _card_minhash(text: str, lsh: Any, key: int) -> Any:
+    from datasketch import MinHash
+    m = MinHash(num_perm=128, scheme="affine32")
+    words = text.lower().split()
+    for i in range(max(1, len(words) - 4)):
+        m.update(" ".join(words[i:i + 5]).encode("utf-8"))
+    lsh.insert(key, m, check_duplication=False)
+    return m
+
+
+def stage_card(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+    import ftfy
+    import trafilatura
+    from datasketch import MinHashLSH
+
+    rows = []
+    # .txt input
+    texts_bytes = [p.read_bytes() for p in sorted((work / "text").rglob("*.txt"))]
+    n = len(texts_bytes)
+    lsh = MinHashLSH(threshold=0.8, num_perm=128)
+    t0 = time.perf_counter()
+    fixed = [ftfy.fix_text(b.decode("utf-8")) for b in texts_bytes]
+    t1 = time.perf_counter()
+    sigs = [_card_minhash(t, lsh, i) for i, t in enumerate(fixed)]
+    t2 = time.perf_counter()
+    pairs = sum(len(lsh.query(m)) for m in sigs)
+    t3 = time.perf_counter()
+    rows += [
+        _row("card", "text: ftfy + MinHash.update per 5-gram + LSH(0.8)", n, t3 - t0,
+             note=f"{pairs / n:.2f} candidates/doc"),
+        _row("card", "  ftfy.fix_text", n, t1 - t0),
+        _row("card", "  MinHash.update per shingle + LSH insert", n, t2 - t1),
+        _row("card", "  LSH query", n, t3 - t2),
+    ]
+    # HTML input
+    pages = load_html_pages(Path(args.root), args.html_n)
+    for data in pages[:3]:
+        trafilatura.extract(data)
+    lsh = MinHashLSH(threshold=0.8, num_perm=128)
+    te = tf = tm = 0.0
+    sigs = []
+    for i, data in enumerate(pages):
+        a = time.perf_counter()
+        out = trafilatura.extract(data) or ""
+        b = time.perf_counter()
+        out = ftfy.fix_text(out)
+        c = time.perf_counter()
+        sigs.append(_card_minhash(out, lsh, i))
+        e = time.perf_counter()
+        te, tf, tm = te + b - a, tf + c - b, tm + e - c
+    a = time.perf_counter()
+    pairs = sum(len(lsh.query(m)) for m in sigs)
+    tq = time.perf_counter() - a
+    nh = len(pages)
+    rows += [
+        _row("card", "html: extract + ftfy + MinHash + LSH(0.8)", nh, te + tf + tm + tq,
+             peak_mb=round(_peak_mb(), 1)),
+        _row("card", "  trafilatura.extract", nh, te),
+        _row("card", "  ftfy.fix_text", nh, tf),
+        _row("card", "  MinHash.update per shingle + LSH insert/query", nh, tm + tq),
+    ]
+    return rows
+
+
+def _print_profile(prof: Any, name: str) -> None:
+    import io
+    import pstats
+    s = io.StringIO()
+    st = pstats.Stats(prof, stream=s)
+    st.sort_stats("cumulative").print_stats(35)
+    st.sort_stats("tottime").print_stats(25)
+    sys.stderr.write(f"\n==== cProfile: {name} ====\n{s.getvalue()}\n")
+
+
+WORKERS = {"sig": stage_sig, "text": stage_text, "html": stage_html, "card": stage_card}
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("newsclean", "numpy", "datasketch", "trafilatura", "ftfy", "lxml"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "-"
+    return out
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({model})"
+
+
+def run_worker(stage: str, args: argparse.Namespace) -> None:
+    work = Path(args.work)
+    load0 = _load()
+    t0 = time.perf_counter()
+    rows = WORKERS[stage](args, work)
+    for r in rows:
+        r.setdefault("peak_mb", None)
+    rows[0]["peak_mb"] = rows[0]["peak_mb"] or round(_peak_mb(), 1)
+    info = {"stage": stage, "load_start": load0, "load_end": _load(),
+            "wall": round(time.perf_counter() - t0, 1), "peak_mb": round(_peak_mb(), 1)}
+    print("BENCH_JSON " + json.dumps({"info": info, "rows": rows}), flush=True)
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    print("| stage | system | docs | seconds | docs/s | peak MB | ratio | note |")
+    print("|---|---|---|---|---|---|---|---|")
+    for res in results:
+        for r in res["rows"]:
+            print(f"| {r['stage']} | {r['system']} | {r['docs']} | {r['sec']:.3f} | "
+                  f"{r['docs_s'] if r['docs_s'] is not None else '-'} | "
+                  f"{r['peak_mb'] if r.get('peak_mb') else ''} | {r.get('ratio', '')} | {r.get('note', '')} |")
+    print()
+    for res in results:
+        i = res["info"]
+        print(f"- {i['stage']}: worker wall {i['wall']} s, peak RSS {i['peak_mb']} MB, "
+              f"load average {i['load_start']} -> {i['load_end']}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("root", nargs="?", default=str(REPO.parent / "shared" / "corpora"),
+                    help="corpus root holding scrapinghub_aeb/ (default ../shared/corpora)")
+    ap.add_argument("--n", type=int, default=2000, help="documents in the text corpus (default 2000)")
+    ap.add_argument("--html-n", type=int, default=None, help="HTML pages (default: --n)")
+    ap.add_argument("--stages", default=",".join(STAGES), help=f"comma list of {', '.join(STAGES)}")
+    ap.add_argument("--repeat", type=int, default=5, help="best of R for the fast (sub-second) rows")
+    ap.add_argument("--profile", choices=("text", "html"), default=None,
+                    help="print a cProfile of that stage to stderr")
+    ap.add_argument("--json", default=None, help="also write the results to this file")
+    ap.add_argument("--worker", choices=STAGES, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--work", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.html_n is None:
+        args.html_n = args.n
+    if args.worker:
+        run_worker(args.worker, args)
+        return 0
+
+    root = Path(args.root)
+    if not (corpus_dir(root) / "ground-truth.json").exists() or not (corpus_dir(root) / "html").is_dir():
+        print(f"skipped: {corpus_dir(root)} (ground-truth.json, html/) not found")
+        return 0
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    bad = [s for s in stages if s not in STAGES]
+    if bad:
+        ap.error(f"unknown stage(s) {bad}; choose from {', '.join(STAGES)}")
+    print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {machine()}")
+    print("versions " + ", ".join(f"{k} {v}" for k, v in versions().items()))
+    print("command " + " ".join([os.path.relpath(sys.executable, REPO)] + sys.argv))
+    # cleaners/ may be edited while benchmarks run: record which version was timed
+    stamp = max((p.stat().st_mtime, p.name) for p in (REPO / "cleaners").glob("*.py")
+                if p.name != "fastminhash.py")
+    print(f"cleaners/ newest file: {stamp[1]} modified "
+          f"{time.strftime('%H:%M:%S UTC', time.gmtime(stamp[0]))}")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench_speed_") as tmp:
+        work = Path(tmp)
+        if {"sig", "text", "card"} & set(stages):
+            t0 = time.perf_counter()
+            info = build_text_corpus(root, args.n, work / "text")
+            size = sum(p.stat().st_size for p in (work / "text").rglob("*.txt"))
+            print(f"text corpus: {info} in {time.perf_counter() - t0:.1f} s, "
+                  f"{size / 1e6:.1f} MB, {size / args.n / 1e3:.1f} KB/doc")
+        for stage in stages:
+            cmd = [sys.executable, __file__, str(root), "--worker", stage, "--work", str(work),
+                   "--n", str(args.n), "--html-n", str(args.html_n), "--repeat", str(args.repeat)]
+            if args.profile == stage:
+                cmd += ["--profile", stage]
+            print(f"running {stage} ...", flush=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
+            if proc.stderr:
+                sys.stderr.write(proc.stderr)
+            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
+            if proc.returncode or line is None:
+                print(f"stage {stage} failed (exit {proc.returncode})\n{proc.stdout[-2000:]}")
+                continue
+            results.append(json.loads(line[len("BENCH_JSON "):]))
+    print()
+    print_table(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"versions": versions(), "machine": machine(),
+                                               "argv": sys.argv, "results": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
