@@ -17,7 +17,7 @@ import numpy as np
 
 from cleaners.boilerplate import site_of, strip_site_boilerplate
 from cleaners.config import Config
-from cleaners.dedup import clusters, doc_shingles, find_matches
+from cleaners.dedup import SketchCache, clusters, find_matches
 from cleaners.minhash import containment, jaccard
 from cleaners.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document
@@ -47,18 +47,23 @@ def _paragraph_diff(member: Document, canonical: Document) -> dict[str, int]:
     return {"paragraphs_missing": len(cset - mset), "paragraphs_added": len(mset - cset)}
 
 
-def group_documents(docs: list[Document], cfg: Config) -> Grouping:
-    """Cluster near-duplicates, pick canonicals, find shared passages."""
+def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | None = None) -> Grouping:
+    """Cluster near-duplicates, pick canonicals, find shared passages.
+
+    ``sketches`` carries shingles and signatures of texts seen before (from the
+    state); a new cache is used when none is given.
+    """
+    cache = sketches or SketchCache(cfg.dedup)
     docs = sorted(docs, key=lambda d: d.doc_id)
-    first = [doc_shingles(d.text, cfg.dedup) for d in docs]
-    stripped = strip_site_boilerplate(docs, cfg.dedup, first)
-    # documents the boilerplate pass did not change keep their shingles
-    shingles: list[np.ndarray] = [s if d is o else doc_shingles(d.text, cfg.dedup)
-                                  for d, o, s in zip(stripped, docs, first)]
+    first = [cache.get(d.text) for d in docs]
+    stripped = strip_site_boilerplate(docs, cfg.dedup, [sk[0] for sk in first],
+                                      [cache.lean(sk) for sk in first])
     docs = stripped
     texts = [d.text for d in docs]
+    final = [cache.get(t) for t in texts]
+    shingles: list[np.ndarray] = [sk[0] for sk in final]
     n_words = [len(norm_words(t)) for t in texts]
-    matches = find_matches(shingles, cfg.dedup)
+    matches = find_matches(shingles, cfg.dedup, [cache.lean(sk) for sk in final])
     groups = clusters(len(docs), matches)
     group_of = [0] * len(docs)
     for g, members in enumerate(groups):

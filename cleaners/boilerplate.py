@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 import numpy as np
+from datasketch import LeanMinHash
 
 from cleaners.config import DedupConfig
 from cleaners.dedup import clusters, doc_shingles, find_matches
@@ -33,13 +34,14 @@ def _key(paragraph: str) -> str:
 
 
 def learn_boilerplate(docs: list[Document], cfg: DedupConfig,
-                      shingles: list[np.ndarray] | None = None) -> dict[str, set[str]]:
+                      shingles: list[np.ndarray] | None = None,
+                      sigs: list[LeanMinHash] | None = None) -> dict[str, set[str]]:
     """site -> normalised paragraphs that recur in at least cfg.boilerplate_min_stories stories."""
     if not any(site_of(d) for d in docs):
         return {}
     if shingles is None:
         shingles = [doc_shingles(d.text, cfg) for d in docs]
-    groups = clusters(len(docs), find_matches(shingles, cfg))
+    groups = clusters(len(docs), find_matches(shingles, cfg, sigs))
     story = {}
     for g, members in enumerate(groups):
         for i in members:
@@ -74,7 +76,8 @@ def strip_boilerplate(doc: Document, learned: dict[str, set[str]]) -> Document:
 
 
 def strip_site_boilerplate(docs: list[Document], cfg: DedupConfig,
-                           shingles: list[np.ndarray] | None = None) -> list[Document]:
+                           shingles: list[np.ndarray] | None = None,
+                           sigs: list[LeanMinHash] | None = None) -> list[Document]:
     """Each document without its site's learned boilerplate (unchanged documents are returned as is)."""
-    learned = learn_boilerplate(docs, cfg, shingles)
+    learned = learn_boilerplate(docs, cfg, shingles, sigs)
     return [strip_boilerplate(d, learned) for d in docs] if learned else docs

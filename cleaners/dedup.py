@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHashLSH
+from datasketch import LeanMinHash, MinHashLSH
 
 from cleaners.config import DedupConfig
 from cleaners.minhash import containment, jaccard, shingle_ids, signature
@@ -56,10 +57,12 @@ def is_duplicate(a: np.ndarray, b: np.ndarray, cfg: DedupConfig) -> tuple[bool, 
     return False, j, c
 
 
-def find_matches(shingles: list[np.ndarray], cfg: DedupConfig) -> list[Match]:
-    """All verified near-duplicate pairs among the documents."""
+def find_matches(shingles: list[np.ndarray], cfg: DedupConfig,
+                 sigs: list[LeanMinHash] | None = None) -> list[Match]:
+    """All verified near-duplicate pairs among the documents (signatures computed unless given)."""
     lsh = MinHashLSH(num_perm=cfg.num_perm, params=(cfg.lsh_bands, cfg.lsh_rows))
-    sigs = [signature(s, cfg.num_perm, cfg.scheme, cfg.seed) for s in shingles]
+    if sigs is None:
+        sigs = [signature(s, cfg.num_perm, cfg.scheme, cfg.seed) for s in shingles]
     for i, sig in enumerate(sigs):
         if len(shingles[i]):
             lsh.insert(i, sig, check_duplication=False)
@@ -85,3 +88,34 @@ def clusters(n: int, matches: list[Match]) -> list[list[int]]:
     for i in range(n):
         groups.setdefault(uf.find(i), []).append(i)
     return sorted(groups.values(), key=lambda g: g[0])
+
+
+Sketch = tuple[np.ndarray, np.ndarray]  # (shingle ids, MinHash hash values)
+
+
+class SketchCache:
+    """Shingle ids and MinHash hash values by text hash, so a text is signed once across runs.
+
+    The state stores the sketches of the texts of the last grouping and hands
+    them back to the next run (cleaners/state.py).
+    """
+
+    def __init__(self, cfg: DedupConfig, stored: dict[str, Sketch] | None = None) -> None:
+        self.cfg = cfg
+        self.stored = stored or {}
+        self.used: dict[str, Sketch] = {}
+        self.hits = 0
+
+    def get(self, text: str) -> Sketch:
+        key = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+        found = self.used.get(key) or self.stored.get(key)
+        if found is not None:
+            self.hits += 1
+        else:
+            ids = doc_shingles(text, self.cfg)
+            found = (ids, signature(ids, self.cfg.num_perm, self.cfg.scheme, self.cfg.seed).hashvalues)
+        self.used[key] = found
+        return found
+
+    def lean(self, sketch: Sketch) -> LeanMinHash:
+        return LeanMinHash(seed=self.cfg.seed, hashvalues=sketch[1], scheme=self.cfg.scheme)

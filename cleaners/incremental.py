@@ -18,6 +18,7 @@ from typing import Any
 
 from cleaners.articles import Grouping, group_documents
 from cleaners.config import Config
+from cleaners.dedup import SketchCache
 from cleaners.readers import InputFile
 from cleaners.records import Document
 from cleaners.state import FileInfo, State, file_sha256
@@ -93,6 +94,7 @@ class Regrouped:
     new_articles: list[str]
     grown_articles: list[str]
     frozen_documents: int
+    sketches: SketchCache
 
 
 def regroup(state: State, new_docs: list[Document], replaced_paths: list[str], cfg: Config,
@@ -106,7 +108,8 @@ def regroup(state: State, new_docs: list[Document], replaced_paths: list[str], c
         cutoff = (now if now is not None else time.time()) - window_days * 86400
         frozen = state.frozen_doc_ids(cutoff)
         docs = [d for d in docs if d.doc_id not in frozen]
-    grouping = group_documents(docs + new_docs, cfg)
+    sketches = SketchCache(cfg.dedup, state.sketches())
+    grouping = group_documents(docs + new_docs, cfg, sketches)
 
     assignments = state.assignments()
     created = state.article_created()
@@ -133,7 +136,7 @@ def regroup(state: State, new_docs: list[Document], replaced_paths: list[str], c
     documents = [{**d, "article_id": remap[d["article_id"]]} for d in grouping.documents]
     out = Grouping(documents, articles, grouping.stats)
     return Regrouped(out, {a["article_id"]: created[a["article_id"]] for a in articles},
-                     new_articles, grown, len(frozen))
+                     new_articles, grown, len(frozen), sketches)
 
 
 def matching_fingerprint(cfg: Config) -> dict[str, Any]:

@@ -5,6 +5,8 @@ What it holds:
   touched file is not reprocessed and a changed one is;
 - documents and rejects, as cleaned (the batch records), so later runs can
   match new documents against earlier ones;
+- the shingle ids and MinHash hash values of every grouped text (by text
+  hash), from which the LSH index is rebuilt when new documents arrive;
 - the last output records (documents.jsonl / articles.jsonl lines) and each
   document's article, so article ids stay stable across runs;
 - a generation counter, bumped by every run that changed something, and
@@ -25,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cleaners.records import Document, document_from_dict, document_to_dict
 
 SCHEMA_VERSION = 1
@@ -39,6 +43,8 @@ CREATE INDEX IF NOT EXISTS documents_path ON documents (path);
 CREATE TABLE IF NOT EXISTS rejects (
     path TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (path, seq));
 CREATE TABLE IF NOT EXISTS doc_records (doc_id TEXT PRIMARY KEY, article_id TEXT, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sketches (
+    text_sha1 TEXT PRIMARY KEY, shingles BLOB NOT NULL, hashvalues BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     article_id TEXT PRIMARY KEY, created_seq INTEGER NOT NULL, updated_at REAL NOT NULL,
     n_members INTEGER NOT NULL, data TEXT NOT NULL);
@@ -141,12 +147,21 @@ class State:
     def article_sizes(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT article_id, n_members FROM articles"))
 
+    def sketches(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Shingle ids and MinHash hash values of the texts grouped by the last run."""
+        return {k: (np.frombuffer(ids, dtype=np.uint32), np.frombuffer(hv, dtype=self._hv_dtype()))
+                for k, ids, hv in self.db.execute("SELECT text_sha1, shingles, hashvalues FROM sketches")}
+
+    def _hv_dtype(self) -> str:
+        return self.get_meta("hashvalues_dtype") or "uint32"
+
     # -- one run's changes, in one transaction
     def commit_run(self, *, run_id: str, files: Iterable[FileInfo], renamed: dict[str, str],
                    replaced_paths: Iterable[str], docs: Iterable[Document],
                    rejects: Iterable[tuple[str, dict[str, Any]]],
                    doc_records: list[dict[str, Any]], articles: list[dict[str, Any]],
-                   created: dict[str, int]) -> int:
+                   created: dict[str, int],
+                   sketches: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> int:
         """Apply a run: new files, documents, rejects and the regrouped records. Returns the generation."""
         now = time.time()
         db = self.db
@@ -188,6 +203,12 @@ class State:
                 db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
                            (a["article_id"], created[a["article_id"]], now if grew else row[0],
                             len(a["members"]), json.dumps(a, ensure_ascii=False)))
+            if sketches is not None:  # the signatures of exactly the texts now grouped
+                db.execute("DELETE FROM sketches")
+                for key, (ids, hv) in sketches.items():
+                    db.execute("INSERT INTO sketches VALUES (?, ?, ?)",
+                               (key, np.ascontiguousarray(ids, dtype=np.uint32).tobytes(), hv.tobytes()))
+                    self.set_meta("hashvalues_dtype", str(hv.dtype))
             generation = self.generation + 1
             self.set_meta("generation", str(generation))
             self.set_meta("last_run", run_id)

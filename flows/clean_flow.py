@@ -104,12 +104,14 @@ def match_and_commit(batch_files: list[str], plan: dict[str, Any], state_path: s
             run_id=run_id, files=[FileInfo(**f) for f in plan["files"]], renamed=plan["renamed"],
             replaced_paths=plan["replaced_paths"], docs=docs,
             rejects=[(r["source"]["path"], r) for r in rejects],
-            doc_records=g.documents, articles=g.articles, created=regrouped.created)
+            doc_records=g.documents, articles=g.articles, created=regrouped.created,
+            sketches=regrouped.sketches.used)
         totals = state.counts()
     t_match = time.perf_counter() - t0
     log.info("matched %d documents into %d articles (%d shared passages) in %.2fs; "
-             "%d new articles, %d grown", len(g.documents), len(g.articles), g.stats["shared_passages"],
-             t_match, len(regrouped.new_articles), len(regrouped.grown_articles))
+             "%d new articles, %d grown; %d stored signatures reused", len(g.documents), len(g.articles),
+             g.stats["shared_passages"], t_match, len(regrouped.new_articles), len(regrouped.grown_articles),
+             regrouped.sketches.hits)
     reasons: dict[str, int] = {}
     for r in rejects:
         reasons[r["reason"]] = reasons.get(r["reason"], 0) + 1
@@ -128,6 +130,7 @@ def match_and_commit(batch_files: list[str], plan: dict[str, Any], state_path: s
         "removed_by_reason": dict(sorted(removed.items())),
         "new_articles": len(regrouped.new_articles), "grown_articles": len(regrouped.grown_articles),
         "frozen_documents": regrouped.frozen_documents,
+        "signatures_reused": regrouped.sketches.hits,
         **{k: v for k, v in g.stats.items() if k != "documents"},
         "documents": totals["documents"], "articles": totals["articles"],
         "rejects_total": totals["rejects"],

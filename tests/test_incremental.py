@@ -75,6 +75,7 @@ def test_new_copy_joins_the_existing_article(seeds_dir: Path, tmp_path: Path) ->
     run = _run(seeds_dir, out)
     assert run["counts"]["files_processed"] == 1 and run["counts"]["new_documents"] == 1
     assert run["counts"]["grown_articles"] == 1 and run["counts"]["new_articles"] == 0
+    assert run["counts"]["signatures_reused"] >= 5  # earlier texts are not signed again
     docs = {d["source"]["path"]: d for d in read_jsonl(out / "documents.jsonl")}
     assert docs["later/reprint.txt"]["article_id"] == original["article_id"]
     arts = {a["article_id"]: a for a in read_jsonl(out / "articles.jsonl")}
@@ -167,3 +168,19 @@ def test_changed_matching_settings_are_refused(seeds_dir: Path, tmp_path: Path) 
     with pytest.raises(ValueError, match="other matching settings"):
         _run(seeds_dir, out, config=cfg)
     _run(seeds_dir, out, config=cfg, fresh=True)  # --fresh starts over
+
+
+def test_state_keeps_the_signatures_of_grouped_texts(seeds_dir: Path, tmp_path: Path) -> None:
+    from cleaners.dedup import SketchCache
+
+    out = tmp_path / "out"
+    _run(seeds_dir, out)
+    with State(out / "state.sqlite") as state:
+        stored = state.sketches()
+        docs = state.documents()
+    assert len(stored) >= 5
+    fresh = SketchCache(Config().dedup)
+    for d in docs:
+        ids, hv = fresh.get(d.text)
+        key = next(k for k, v in stored.items() if len(v[0]) == len(ids) and (v[0] == ids).all())
+        assert (stored[key][1] == hv).all()
