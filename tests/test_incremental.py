@@ -184,3 +184,23 @@ def test_state_keeps_the_signatures_of_grouped_texts(seeds_dir: Path, tmp_path: 
         ids, hv = fresh.get(d.text)
         key = next(k for k, v in stored.items() if len(v[0]) == len(ids) and (v[0] == ids).all())
         assert (stored[key][1] == hv).all()
+
+
+def test_window_freezes_old_articles(seeds_dir: Path, tmp_path: Path) -> None:
+    import time
+
+    from cleaners.batch import process_files
+    from cleaners.incremental import regroup
+
+    out = tmp_path / "out"
+    _run(seeds_dir, out)
+    copy = tmp_path / "late"
+    copy.mkdir()
+    (copy / "reprint.txt").write_text((seeds_dir / "000_769164896b962bf3.txt").read_text())
+    cfg = Config()
+    new_docs, _ = process_files(copy, list(discover(copy, cfg.read)), cfg)
+    with State(out / "state.sqlite") as state:
+        inside = regroup(state, new_docs, [], cfg, window_days=30, now=time.time() + 10 * 86400)
+        outside = regroup(state, new_docs, [], cfg, window_days=30, now=time.time() + 40 * 86400)
+    assert inside.frozen_documents == 0 and inside.grown_articles and not inside.new_articles
+    assert outside.frozen_documents == 5 and outside.new_articles and not outside.grown_articles
