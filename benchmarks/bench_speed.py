@@ -56,7 +56,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -516,13 +515,9 @@ WORKERS = {"sig": stage_sig, "text": stage_text, "html": stage_html, "card": sta
 
 
 def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("newsclean", "numpy", "datasketch", "trafilatura", "ftfy", "lxml"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "-"
-    return out
+    from benchmarks.versions import package_versions
+
+    return package_versions(("newsclean", "numpy", "datasketch", "trafilatura", "ftfy", "lxml"))
 
 
 def machine() -> str:

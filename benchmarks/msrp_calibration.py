@@ -42,10 +42,7 @@ Precision/recall/F1 are on the positive class (paraphrase).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
-import platform
 import sys
 import time
 from dataclasses import replace
@@ -212,23 +209,15 @@ def build_rows(s: dict[str, np.ndarray]) -> tuple[list[list[str]], dict]:
 
 
 def code_fingerprint() -> str:
-    """sha256 over cleaners/*.py: which state of the code these numbers belong to."""
-    h = hashlib.sha256()
-    for f in sorted((REPO / "cleaners").glob("*.py")):
-        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:12]
+    from benchmarks.versions import code_fingerprint as fingerprint
+
+    return fingerprint()
 
 
 def versions() -> str:
-    from importlib.metadata import version
-    parts = []
-    for pkg in ("newsclean", "datasketch", "numpy"):
-        try:
-            parts.append(f"{pkg} {version(pkg)}")
-        except Exception:
-            pass
-    return (f"python {platform.python_version()}; " + ", ".join(parts)
-            + f"; {platform.system()} {platform.machine()}, {os.cpu_count()} cores")
+    from benchmarks.versions import versions_line
+
+    return versions_line(("newsclean", "datasketch", "numpy"))
 
 
 def main(argv: list[str] | None = None) -> int:

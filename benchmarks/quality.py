@@ -21,7 +21,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import sys
 import time
 from collections import Counter
@@ -305,24 +304,15 @@ def fmt_table(rows: list[dict]) -> str:
 
 
 def code_fingerprint() -> str:
-    """sha256 over cleaners/*.py: which state of the code these numbers belong to."""
-    import hashlib
-    h = hashlib.sha256()
-    for f in sorted((REPO / "cleaners").glob("*.py")):
-        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:12]
+    from benchmarks.versions import code_fingerprint as fingerprint
+
+    return fingerprint()
 
 
 def versions() -> str:
-    from importlib.metadata import version
-    parts = []
-    for pkg in ("newsclean", "trafilatura", "ftfy", "charset-normalizer", "lxml", "justext", "htmldate"):
-        try:
-            parts.append(f"{pkg} {version(pkg)}")
-        except Exception:
-            pass
-    return (f"python {platform.python_version()}; " + ", ".join(parts)
-            + f"; {platform.machine()}, {os.cpu_count()} cores")
+    from benchmarks.versions import versions_line
+
+    return versions_line(("newsclean", "trafilatura", "ftfy", "charset-normalizer", "lxml", "justext", "htmldate"))
 
 
 def main(argv: list[str] | None = None) -> int:

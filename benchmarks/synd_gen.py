@@ -475,13 +475,19 @@ def _with_inserts(body: list[str], inserts: list[tuple[int, str]]) -> list[str]:
     return out
 
 
-def render_html(page: Page, rng: random.Random) -> str:
-    o = page.outlet
+def _page_texts(page: Page) -> tuple[list[str], str, str]:
+    """Body paragraphs, title and caption, through mojibake when the page is a mojibake copy."""
     body = first_para(page)
     title, caption = page.title, page.caption
     if page.moji:
         body = [mojibake(p) for p in body]
         title, caption = mojibake(title), mojibake(caption)
+    return body, title, caption
+
+
+def render_html(page: Page, rng: random.Random) -> str:
+    o = page.outlet
+    body, title, caption = _page_texts(page)
     c: list[tuple[str, str]] = []
 
     def add(kind: str, text: str) -> str:
@@ -651,11 +657,7 @@ def render_html(page: Page, rng: random.Random) -> str:
 def render_txt(page: Page, rng: random.Random) -> str:
     """A plain-text scrape: title, caption, timestamp, body and the page's clutter lines."""
     o = page.outlet
-    body = first_para(page)
-    title, caption = page.title, page.caption
-    if page.moji:
-        body = [mojibake(p) for p in body]
-        title, caption = mojibake(title), mojibake(caption)
+    body, title, caption = _page_texts(page)
     c: list[tuple[str, str]] = []
     lines = [title]
     if page.caption:

@@ -25,13 +25,13 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # the repo, for benchmarks.versions
 import synd_gen  # noqa: E402
 
 WORD = re.compile(r"\w+")
@@ -350,13 +350,9 @@ def seeds_check() -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in ("newsclean", "trafilatura", "datasketch", "ftfy", "charset-normalizer", "numpy", "lxml"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "?"
-    return out
+    from benchmarks.versions import package_versions
+
+    return package_versions(("newsclean", "trafilatura", "datasketch", "ftfy", "charset-normalizer", "numpy", "lxml"))
 
 
 def _fmt(v: Any, digits: int = 3) -> str:
