@@ -63,7 +63,7 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
     final = [cache.get(t) for t in texts]
     shingles: list[np.ndarray] = [sk[0] for sk in final]
     n_words = [len(norm_words(t)) for t in texts]
-    matches = find_matches(shingles, cfg.dedup, [cache.lean(sk) for sk in final])
+    matches = find_matches(shingles, cfg.dedup, [cache.lean(sk) for sk in final], cfg.lsh_redis_url)
     groups = clusters(len(docs), matches)
     group_of = [0] * len(docs)
     for g, members in enumerate(groups):

@@ -101,6 +101,11 @@ class Config:
     # Files per Prefect task: a task run costs ~5-8 ms of orchestration, so
     # batches keep that under 1% of the work.
     batch_size: int = 200
+    # Where the document LSH index lives while matching: None keeps it in
+    # memory (numpy banding, cleaners/fastminhash.py); "redis://host:port/db"
+    # puts it in datasketch's Redis storage, shared by every process that
+    # matches. Not part of the matching fingerprint: both give the same pairs.
+    lsh_redis_url: str | None = None
 
     def validate(self) -> "Config":
         """Raise ValueError naming the bad value and the fix; return self."""
@@ -129,6 +134,12 @@ class Config:
             )
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size!r}")
+        if self.lsh_redis_url is not None and not self.lsh_redis_url.startswith(
+                ("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                f"lsh_redis_url must look like redis://HOST:PORT/DB (or rediss://, unix://), "
+                f"got {self.lsh_redis_url!r}"
+            )
         if self.read.max_file_bytes < 1:
             raise ValueError(
                 f"read.max_file_bytes must be positive, got {self.read.max_file_bytes!r}"
@@ -147,4 +158,5 @@ class Config:
             dedup=DedupConfig(**data.get("dedup", {})),
             passages=PassageConfig(**data.get("passages", {})),
             batch_size=data.get("batch_size", 200),
+            lsh_redis_url=data.get("lsh_redis_url"),
         ).validate()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
 from cleaners.config import DedupConfig
+from cleaners.fastminhash import lsh_pairs
 from cleaners.minhash import containment, jaccard, shingle_ids, signature
 from cleaners.textutil import is_cjk, norm_words
 
@@ -58,25 +60,66 @@ def is_duplicate(a: np.ndarray, b: np.ndarray, cfg: DedupConfig) -> tuple[bool, 
 
 
 def find_matches(shingles: list[np.ndarray], cfg: DedupConfig,
-                 sigs: list[LeanMinHash] | None = None) -> list[Match]:
-    """All verified near-duplicate pairs among the documents (signatures computed unless given)."""
-    lsh = MinHashLSH(num_perm=cfg.num_perm, params=(cfg.lsh_bands, cfg.lsh_rows))
+                 sigs: list[LeanMinHash] | None = None,
+                 redis_url: str | None = None) -> list[Match]:
+    """All verified near-duplicate pairs among the documents (signatures computed unless given).
+
+    Candidates are the pairs that share one LSH band; each is verified on the
+    exact shingle sets. The band index is in memory (numpy) unless
+    ``redis_url`` names a Redis server for datasketch's Redis storage; both
+    give the same candidates.
+    """
     if sigs is None:
         sigs = [signature(s, cfg.num_perm, cfg.scheme, cfg.seed) for s in shingles]
-    for i, sig in enumerate(sigs):
-        if len(shingles[i]):
-            lsh.insert(i, sig, check_duplication=False)
+    nonempty = np.fromiter((len(s) > 0 for s in shingles), dtype=bool, count=len(shingles))
+    if redis_url is None:
+        cands = candidate_pairs(sigs, nonempty, cfg)
+    else:
+        cands = redis_candidate_pairs(sigs, nonempty, cfg, redis_url)
     matches = []
-    for i, sig in enumerate(sigs):
-        if not len(shingles[i]):
-            continue
-        for j in lsh.query(sig):
-            if j <= i:
-                continue
-            ok, jac, con = is_duplicate(shingles[i], shingles[j], cfg)
-            if ok:
-                matches.append(Match(i, j, jac, con))
-    return sorted(matches, key=lambda m: (m.a, m.b))
+    for i, j in cands:
+        ok, jac, con = is_duplicate(shingles[i], shingles[j], cfg)
+        if ok:
+            matches.append(Match(i, j, jac, con))
+    return matches
+
+
+def candidate_pairs(sigs: list[LeanMinHash], nonempty: np.ndarray, cfg: DedupConfig) -> list[tuple[int, int]]:
+    """Pairs (i < j, sorted) sharing a band: what MinHashLSH(params=(bands, rows)).query gives."""
+    if len(sigs) < 2:
+        return []
+    hv = np.stack([s.hashvalues for s in sigs])
+    return [(int(i), int(j)) for i, j in lsh_pairs(hv, cfg.lsh_bands, cfg.lsh_rows, nonempty)]
+
+
+def redis_candidate_pairs(sigs: list[LeanMinHash], nonempty: np.ndarray, cfg: DedupConfig,
+                          redis_url: str) -> list[tuple[int, int]]:
+    """The same pairs from a datasketch MinHashLSH kept in Redis (one key prefix per call, removed after)."""
+    import redis  # optional dependency: only needed with --lsh-redis
+    from redis.connection import parse_url
+
+    params = parse_url(redis_url)
+    basename = f"newsclean:lsh:{uuid.uuid4().hex}:".encode()
+    client = redis.Redis(**params)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        raise ConnectionError(f"cannot reach the Redis server for the LSH index at {redis_url!r}: {exc}; "
+                              "start redis-server or drop --lsh-redis") from exc
+    lsh = MinHashLSH(num_perm=cfg.num_perm, params=(cfg.lsh_bands, cfg.lsh_rows),
+                     storage_config={"type": "redis", "basename": basename, "redis": params})
+    try:
+        with lsh.insertion_session(buffer_size=10000) as session:
+            for i in np.flatnonzero(nonempty).tolist():
+                session.insert(i, sigs[i], check_duplication=False)
+        pairs = set()
+        for i in np.flatnonzero(nonempty).tolist():
+            pairs.update((i, j) for j in lsh.query(sigs[i]) if j > i)
+        return sorted(pairs)
+    finally:
+        for key in client.scan_iter(match=basename + b"*", count=1000):
+            client.delete(key)
+        client.close()
 
 
 def clusters(n: int, matches: list[Match]) -> list[list[int]]:

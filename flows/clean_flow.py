@@ -7,6 +7,7 @@ written to a work folder inside OUTPUT_DIR and the match step reads them back.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import sys
@@ -14,12 +15,14 @@ import time
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.futures import as_completed
 from prefect.runtime import flow_run
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 
 from cleaners import __version__
 from cleaners.batch import accounting, process_files
@@ -168,6 +171,54 @@ def export_outputs(out_dir: str, state_path: str) -> dict[str, int]:
         return export_state(state, out)
 
 
+def task_runner(workers: int = 1, dask_address: str | None = None) -> TaskRunner | None:
+    """The Prefect task runner for the clean-batch tasks.
+
+    ``dask_address`` (e.g. ``tcp://scheduler:8786``) sends them to an existing
+    Dask cluster through prefect-dask; ``workers`` > 1 runs them in that many
+    local processes; otherwise the flow's default (threads in this process).
+    """
+    if dask_address:
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as exc:
+            raise ValueError("--dask-address needs prefect-dask: pip install -c constraints.txt "
+                             "-e '.[distributed]'") from exc
+        return DaskTaskRunner(address=dask_address)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if workers > 1:
+        return ProcessPoolTaskRunner(max_workers=workers)
+    return None
+
+
+@contextmanager
+def _share_temporary_api() -> Iterator[None]:
+    """Point worker processes at this process's temporary Prefect API.
+
+    Without a configured server every Prefect process starts its own
+    temporary API (about 10 s each, and its task runs are invisible here).
+    Worker processes inherit the environment, so PREFECT_API_URL is set to
+    this process's temporary server while tasks are submitted.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    if os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    if server.server_process is None:
+        yield
+        return
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        yield
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+
+
 def _batches(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -175,8 +226,13 @@ def _batches(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]
 @flow(name="newsclean", log_prints=False)
 def clean_folder(input_dir: str, out_dir: str, config: dict[str, Any] | None = None,
                  show_progress: bool = False, state_path: str | None = None,
-                 window_days: float | None = None, fresh: bool = False) -> dict[str, Any]:
-    """Clean and deduplicate the new files under input_dir into out_dir (state in out_dir/state.sqlite)."""
+                 window_days: float | None = None, fresh: bool = False, workers: int = 1,
+                 dask_address: str | None = None) -> dict[str, Any]:
+    """Clean and deduplicate the new files under input_dir into out_dir (state in out_dir/state.sqlite).
+
+    ``workers`` > 1 cleans batches in that many local processes;
+    ``dask_address`` sends them to an existing Dask cluster instead.
+    """
     log = get_run_logger()
     cfg = Config.from_dict(config or {})
     cfg_dict = cfg.to_dict()
@@ -194,14 +250,14 @@ def clean_folder(input_dir: str, out_dir: str, config: dict[str, Any] | None = N
         work.mkdir(parents=True, exist_ok=True)
         try:
             return _run(input_dir, out, work, run_id, cfg, cfg_dict, show_progress, log,
-                        str(state_file), window_days, generation_before)
+                        str(state_file), window_days, generation_before, workers, dask_address)
         finally:
             shutil.rmtree(work_root, ignore_errors=True)
 
 
 def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_dict: dict[str, Any],
          show_progress: bool, log: Any, state_file: str, window_days: float | None,
-         generation_before: int) -> dict[str, Any]:
+         generation_before: int, workers: int = 1, dask_address: str | None = None) -> dict[str, Any]:
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     t0 = time.perf_counter()
     items = discover_inputs(input_dir, str(out), cfg_dict)
@@ -209,11 +265,9 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
     t_discover = time.perf_counter() - t0
     batches = _batches(plan["process"], cfg.batch_size)
     batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
-    futures = [clean_batch.submit(input_dir, b, f, cfg_dict) for b, f in zip(batches, batch_files)]
     totals = {"files": 0, "documents": 0, "rejects": 0}
     with _progress(show_progress, len(plan["process"])) as advance:
-        for fut in as_completed(futures):
-            res = fut.result()
+        for res in _clean_batches(input_dir, batches, batch_files, cfg_dict, workers, dask_address):
             for k in totals:
                 totals[k] += res[k]
             advance(res["files"])
@@ -248,6 +302,8 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
         "state": str(Path(state_file).resolve()),
         "state_generation": result["generation"],
         "window_days": window_days,
+        "workers": workers,
+        "dask_address": dask_address,
         "config": cfg_dict,
         "versions": library_versions(),
         "minhash": {"scheme": cfg.dedup.scheme, "hash": "sha1_hash32 of shingle text",
@@ -259,6 +315,28 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
     }
     write_json(out / "run.json", run)
     return run
+
+
+def _clean_batches(input_dir: str, batches: list[list[dict[str, Any]]], batch_files: list[str],
+                   cfg_dict: dict[str, Any], workers: int, dask_address: str | None
+                   ) -> Iterator[dict[str, int]]:
+    """Run clean-batch over the batches; yield each result as it completes.
+
+    With one worker (or one batch) the batches run one after another in this
+    process; otherwise they go to the task runner chosen by ``workers`` and
+    ``dask_address`` (see task_runner).
+    """
+    runner = task_runner(workers, dask_address) if len(batches) > 1 else None
+    if runner is None:  # one at a time: the work is CPU-bound, and lxml parsers shared
+        for b, f in zip(batches, batch_files):  # by threads have crashed the process
+            yield clean_batch(input_dir, b, f, cfg_dict)
+        return
+    with _share_temporary_api(), runner:
+        futures = [runner.submit(clean_batch, {"input_dir": input_dir, "items": b, "batch_file": f,
+                                                "config": cfg_dict})
+                   for b, f in zip(batches, batch_files)]
+        for fut in as_completed(futures):
+            yield fut.result()
 
 
 def _read_run_json(out: Path) -> dict[str, Any]:

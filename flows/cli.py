@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="read symlinked files and folders (only targets inside INPUT_DIR)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
     run.add_argument("--json", action="store_true", help="print run.json to stdout when done")
+    _parallel_args(run)
     _state_args(run)
 
     serve = sub.add_parser("serve", help="run the flow on a schedule (Prefect's flow.serve; needs a Prefect server)",
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS")
     serve.add_argument("--name", default=None, help="deployment name (default: newsclean-<INPUT_DIR name>)")
     serve.add_argument("--batch-size", type=int, default=200, help="files per Prefect task")
+    _parallel_args(serve)
     _state_args(serve, default_window=30)
 
     export = sub.add_parser("export", help="rewrite the JSONL outputs of OUTPUT_DIR from its state database",
@@ -79,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("run_id", metavar="RUN_ID", help="flow run id (see `newsclean runs` or run.json)")
     logs.add_argument("--limit", type=int, default=1000, help="at most this many log lines")
     return parser
+
+
+def _parallel_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="local processes cleaning batches in parallel (1: one process, threads)")
+    p.add_argument("--dask-address", metavar="ADDR", default=None,
+                   help="clean batches on an existing Dask cluster, e.g. tcp://scheduler:8786 "
+                        "(needs the [distributed] extra; INPUT_DIR and OUTPUT_DIR must be on a filesystem "
+                        "the workers see at the same paths, and the workers need PREFECT_API_URL)")
+    p.add_argument("--lsh-redis", metavar="URL", default=None,
+                   help="keep the document LSH index in Redis (datasketch's Redis storage), "
+                        "e.g. redis://127.0.0.1:6379/0; the result equals the in-memory index's")
 
 
 def _state_args(p: argparse.ArgumentParser, default_window: float | None = None) -> None:
@@ -128,15 +143,17 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         cfg = Config(read=ReadConfig(max_file_bytes=max_bytes,
                                      max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
                                      follow_symlinks=args.follow_symlinks),
-                     batch_size=args.batch_size).validate()
+                     batch_size=args.batch_size, lsh_redis_url=args.lsh_redis).validate()
     except ValueError as exc:
         parser.error(str(exc))
+    _check_parallel(args, parser)
     from cleaners.output import OutputLocked
     from flows.clean_flow import clean_folder, summary
 
     try:
         run = clean_folder(str(input_dir), str(out), cfg.to_dict(), show_progress=not args.no_progress,
-                           state_path=args.state, window_days=args.window_days, fresh=args.fresh)
+                           state_path=args.state, window_days=args.window_days, fresh=args.fresh,
+                           workers=args.workers, dask_address=args.dask_address)
     except OutputLocked as exc:
         print(f"newsclean: {exc}", file=sys.stderr)
         return 3
@@ -170,18 +187,46 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                   "PREFECT_API_URL=http://127.0.0.1:4200/api", file=sys.stderr)
             return 2
     try:
-        cfg = Config(batch_size=args.batch_size).validate()
+        cfg = Config(batch_size=args.batch_size, lsh_redis_url=args.lsh_redis).validate()
     except ValueError as exc:
         parser.error(str(exc))
+    _check_parallel(args, parser)
     from flows.clean_flow import clean_folder
 
     name = args.name or f"newsclean-{input_dir.resolve().name}"
     params = {"input_dir": str(input_dir.resolve()), "out_dir": str(Path(args.out).resolve()),
-              "config": cfg.to_dict(), "state_path": args.state, "window_days": args.window_days}
+              "config": cfg.to_dict(), "state_path": args.state, "window_days": args.window_days,
+              "workers": args.workers, "dask_address": args.dask_address}
     print(f"serving deployment 'newsclean/{name}' ({'cron ' + args.cron if args.cron else f'every {args.interval:g} s'})"
           f"; Ctrl+C stops it")
     clean_folder.serve(name=name, cron=args.cron, interval=args.interval, parameters=params)
     return 0
+
+
+def _check_parallel(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Fail early, with the fix, on bad --workers / --dask-address / --lsh-redis."""
+    if args.workers < 1:
+        parser.error(f"--workers must be >= 1, got {args.workers}")
+    if args.dask_address:
+        try:
+            import prefect_dask  # noqa: F401
+        except ImportError:
+            parser.error("--dask-address needs prefect-dask and dask.distributed: "
+                         "pip install -c constraints.txt -e '.[distributed]'")
+        if not os.environ.get("PREFECT_API_URL"):
+            print("newsclean: warning: PREFECT_API_URL is not set, so each Dask worker starts its own "
+                  "temporary Prefect API and its task runs are not visible here; start `prefect server "
+                  "start` and set PREFECT_API_URL on this machine and the workers", file=sys.stderr)
+    if args.lsh_redis:
+        try:
+            import redis
+        except ImportError:
+            parser.error("--lsh-redis needs the redis client: pip install -c constraints.txt -e '.[distributed]'")
+        try:
+            redis.Redis.from_url(args.lsh_redis, socket_connect_timeout=3).ping()
+        except (redis.exceptions.RedisError, ValueError) as exc:
+            parser.error(f"--lsh-redis {args.lsh_redis!r}: cannot reach Redis ({exc}); start redis-server "
+                         "or drop the option")
 
 
 def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

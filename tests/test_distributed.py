@@ -1,0 +1,132 @@
+"""Distributed mode: Dask cluster for cleaning, Redis for the LSH index, same result as local.
+
+Real components only: a `prefect server start` (conftest), a real
+redis-server started and stopped here (Debian package ``redis-server``; the
+test skips when it is not installed), a dask.distributed LocalCluster with two
+worker processes, and the ``newsclean`` command line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BIN, RAW, _free_port
+
+FIXTURE = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "html"
+OUTPUTS = ("documents.jsonl", "articles.jsonl", "rejects.jsonl")
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path):
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server)")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.time() + 30
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.exceptions.ConnectionError:
+            if time.time() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+                pytest.fail("redis-server did not start in 30 s")
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    client.close()
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=20)
+
+
+def _drop_last_paragraph(html: str) -> str:
+    paras = list(re.finditer(r"<p[ >].*?</p>", html, flags=re.S | re.I))
+    if len(paras) < 3:
+        return html
+    last = paras[-1]
+    return html[:last.start()] + html[last.end():]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """24 real news pages (two outlets), 12 near-duplicate reprints of them, and the 5 seed scrapes."""
+    root = tmp_path / "in"
+    pages = sorted(FIXTURE.glob("*.html.gz"))
+    assert len(pages) >= 20
+    for n, page in enumerate(pages):
+        (root / f"outlet{n % 2}").mkdir(parents=True, exist_ok=True)
+        shutil.copy(page, root / f"outlet{n % 2}" / page.name)
+        if n < 12:
+            reprint = _drop_last_paragraph(gzip.decompress(page.read_bytes()).decode("utf-8", "replace"))
+            (root / "reprints").mkdir(exist_ok=True)
+            (root / "reprints" / f"r{n:02d}.html").write_text(reprint, encoding="utf-8")
+    (root / "seeds").mkdir()
+    for f in sorted(RAW.glob("*.txt")):
+        shutil.copy(f, root / "seeds" / f.name)
+    return root
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(BIN / "newsclean"), "run", *args, "--no-progress", "--batch-size", "4"],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in OUTPUTS}
+
+
+def test_dask_cluster_and_redis_lsh_give_the_local_result(corpus: Path, tmp_path: Path,
+                                                          prefect_server: dict[str, str],
+                                                          redis_url: str) -> None:
+    pytest.importorskip("prefect_dask")
+    import redis
+    from distributed import Client, LocalCluster, get_task_stream
+
+    env = dict(prefect_server)
+    _run([str(corpus), "--out", str(tmp_path / "local"), "--workers", "1"], env)
+    local = _outputs(tmp_path / "local")
+    assert local["articles.jsonl"].count(b"\n") < local["documents.jsonl"].count(b"\n"), \
+        "the corpus must hold duplicates, or the comparison proves little"
+
+    r = redis.Redis.from_url(redis_url)
+    commands_before = int(r.info("stats")["total_commands_processed"])
+    worker_env = {"PREFECT_API_URL": env["PREFECT_API_URL"], "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      env=worker_env) as cluster, Client(cluster) as client:
+        with get_task_stream(client) as stream:
+            _run([str(corpus), "--out", str(tmp_path / "dist"), "--dask-address", cluster.scheduler_address,
+                  "--lsh-redis", redis_url], env)
+    batches = [t for t in stream.data if str(t["key"]).startswith("clean_batch")]
+    assert len(batches) >= 10, f"the batches did not run on the Dask cluster: {stream.data[:3]}"
+    assert len({t["worker"] for t in batches}) == 2, "both Dask workers should have cleaned batches"
+    # every document signature went into Redis bands and was queried there, then the keys were removed
+    assert int(r.info("stats")["total_commands_processed"]) - commands_before > 40 * 64
+    assert r.dbsize() == 0
+    assert _outputs(tmp_path / "dist") == local
+
+
+def test_local_processes_give_the_single_process_result(corpus: Path, tmp_path: Path,
+                                                        prefect_server: dict[str, str]) -> None:
+    _run([str(corpus), "--out", str(tmp_path / "one"), "--workers", "1"], dict(prefect_server))
+    # no server configured: the worker processes must use the flow's temporary API, not start their own
+    env = {k: v for k, v in prefect_server.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    proc = _run([str(corpus), "--out", str(tmp_path / "two"), "--workers", "2"], env)
+    assert _outputs(tmp_path / "two") == _outputs(tmp_path / "one")
+    assert (proc.stdout + proc.stderr).count("Starting temporary server") == 1
