@@ -55,12 +55,12 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
     """
     cache = sketches or SketchCache(cfg.dedup)
     docs = sorted(docs, key=lambda d: d.doc_id)
-    first = [cache.get(d.text) for d in docs]
+    first = cache.get_many([d.text for d in docs])
     stripped = strip_site_boilerplate(docs, cfg.dedup, [sk[0] for sk in first],
                                       [cache.lean(sk) for sk in first])
     docs = stripped
     texts = [d.text for d in docs]
-    final = [cache.get(t) for t in texts]
+    final = cache.get_many(texts)
     shingles: list[np.ndarray] = [sk[0] for sk in final]
     n_words = [len(norm_words(t)) for t in texts]
     matches = find_matches(shingles, cfg.dedup, [cache.lean(sk) for sk in final], cfg.lsh_redis_url)

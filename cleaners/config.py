@@ -49,6 +49,10 @@ class DedupConfig:
     scheme: str = "affine32"
     seed: int = 1
     shingle_words: int = 5  # word 5-grams: the usual unit for near-duplicate news
+    # How a shingle becomes a 32-bit id: "poly64-fmix64" hashes all shingles of
+    # a batch in numpy (cleaners/fastminhash.py, ~12x sha1 one by one);
+    # "sha1_hash32" is datasketch's sha1_hash32, one call per shingle.
+    shingle_hash: str = "poly64-fmix64"
     # LSH bands x rows = num_perm. 64 x 2 puts the candidate curve near
     # Jaccard 0.13, because abridged reprints have Jaccard 0.3-0.45 with their
     # original (32 x 4 missed 8 of 589 items in benchmarks/syndication.py).
@@ -131,6 +135,10 @@ class Config:
         if d.scheme not in ("affine32", "affine64", "legacy"):
             raise ValueError(
                 f"dedup.scheme must be one of affine32, affine64, legacy; got {d.scheme!r}"
+            )
+        if d.shingle_hash not in ("poly64-fmix64", "sha1_hash32"):
+            raise ValueError(
+                f"dedup.shingle_hash must be poly64-fmix64 or sha1_hash32; got {d.shingle_hash!r}"
             )
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size!r}")

@@ -10,7 +10,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
 from cleaners.config import DedupConfig
-from cleaners.fastminhash import lsh_pairs
+from cleaners.fastminhash import lsh_pairs, shingle_ids_many, signatures
 from cleaners.minhash import containment, jaccard, shingle_ids, signature
 from cleaners.textutil import is_cjk, norm_words
 
@@ -43,9 +43,24 @@ class UnionFind:
 
 def doc_shingles(text: str, cfg: DedupConfig) -> np.ndarray:
     """Word k-gram ids; CJK text uses character k-grams (its tokens are characters)."""
-    words = norm_words(text)
+    return doc_shingles_many([text], cfg)[0]
+
+
+def doc_shingles_many(texts: list[str], cfg: DedupConfig) -> list[np.ndarray]:
+    """``doc_shingles`` of many texts, hashed in bulk (cfg.shingle_hash names the hash)."""
+    words = [norm_words(t) for t in texts]
     k = cfg.shingle_words
-    return shingle_ids(words, k + 1 if is_cjk(text) else k)
+    ks = [k + 1 if is_cjk(t) else k for t in texts]
+    out: list[np.ndarray] = [np.zeros(0, dtype=np.uint32)] * len(texts)
+    for kk in sorted(set(ks)):
+        idx = [i for i, x in enumerate(ks) if x == kk]
+        if cfg.shingle_hash == "sha1_hash32":
+            ids = [shingle_ids(words[i], kk) for i in idx]
+        else:
+            ids = shingle_ids_many([words[i] for i in idx], kk)
+        for i, a in zip(idx, ids):
+            out[i] = a
+    return out
 
 
 def is_duplicate(a: np.ndarray, b: np.ndarray, cfg: DedupConfig) -> tuple[bool, float, float]:
@@ -149,16 +164,35 @@ class SketchCache:
         self.used: dict[str, Sketch] = {}
         self.hits = 0
 
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
     def get(self, text: str) -> Sketch:
-        key = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
-        found = self.used.get(key) or self.stored.get(key)
-        if found is not None:
-            self.hits += 1
-        else:
-            ids = doc_shingles(text, self.cfg)
-            found = (ids, signature(ids, self.cfg.num_perm, self.cfg.scheme, self.cfg.seed).hashvalues)
-        self.used[key] = found
-        return found
+        return self.get_many([text])[0]
+
+    def get_many(self, texts: list[str]) -> list[Sketch]:
+        """Sketches of the texts; those not seen before are shingled and signed in bulk."""
+        keys = [self.key(t) for t in texts]
+        missing: dict[str, str] = {}
+        for key, text in zip(keys, texts):
+            if key in self.used or key in self.stored or key in missing:
+                self.hits += 1
+            else:
+                missing.setdefault(key, text)
+        if missing:
+            ids = doc_shingles_many(list(missing.values()), self.cfg)
+            hv = signatures(ids, self.cfg.num_perm, self.cfg.seed, self.cfg.scheme)
+            for n, key in enumerate(missing):
+                self.used[key] = (ids[n], hv[n])
+        out = []
+        for key in keys:
+            found = self.used.get(key)
+            if found is None:
+                found = self.stored[key]
+                self.used[key] = found
+            out.append(found)
+        return out
 
     def lean(self, sketch: Sketch) -> LeanMinHash:
         return LeanMinHash(seed=self.cfg.seed, hashvalues=sketch[1], scheme=self.cfg.scheme)

@@ -306,7 +306,7 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
         "dask_address": dask_address,
         "config": cfg_dict,
         "versions": library_versions(),
-        "minhash": {"scheme": cfg.dedup.scheme, "hash": "sha1_hash32 of shingle text",
+        "minhash": {"scheme": cfg.dedup.scheme, "shingle_hash": cfg.dedup.shingle_hash,
                     "num_perm": cfg.dedup.num_perm, "seed": cfg.dedup.seed},
         "counts": {"files": len(items), **result["counts"]},
         "accounting": {**result["accounting"], "files_seen": len(items)},
