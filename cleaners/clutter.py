@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 
 from cleaners.records import Document, Removal
 from cleaners.textutil import is_timestamp_line, parse_timestamp, sentences
@@ -68,8 +69,10 @@ BYLINE = re.compile(r"^(?:By|BY|Von|Par|Por)\s+[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]
 WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 
 
-def _words(text: str) -> list[str]:
-    return WORD.findall(text)
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """Word tokens of a paragraph (cached: every rule asks for them)."""
+    return tuple(WORD.findall(text))
 
 
 def is_prose(text: str) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 
 import ftfy
 from charset_normalizer import from_bytes
@@ -207,16 +208,26 @@ def _looks_wrong(text: str, codec: str, data: bytes) -> bool:
     return False
 
 
+# ASCII text that ftfy can change: HTML entities (&), terminal escapes, \r and
+# other control characters. Every other ftfy fix needs a non-ASCII character.
+_ASCII_FTFY_TARGETS = re.compile(r"[&\x00-\x08\x0b-\x1f\x7f]")
+
+
+@lru_cache(maxsize=8)
+def _ftfy_config(uncurl_quotes: bool, fix_character_width: bool) -> ftfy.TextFixerConfig:
+    return ftfy.TextFixerConfig(uncurl_quotes=uncurl_quotes, fix_character_width=fix_character_width,
+                                explain=True)
+
+
 def repair(text: str, cfg: EncodingConfig) -> tuple[str, tuple[Fix, ...]]:
-    """Repair mojibake with ftfy; each ftfy step it took becomes a Fix."""
-    if not text:
+    """Repair mojibake with ftfy; each ftfy step it took becomes a Fix.
+
+    Plain ASCII without entities or control characters is returned as is
+    (ftfy would return it unchanged; tests/test_properties.py checks that).
+    """
+    if not text or (text.isascii() and not _ASCII_FTFY_TARGETS.search(text)):
         return text, ()
-    config = ftfy.TextFixerConfig(
-        uncurl_quotes=cfg.uncurl_quotes,
-        fix_character_width=cfg.fix_character_width,
-        explain=True,
-    )
-    result = ftfy.fix_and_explain(text, config=config)
+    result = ftfy.fix_and_explain(text, config=_ftfy_config(cfg.uncurl_quotes, cfg.fix_character_width))
     fixes = tuple(Fix(f"ftfy:{step.action}", str(step.parameter))
                   for step in (result.explanation or ()))
     return result.text, fixes

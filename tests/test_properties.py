@@ -88,3 +88,20 @@ def test_text_helpers_never_raise_and_offsets_are_valid(text: str) -> None:
 def test_clean_returns_a_document_or_a_reject(text: str, kind: str) -> None:
     raw = RawDoc(Source("x", None, "", kind), text.encode("utf-8", "surrogatepass"), kind)
     assert isinstance(clean(raw, Config()), (Document, Reject))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=300))
+def test_ascii_fast_path_equals_ftfy(text: str) -> None:
+    """repair() skips ftfy on plain ASCII; ftfy itself must agree on every ASCII string."""
+    import ftfy
+
+    from cleaners.config import EncodingConfig
+    from cleaners.encoding import repair
+
+    cfg = EncodingConfig()
+    expected = ftfy.fix_and_explain(text, config=ftfy.TextFixerConfig(
+        uncurl_quotes=cfg.uncurl_quotes, fix_character_width=cfg.fix_character_width, explain=True))
+    fixed, fixes = repair(text, cfg)
+    assert fixed == expected.text
+    assert [f.name for f in fixes] == [f"ftfy:{s.action}" for s in (expected.explanation or ())]
