@@ -63,12 +63,19 @@ def sentences(text: str) -> list[tuple[int, int]]:
         start = 0
         for m in SENT_END.finditer(para):
             end = m.end()
-            if ABBREV.search(para[start:end].rstrip("\"'”’»)] ")):
+            if _abbreviation(para[start:end].rstrip("\"'”’»)] ")):
                 continue
             _add(spans, para, para_start, start, end)
             start = end
         _add(spans, para, para_start, start, len(para))
     return spans
+
+
+def _abbreviation(seg: str) -> bool:
+    """``ABBREV.search(seg)``, looking only at the end: every ABBREV match ends
+    the string with "." and is at most 5 characters long, so the last 7
+    characters (one more before any match, for its \\b) decide."""
+    return seg.endswith(".") and ABBREV.search(seg[-7:]) is not None
 
 
 def _add(spans: list[tuple[int, int]], para: str, offset: int, start: int, end: int) -> None:
