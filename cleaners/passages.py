@@ -17,16 +17,17 @@ version it replaced; both give the same passages.
 from __future__ import annotations
 
 import hashlib
-from array import array
+import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from operator import methodcaller
 
 import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
 from cleaners.fastminhash import signatures_flat
-from cleaners.textutil import TOKEN, Token, is_cjk, norm_words, sentences, tokens
+from cleaners.textutil import TOKEN, Token, is_cjk, sentences, tokens
 
 
 @dataclass(frozen=True)
@@ -139,13 +140,13 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
     """
     stats = stats if stats is not None else {}
     table = sentence_table(texts, cfg.min_words)
-    n_cls = len(table.words)
+    n_cls = len(table.keys)
     if not n_cls:
         stats["common_sentences_skipped"] = 0
         return []
     grp = np.asarray(groups, dtype=np.int64)[table.doc]  # article of each sentence
     mult = np.bincount(table.cls, minlength=n_cls)
-    ids, counts = sha1_shingles(table.words, cfg.shingle_words)
+    ids, counts = sha1_shingles(table.keys, cfg.shingle_words)
     sigs = signatures_flat(ids, counts, cfg.num_perm, dcfg.seed, dcfg.scheme)
     limit = 20 * cfg.max_candidate_articles
     pairs, stock = band_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, mult, limit)
@@ -181,17 +182,40 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
 class SentenceTable:
     """Every sentence with at least ``min_words`` tokens, in document order.
 
-    ``words[c]`` is the normalised tokens of sentence class c joined by one
-    space (tokens never contain a space); sentences with the same words share
-    a class. Token offsets are not kept: ``token_bounds`` finds them again
-    for the few sentences that end up in a passage.
+    Sentences with the same normalised tokens share a class; ``keys[c]`` holds
+    class c's tokens (see ``class_key``). Token offsets are not kept:
+    ``token_bounds`` finds them again for the few sentences in a passage.
     """
 
     doc: np.ndarray  # per sentence: document index
     start: np.ndarray  # per sentence: character span in the document's text
     end: np.ndarray
     cls: np.ndarray  # per sentence: class index
-    words: list[str]  # per class
+    keys: list[str]  # per class
+
+    def words(self, c: int) -> list[str]:
+        """The normalised tokens of class c."""
+        return key_words(self.keys[c])
+
+
+def class_key(raw: list[str]) -> str:
+    """The normalised tokens of ``raw`` (as ``textutil.tokens`` normalises them)
+    in one string: joined by a space, or, in the rare case a normalised token
+    holds a space (NFKC of some ligatures), by NUL after a leading NUL."""
+    joined = " ".join(raw)
+    if joined.isascii():
+        return joined.lower()
+    norms = [w.lower() if w.isascii() else unicodedata.normalize("NFKC", w).casefold() for w in raw]
+    if any(" " in w for w in norms):
+        return "\0" + "\0".join(norms)
+    return " ".join(norms)
+
+
+def key_words(key: str) -> list[str]:
+    """The tokens of a ``class_key``."""
+    if key.startswith("\0"):
+        return key[1:].split("\0")
+    return key.split(" ") if key else []
 
 
 def sentence_table(texts: list[str], min_words: int) -> SentenceTable:
@@ -199,20 +223,20 @@ def sentence_table(texts: list[str], min_words: int) -> SentenceTable:
 
     A token never crosses a sentence boundary (sentences end after
     punctuation and are trimmed of whitespace, tokens are letters/digits),
-    so the tokens of ``text[start:end]`` are the document's tokens in that
-    span.
+    so the tokens inside a sentence's span are the document's tokens there.
     """
     doc: list[int] = []
     start: list[int] = []
     end: list[int] = []
     cls: list[int] = []
     index: dict[str, int] = {}
+    findall = TOKEN.findall
     for i, text in enumerate(texts):
         for s, e in sentences(text):
-            words = norm_words(text[s:e])
-            if len(words) < min_words:
+            raw = findall(text, s, e)
+            if len(raw) < min_words:
                 continue
-            key = " ".join(words)
+            key = class_key(raw)
             c = index.get(key)
             if c is None:
                 c = index[key] = len(index)
@@ -230,25 +254,48 @@ def token_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [m.span() for m in TOKEN.finditer(text, start, end)]
 
 
-def sha1_shingles(words: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+_SHINGLE_CHUNK = 1 << 17  # shingles hashed per pass (bounds the temporary strings)
+_digest = methodcaller("digest")
+
+
+def _grams(words: list[str], k: int) -> list[str]:
+    """The k-token shingles as ``cleaners.minhash.shingle_ids`` spells them."""
+    if not words:
+        return []
+    if len(words) < k:
+        return [" ".join(words)]
+    return list(map(" ".join, zip(*(words[i:] for i in range(k)))))
+
+
+def sha1_shingles(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     """``cleaners.minhash.shingle_ids`` of every class, concatenated: (ids, counts).
 
-    Same sha1 ids, sorted and unique per class, without one numpy call per
-    sentence.
+    The same sha1 ids, sorted and unique per class; the hashing runs in
+    C-level maps and the sorting in one numpy sort per chunk.
     """
-    flat = array("I")
-    counts = np.empty(len(words), dtype=np.int64)
-    sha1 = hashlib.sha1
-    for c, joined in enumerate(words):
-        w = joined.split(" ") if joined else []
-        if len(w) < k:
-            grams = [joined] if joined else []
-        else:
-            grams = [" ".join(w[i:i + k]) for i in range(len(w) - k + 1)]
-        ids = sorted({int.from_bytes(sha1(g.encode("utf-8")).digest()[:4], "little") for g in grams})
-        counts[c] = len(ids)
-        flat.extend(ids)
-    return np.frombuffer(flat, dtype=np.uint32) if flat else np.zeros(0, dtype=np.uint32), counts
+    counts = np.zeros(len(keys), dtype=np.int64)
+    parts: list[np.ndarray] = []
+    c0 = 0
+    while c0 < len(keys):
+        grams: list[str] = []
+        sizes: list[int] = []
+        c1 = c0
+        while c1 < len(keys) and (c1 == c0 or len(grams) < _SHINGLE_CHUNK):
+            g = _grams(key_words(keys[c1]), k)
+            grams.extend(g)
+            sizes.append(len(g))
+            c1 += 1
+        digests = b"".join(map(_digest, map(hashlib.sha1, map(methodcaller("encode", "utf-8"), grams))))
+        ids = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 20)[:, :4].copy().view("<u4").ravel()
+        owner = np.repeat(np.arange(c0, c1, dtype=np.uint64), sizes)
+        codes = (owner << np.uint64(32)) | ids.astype(np.uint64)
+        codes.sort()
+        if len(codes) > 1:
+            codes = codes[np.append(True, codes[1:] != codes[:-1])]
+        counts[c0:c1] = np.bincount((codes >> np.uint64(32)).astype(np.int64) - c0, minlength=c1 - c0)
+        parts.append((codes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        c0 = c1
+    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)), counts
 
 
 # ---------------------------------------------------------------------------
@@ -400,7 +447,7 @@ def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: list[
     def toks(c: int) -> tuple[str, ...]:
         w = words.get(c)
         if w is None:
-            w = words[c] = tuple(table.words[c].split(" "))
+            w = words[c] = tuple(table.words(c))
         return w
 
     def spans(s: int) -> list[tuple[int, int]]:
