@@ -331,30 +331,32 @@ def band_pairs(sigs: np.ndarray, bands: int, rows: int, weights: np.ndarray, lim
     pairs are not listed, so pairs are never materialised for huge buckets.
     """
     n = len(sigs)
-    stock = np.zeros(n, dtype=bool)
+    stock = weights > limit  # a class alone can fill a bucket
     codes: list[np.ndarray] = []
     for kb in _band_keys(sigs, bands, rows):
-        order = np.argsort(kb, kind="stable")
+        order = np.argsort(kb)  # the order inside a bucket does not matter
         ks = kb[order]
-        new = np.empty(n, dtype=bool)
-        new[0] = True
-        np.not_equal(ks[1:], ks[:-1], out=new[1:])
-        starts = np.flatnonzero(new)
-        lens = np.diff(np.append(starts, n))
-        weight = np.add.reduceat(weights[order], starts)
-        big = weight > limit
-        stock[order[np.repeat(big, lens)]] = True
-        small = ~big & (lens > 1)
-        if not small.any():
+        dup = np.flatnonzero(ks[1:] == ks[:-1])  # sorted position i is in the bucket of i + 1
+        if not len(dup):
             continue
-        pos = np.flatnonzero(np.repeat(small, lens))  # sorted positions in small buckets
-        run_len = np.repeat(lens, lens)[pos]
-        local = _ragged_arange(lens)[pos]
-        later = run_len - 1 - local  # partners after this position in its bucket
+        brk = np.flatnonzero(dup[1:] != dup[:-1] + 1)
+        first = dup[np.r_[0, brk + 1]]  # buckets of two or more: first and last sorted position
+        last = dup[np.r_[brk, len(dup) - 1]] + 1
+        lens = last - first + 1
+        pos = np.repeat(first, lens) + _ragged_arange(lens)
+        weight = np.add.reduceat(weights[order[pos]], np.cumsum(lens) - lens)
+        big = weight > limit
+        stock[order[pos[np.repeat(big, lens)]]] = True
+        keep = ~big
+        if not keep.any():
+            continue
+        first, lens = first[keep], lens[keep]
+        pos = np.repeat(first, lens) + _ragged_arange(lens)
+        later = np.repeat(lens, lens) - 1 - _ragged_arange(lens)  # partners after pos in its bucket
         x = np.repeat(pos, later)
         y = x + 1 + _ragged_arange(later)
-        a, b = order[x], order[y]
-        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+        u, v = order[x], order[y]
+        codes.append(np.minimum(u, v) * n + np.maximum(u, v))
     if not codes:
         return np.zeros((0, 2), dtype=np.int64), stock
     uniq = np.unique(np.concatenate(codes))
@@ -366,20 +368,24 @@ _PAIR_CHUNK = 1 << 16
 
 def shared_counts(ids: np.ndarray, offsets: np.ndarray, counts: np.ndarray,
                   u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """|ids of u[i]| & |ids of v[i]| for every pair (ids unique within a class)."""
+    """|ids of u[i]| & |ids of v[i]| for every pair (ids sorted and unique per class).
+
+    The (class, id) codes of all classes form one sorted array; the ids of
+    the smaller side of each pair are looked up in the other side's class.
+    """
+    owner = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
+    table = (owner << np.uint64(32)) | ids.astype(np.uint64)  # sorted: classes in order, ids sorted
     out = np.zeros(len(u), dtype=np.int64)
+    swap = counts[u] > counts[v]
+    small, large = np.where(swap, v, u), np.where(swap, u, v)
     for c0 in range(0, len(u), _PAIR_CHUNK):
-        cu, cv = u[c0:c0 + _PAIR_CHUNK], v[c0:c0 + _PAIR_CHUNK]
-        local = np.arange(len(cu), dtype=np.uint64) << np.uint64(32)
-        keys = []
-        for side in (cu, cv):
-            lens = counts[side]
-            gathered = ids[np.repeat(offsets[side], lens) + _ragged_arange(lens)]
-            keys.append(np.repeat(local, lens) | gathered.astype(np.uint64))
-        k = np.concatenate(keys)
-        k.sort()
-        dup = k[1:][k[1:] == k[:-1]]
-        out[c0:c0 + len(cu)] = np.bincount((dup >> np.uint64(32)).astype(np.int64), minlength=len(cu))
+        cs, cl = small[c0:c0 + _PAIR_CHUNK], large[c0:c0 + _PAIR_CHUNK]
+        lens = counts[cs]
+        q = ids[np.repeat(offsets[cs], lens) + _ragged_arange(lens)].astype(np.uint64)
+        q |= np.repeat(cl.astype(np.uint64) << np.uint64(32), lens)
+        at = np.minimum(np.searchsorted(table, q), len(table) - 1)
+        hit = table[at] == q
+        out[c0:c0 + len(cs)] = np.bincount(np.repeat(np.arange(len(cs)), lens)[hit], minlength=len(cs))
     return out
 
 
