@@ -258,13 +258,20 @@ _SHINGLE_CHUNK = 1 << 17  # shingles hashed per pass (bounds the temporary strin
 _digest = methodcaller("digest")
 
 
-def _grams(words: list[str], k: int) -> list[str]:
-    """The k-token shingles as ``cleaners.minhash.shingle_ids`` spells them."""
+def _grams(words: list[bytes], k: int) -> list[bytes]:
+    """The UTF-8 k-token shingles as ``cleaners.minhash.shingle_ids`` spells them."""
     if not words:
         return []
     if len(words) < k:
-        return [" ".join(words)]
-    return list(map(" ".join, zip(*(words[i:] for i in range(k)))))
+        return [b" ".join(words)]
+    return list(map(b" ".join, zip(*(words[i:] for i in range(k)))))
+
+
+def _utf8_words(key: str) -> list[bytes]:
+    """The tokens of a ``class_key``, UTF-8 encoded."""
+    if key.startswith("\0"):
+        return [w.encode("utf-8") for w in key_words(key)]
+    return key.encode("utf-8").split(b" ") if key else []
 
 
 def sha1_shingles(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -277,15 +284,15 @@ def sha1_shingles(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     parts: list[np.ndarray] = []
     c0 = 0
     while c0 < len(keys):
-        grams: list[str] = []
+        grams: list[bytes] = []
         sizes: list[int] = []
         c1 = c0
         while c1 < len(keys) and (c1 == c0 or len(grams) < _SHINGLE_CHUNK):
-            g = _grams(key_words(keys[c1]), k)
+            g = _grams(_utf8_words(keys[c1]), k)
             grams.extend(g)
             sizes.append(len(g))
             c1 += 1
-        digests = b"".join(map(_digest, map(hashlib.sha1, map(methodcaller("encode", "utf-8"), grams))))
+        digests = b"".join(map(_digest, map(hashlib.sha1, grams)))
         ids = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 20)[:, :4].copy().view("<u4").ravel()
         owner = np.repeat(np.arange(c0, c1, dtype=np.uint64), sizes)
         codes = (owner << np.uint64(32)) | ids.astype(np.uint64)
