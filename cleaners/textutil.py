@@ -47,8 +47,10 @@ def is_cjk(text: str) -> bool:
     return sum(1 for t in toks if CJK_CHAR.fullmatch(t)) > 0.5 * len(toks)
 
 
-# Sentence ends: . ! ? and CJK full stops, optionally followed by closing quotes.
-SENT_END = re.compile(r"""(?<=[.!?。！？])["'”’»)\]]*(?=\s+|$)|(?<=[。！？])""")
+# Sentence ends: . ! ? and CJK full stops, optionally followed by closing quotes
+# (a cut is made at each match's end). The match starts at the punctuation
+# rather than behind a lookbehind, so the regex engine can skip ahead to it.
+SENT_END = re.compile(r"""[.!?。！？]["'”’»)\]]*(?=\s|$)|[。！？]""")
 ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Gov|Sen|Rep|St|Lt|Col|Sgt|Capt|Jr|Sr|No|Nos|"
                     r"U\.S|U\.K|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|vs|etc|Inc|Corp|"
                     r"Co|Ltd|Mil|Tril|Bil)\.$)|(?:\b[A-Z]\.$)")
