@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -14,7 +15,7 @@ from cleaners.config import DedupConfig, PassageConfig
 from cleaners.minhash import shingle_ids
 from cleaners.passages import (band_pairs, class_key, find_shared_passages, key_words,
                                sentence_table, sha1_shingles, shared_counts)
-from cleaners.textutil import TOKEN
+from cleaners.textutil import ABBREV, TOKEN, sentences
 
 VOCAB = ("minister said talks would continue next week after the meeting in tokyo where "
          "officials from both countries agreed to deepen cooperation on trade security and "
@@ -147,3 +148,38 @@ def test_shared_counts() -> None:
     offsets = np.cumsum(counts) - counts
     got = shared_counts(ids, offsets, counts, np.array([0, 0, 1, 3]), np.array([1, 2, 0, 0]))
     assert got.tolist() == [2, 0, 2, 0]
+
+
+_OLD_SENT_END = re.compile(r"""(?<=[.!?。！？])["'”’»)\]]*(?=\s+|$)|(?<=[。！？])""")
+
+
+def _old_sentences(text: str) -> list[tuple[int, int]]:
+    """textutil.sentences as first written (lookbehind cuts, ABBREV on the whole piece)."""
+    spans: list[tuple[int, int]] = []
+
+    def add(para: str, offset: int, start: int, end: int) -> None:
+        seg = para[start:end]
+        left, right = len(seg) - len(seg.lstrip()), len(seg.rstrip())
+        if right > left:
+            spans.append((offset + start + left, offset + start + right))
+
+    for pm in re.finditer(r"[^\n]+", text):
+        para, offset, start = pm.group(), pm.start(), 0
+        for m in _OLD_SENT_END.finditer(para):
+            end = m.end()
+            if ABBREV.search(para[start:end].rstrip("\"'”’»)] ")):
+                continue
+            add(para, offset, start, end)
+            start = end
+        add(para, offset, start, len(para))
+    return spans
+
+
+def test_sentences_equal_the_first_version_on_random_text() -> None:
+    rng = random.Random(3)
+    pieces = ["Mr.", "U.S.", "St.", "A.", "xMr.", "Sept.", "etc.", "word", "Word", "。", "！", "？",
+              ".", "!", "?", '"', "'", "”", "’", "»", ")", "]", " ", "  ", "\n", "\t", "\u3000",
+              "東", "京", "\u00a0", "é", "_", "1.", "Inc.)", 'Co."', "\r", "\u2028", "\x85", "。”"]
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(0, 30)))
+        assert sentences(text) == _old_sentences(text), repr(text)
