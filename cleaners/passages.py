@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from operator import methodcaller
@@ -150,6 +152,7 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
     sigs = signatures_flat(ids, counts, cfg.num_perm, dcfg.seed, dcfg.scheme)
     limit = 20 * cfg.max_candidate_articles
     pairs, stock = band_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, mult, limit)
+    del sigs  # the buckets are all that is needed of the signatures
     raw = mult + np.bincount(pairs[:, 0], mult[pairs[:, 1]], n_cls).astype(np.int64) \
         + np.bincount(pairs[:, 1], mult[pairs[:, 0]], n_cls).astype(np.int64)
     stock |= raw > limit  # rule 1, per class: every member has the same candidates
@@ -225,10 +228,7 @@ def sentence_table(texts: list[str], min_words: int) -> SentenceTable:
     punctuation and are trimmed of whitespace, tokens are letters/digits),
     so the tokens inside a sentence's span are the document's tokens there.
     """
-    doc: list[int] = []
-    start: list[int] = []
-    end: list[int] = []
-    cls: list[int] = []
+    doc, start, end, cls = array("q"), array("q"), array("q"), array("q")  # 8 bytes a value
     index: dict[str, int] = {}
     findall = TOKEN.findall
     for i, text in enumerate(texts):
@@ -244,9 +244,8 @@ def sentence_table(texts: list[str], min_words: int) -> SentenceTable:
             start.append(s)
             end.append(e)
             cls.append(c)
-    return SentenceTable(np.asarray(doc, dtype=np.int64), np.asarray(start, dtype=np.int64),
-                         np.asarray(end, dtype=np.int64), np.asarray(cls, dtype=np.int64),
-                         list(index))
+    return SentenceTable(*(np.frombuffer(a, dtype=np.int64) if a else np.zeros(0, dtype=np.int64)
+                           for a in (doc, start, end, cls)), list(index))
 
 
 def token_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -315,18 +314,19 @@ def _ragged_arange(lens: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
 
 
-def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """(bands, n): equal keys <=> equal band values (MinHashLSH's buckets)."""
-    sub = sigs[:, : bands * rows].reshape(len(sigs), bands, rows)
-    if rows * sub.dtype.itemsize <= 8:
-        keys = np.zeros((len(sigs), bands), dtype=np.uint64)
-        for r in range(rows):
-            keys = (keys << np.uint64(8 * sub.dtype.itemsize)) | sub[:, :, r].astype(np.uint64)
-    else:
-        keys = np.empty((len(sigs), bands), dtype=np.int64)
-        for b in range(bands):
-            keys[:, b] = np.unique(sub[:, b, :], axis=0, return_inverse=True)[1].ravel()
-    return np.ascontiguousarray(keys.T)
+def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> Iterator[np.ndarray]:
+    """Per band, one key per row: equal keys <=> equal band values (MinHashLSH's
+    buckets). One band at a time, so no (n, bands) key matrix is held."""
+    width = 8 * sigs.dtype.itemsize
+    for b in range(bands):
+        band = sigs[:, b * rows:(b + 1) * rows]
+        if rows * width <= 64:
+            key = np.zeros(len(sigs), dtype=np.uint64)
+            for r in range(rows):
+                key = (key << np.uint64(width)) | band[:, r].astype(np.uint64)
+            yield key
+        else:
+            yield np.unique(band, axis=0, return_inverse=True)[1].ravel()
 
 
 def band_pairs(sigs: np.ndarray, bands: int, rows: int, weights: np.ndarray, limit: int
@@ -380,8 +380,8 @@ def shared_counts(ids: np.ndarray, offsets: np.ndarray, counts: np.ndarray,
     The (class, id) codes of all classes form one sorted array; the ids of
     the smaller side of each pair are looked up in the other side's class.
     """
-    owner = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
-    table = (owner << np.uint64(32)) | ids.astype(np.uint64)  # sorted: classes in order, ids sorted
+    table = np.repeat(np.arange(len(counts), dtype=np.uint64) << np.uint64(32), counts)
+    table |= ids  # (class, id) codes, sorted: classes in order, ids sorted within each
     out = np.zeros(len(u), dtype=np.int64)
     swap = counts[u] > counts[v]
     small, large = np.where(swap, v, u), np.where(swap, u, v)
