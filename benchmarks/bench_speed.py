@@ -327,10 +327,11 @@ def stage_text(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     timers.wrap(articles, "find_matches", "find_matches (signatures + LSH + verify)")
     timers.wrap(dedup, "signature", "  of which minhash.signature (both passes)")
     timers.wrap(articles, "find_shared_passages", "find_shared_passages")
-    timers.wrap(passages, "doc_sentences", "  passages: doc_sentences (tokens)")
-    timers.wrap(passages, "signature", "  passages: signature")
-    timers.wrap(passages, "shingle_ids", "  passages: shingle_ids")
-    timers.wrap(passages, "align", "  passages: align (difflib)")
+    timers.wrap(passages, "sentence_table", "  passages: sentence_table (sentences, tokens)")
+    timers.wrap(passages, "sha1_shingles", "  passages: sha1_shingles")
+    timers.wrap(passages, "signatures_flat", "  passages: signatures_flat")
+    timers.wrap(passages, "band_pairs", "  passages: band_pairs (LSH buckets)")
+    timers.wrap(passages, "shared_counts", "  passages: shared_counts")
     timers.wrap(passages, "align_tokens", "  passages: align_tokens (difflib)")
 
     prof = None

@@ -4,19 +4,32 @@ Each sentence with enough words gets a MinHash of its word 3-grams; LSH gives
 candidate sentence pairs in different articles; each candidate is verified by
 aligning the two token sequences (difflib), so the reported passage is the
 aligned run itself, with character offsets in each document's cleaned text.
+
+The work is done on arrays: sentences with equal words form one class
+(shingled, signed and aligned once), signatures come from
+``fastminhash.signatures_flat`` (datasketch's values), LSH buckets are
+found by sorting band keys (the buckets ``MinHashLSH`` would hold), and only
+the pairs left after the stock-sentence and shared-shingle filters are
+aligned. ``benchmarks/passages_reference.py`` keeps the object-per-sentence
+version it replaced; both give the same passages.
 """
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from operator import methodcaller
 
-from datasketch import MinHashLSH
+import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
-from cleaners.minhash import shingle_ids, signature
-from cleaners.textutil import Token, is_cjk, sentences, tokens
+from cleaners.fastminhash import signatures_flat
+from cleaners.textutil import TOKEN, Token, is_cjk, sentences, tokens
 
 
 @dataclass(frozen=True)
@@ -117,49 +130,359 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
     """Passages shared by documents of different groups (articles).
 
     ``groups[i]`` is the article of document i; passages within one article
-    are not reported (its members are copies of one story). Identical sentence
-    pairs (copies of copies) are aligned once.
+    are not reported (its members are copies of one story). A sentence whose
+    LSH candidates are more than ``20 * max_candidate_articles`` sentences, or
+    whose verified candidates span more than ``max_candidate_articles`` other
+    articles, is a stock line: it is skipped (``stats["common_sentences_skipped"]``).
+    A pair of sentences is aligned from the side of its first sentence, so a
+    skipped sentence can still be linked by an earlier one.
+
+    Sentences with the same words are one *class*: shingled, signed, bucketed,
+    checked and aligned once. Arrays, not objects, hold the sentences.
     """
     stats = stats if stats is not None else {}
-    sents: list[Sentence] = []
-    for i, text in enumerate(texts):
-        sents.extend(doc_sentences(i, text, cfg.min_words))
-    words = [tuple(t.norm for t in s.toks) for s in sents]
-    lsh = MinHashLSH(num_perm=cfg.num_perm, params=(cfg.lsh_bands, cfg.lsh_rows))
-    sigs = []
-    shingles: list[frozenset[int]] = []
-    for k, w in enumerate(words):
-        ids = shingle_ids(list(w), cfg.shingle_words)
-        shingles.append(frozenset(ids.tolist()))
-        sig = signature(ids, cfg.num_perm, dcfg.scheme, dcfg.seed)
-        sigs.append(sig)
-        lsh.insert(k, sig, check_duplication=False)
-    cache: dict[tuple[tuple[str, ...], tuple[str, ...]], Alignment | None] = {}
-    links: list[PassageLink] = []
-    common: set[int] = set()
-    for k, sig in enumerate(sigs):
-        raw = lsh.query(sig)
-        if len(raw) > 20 * cfg.max_candidate_articles:  # stock line everywhere: skip before any work
-            common.add(k)
-            continue
-        cands = [o for o in raw if groups[sents[o].doc] != groups[sents[k].doc]
-                 and len(shingles[k] & shingles[o]) >= MIN_SHARED_SHINGLES]
-        if len({groups[sents[o].doc] for o in cands}) > cfg.max_candidate_articles:
-            common.add(k)
-            continue
-        for other in cands:
-            if other <= k or other in common:
-                continue
-            a, b = sents[k], sents[other]
-            if a.doc == b.doc:
-                continue
-            key = (words[k], words[other])
-            if key not in cache:
-                cache[key] = align_tokens(words[k], words[other], cfg)
-            if cache[key]:
-                links.append(_link(a, b, cache[key]))
-    stats["common_sentences_skipped"] = len(common)
+    table = sentence_table(texts, cfg.min_words)
+    n_cls = len(table.keys)
+    if not n_cls:
+        stats["common_sentences_skipped"] = 0
+        return []
+    grp = np.asarray(groups, dtype=np.int64)[table.doc]  # article of each sentence
+    mult = np.bincount(table.cls, minlength=n_cls)
+    ids, counts = sha1_shingles(table.keys, cfg.shingle_words)
+    sigs = signatures_flat(ids, counts, cfg.num_perm, dcfg.seed, dcfg.scheme)
+    limit = 20 * cfg.max_candidate_articles
+    pairs, stock = band_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, mult, limit)
+    del sigs  # the buckets are all that is needed of the signatures
+    raw = mult + np.bincount(pairs[:, 0], mult[pairs[:, 1]], n_cls).astype(np.int64) \
+        + np.bincount(pairs[:, 1], mult[pairs[:, 0]], n_cls).astype(np.int64)
+    stock |= raw > limit  # rule 1, per class: every member has the same candidates
+    pairs = pairs[~(stock[pairs[:, 0]] & stock[pairs[:, 1]])]
+    offsets = np.cumsum(counts) - counts
+    shared = shared_counts(ids, offsets, counts, pairs[:, 0], pairs[:, 1])
+    pairs = pairs[shared >= MIN_SHARED_SHINGLES]
+    self_ok = np.flatnonzero(counts >= MIN_SHARED_SHINGLES)  # a class shares all its shingles with itself
+    # directed edges U -> V (V a verified candidate class of U's sentences), U not stock
+    eu = np.concatenate([pairs[:, 0], pairs[:, 1], self_ok])
+    ev = np.concatenate([pairs[:, 1], pairs[:, 0], self_ok])
+    keep = ~stock[eu]
+    eu, ev = eu[keep], ev[keep]
+    members = Members.of(table.cls, n_cls)
+    common = stock[table.cls] | too_many_articles(eu, ev, members, grp, table.cls,
+                                                  cfg.max_candidate_articles)
+    stats["common_sentences_skipped"] = int(common.sum())
+    k, o = sentence_pairs(eu, ev, members, ~common)
+    keep = (o > k) & (grp[k] != grp[o])
+    k, o = k[keep], o[keep]
+    links = align_pairs(k, o, table, texts, cfg)
     return _group(links)
+
+
+# ---------------------------------------------------------------------------
+# Sentences as arrays
+
+
+@dataclass(frozen=True)
+class SentenceTable:
+    """Every sentence with at least ``min_words`` tokens, in document order.
+
+    Sentences with the same normalised tokens share a class; ``keys[c]`` holds
+    class c's tokens (see ``class_key``). Token offsets are not kept:
+    ``token_bounds`` finds them again for the few sentences in a passage.
+    """
+
+    doc: np.ndarray  # per sentence: document index
+    start: np.ndarray  # per sentence: character span in the document's text
+    end: np.ndarray
+    cls: np.ndarray  # per sentence: class index
+    keys: list[str]  # per class
+
+    def words(self, c: int) -> list[str]:
+        """The normalised tokens of class c."""
+        return key_words(self.keys[c])
+
+
+def class_key(raw: list[str]) -> str:
+    """The normalised tokens of ``raw`` (as ``textutil.tokens`` normalises them)
+    in one string: joined by a space, or, in the rare case a normalised token
+    holds a space (NFKC of some ligatures), by NUL after a leading NUL."""
+    joined = " ".join(raw)
+    if joined.isascii():
+        return joined.lower()
+    norms = [w.lower() if w.isascii() else unicodedata.normalize("NFKC", w).casefold() for w in raw]
+    if any(" " in w for w in norms):
+        return "\0" + "\0".join(norms)
+    return " ".join(norms)
+
+
+def key_words(key: str) -> list[str]:
+    """The tokens of a ``class_key``."""
+    if key.startswith("\0"):
+        return key[1:].split("\0")
+    return key.split(" ") if key else []
+
+
+def sentence_table(texts: list[str], min_words: int) -> SentenceTable:
+    """The sentences of all texts with the same tokens as ``doc_sentences``.
+
+    A token never crosses a sentence boundary (sentences end after
+    punctuation and are trimmed of whitespace, tokens are letters/digits),
+    so the tokens inside a sentence's span are the document's tokens there.
+    """
+    doc, start, end, cls = array("q"), array("q"), array("q"), array("q")  # 8 bytes a value
+    index: dict[str, int] = {}
+    findall = TOKEN.findall
+    for i, text in enumerate(texts):
+        for s, e in sentences(text):
+            raw = findall(text, s, e)
+            if len(raw) < min_words:
+                continue
+            key = class_key(raw)
+            c = index.get(key)
+            if c is None:
+                c = index[key] = len(index)
+            doc.append(i)
+            start.append(s)
+            end.append(e)
+            cls.append(c)
+    return SentenceTable(*(np.frombuffer(a, dtype=np.int64) if a else np.zeros(0, dtype=np.int64)
+                           for a in (doc, start, end, cls)), list(index))
+
+
+def token_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of every token of text inside [start, end)."""
+    return [m.span() for m in TOKEN.finditer(text, start, end)]
+
+
+_SHINGLE_CHUNK = 1 << 17  # shingles hashed per pass (bounds the temporary strings)
+_digest = methodcaller("digest")
+
+
+def _grams(words: list[bytes], k: int) -> list[bytes]:
+    """The UTF-8 k-token shingles as ``cleaners.minhash.shingle_ids`` spells them."""
+    if not words:
+        return []
+    if len(words) < k:
+        return [b" ".join(words)]
+    return list(map(b" ".join, zip(*(words[i:] for i in range(k)))))
+
+
+def _utf8_words(key: str) -> list[bytes]:
+    """The tokens of a ``class_key``, UTF-8 encoded."""
+    if key.startswith("\0"):
+        return [w.encode("utf-8") for w in key_words(key)]
+    return key.encode("utf-8").split(b" ") if key else []
+
+
+def sha1_shingles(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``cleaners.minhash.shingle_ids`` of every class, concatenated: (ids, counts).
+
+    The same sha1 ids, sorted and unique per class; the hashing runs in
+    C-level maps and the sorting in one numpy sort per chunk.
+    """
+    counts = np.zeros(len(keys), dtype=np.int64)
+    parts: list[np.ndarray] = []
+    c0 = 0
+    while c0 < len(keys):
+        grams: list[bytes] = []
+        sizes: list[int] = []
+        c1 = c0
+        while c1 < len(keys) and (c1 == c0 or len(grams) < _SHINGLE_CHUNK):
+            g = _grams(_utf8_words(keys[c1]), k)
+            grams.extend(g)
+            sizes.append(len(g))
+            c1 += 1
+        digests = b"".join(map(_digest, map(hashlib.sha1, grams)))
+        ids = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 20)[:, :4].copy().view("<u4").ravel()
+        owner = np.repeat(np.arange(c0, c1, dtype=np.uint64), sizes)
+        codes = (owner << np.uint64(32)) | ids.astype(np.uint64)
+        codes.sort()
+        if len(codes) > 1:
+            codes = codes[np.append(True, codes[1:] != codes[:-1])]
+        counts[c0:c1] = np.bincount((codes >> np.uint64(32)).astype(np.int64) - c0, minlength=c1 - c0)
+        parts.append((codes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        c0 = c1
+    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)), counts
+
+
+# ---------------------------------------------------------------------------
+# Candidates
+
+
+def _ragged_arange(lens: np.ndarray) -> np.ndarray:
+    """Concatenated arange(n) for every n in lens."""
+    total = int(lens.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+
+
+def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> Iterator[np.ndarray]:
+    """Per band, one key per row: equal keys <=> equal band values (MinHashLSH's
+    buckets). One band at a time, so no (n, bands) key matrix is held."""
+    width = 8 * sigs.dtype.itemsize
+    for b in range(bands):
+        band = sigs[:, b * rows:(b + 1) * rows]
+        if rows * width <= 64:
+            key = np.zeros(len(sigs), dtype=np.uint64)
+            for r in range(rows):
+                key = (key << np.uint64(width)) | band[:, r].astype(np.uint64)
+            yield key
+        else:
+            yield np.unique(band, axis=0, return_inverse=True)[1].ravel()
+
+
+def band_pairs(sigs: np.ndarray, bands: int, rows: int, weights: np.ndarray, limit: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Classes sharing a band: ((m, 2) pairs u < v, sorted; stock flag per class).
+
+    A bucket whose classes hold more than ``limit`` sentences (``weights``)
+    makes each of them a stock class (more than ``limit`` candidates); its
+    pairs are not listed, so pairs are never materialised for huge buckets.
+    """
+    n = len(sigs)
+    stock = weights > limit  # a class alone can fill a bucket
+    codes: list[np.ndarray] = []
+    for kb in _band_keys(sigs, bands, rows):
+        order = np.argsort(kb)  # the order inside a bucket does not matter
+        ks = kb[order]
+        dup = np.flatnonzero(ks[1:] == ks[:-1])  # sorted position i is in the bucket of i + 1
+        if not len(dup):
+            continue
+        brk = np.flatnonzero(dup[1:] != dup[:-1] + 1)
+        first = dup[np.r_[0, brk + 1]]  # buckets of two or more: first and last sorted position
+        last = dup[np.r_[brk, len(dup) - 1]] + 1
+        lens = last - first + 1
+        pos = np.repeat(first, lens) + _ragged_arange(lens)
+        weight = np.add.reduceat(weights[order[pos]], np.cumsum(lens) - lens)
+        big = weight > limit
+        stock[order[pos[np.repeat(big, lens)]]] = True
+        keep = ~big
+        if not keep.any():
+            continue
+        first, lens = first[keep], lens[keep]
+        pos = np.repeat(first, lens) + _ragged_arange(lens)
+        later = np.repeat(lens, lens) - 1 - _ragged_arange(lens)  # partners after pos in its bucket
+        x = np.repeat(pos, later)
+        y = x + 1 + _ragged_arange(later)
+        u, v = order[x], order[y]
+        codes.append(np.minimum(u, v) * n + np.maximum(u, v))
+    if not codes:
+        return np.zeros((0, 2), dtype=np.int64), stock
+    uniq = np.unique(np.concatenate(codes))
+    return np.stack([uniq // n, uniq % n], axis=1), stock
+
+
+_PAIR_CHUNK = 1 << 16
+
+
+def shared_counts(ids: np.ndarray, offsets: np.ndarray, counts: np.ndarray,
+                  u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """|ids of u[i]| & |ids of v[i]| for every pair (ids sorted and unique per class).
+
+    The (class, id) codes of all classes form one sorted array; the ids of
+    the smaller side of each pair are looked up in the other side's class.
+    """
+    table = np.repeat(np.arange(len(counts), dtype=np.uint64) << np.uint64(32), counts)
+    table |= ids  # (class, id) codes, sorted: classes in order, ids sorted within each
+    out = np.zeros(len(u), dtype=np.int64)
+    swap = counts[u] > counts[v]
+    small, large = np.where(swap, v, u), np.where(swap, u, v)
+    for c0 in range(0, len(u), _PAIR_CHUNK):
+        cs, cl = small[c0:c0 + _PAIR_CHUNK], large[c0:c0 + _PAIR_CHUNK]
+        lens = counts[cs]
+        q = ids[np.repeat(offsets[cs], lens) + _ragged_arange(lens)].astype(np.uint64)
+        q |= np.repeat(cl.astype(np.uint64) << np.uint64(32), lens)
+        at = np.minimum(np.searchsorted(table, q), len(table) - 1)
+        hit = table[at] == q
+        out[c0:c0 + len(cs)] = np.bincount(np.repeat(np.arange(len(cs)), lens)[hit], minlength=len(cs))
+    return out
+
+
+@dataclass(frozen=True)
+class Members:
+    """Sentences of each class (CSR: ``sent[start[c]:start[c] + count[c]]``)."""
+
+    sent: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, labels: np.ndarray, n: int) -> "Members":
+        count = np.bincount(labels, minlength=n)
+        return cls(np.argsort(labels, kind="stable"), np.cumsum(count) - count, count)
+
+    def expand(self, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``classes``, sentence) for every member of every listed class."""
+        lens = self.count[classes]
+        where = np.repeat(np.arange(len(classes)), lens)
+        return where, self.sent[self.start[classes][where] + _ragged_arange(lens)]
+
+
+def too_many_articles(eu: np.ndarray, ev: np.ndarray, members: Members, grp: np.ndarray,
+                      cls: np.ndarray, max_articles: int) -> np.ndarray:
+    """Per sentence: do its candidates (members of its classes' edges ``eu -> ev``)
+    span more than ``max_articles`` articles other than its own?"""
+    n_cls = len(members.count)
+    n_grp = int(grp.max()) + 1
+    cg = np.unique(cls * n_grp + grp)  # (class, article) present
+    cg_cls = cg // n_grp
+    cg_start = np.searchsorted(cg_cls, np.arange(n_cls))
+    cg_len = np.bincount(cg_cls, minlength=n_cls)
+    where = np.repeat(np.arange(len(ev)), cg_len[ev])
+    arts = (cg % n_grp)[cg_start[ev][where] + _ragged_arange(cg_len[ev])]
+    reach = np.unique(eu[where] * n_grp + arts)  # (class, article among its candidates)
+    n_reach = np.bincount(reach // n_grp, minlength=n_cls)
+    own = cls * n_grp + grp
+    pos = np.minimum(np.searchsorted(reach, own), max(len(reach) - 1, 0))
+    has_own = (reach[pos] == own) if len(reach) else np.zeros(len(cls), dtype=bool)
+    return n_reach[cls] - has_own > max_articles
+
+
+def sentence_pairs(eu: np.ndarray, ev: np.ndarray, members: Members, active: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(k, o) for every active sentence k of eu[i] and every sentence o of ev[i]."""
+    e, k = members.expand(eu)
+    keep = active[k]
+    e, k = e[keep], k[keep]
+    w, o = members.expand(ev[e])
+    return k[w], o
+
+
+# ---------------------------------------------------------------------------
+# Alignment of the surviving pairs
+
+
+def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: list[str],
+                cfg: PassageConfig) -> list[PassageLink]:
+    """Align every pair (k[i] < o[i]); equal word pairs are aligned once."""
+    words: dict[int, tuple[str, ...]] = {}
+    bounds: dict[int, list[tuple[int, int]]] = {}
+    cache: dict[tuple[int, int], Alignment | None] = {}
+
+    def toks(c: int) -> tuple[str, ...]:
+        w = words.get(c)
+        if w is None:
+            w = words[c] = tuple(table.words(c))
+        return w
+
+    def spans(s: int) -> list[tuple[int, int]]:
+        b = bounds.get(s)
+        if b is None:
+            b = bounds[s] = token_bounds(texts[table.doc[s]], int(table.start[s]), int(table.end[s]))
+        return b
+
+    links: list[PassageLink] = []
+    cls = table.cls
+    for a, b in zip(k.tolist(), o.tolist()):
+        key = (int(cls[a]), int(cls[b]))
+        if key not in cache:
+            cache[key] = align_tokens(toks(key[0]), toks(key[1]), cfg)
+        al = cache[key]
+        if al is None:
+            continue
+        a0, a1, b0, b1, matched, sim = al
+        ta, tb = spans(a), spans(b)
+        links.append(PassageLink(Span(int(table.doc[a]), ta[a0][0], ta[a1 - 1][1]),
+                                 Span(int(table.doc[b]), tb[b0][0], tb[b1 - 1][1]), sim, matched))
+    return links
 
 
 def _group(links: list[PassageLink]) -> list[SharedPassage]:
@@ -175,10 +498,13 @@ def _group(links: list[PassageLink]) -> list[SharedPassage]:
     for span in nodes:
         by_doc.setdefault(span.doc, []).append(span)
     for spans in by_doc.values():  # overlapping spans in one document: same passage
-        spans.sort(key=lambda s: s.start)
-        for x, y in zip(spans, spans[1:]):
-            if y.start < x.end:
-                uf.union(nodes[x], nodes[y])
+        spans.sort(key=lambda s: (s.start, s.end))
+        reach = spans[0]  # the span reaching furthest right so far
+        for y in spans[1:]:
+            if y.start < reach.end:
+                uf.union(nodes[reach], nodes[y])
+            if y.end > reach.end:
+                reach = y
     members: dict[int, list[Span]] = {}
     for span, idx in nodes.items():
         members.setdefault(uf.find(idx), []).append(span)

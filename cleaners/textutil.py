@@ -47,36 +47,55 @@ def is_cjk(text: str) -> bool:
     return sum(1 for t in toks if CJK_CHAR.fullmatch(t)) > 0.5 * len(toks)
 
 
-# Sentence ends: . ! ? and CJK full stops, optionally followed by closing quotes.
-SENT_END = re.compile(r"""(?<=[.!?。！？])["'”’»)\]]*(?=\s+|$)|(?<=[。！？])""")
+# Sentence ends: . ! ? and CJK full stops, optionally followed by closing quotes
+# (a cut is made at each match's end). The match starts at the punctuation
+# rather than behind a lookbehind, so the regex engine can skip ahead to it.
+SENT_END = re.compile(r"""[.!?。！？]["'”’»)\]]*(?=\s|$)|[。！？]""")
 ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Gov|Sen|Rep|St|Lt|Col|Sgt|Capt|Jr|Sr|No|Nos|"
                     r"U\.S|U\.K|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|vs|etc|Inc|Corp|"
                     r"Co|Ltd|Mil|Tril|Bil)\.$)|(?:\b[A-Z]\.$)")
 
 
+PARAGRAPH = re.compile(r"[^\n]+")
+CLOSERS = "\"'”’»)] "  # stripped from a sentence's end before the abbreviation check
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) character spans of sentences in text; paragraphs never join."""
+    """(start, end) character spans of sentences in text; paragraphs never join.
+
+    A paragraph is cut after each SENT_END unless the text before it (closing
+    quotes and spaces stripped) ends with an abbreviation; each piece is
+    trimmed of whitespace and kept if anything is left.
+    """
     spans: list[tuple[int, int]] = []
-    for pm in re.finditer(r"[^\n]+", text):
-        para_start = pm.start()
+    append = spans.append
+    for pm in PARAGRAPH.finditer(text):
+        offset = pm.start()
         para = pm.group()
         start = 0
         for m in SENT_END.finditer(para):
             end = m.end()
-            if ABBREV.search(para[start:end].rstrip("\"'”’»)] ")):
+            seg = para[start:end]
+            if _abbreviation(seg.rstrip(CLOSERS)):
                 continue
-            _add(spans, para, para_start, start, end)
+            left = len(seg) - len(seg.lstrip())
+            right = len(seg.rstrip())
+            if right > left:
+                append((offset + start + left, offset + start + right))
             start = end
-        _add(spans, para, para_start, start, len(para))
+        seg = para[start:]
+        left = len(seg) - len(seg.lstrip())
+        right = len(seg.rstrip())
+        if right > left:
+            append((offset + start + left, offset + start + right))
     return spans
 
 
-def _add(spans: list[tuple[int, int]], para: str, offset: int, start: int, end: int) -> None:
-    seg = para[start:end]
-    left = len(seg) - len(seg.lstrip())
-    right = len(seg.rstrip())
-    if right > left:
-        spans.append((offset + start + left, offset + start + right))
+def _abbreviation(seg: str) -> bool:
+    """``ABBREV.search(seg)``, looking only at the end: every ABBREV match ends
+    the string with "." and is at most 5 characters long, so the last 7
+    characters (one more before any match, for its \\b) decide."""
+    return seg[-1:] == "." and ABBREV.search(seg[-7:]) is not None
 
 
 STOPWORDS = {

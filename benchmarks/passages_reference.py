@@ -1,0 +1,205 @@
+"""Reference: ``cleaners.passages.find_shared_passages`` before vectorisation (commit 09162eb).
+
+Kept verbatim (datasketch MinHashLSH, one signature per sentence) so that
+benchmarks/bench_passages.py can time old against new and the tests can check
+that both give the same passages. Not used by the product.
+
+Shared passages: near-identical sentences or runs of sentences across documents.
+
+Each sentence with enough words gets a MinHash of its word 3-grams; LSH gives
+candidate sentence pairs in different articles; each candidate is verified by
+aligning the two token sequences (difflib), so the reported passage is the
+aligned run itself, with character offsets in each document's cleaned text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from datasketch import MinHashLSH
+
+from cleaners.config import DedupConfig, PassageConfig
+from cleaners.dedup import UnionFind
+from cleaners.minhash import shingle_ids, signature
+from cleaners.textutil import Token, is_cjk, sentences, tokens
+
+
+@dataclass(frozen=True)
+class Span:
+    doc: int  # index into the document list
+    start: int  # character offsets into the document's cleaned text
+    end: int
+
+
+@dataclass(frozen=True)
+class PassageLink:
+    a: Span
+    b: Span
+    similarity: float
+    words: int
+
+
+@dataclass(frozen=True)
+class SharedPassage:
+    spans: tuple[Span, ...]  # one per document, sorted by document index
+    similarity: float  # the weakest verified link in the group
+    words: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    doc: int
+    toks: tuple[Token, ...]
+
+
+def doc_sentences(doc: int, text: str, min_words: int) -> list[Sentence]:
+    toks = tokens(text)
+    out = []
+    ti = 0
+    for start, end in sentences(text):
+        while ti < len(toks) and toks[ti].start < start:
+            ti += 1
+        tj = ti
+        while tj < len(toks) and toks[tj].end <= end:
+            tj += 1
+        if tj - ti >= min_words:
+            out.append(Sentence(doc, tuple(toks[ti:tj])))
+        ti = tj
+    return out
+
+
+Alignment = tuple[int, int, int, int, int, float]  # a0, a1, b0, b1 (token indexes), words, similarity
+
+
+def align_tokens(wa: tuple[str, ...], wb: tuple[str, ...], cfg: PassageConfig) -> Alignment | None:
+    """The longest aligned run of tokens (small gaps allowed), if long and close enough."""
+    blocks = [blk for blk in SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks()
+              if blk.size]
+    if not blocks:
+        return None
+    runs: list[list] = [[blocks[0]]]
+    for blk in blocks[1:]:
+        prev = runs[-1][-1]
+        gap_a = blk.a - (prev.a + prev.size)
+        gap_b = blk.b - (prev.b + prev.size)
+        if gap_a <= cfg.max_gap_words and gap_b <= cfg.max_gap_words:
+            runs[-1].append(blk)
+        else:
+            runs.append([blk])
+    best = max(runs, key=lambda r: sum(x.size for x in r))
+    matched = sum(x.size for x in best)
+    if matched < cfg.min_words:
+        return None
+    if is_cjk("".join(wa)) and matched < cfg.min_cjk_chars:
+        return None
+    a0, a1 = best[0].a, best[-1].a + best[-1].size
+    b0, b1 = best[0].b, best[-1].b + best[-1].size
+    sim = matched / max(a1 - a0, b1 - b0)
+    if sim < cfg.min_similarity:
+        return None
+    return a0, a1, b0, b1, matched, sim
+
+
+def _link(a: Sentence, b: Sentence, al: Alignment) -> PassageLink:
+    a0, a1, b0, b1, matched, sim = al
+    return PassageLink(Span(a.doc, a.toks[a0].start, a.toks[a1 - 1].end),
+                       Span(b.doc, b.toks[b0].start, b.toks[b1 - 1].end), sim, matched)
+
+
+def align(a: Sentence, b: Sentence, cfg: PassageConfig) -> PassageLink | None:
+    """Align two sentences; a PassageLink with character offsets, or None."""
+    al = align_tokens(tuple(t.norm for t in a.toks), tuple(t.norm for t in b.toks), cfg)
+    return _link(a, b, al) if al else None
+
+
+# An accepted run (>= min_words words, >= 80% of its span matched, so few gaps)
+# shares at least 3 word 3-grams; pairs sharing fewer are not aligned at all.
+MIN_SHARED_SHINGLES = 3
+
+
+def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig,
+                         dcfg: DedupConfig, stats: dict[str, int] | None = None) -> list[SharedPassage]:
+    """Passages shared by documents of different groups (articles).
+
+    ``groups[i]`` is the article of document i; passages within one article
+    are not reported (its members are copies of one story). Identical sentence
+    pairs (copies of copies) are aligned once.
+    """
+    stats = stats if stats is not None else {}
+    sents: list[Sentence] = []
+    for i, text in enumerate(texts):
+        sents.extend(doc_sentences(i, text, cfg.min_words))
+    words = [tuple(t.norm for t in s.toks) for s in sents]
+    lsh = MinHashLSH(num_perm=cfg.num_perm, params=(cfg.lsh_bands, cfg.lsh_rows))
+    sigs = []
+    shingles: list[frozenset[int]] = []
+    for k, w in enumerate(words):
+        ids = shingle_ids(list(w), cfg.shingle_words)
+        shingles.append(frozenset(ids.tolist()))
+        sig = signature(ids, cfg.num_perm, dcfg.scheme, dcfg.seed)
+        sigs.append(sig)
+        lsh.insert(k, sig, check_duplication=False)
+    cache: dict[tuple[tuple[str, ...], tuple[str, ...]], Alignment | None] = {}
+    links: list[PassageLink] = []
+    common: set[int] = set()
+    for k, sig in enumerate(sigs):
+        raw = lsh.query(sig)
+        if len(raw) > 20 * cfg.max_candidate_articles:  # stock line everywhere: skip before any work
+            common.add(k)
+            continue
+        cands = [o for o in raw if groups[sents[o].doc] != groups[sents[k].doc]
+                 and len(shingles[k] & shingles[o]) >= MIN_SHARED_SHINGLES]
+        if len({groups[sents[o].doc] for o in cands}) > cfg.max_candidate_articles:
+            common.add(k)
+            continue
+        for other in cands:
+            if other <= k or other in common:
+                continue
+            a, b = sents[k], sents[other]
+            if a.doc == b.doc:
+                continue
+            key = (words[k], words[other])
+            if key not in cache:
+                cache[key] = align_tokens(words[k], words[other], cfg)
+            if cache[key]:
+                links.append(_link(a, b, cache[key]))
+    stats["common_sentences_skipped"] = len(common)
+    return _group(links)
+
+
+def _group(links: list[PassageLink]) -> list[SharedPassage]:
+    """Join links into passages: spans that overlap in one document are one passage."""
+    nodes: dict[Span, int] = {}
+    for link in links:
+        for span in (link.a, link.b):
+            nodes.setdefault(span, len(nodes))
+    uf = UnionFind(len(nodes))
+    for link in links:
+        uf.union(nodes[link.a], nodes[link.b])
+    by_doc: dict[int, list[Span]] = {}
+    for span in nodes:
+        by_doc.setdefault(span.doc, []).append(span)
+    for spans in by_doc.values():  # overlapping spans in one document: same passage
+        spans.sort(key=lambda s: s.start)
+        for x, y in zip(spans, spans[1:]):
+            if y.start < x.end:
+                uf.union(nodes[x], nodes[y])
+    members: dict[int, list[Span]] = {}
+    for span, idx in nodes.items():
+        members.setdefault(uf.find(idx), []).append(span)
+    weakest: dict[int, float] = {}
+    words: dict[int, int] = {}
+    for link in links:
+        root = uf.find(nodes[link.a])
+        weakest[root] = min(weakest.get(root, 1.0), link.similarity)
+        words[root] = max(words.get(root, 0), link.words)
+    out = []
+    for root, spans in members.items():
+        merged: dict[int, Span] = {}
+        for s in spans:
+            m = merged.get(s.doc)
+            merged[s.doc] = s if m is None else Span(s.doc, min(m.start, s.start), max(m.end, s.end))
+        out.append(SharedPassage(tuple(sorted(merged.values(), key=lambda s: (s.doc, s.start))),
+                                 round(weakest[root], 4), words[root]))
+    return sorted(out, key=lambda p: (p.spans[0].doc, p.spans[0].start))

@@ -1,0 +1,185 @@
+"""Shared passages: the array implementation against the object-per-sentence reference."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from benchmarks.passages_reference import doc_sentences as ref_doc_sentences
+from benchmarks.passages_reference import find_shared_passages as reference
+from cleaners.config import DedupConfig, PassageConfig
+from cleaners.minhash import shingle_ids
+from cleaners.passages import (band_pairs, class_key, find_shared_passages, key_words,
+                               sentence_table, sha1_shingles, shared_counts)
+from cleaners.textutil import ABBREV, TOKEN, sentences
+
+VOCAB = ("minister said talks would continue next week after the meeting in tokyo where "
+         "officials from both countries agreed to deepen cooperation on trade security and "
+         "energy while critics warned that the plan lacked detail about funding or timing "
+         "for the new projects announced on monday").split()
+STOCK = "Readers can send comments about this story to the newsroom by email or through the website form today."
+LINE = "Subscribe now to keep reading unlimited stories from our award winning reporters in every city."
+
+
+def _sentence(rng: random.Random, n: int) -> str:
+    words = [rng.choice(VOCAB) for _ in range(n)]
+    words[0] = words[0].capitalize()
+    return " ".join(words) + rng.choice([".", ".", "!", "?", '."', ".”"])
+
+
+def _edit(rng: random.Random, s: str) -> str:
+    words = s.split(" ")
+    for _ in range(rng.randint(0, 3)):
+        words[rng.randrange(len(words))] = rng.choice(VOCAB)
+    if rng.random() < 0.3:
+        words.insert(rng.randrange(len(words)), rng.choice(["all", "the", "more", "Mr.", "U.S."]))
+    return " ".join(words)
+
+
+def _corpus(seed: int, n_docs: int, stock_every: int) -> tuple[list[str], list[int]]:
+    """Stories, copies in the same article, quotes across articles, stock lines."""
+    rng = random.Random(seed)
+    pool = [_sentence(rng, rng.randint(8, 30)) for _ in range(60)]
+    texts: list[str] = []
+    groups: list[int] = []
+    for d in range(n_docs):
+        if texts and rng.random() < 0.3:  # a copy of an earlier document, same article
+            j = rng.randrange(len(texts))
+            paras = texts[j].split("\n\n")
+            paras[0] = _edit(rng, paras[0])
+            texts.append("\n\n".join(paras))
+            groups.append(groups[j])
+            continue
+        paras = []
+        for _ in range(rng.randint(1, 5)):
+            sents = [rng.choice(pool) if rng.random() < 0.4 else _sentence(rng, rng.randint(5, 25))
+                     for _ in range(rng.randint(1, 4))]
+            if rng.random() < 0.3:
+                sents = [_edit(rng, s) for s in sents]
+            paras.append(" ".join(sents))
+        if d % stock_every == 0:
+            paras.append(STOCK)
+        if d % 3 == 0:
+            paras.insert(0, LINE)
+        if rng.random() < 0.1:
+            paras.append("東京都は十八日、新しい図書館の建設計画を発表した。予算は約三十億円で、二〇二七年の開館を目指す。")
+        texts.append("\n\n".join(paras))
+        groups.append(max(groups, default=-1) + 1)
+    return texts, groups
+
+
+def _keys(passages: list) -> list[tuple]:
+    return [(tuple((s.doc, s.start, s.end) for s in p.spans), p.similarity, p.words) for p in passages]
+
+
+@pytest.mark.parametrize("seed,n_docs,max_articles,stock_every", [
+    (1, 120, 30, 2), (2, 200, 3, 5), (3, 80, 1, 1), (4, 150, 5, 1)])
+def test_same_passages_and_stats_as_the_reference(seed: int, n_docs: int, max_articles: int,
+                                                  stock_every: int) -> None:
+    texts, groups = _corpus(seed, n_docs, stock_every)
+    cfg = replace(PassageConfig(), max_candidate_articles=max_articles)
+    ref_stats: dict[str, int] = {}
+    new_stats: dict[str, int] = {}
+    ref = reference(texts, groups, cfg, DedupConfig(), ref_stats)
+    new = find_shared_passages(texts, groups, cfg, DedupConfig(), new_stats)
+    assert ref, "the corpus must produce passages"
+    assert _keys(new) == _keys(ref)
+    assert new_stats == ref_stats
+
+
+def test_stock_rules_are_exercised() -> None:
+    """The corpora above do skip stock sentences under both rules."""
+    texts, groups = _corpus(3, 80, 1)
+    stats: dict[str, int] = {}
+    find_shared_passages(texts, groups, replace(PassageConfig(), max_candidate_articles=1),
+                         DedupConfig(), stats)
+    assert stats["common_sentences_skipped"] > 0
+
+
+def test_sentence_table_has_the_reference_tokens() -> None:
+    texts, _ = _corpus(5, 60, 4)
+    texts.append("Ｆｕｌｌ ｗｉｄｔｈ ＡＢＣ and ﬁne ligatures and Straße and ŁÓDŹ words are all here now today ok.")
+    table = sentence_table(texts, 3)
+    ref = [s for i, t in enumerate(texts) for s in ref_doc_sentences(i, t, 3)]
+    assert len(ref) == len(table.cls)
+    for j, s in enumerate(ref):
+        assert int(table.doc[j]) == s.doc
+        assert table.words(int(table.cls[j])) == [t.norm for t in s.toks]
+        assert [m.span() for m in TOKEN.finditer(texts[s.doc], int(table.start[j]), int(table.end[j]))] \
+            == [(t.start, t.end) for t in s.toks]
+
+
+def test_class_key_round_trips_tokens_with_spaces() -> None:
+    raw = ["\ufdfa", "word"]  # NFKC of this ligature holds spaces
+    key = class_key(raw)
+    assert len(key_words(key)) == 2 and " " in key_words(key)[0]
+    assert key_words(class_key(["A", "b"])) == ["a", "b"]
+    assert key_words("") == []
+
+
+def test_sha1_shingles_equal_minhash_shingle_ids() -> None:
+    keys = ["a b c d e f", "a b", "", "x y z x y z x y z", class_key(["\ufdfa", "b", "c"])]
+    ids, counts = sha1_shingles(keys, 3)
+    offsets = np.cumsum(counts) - counts
+    for c, key in enumerate(keys):
+        assert np.array_equal(ids[offsets[c]:offsets[c] + counts[c]], shingle_ids(key_words(key), 3))
+
+
+def test_band_pairs_never_list_pairs_of_a_huge_bucket() -> None:
+    sigs = np.zeros((50, 4), dtype=np.uint32)  # one bucket of 50 classes in each band
+    pairs, stock = band_pairs(sigs, 2, 2, np.ones(50, dtype=np.int64), limit=49)
+    assert stock.all() and len(pairs) == 0
+    pairs, stock = band_pairs(sigs, 2, 2, np.ones(50, dtype=np.int64), limit=50)
+    assert not stock.any() and len(pairs) == 50 * 49 // 2
+    sigs[40:, 2:] = np.arange(10, dtype=np.uint32)[:, None] + 1  # band 1: 40 together, 10 alone
+    weights = np.ones(50, dtype=np.int64)
+    weights[0] = 20  # a class of 20 sentences: the band-0 bucket holds 69
+    pairs, stock = band_pairs(sigs, 2, 2, weights, limit=60)
+    assert stock.all() and len(pairs) == 40 * 39 // 2  # band 1's bucket (59 sentences) is listed
+
+
+def test_shared_counts() -> None:
+    ids = np.array([1, 2, 3, 2, 3, 4, 9], dtype=np.uint32)
+    counts = np.array([3, 3, 1, 0])
+    offsets = np.cumsum(counts) - counts
+    got = shared_counts(ids, offsets, counts, np.array([0, 0, 1, 3]), np.array([1, 2, 0, 0]))
+    assert got.tolist() == [2, 0, 2, 0]
+
+
+_OLD_SENT_END = re.compile(r"""(?<=[.!?。！？])["'”’»)\]]*(?=\s+|$)|(?<=[。！？])""")
+
+
+def _old_sentences(text: str) -> list[tuple[int, int]]:
+    """textutil.sentences as first written (lookbehind cuts, ABBREV on the whole piece)."""
+    spans: list[tuple[int, int]] = []
+
+    def add(para: str, offset: int, start: int, end: int) -> None:
+        seg = para[start:end]
+        left, right = len(seg) - len(seg.lstrip()), len(seg.rstrip())
+        if right > left:
+            spans.append((offset + start + left, offset + start + right))
+
+    for pm in re.finditer(r"[^\n]+", text):
+        para, offset, start = pm.group(), pm.start(), 0
+        for m in _OLD_SENT_END.finditer(para):
+            end = m.end()
+            if ABBREV.search(para[start:end].rstrip("\"'”’»)] ")):
+                continue
+            add(para, offset, start, end)
+            start = end
+        add(para, offset, start, len(para))
+    return spans
+
+
+def test_sentences_equal_the_first_version_on_random_text() -> None:
+    rng = random.Random(3)
+    pieces = ["Mr.", "U.S.", "St.", "A.", "xMr.", "Sept.", "etc.", "word", "Word", "。", "！", "？",
+              ".", "!", "?", '"', "'", "”", "’", "»", ")", "]", " ", "  ", "\n", "\t", "\u3000",
+              "東", "京", "\u00a0", "é", "_", "1.", "Inc.)", 'Co."', "\r", "\u2028", "\x85", "。”"]
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(0, 30)))
+        assert sentences(text) == _old_sentences(text), repr(text)
