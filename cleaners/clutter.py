@@ -130,9 +130,71 @@ def feed_tail(p: str) -> str | None:
     return "feed-footer" if len(_words(p)) <= 60 and FEED_TAIL.match(p.strip()) else None
 
 
+# Copyright and reuse notices, in the languages of the corpora seen so far.
+COPYRIGHT = re.compile(
+    r"^\s*(?:copyright\b|©|ⓒ|\(c\)\s*\d{4})|\ball\s+rights\s+reserved\b|\balle\s+rechte\s+vorbehalten\b"
+    r"|\btous\s+droits\s+réservés\b|\btodos\s+los\s+derechos\s+reservados\b"
+    r"|\btodos\s+os\s+direitos\s+reservados\b|\btutti\s+i\s+diritti\s+riservati\b"
+    r"|無断転載|무단\s*전재|저작권자|版权所有|版權所有", re.IGNORECASE)
+
+
+def copyright_notice(p: str) -> str | None:
+    """A short copyright or reuse line ("Copyright © 2019 X. All rights reserved.")."""
+    return "copyright-notice" if len(_words(p)) <= 40 and COPYRIGHT.search(p) else None
+
+
+CALL_TO_ACTION = re.compile(r"\b(?:click|tap)(?:ing)?\s+here\b", re.IGNORECASE)
+
+
+def call_to_action(p: str) -> str | None:
+    """A short 'CLICK HERE TO GET THE APP' line: a link prompt, not a sentence of the story.
+
+    Only lines that do not end like a sentence: "To learn more, click here." is
+    often part of a how-to text.
+    """
+    if len(_words(p)) <= 20 and CALL_TO_ACTION.search(p) \
+            and not p.rstrip().endswith((".", "!", "?", ":", ")", "。")):
+        return "call-to-action"
+    return None
+
+
+# "Read more: <headline>", "Related: <headline>", "Also on rt.com <headline>":
+# a link to another story set inside the body.
+RELATED_LINK = re.compile(
+    r"^\[?(?:related(?:\s+(?:posts?|articles?|story|stories|content|reading|links?|coverage))?"
+    r"|read\s+(?:more|also|next)|see\s+(?:more|also)|also\s+read|also|more\s+on\s+this(?:\s+story)?)"
+    r"\s*:\s*\S|^also\s+on\s+\w+\.\w+\s+\S", re.IGNORECASE)
+
+
+def related_link(p: str) -> str | None:
+    return "related-link" if len(_words(p)) <= 25 and RELATED_LINK.match(p.strip()) else None
+
+
+# What a sign-up or share widget says after (or instead of) its form.
+WIDGET_MESSAGE = re.compile(
+    r"^(?:thanks?(?:\s+you)?\s+for\s+(?:signing\s+up|subscribing)|keep\s+an\s+eye\s+on\s+your\s+inbox"
+    r"|check\s+your\s+inbox|there\s+was\s+an\s+error\s+processing\s+your\b"
+    r"|an\s+error\s+(?:has\s+)?occurred\b.{0,40}try\s+again"
+    r"|(?:like|liked|enjoy|enjoyed|love|loved)\s+this\s+(?:story|article|post)\?\s*share\b)",
+    re.IGNORECASE)
+
+
+def widget_message(p: str) -> str | None:
+    return "widget-message" if len(_words(p)) <= 20 and WIDGET_MESSAGE.match(p.strip()) else None
+
+
+# "Write to Al Root at allen.root@dowjones.com": the author's address, not the story.
+AUTHOR_CONTACT = re.compile(
+    r"^(?:write\s+to|contact|e-?mail)\s+.{1,80}?\s(?:at|via|:)\s+\S+@\S+\.\w+\.?$", re.IGNORECASE)
+
+
+def author_contact(p: str) -> str | None:
+    return "author-contact" if len(_words(p)) <= 40 and AUTHOR_CONTACT.match(p.strip()) else None
+
+
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
-    feed_tail,
+    feed_tail, copyright_notice, call_to_action, widget_message, author_contact, related_link,
 )
 
 

@@ -91,3 +91,29 @@ def test_repeated_lines_only_when_back_to_back() -> None:
 def test_feed_footer() -> None:
     d = strip_clutter(_doc(PROSE, "The post Council approves budget appeared first on City Times."))
     assert d.paragraphs == (PROSE,) and d.removed[0].reason == "feed-footer"
+
+
+def test_copyright_link_prompts_widget_messages_contacts() -> None:
+    d = strip_clutter(_doc(
+        PROSE,
+        "Read more: Alibaba poised to launch record-breaking Hong Kong listing",
+        "Also on rt.com Journalists threatened with sedition arrests",
+        "CLICK HERE TO GET THE FOX NEWS APP",
+        PROSE2,
+        "Thanks for signing up!",
+        "Write to Al Root at allen.root@dowjones.com",
+        "Copyright ©2019 Dow Jones & Company, Inc. All Rights Reserved",
+        "저작권자 ⓒ 엔터미디어, 무단전재 및 재배포금지",
+    ))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == [
+        "related-link", "related-link", "call-to-action", "widget-message", "author-contact",
+        "copyright-notice", "copyright-notice"]
+
+
+def test_sentences_near_those_rules_are_kept() -> None:
+    for p in ("To learn about light and colour in photography, click here.",
+              "Read more about the plan in the council's report, which runs to 300 pages.",
+              "The copyright dispute between the two studios went to court in March, lawyers said.",
+              "Related parties must disclose their interests: the new law makes that a duty."):
+        assert strip_clutter(_doc(p, PROSE)).paragraphs == (p, PROSE), p
