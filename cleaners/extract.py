@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import trafilatura
 
@@ -23,22 +25,32 @@ class Extracted:
     url: str | None = None
     sitename: str | None = None
     language: str | None = None
+    notes: tuple[str, ...] = ()  # how the text was obtained, when not the default way
 
 
 def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | None:
-    """trafilatura's main text and metadata; None when it finds no main text."""
-    result = trafilatura.bare_extraction(
-        html,
-        url=url,
-        with_metadata=True,
-        include_comments=cfg.include_comments,
-        include_tables=cfg.include_tables,
-        include_images=False,
-        include_links=False,
-    )
-    if result is None or not (result.text or "").strip():
+    """trafilatura's main text and metadata; None when it finds no main text.
+
+    When the default extraction repeats a long paragraph ``cfg.reextract_repeats``
+    times or more, trafilatura took several renderings of the story (or a
+    repeated block) as the body; its recall mode, which compares candidate
+    extractions, is run once more and kept when it repeats less. The switch is
+    recorded in ``Extracted.notes``.
+    """
+    result = _bare_extraction(html, url, cfg)
+    paragraphs = _paragraphs(result)
+    if not paragraphs:
         return None
-    paragraphs = tuple(p.strip() for p in result.text.split("\n") if p.strip())
+    notes: tuple[str, ...] = ()
+    repeats = max_repeats(paragraphs, cfg.repeat_min_words)
+    if cfg.reextract_repeats and repeats >= cfg.reextract_repeats:
+        alt = _bare_extraction(html, url, cfg, favor_recall=True)
+        alt_paragraphs = _paragraphs(alt)
+        alt_repeats = max_repeats(alt_paragraphs, cfg.repeat_min_words)
+        if alt_paragraphs and alt_repeats < repeats:
+            notes = (f"favor_recall re-extraction: a paragraph was repeated {repeats}x "
+                     f"({len(paragraphs)} -> {len(alt_paragraphs)} paragraphs)",)
+            result, paragraphs = alt, alt_paragraphs
     meta = tuple((k, str(v)) for k, v in (("author", result.author),
                                           ("sitename", result.sitename),
                                           ("hostname", result.hostname),
@@ -51,7 +63,33 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
         url=result.url or url,
         sitename=result.sitename or None,
         language=result.language or None,
+        notes=notes,
     )
+
+
+def _bare_extraction(html: str, url: str | None, cfg: ExtractConfig, favor_recall: bool = False) -> Any:
+    return trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=cfg.include_comments,
+        include_tables=cfg.include_tables,
+        include_images=False,
+        include_links=False,
+        favor_recall=favor_recall,
+    )
+
+
+def _paragraphs(result: Any) -> tuple[str, ...]:
+    if result is None or not (result.text or "").strip():
+        return ()
+    return tuple(p.strip() for p in result.text.split("\n") if p.strip())
+
+
+def max_repeats(paragraphs: tuple[str, ...], min_words: int) -> int:
+    """How often the most repeated paragraph of at least min_words words occurs (0 if none)."""
+    counts = Counter(" ".join(p.lower().split()) for p in paragraphs if len(p.split()) >= min_words)
+    return max(counts.values(), default=0)
 
 
 def split_paragraphs(text: str) -> list[str]:
