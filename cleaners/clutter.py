@@ -14,6 +14,7 @@ body paragraph.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -202,6 +203,30 @@ def _norm(text: str) -> str:
     return " ".join(w.lower() for w in _words(text))
 
 
+TITLE_SEPARATORS = re.compile(r"\s+[-|–—·:»]\s+|\s*\|\s*")
+# Headline copies sit at the top of the extracted text; further down a line
+# that shares the title's words is more likely a subheading or a sentence.
+TITLE_VARIANT_SCOPE = 3
+
+
+def is_title_variant(p: str, title: str) -> bool:
+    """The headline again, as the page shows it: the <title> without the site name
+    ("X - Digg", "Opinion | X"), or with a word or two changed (>= 80 % shared words
+    both ways)."""
+    words = [w.lower() for w in _words(p)]
+    if not words or len(words) > 40:
+        return False
+    norm = " ".join(words)
+    segments = [seg for seg in TITLE_SEPARATORS.split(title) if seg.strip()]
+    for a in range(len(segments)):
+        for b in range(a + 1, len(segments) + 1):
+            if (a, b) != (0, len(segments)) and _norm(" ".join(segments[a:b])) == norm:
+                return True
+    title_words = Counter(w.lower() for w in _words(title))
+    shared = sum((Counter(words) & title_words).values())
+    return shared >= 0.8 * len(words) and shared >= 0.8 * sum(title_words.values())
+
+
 def strip_clutter(doc: Document) -> Document:
     """Remove clutter paragraphs; move timestamps, datelines, bylines to metadata."""
     paras = list(doc.paragraphs)
@@ -218,6 +243,9 @@ def strip_clutter(doc: Document) -> Document:
         norm = _norm(p)
         if title_norm and norm == title_norm:
             reasons[i] = "title->metadata"
+            continue
+        if doc.title and i < TITLE_VARIANT_SCOPE and is_title_variant(p, doc.title):
+            reasons[i] = "title-variant"
             continue
         if is_timestamp_line(p):
             reasons[i] = "timestamp->metadata"

@@ -117,3 +117,19 @@ def test_sentences_near_those_rules_are_kept() -> None:
               "The copyright dispute between the two studios went to court in March, lawyers said.",
               "Related parties must disclose their interests: the new law makes that a duty."):
         assert strip_clutter(_doc(p, PROSE)).paragraphs == (p, PROSE), p
+
+
+def test_title_variants_at_the_top_are_removed() -> None:
+    d = strip_clutter(_doc("The Early Reviews Are Here", PROSE, PROSE2,
+                           title="The Early Reviews Are Here - Digg"))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert d.removed[0].reason == "title-variant"
+    d = strip_clutter(_doc("Milan Design Week | Michael Anastassiades’ light installation for FLOS", PROSE,
+                           title="Milan Design Week | Anastassiades' light installation for FLOS"))
+    assert d.paragraphs == (PROSE,)
+    # sharing only some words, or further down than the top lines: kept
+    d = strip_clutter(_doc("Light installations at Milan Design Week", PROSE, PROSE2, PROSE,
+                           "The Early Reviews Are Here",
+                           title="The Early Reviews Are Here - Digg"))
+    assert d.paragraphs[0] == "Light installations at Milan Design Week"
+    assert d.paragraphs[-1] == "The Early Reviews Are Here"
