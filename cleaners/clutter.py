@@ -193,9 +193,23 @@ def author_contact(p: str) -> str | None:
     return "author-contact" if len(_words(p)) <= 40 and AUTHOR_CONTACT.match(p.strip()) else None
 
 
+# "5 min read", "Reading time: 3 minutes", "Tempo de leitura: 2 minutos", "Lesezeit: 4 Min."
+READING_TIME = re.compile(
+    r"^(?:(?:estimated\s+)?reading\s+time|read\s+time|tempo\s+de\s+leitura|tiempo\s+de\s+lectura"
+    r"|temps\s+de\s+lecture|lesezeit|tempo\s+di\s+lettura|leestijd)\s*:?\s*(?:about\s+|ca\.?\s+)?"
+    r"\d{1,3}\s*(?:-\s*\d{1,3}\s*)?(?:min\w*|mins?\.?)\.?$"
+    r"|^\d{1,3}\s*(?:min|minute|minutes|mins?)\.?\s+(?:read|reading|de\s+lectura|de\s+leitura|lesezeit)$",
+    re.IGNORECASE)
+
+
+def reading_time(p: str) -> str | None:
+    return "reading-time" if READING_TIME.match(p.strip()) else None
+
+
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
     feed_tail, copyright_notice, call_to_action, widget_message, author_contact, related_link,
+    reading_time,
 )
 
 

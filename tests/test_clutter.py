@@ -133,3 +133,10 @@ def test_title_variants_at_the_top_are_removed() -> None:
                            title="The Early Reviews Are Here - Digg"))
     assert d.paragraphs[0] == "Light installations at Milan Design Week"
     assert d.paragraphs[-1] == "The Early Reviews Are Here"
+
+
+def test_reading_time_lines() -> None:
+    d = strip_clutter(_doc("Tempo de leitura: 2 minutos", "5 min read", PROSE,
+                           "Reading time is the minutes a reader needs; editors estimate it for each story."))
+    assert [r.reason for r in d.removed] == ["reading-time", "reading-time"]
+    assert len(d.paragraphs) == 2
