@@ -140,3 +140,12 @@ def test_reading_time_lines() -> None:
                            "Reading time is the minutes a reader needs; editors estimate it for each story."))
     assert [r.reason for r in d.removed] == ["reading-time", "reading-time"]
     assert len(d.paragraphs) == 2
+
+
+def test_author_box_and_further_reading_sections() -> None:
+    d = strip_clutter(_doc(PROSE, "About the Author", "Maureen Salamon, Executive Editor",
+                           "Further reading", "- The Best Laptops by Kimber Streams", PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == [
+        "list-heading (ABOUT THE AUTHOR)", "list-item (ABOUT THE AUTHOR)",
+        "list-heading (FURTHER READING)", "list-item (FURTHER READING)"]
