@@ -31,7 +31,7 @@ LIST_HEADING = re.compile(
     |YOU\s+MAY\s+ALSO\s+LIKE|YOU\s+MIGHT\s+ALSO\s+LIKE|TOP\s+STORIES|LATEST\s+(?:NEWS|STORIES|ARTICLES)
     |EDITOR'?S\s+PICKS|MORE\s+(?:STORIES|NEWS|ARTICLES)(?:\s+FROM\s+.{1,30})?|RANKING|POPULAR\s+NOW
     |IN\s+CASE\s+YOU\s+MISSED\s+IT|WHAT\s+TO\s+READ\s+NEXT
-    |FOOTNOTES|FURTHER\s+READING|ABOUT\s+THE\s+(?:AUTHORS?|REVIEWERS?))\s*:?\s*$""",
+    |FOOTNOTES|FURTHER\s+READING|ABOUT\s+THE\s+(?:AUTHORS?|REVIEWERS?)|DON'?T\s+MISS)\s*(?::|\.\.\.|…)?\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
 BULLET_ONLY = re.compile(r"^[-–—•*·|>»]+$")
@@ -137,7 +137,9 @@ COPYRIGHT = re.compile(
     r"^\s*(?:copyright\b|©|ⓒ|\(c\)\s*\d{4})|\ball\s+rights\s+reserved\b|\balle\s+rechte\s+vorbehalten\b"
     r"|\btous\s+droits\s+réservés\b|\btodos\s+los\s+derechos\s+reservados\b"
     r"|\btodos\s+os\s+direitos\s+reservados\b|\btutti\s+i\s+diritti\s+riservati\b"
-    r"|無断転載|무단\s*전재|저작권자|版权所有|版權所有", re.IGNORECASE)
+    r"|無断転載|무단\s*전재|저작권자|版权所有|版權所有"
+    r"|^this\s+copy\s+is\s+for\s+your\s+personal,?\s+non-?commercial\s+use\s+only|^-?\s*order\s+reprints$",
+    re.IGNORECASE)
 
 
 def copyright_notice(p: str) -> str | None:
@@ -207,10 +209,21 @@ def reading_time(p: str) -> str | None:
     return "reading-time" if READING_TIME.match(p.strip()) else None
 
 
+# A WordPress widget shortcode the site did not render: "[button link=...]Send us YOUR
+# review[/button]". Only widget tags: [sourcecode]...[/sourcecode] and the like hold content.
+SHORTCODE = re.compile(
+    r"^\[(?P<tag>button|caption|embed|gallery|video|audio|playlist|contact-form(?:-7)?|vc_\w+|et_pb_\w+|su_\w+)"
+    r"(?:\s[^\]]*)?\].*\[/(?P=tag)\]$", re.IGNORECASE)
+
+
+def shortcode(p: str) -> str | None:
+    return "shortcode" if SHORTCODE.match(p.strip()) else None
+
+
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
     feed_tail, copyright_notice, call_to_action, widget_message, author_contact, related_link,
-    reading_time,
+    reading_time, shortcode,
 )
 
 

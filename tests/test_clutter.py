@@ -149,3 +149,16 @@ def test_author_box_and_further_reading_sections() -> None:
     assert [r.reason for r in d.removed] == [
         "list-heading (ABOUT THE AUTHOR)", "list-item (ABOUT THE AUTHOR)",
         "list-heading (FURTHER READING)", "list-item (FURTHER READING)"]
+
+
+def test_reprint_notices_shortcodes_and_dont_miss_lists() -> None:
+    d = strip_clutter(_doc(
+        "- Order Reprints",
+        "This copy is for your personal, non-commercial use only. To order copies, visit our reprints page.",
+        PROSE,
+        '[button link="http://example.com/review/" type="big"] Send us YOUR kit review[/button]',
+        "DON'T MISS", "China furious at Macron for protest jibe [INSIGHT]",
+        PROSE2, "You may also like...", "Who will make the Rock Hall in 2020?"))
+    assert d.paragraphs == (PROSE, PROSE2)
+    keep = "[sourcecode language=\"bash\"]grep -x pattern file[/sourcecode]"
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
