@@ -209,6 +209,18 @@ def reading_time(p: str) -> str | None:
     return "reading-time" if READING_TIME.match(p.strip()) else None
 
 
+# The comment-section link or prompt left under a story ("Comments", "12 comments",
+# "Leave a comment", "Tell us what YOU think..."); the comments themselves are not extracted.
+COMMENTS_LINK = re.compile(
+    r"^(?:\d+\s+)?comments?(?:\s*\(\d+\))?$|^(?:leave|add|post|write)\s+a\s+(?:comment|reply)$"
+    r"|^(?:view|show|read)\s+(?:all\s+)?(?:\d+\s+)?comments$|^tell\s+us\s+what\s+you\s+think(?:\.{3}|…|!)?$",
+    re.IGNORECASE)
+
+
+def comments_link(p: str) -> str | None:
+    return "comments-link" if COMMENTS_LINK.match(p.strip()) else None
+
+
 # A WordPress widget shortcode the site did not render: "[button link=...]Send us YOUR
 # review[/button]". Only widget tags: [sourcecode]...[/sourcecode] and the like hold content.
 SHORTCODE = re.compile(
@@ -223,7 +235,7 @@ def shortcode(p: str) -> str | None:
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
     feed_tail, copyright_notice, call_to_action, widget_message, author_contact, related_link,
-    reading_time, shortcode,
+    reading_time, shortcode, comments_link,
 )
 
 

@@ -162,3 +162,9 @@ def test_reprint_notices_shortcodes_and_dont_miss_lists() -> None:
     assert d.paragraphs == (PROSE, PROSE2)
     keep = "[sourcecode language=\"bash\"]grep -x pattern file[/sourcecode]"
     assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_comment_links() -> None:
+    d = strip_clutter(_doc(PROSE, "Tell us what YOU think...", "comments", "12 Comments", PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert {r.reason for r in d.removed} == {"comments-link"}
