@@ -43,8 +43,9 @@ CAPTION_PREFIX = re.compile(
 CREDIT = re.compile(
     r"^\(?(?:photo|image|picture|video)s?\s*(?:credit|courtesy|by)\b.{0,80}$"
     r"|^(?:credit|courtesy)\s*:\s*.{0,80}$|^courtesy\s+of\s+[^.]{0,60}$"
-    r"|\((?:AP|AFP|Reuters|Getty|EPA|Kyodo|Jiji|Xinhua|Bloomberg|Yonhap)(?:\s+Photo)?[^)]{0,80}\)$"
-    r"|^(?:AP|AFP|Reuters|Getty Images|EPA)(?:\s+Photo)?\s*/\s*\S.{0,60}$"
+    # agency names are matched case-sensitively: "(ePA)" ends many German sentences
+    r"|\((?-i:AP|AFP|Reuters|Getty|EPA|Kyodo|Jiji|Xinhua|Bloomberg|Yonhap)(?:\s+Photo)?[^)]{0,80}\)$"
+    r"|^(?-i:AP|AFP|Reuters|Getty Images|EPA)(?:\s+Photo)?\s*/\s*\S.{0,60}$"
     r"|^\((?:photo|image|picture)s?\b[^)]{0,120}\)$", re.IGNORECASE)
 SHARE_WORDS = {"share", "tweet", "email", "e-mail", "mail", "print", "facebook", "twitter", "x",
                "linkedin", "whatsapp", "pinterest", "reddit", "copy", "link", "save", "comment",

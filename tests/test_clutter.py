@@ -168,3 +168,10 @@ def test_comment_links() -> None:
     d = strip_clutter(_doc(PROSE, "Tell us what YOU think...", "comments", "12 Comments", PROSE2))
     assert d.paragraphs == (PROSE, PROSE2)
     assert {r.reason for r in d.removed} == {"comments-link"}
+
+
+def test_agency_credit_is_case_sensitive() -> None:
+    for p in ("Die elektronische Patientenakte (ePA)", "Neuromancer by William Gibson (April 22nd)",
+              "- Cabernet sauvignon: Beringer Founder's Estate (approx. $12)"):
+        assert strip_clutter(_doc(PROSE, p)).paragraphs == (PROSE, p), p
+    assert strip_clutter(_doc(PROSE, "(AP Photo/Evan Vucci)")).paragraphs == (PROSE,)
