@@ -144,8 +144,12 @@ COPYRIGHT = re.compile(
 
 
 def copyright_notice(p: str) -> str | None:
-    """A short copyright or reuse line ("Copyright © 2019 X. All rights reserved.")."""
-    return "copyright-notice" if len(_words(p)) <= 40 and COPYRIGHT.search(p) else None
+    """A short copyright or reuse notice ("Copyright © 2019 X. All rights reserved.").
+
+    60 words: reuse notices add a sentence or two ("Distribution and use of this
+    material are governed by our Subscriber Agreement and by copyright law...").
+    """
+    return "copyright-notice" if len(_words(p)) <= 60 and COPYRIGHT.search(p) else None
 
 
 CALL_TO_ACTION = re.compile(r"\b(?:click|tap)(?:ing)?\s+here\b", re.IGNORECASE)
