@@ -14,6 +14,7 @@ body paragraph.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
@@ -30,7 +31,8 @@ LIST_HEADING = re.compile(
     |TRENDING(?:\s+NOW|\s+STORIES|\s+ARTICLES)?|RECOMMENDED(?:\s+FOR\s+YOU|\s+STORIES|\s+ARTICLES|\s+READING)?
     |YOU\s+MAY\s+ALSO\s+LIKE|YOU\s+MIGHT\s+ALSO\s+LIKE|TOP\s+STORIES|LATEST\s+(?:NEWS|STORIES|ARTICLES)
     |EDITOR'?S\s+PICKS|MORE\s+(?:STORIES|NEWS|ARTICLES)(?:\s+FROM\s+.{1,30})?|RANKING|POPULAR\s+NOW
-    |IN\s+CASE\s+YOU\s+MISSED\s+IT|WHAT\s+TO\s+READ\s+NEXT)\s*:?\s*$""",
+    |IN\s+CASE\s+YOU\s+MISSED\s+IT|WHAT\s+TO\s+READ\s+NEXT
+    |FOOTNOTES|FURTHER\s+READING|ABOUT\s+THE\s+(?:AUTHORS?|REVIEWERS?)|DON'?T\s+MISS)\s*(?::|\.\.\.|…)?\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
 BULLET_ONLY = re.compile(r"^[-–—•*·|>»]+$")
@@ -42,8 +44,9 @@ CAPTION_PREFIX = re.compile(
 CREDIT = re.compile(
     r"^\(?(?:photo|image|picture|video)s?\s*(?:credit|courtesy|by)\b.{0,80}$"
     r"|^(?:credit|courtesy)\s*:\s*.{0,80}$|^courtesy\s+of\s+[^.]{0,60}$"
-    r"|\((?:AP|AFP|Reuters|Getty|EPA|Kyodo|Jiji|Xinhua|Bloomberg|Yonhap)(?:\s+Photo)?[^)]{0,80}\)$"
-    r"|^(?:AP|AFP|Reuters|Getty Images|EPA)(?:\s+Photo)?\s*/\s*\S.{0,60}$"
+    # agency names are matched case-sensitively: "(ePA)" ends many German sentences
+    r"|\((?-i:AP|AFP|Reuters|Getty|EPA|Kyodo|Jiji|Xinhua|Bloomberg|Yonhap)(?:\s+Photo)?[^)]{0,80}\)$"
+    r"|^(?-i:AP|AFP|Reuters|Getty Images|EPA)(?:\s+Photo)?\s*/\s*\S.{0,60}$"
     r"|^\((?:photo|image|picture)s?\b[^)]{0,120}\)$", re.IGNORECASE)
 SHARE_WORDS = {"share", "tweet", "email", "e-mail", "mail", "print", "facebook", "twitter", "x",
                "linkedin", "whatsapp", "pinterest", "reddit", "copy", "link", "save", "comment",
@@ -133,14 +136,143 @@ def feed_tail(p: str) -> str | None:
     return "feed-footer" if len(_words(p)) <= 60 and FEED_TAIL.match(p.strip()) else None
 
 
+# Copyright and reuse notices, in the languages of the corpora seen so far.
+COPYRIGHT = re.compile(
+    r"^\s*(?:copyright\b|©|ⓒ|\(c\)\s*\d{4})|\ball\s+rights\s+reserved\b|\balle\s+rechte\s+vorbehalten\b"
+    r"|\btous\s+droits\s+réservés\b|\btodos\s+los\s+derechos\s+reservados\b"
+    r"|\btodos\s+os\s+direitos\s+reservados\b|\btutti\s+i\s+diritti\s+riservati\b"
+    r"|無断転載|무단\s*전재|저작권자|版权所有|版權所有"
+    r"|^this\s+copy\s+is\s+for\s+your\s+personal,?\s+non-?commercial\s+use\s+only|^-?\s*order\s+reprints$",
+    re.IGNORECASE)
+
+
+def copyright_notice(p: str) -> str | None:
+    """A short copyright or reuse notice ("Copyright © 2019 X. All rights reserved.").
+
+    60 words: reuse notices add a sentence or two ("Distribution and use of this
+    material are governed by our Subscriber Agreement and by copyright law...").
+    """
+    return "copyright-notice" if len(_words(p)) <= 60 and COPYRIGHT.search(p) else None
+
+
+CALL_TO_ACTION = re.compile(r"\b(?:click|tap)(?:ing)?\s+here\b", re.IGNORECASE)
+
+
+def call_to_action(p: str) -> str | None:
+    """A short 'CLICK HERE TO GET THE APP' line: a link prompt, not a sentence of the story.
+
+    Only lines that do not end like a sentence: "To learn more, click here." is
+    often part of a how-to text.
+    """
+    if len(_words(p)) <= 20 and CALL_TO_ACTION.search(p) \
+            and not p.rstrip().endswith((".", "!", "?", ":", ")", "。")):
+        return "call-to-action"
+    return None
+
+
+# "Read more: <headline>", "Related: <headline>", "Also on rt.com <headline>":
+# a link to another story set inside the body.
+RELATED_LINK = re.compile(
+    r"^\[?(?:related(?:\s+(?:posts?|articles?|story|stories|content|reading|links?|coverage))?"
+    r"|read\s+(?:more|also|next)|see\s+(?:more|also)|also\s+read|also|more\s+on\s+this(?:\s+story)?)"
+    r"\s*:\s*\S|^also\s+on\s+\w+\.\w+\s+\S", re.IGNORECASE)
+
+
+def related_link(p: str) -> str | None:
+    return "related-link" if len(_words(p)) <= 25 and RELATED_LINK.match(p.strip()) else None
+
+
+# What a sign-up or share widget says after (or instead of) its form.
+WIDGET_MESSAGE = re.compile(
+    r"^(?:thanks?(?:\s+you)?\s+for\s+(?:signing\s+up|subscribing)|keep\s+an\s+eye\s+on\s+your\s+inbox"
+    r"|check\s+your\s+inbox|there\s+was\s+an\s+error\s+processing\s+your\b"
+    r"|an\s+error\s+(?:has\s+)?occurred\b.{0,40}try\s+again"
+    r"|(?:like|liked|enjoy|enjoyed|love|loved)\s+this\s+(?:story|article|post)\?\s*share\b)",
+    re.IGNORECASE)
+
+
+def widget_message(p: str) -> str | None:
+    return "widget-message" if len(_words(p)) <= 20 and WIDGET_MESSAGE.match(p.strip()) else None
+
+
+# "Write to Al Root at allen.root@dowjones.com": the author's address, not the story.
+AUTHOR_CONTACT = re.compile(
+    r"^(?:write\s+to|contact|e-?mail)\s+.{1,80}?\s(?:at|via|:)\s+\S+@\S+\.\w+\.?$", re.IGNORECASE)
+
+
+def author_contact(p: str) -> str | None:
+    return "author-contact" if len(_words(p)) <= 40 and AUTHOR_CONTACT.match(p.strip()) else None
+
+
+# "5 min read", "Reading time: 3 minutes", "Tempo de leitura: 2 minutos", "Lesezeit: 4 Min."
+READING_TIME = re.compile(
+    r"^(?:(?:estimated\s+)?reading\s+time|read\s+time|tempo\s+de\s+leitura|tiempo\s+de\s+lectura"
+    r"|temps\s+de\s+lecture|lesezeit|tempo\s+di\s+lettura|leestijd)\s*:?\s*(?:about\s+|ca\.?\s+)?"
+    r"\d{1,3}\s*(?:-\s*\d{1,3}\s*)?(?:min\w*|mins?\.?)\.?$"
+    r"|^\d{1,3}\s*(?:min|minute|minutes|mins?)\.?\s+(?:read|reading|de\s+lectura|de\s+leitura|lesezeit)$",
+    re.IGNORECASE)
+
+
+def reading_time(p: str) -> str | None:
+    return "reading-time" if READING_TIME.match(p.strip()) else None
+
+
+# The comment-section link or prompt left under a story ("Comments", "12 comments",
+# "Leave a comment", "Tell us what YOU think..."); the comments themselves are not extracted.
+COMMENTS_LINK = re.compile(
+    r"^(?:\d+\s+)?comments?(?:\s*\(\d+\))?$|^(?:leave|add|post|write)\s+a\s+(?:comment|reply)$"
+    r"|^(?:view|show|read)\s+(?:all\s+)?(?:\d+\s+)?comments$|^tell\s+us\s+what\s+you\s+think(?:\.{3}|…|!)?$",
+    re.IGNORECASE)
+
+
+def comments_link(p: str) -> str | None:
+    return "comments-link" if COMMENTS_LINK.match(p.strip()) else None
+
+
+# A WordPress widget shortcode the site did not render: "[button link=...]Send us YOUR
+# review[/button]". Only widget tags: [sourcecode]...[/sourcecode] and the like hold content.
+SHORTCODE = re.compile(
+    r"^\[(?P<tag>button|caption|embed|gallery|video|audio|playlist|contact-form(?:-7)?|vc_\w+|et_pb_\w+|su_\w+)"
+    r"(?:\s[^\]]*)?\].*\[/(?P=tag)\]$", re.IGNORECASE)
+
+
+def shortcode(p: str) -> str | None:
+    return "shortcode" if SHORTCODE.match(p.strip()) else None
+
+
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
-    feed_tail,
+    feed_tail, copyright_notice, call_to_action, widget_message, author_contact, related_link,
+    reading_time, shortcode, comments_link,
 )
 
 
 def _norm(text: str) -> str:
     return " ".join(w.lower() for w in _words(text))
+
+
+TITLE_SEPARATORS = re.compile(r"\s+[-|–—·:»]\s+|\s*\|\s*")
+# Headline copies sit at the top of the extracted text; further down a line
+# that shares the title's words is more likely a subheading or a sentence.
+TITLE_VARIANT_SCOPE = 3
+
+
+def is_title_variant(p: str, title: str) -> bool:
+    """The headline again, as the page shows it: the <title> without the site name
+    ("X - Digg", "Opinion | X"), or with a word or two changed (>= 80 % shared words
+    both ways)."""
+    words = [w.lower() for w in _words(p)]
+    if not words or len(words) > 40:
+        return False
+    norm = " ".join(words)
+    segments = [seg for seg in TITLE_SEPARATORS.split(title) if seg.strip()]
+    for a in range(len(segments)):
+        for b in range(a + 1, len(segments) + 1):
+            if (a, b) != (0, len(segments)) and _norm(" ".join(segments[a:b])) == norm:
+                return True
+    title_words = Counter(w.lower() for w in _words(title))
+    shared = sum((Counter(words) & title_words).values())
+    return shared >= 0.8 * len(words) and shared >= 0.8 * sum(title_words.values())
 
 
 def strip_clutter(doc: Document) -> Document:
@@ -159,6 +291,9 @@ def strip_clutter(doc: Document) -> Document:
         norm = _norm(p)
         if title_norm and norm == title_norm:
             reasons[i] = "title->metadata"
+            continue
+        if doc.title and i < TITLE_VARIANT_SCOPE and is_title_variant(p, doc.title):
+            reasons[i] = "title-variant"
             continue
         if is_timestamp_line(p):
             reasons[i] = "timestamp->metadata"

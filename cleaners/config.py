@@ -39,6 +39,18 @@ class ExtractConfig:
     # Fewer words than this after cleaning is a navigation stub or an error
     # page, not an article (rejected as too-short).
     min_words: int = 10
+    # A paragraph of at least repeat_min_words words found reextract_repeats
+    # times in trafilatura's output means it took several renderings of the
+    # story; extraction is then re-run in recall mode (see extract_html). 3, not
+    # 2: some pages really show a text twice and their gold keeps both copies
+    # (cleanportaleval), while 3+ copies were extraction errors on
+    # scrapinghub_aeb and wcxb_test. Set to 0 to never re-run.
+    repeat_min_words: int = 15
+    reextract_repeats: int = 3
+    # A table row ("| ... |") of this many words is a layout table, not data:
+    # extraction is re-run in precision mode (see extract_html). 150: data-table
+    # rows in the corpora were far shorter; 0 turns this off.
+    layout_row_words: int = 150
 
 
 @dataclass(frozen=True)

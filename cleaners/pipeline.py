@@ -56,6 +56,7 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
         ex = extract_html(text, raw.source.url, cfg.extract)
         if ex is None:
             return Reject(source, "no-main-text", "trafilatura found no main text")
+        fixes += tuple(Fix("extract", note) for note in ex.notes)
         if source.url is None and ex.url:
             source = replace(source, url=ex.url)
         if source.outlet is None:

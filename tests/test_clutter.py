@@ -91,3 +91,87 @@ def test_repeated_lines_only_when_back_to_back() -> None:
 def test_feed_footer() -> None:
     d = strip_clutter(_doc(PROSE, "The post Council approves budget appeared first on City Times."))
     assert d.paragraphs == (PROSE,) and d.removed[0].reason == "feed-footer"
+
+
+def test_copyright_link_prompts_widget_messages_contacts() -> None:
+    d = strip_clutter(_doc(
+        PROSE,
+        "Read more: Alibaba poised to launch record-breaking Hong Kong listing",
+        "Also on rt.com Journalists threatened with sedition arrests",
+        "CLICK HERE TO GET THE FOX NEWS APP",
+        PROSE2,
+        "Thanks for signing up!",
+        "Write to Al Root at allen.root@dowjones.com",
+        "Copyright ©2019 Dow Jones & Company, Inc. All Rights Reserved",
+        "저작권자 ⓒ 엔터미디어, 무단전재 및 재배포금지",
+    ))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == [
+        "related-link", "related-link", "call-to-action", "widget-message", "author-contact",
+        "copyright-notice", "copyright-notice"]
+
+
+def test_sentences_near_those_rules_are_kept() -> None:
+    for p in ("To learn about light and colour in photography, click here.",
+              "Read more about the plan in the council's report, which runs to 300 pages.",
+              "The copyright dispute between the two studios went to court in March, lawyers said.",
+              "Related parties must disclose their interests: the new law makes that a duty."):
+        assert strip_clutter(_doc(p, PROSE)).paragraphs == (p, PROSE), p
+
+
+def test_title_variants_at_the_top_are_removed() -> None:
+    d = strip_clutter(_doc("The Early Reviews Are Here", PROSE, PROSE2,
+                           title="The Early Reviews Are Here - Digg"))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert d.removed[0].reason == "title-variant"
+    d = strip_clutter(_doc("Milan Design Week | Michael Anastassiades’ light installation for FLOS", PROSE,
+                           title="Milan Design Week | Anastassiades' light installation for FLOS"))
+    assert d.paragraphs == (PROSE,)
+    # sharing only some words, or further down than the top lines: kept
+    d = strip_clutter(_doc("Light installations at Milan Design Week", PROSE, PROSE2, PROSE,
+                           "The Early Reviews Are Here",
+                           title="The Early Reviews Are Here - Digg"))
+    assert d.paragraphs[0] == "Light installations at Milan Design Week"
+    assert d.paragraphs[-1] == "The Early Reviews Are Here"
+
+
+def test_reading_time_lines() -> None:
+    d = strip_clutter(_doc("Tempo de leitura: 2 minutos", "5 min read", PROSE,
+                           "Reading time is the minutes a reader needs; editors estimate it for each story."))
+    assert [r.reason for r in d.removed] == ["reading-time", "reading-time"]
+    assert len(d.paragraphs) == 2
+
+
+def test_author_box_and_further_reading_sections() -> None:
+    d = strip_clutter(_doc(PROSE, "About the Author", "Maureen Salamon, Executive Editor",
+                           "Further reading", "- The Best Laptops by Kimber Streams", PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == [
+        "list-heading (ABOUT THE AUTHOR)", "list-item (ABOUT THE AUTHOR)",
+        "list-heading (FURTHER READING)", "list-item (FURTHER READING)"]
+
+
+def test_reprint_notices_shortcodes_and_dont_miss_lists() -> None:
+    d = strip_clutter(_doc(
+        "- Order Reprints",
+        "This copy is for your personal, non-commercial use only. To order copies, visit our reprints page.",
+        PROSE,
+        '[button link="http://example.com/review/" type="big"] Send us YOUR kit review[/button]',
+        "DON'T MISS", "China furious at Macron for protest jibe [INSIGHT]",
+        PROSE2, "You may also like...", "Who will make the Rock Hall in 2020?"))
+    assert d.paragraphs == (PROSE, PROSE2)
+    keep = "[sourcecode language=\"bash\"]grep -x pattern file[/sourcecode]"
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_comment_links() -> None:
+    d = strip_clutter(_doc(PROSE, "Tell us what YOU think...", "comments", "12 Comments", PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert {r.reason for r in d.removed} == {"comments-link"}
+
+
+def test_agency_credit_is_case_sensitive() -> None:
+    for p in ("Die elektronische Patientenakte (ePA)", "Neuromancer by William Gibson (April 22nd)",
+              "- Cabernet sauvignon: Beringer Founder's Estate (approx. $12)"):
+        assert strip_clutter(_doc(PROSE, p)).paragraphs == (PROSE, p), p
+    assert strip_clutter(_doc(PROSE, "(AP Photo/Evan Vucci)")).paragraphs == (PROSE,)

@@ -78,3 +78,70 @@ def test_doc_id_is_stable_and_source_specific() -> None:
     assert doc_id_for(a) == doc_id_for(Source("a.txt", None, "abc", "txt"))
     assert doc_id_for(a) != doc_id_for(Source("b.txt", None, "abc", "txt"))
     assert doc_id_for(a) != doc_id_for(Source("a.txt", 0, "abc", "txt"))
+
+
+def test_max_repeats_counts_long_paragraphs_only() -> None:
+    from cleaners.extract import max_repeats
+    long_p = BODY[0]
+    assert max_repeats((long_p, "Short line", long_p, "Short line", "Short line", long_p), 15) == 3
+    assert max_repeats(("Short line",) * 5, 15) == 0
+
+
+def test_repeated_story_triggers_one_recall_pass(monkeypatch) -> None:
+    """Three copies of the story in the default extraction: recall mode is run once and
+    kept because it repeats less; the switch is a recorded fix."""
+    import trafilatura
+
+    from cleaners import extract
+    calls: list[bool] = []
+    real = trafilatura.bare_extraction
+
+    def fake(html, **kw):
+        calls.append(bool(kw.get("favor_recall")))
+        result = real(html, **kw)
+        if not kw.get("favor_recall"):
+            result.text = "\n".join(list(BODY) * 3)
+        return result
+
+    monkeypatch.setattr(extract.trafilatura, "bare_extraction", fake)
+    html = article_html("Council approves library budget", BODY).encode("utf-8")
+    doc = clean(RawDoc(Source("a.html", None, "x", "html"), html, "html"), Config())
+    assert isinstance(doc, Document)
+    assert calls == [False, True]
+    assert doc.paragraphs == tuple(BODY)
+    assert any(f.name == "extract" and "favor_recall" in f.detail for f in doc.fixes)
+
+    calls.clear()
+    off = Config(extract=ExtractConfig(reextract_repeats=0))
+    doc = clean(RawDoc(Source("a.html", None, "x", "html"), html, "html"), off)
+    assert calls == [False]
+    assert isinstance(doc, Document) and len(doc.paragraphs) == 3 * len(BODY)
+
+
+def test_layout_table_row_triggers_one_precision_pass(monkeypatch) -> None:
+    """A 150+ word table row is a layout table: precision mode is run once and kept."""
+    import trafilatura
+
+    from cleaners import extract
+    calls: list[bool] = []
+    real = trafilatura.bare_extraction
+
+    def fake(html, **kw):
+        calls.append(bool(kw.get("favor_precision")))
+        result = real(html, **kw)
+        if not kw.get("favor_precision"):
+            nav = " ".join(f"Section{i}" for i in range(60))
+            result.text = f"| {nav} | " + " ".join(BODY) + " |"
+        return result
+
+    monkeypatch.setattr(extract.trafilatura, "bare_extraction", fake)
+    html = article_html("Council approves library budget", BODY).encode("utf-8")
+    doc = clean(RawDoc(Source("a.html", None, "x", "html"), html, "html"), Config())
+    assert isinstance(doc, Document)
+    assert calls == [False, True]
+    assert doc.paragraphs == tuple(BODY)
+    assert any(f.name == "extract" and "favor_precision" in f.detail for f in doc.fixes)
+    calls.clear()
+    clean(RawDoc(Source("a.html", None, "x", "html"), html, "html"),
+          Config(extract=ExtractConfig(layout_row_words=0)))
+    assert calls == [False]
