@@ -47,10 +47,6 @@ class ExtractConfig:
     # scrapinghub_aeb and wcxb_test. Set to 0 to never re-run.
     repeat_min_words: int = 15
     reextract_repeats: int = 3
-    # A table row ("| ... |") of this many words is a layout table, not data:
-    # extraction is re-run in precision mode (see extract_html). 150: data-table
-    # rows in the corpora were far shorter; 0 turns this off.
-    layout_row_words: int = 150
 
 
 @dataclass(frozen=True)

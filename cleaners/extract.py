@@ -34,10 +34,8 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
     When the default extraction repeats a long paragraph ``cfg.reextract_repeats``
     times or more, trafilatura took several renderings of the story (or a
     repeated block) as the body; its recall mode, which compares candidate
-    extractions, is run once more and kept when it repeats less. When instead
-    the output holds a table row of ``cfg.layout_row_words``+ words (a layout
-    table), precision mode is run once more and kept when it has no such row and
-    at least half the words. Either switch is recorded in ``Extracted.notes``.
+    extractions, is run once more and kept when it repeats less. The switch is
+    recorded in ``Extracted.notes``.
     """
     result = _bare_extraction(html, url, cfg)
     paragraphs = _paragraphs(result)
@@ -52,16 +50,6 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
         if alt_paragraphs and alt_repeats < repeats:
             notes = (f"favor_recall re-extraction: a paragraph was repeated {repeats}x "
                      f"({len(paragraphs)} -> {len(alt_paragraphs)} paragraphs)",)
-            result, paragraphs = alt, alt_paragraphs
-    elif cfg.layout_row_words and _layout_row(paragraphs, cfg.layout_row_words):
-        alt = _bare_extraction(html, url, cfg, favor_precision=True)
-        alt_paragraphs = _paragraphs(alt)
-        words = sum(len(p.split()) for p in paragraphs)
-        alt_words = sum(len(p.split()) for p in alt_paragraphs)
-        if alt_paragraphs and not _layout_row(alt_paragraphs, cfg.layout_row_words) \
-                and alt_words >= 0.5 * words:
-            notes = (f"favor_precision re-extraction: a {cfg.layout_row_words}+ word table row "
-                     f"(layout table) in the default extraction ({words} -> {alt_words} words)",)
             result, paragraphs = alt, alt_paragraphs
     meta = tuple((k, str(v)) for k, v in (("author", result.author),
                                           ("sitename", result.sitename),
@@ -79,8 +67,7 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
     )
 
 
-def _bare_extraction(html: str, url: str | None, cfg: ExtractConfig, favor_recall: bool = False,
-                     favor_precision: bool = False) -> Any:
+def _bare_extraction(html: str, url: str | None, cfg: ExtractConfig, favor_recall: bool = False) -> Any:
     return trafilatura.bare_extraction(
         html,
         url=url,
@@ -90,7 +77,6 @@ def _bare_extraction(html: str, url: str | None, cfg: ExtractConfig, favor_recal
         include_images=False,
         include_links=False,
         favor_recall=favor_recall,
-        favor_precision=favor_precision,
     )
 
 
@@ -98,12 +84,6 @@ def _paragraphs(result: Any) -> tuple[str, ...]:
     if result is None or not (result.text or "").strip():
         return ()
     return tuple(p.strip() for p in result.text.split("\n") if p.strip())
-
-
-def _layout_row(paragraphs: tuple[str, ...], min_words: int) -> bool:
-    """A table row ("| ... |") holding min_words+ words: the page is laid out with a table
-    and the whole story (with its header) came out as one cell."""
-    return any(p.startswith("|") and len(p.split()) >= min_words for p in paragraphs)
 
 
 def max_repeats(paragraphs: tuple[str, ...], min_words: int) -> int:

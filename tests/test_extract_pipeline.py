@@ -116,32 +116,3 @@ def test_repeated_story_triggers_one_recall_pass(monkeypatch) -> None:
     doc = clean(RawDoc(Source("a.html", None, "x", "html"), html, "html"), off)
     assert calls == [False]
     assert isinstance(doc, Document) and len(doc.paragraphs) == 3 * len(BODY)
-
-
-def test_layout_table_row_triggers_one_precision_pass(monkeypatch) -> None:
-    """A 150+ word table row is a layout table: precision mode is run once and kept."""
-    import trafilatura
-
-    from cleaners import extract
-    calls: list[bool] = []
-    real = trafilatura.bare_extraction
-
-    def fake(html, **kw):
-        calls.append(bool(kw.get("favor_precision")))
-        result = real(html, **kw)
-        if not kw.get("favor_precision"):
-            nav = " ".join(f"Section{i}" for i in range(60))
-            result.text = f"| {nav} | " + " ".join(BODY) + " |"
-        return result
-
-    monkeypatch.setattr(extract.trafilatura, "bare_extraction", fake)
-    html = article_html("Council approves library budget", BODY).encode("utf-8")
-    doc = clean(RawDoc(Source("a.html", None, "x", "html"), html, "html"), Config())
-    assert isinstance(doc, Document)
-    assert calls == [False, True]
-    assert doc.paragraphs == tuple(BODY)
-    assert any(f.name == "extract" and "favor_precision" in f.detail for f in doc.fixes)
-    calls.clear()
-    clean(RawDoc(Source("a.html", None, "x", "html"), html, "html"),
-          Config(extract=ExtractConfig(layout_row_words=0)))
-    assert calls == [False]
