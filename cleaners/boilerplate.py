@@ -68,10 +68,11 @@ def strip_boilerplate(doc: Document, learned: dict[str, set[str]]) -> Document:
     keys = learned.get(site or "", set())
     if not keys:
         return doc
-    kept = [p for p in doc.paragraphs if _key(p) not in keys]
+    hit = [_key(p) in keys for p in doc.paragraphs]
+    kept = [p for p, h in zip(doc.paragraphs, hit) if not h]
     if len(kept) == len(doc.paragraphs) or not kept:  # never empty a document
         return doc
-    removed = [Removal(p, "site-boilerplate") for p in doc.paragraphs if _key(p) in keys]
+    removed = [Removal(p, "site-boilerplate") for p, h in zip(doc.paragraphs, hit) if h]
     return replace(doc, paragraphs=tuple(kept), removed=doc.removed + tuple(removed))
 
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import trafilatura
+from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.metadata import (META_URL, examine_meta, extract_domain, extract_meta_json,
+                                  extract_sitename, extract_title, extract_url)
+from trafilatura.settings import Document as TrafilaturaDocument
+from trafilatura.settings import Extractor
+from trafilatura.utils import load_html
 
 from cleaners.clutter import BULLET_ONLY, LIST_HEADING, caption_prefix, credit
 from cleaners.config import ExtractConfig
@@ -37,41 +45,90 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
     extractions, is run once more and kept when it repeats less. The switch is
     recorded in ``Extracted.notes``.
     """
-    result = _bare_extraction(html, url, cfg)
+    tree = load_html(html)
+    if tree is None:
+        return None
+    result = _bare_extraction(tree, url, cfg)
     paragraphs = _paragraphs(result)
     if not paragraphs:
         return None
+    md = page_metadata(tree, url)
     notes: tuple[str, ...] = ()
     repeats = max_repeats(paragraphs, cfg.repeat_min_words)
     if cfg.reextract_repeats and repeats >= cfg.reextract_repeats:
-        alt = _bare_extraction(html, url, cfg, favor_recall=True)
+        alt = _bare_extraction(tree, url, cfg, favor_recall=True)
         alt_paragraphs = _paragraphs(alt)
         alt_repeats = max_repeats(alt_paragraphs, cfg.repeat_min_words)
         if alt_paragraphs and alt_repeats < repeats:
             notes = (f"favor_recall re-extraction: a paragraph was repeated {repeats}x "
                      f"({len(paragraphs)} -> {len(alt_paragraphs)} paragraphs)",)
             result, paragraphs = alt, alt_paragraphs
-    meta = tuple((k, str(v)) for k, v in (("author", result.author),
-                                          ("sitename", result.sitename),
-                                          ("hostname", result.hostname),
-                                          ("description", result.description)) if v)
+    meta = tuple((k, str(v)) for k, v in (("author", md.author),
+                                          ("sitename", md.sitename),
+                                          ("hostname", md.hostname),
+                                          ("description", md.description)) if v)
     return Extracted(
-        title=(result.title or None),
-        published=result.date or None,
+        title=(md.title or None),
+        published=md.date or None,
         paragraphs=paragraphs,
         meta=meta,
-        url=result.url or url,
-        sitename=result.sitename or None,
-        language=result.language or None,
+        url=md.url or url,
+        sitename=md.sitename or None,
+        language=md.language or None,
         notes=notes,
     )
 
 
-def _bare_extraction(html: str, url: str | None, cfg: ExtractConfig, favor_recall: bool = False) -> Any:
+@lru_cache(maxsize=1)
+def _date_params() -> dict[str, Any]:
+    """htmldate settings exactly as trafilatura's bare_extraction passes them."""
+    return dict(Extractor(with_metadata=True).date_params)
+
+
+def page_metadata(tree: HtmlElement, url: str | None) -> TrafilaturaDocument:
+    """Title, date, URL, site name, author and description of a page.
+
+    trafilatura's ``extract_metadata`` step by step (meta tags, JSON-LD, title,
+    URL, htmldate, site name), without the parts newsclean never uses and
+    that cost as much as the rest together: categories, tags, licence, and
+    the author search in the page body (the author comes from meta tags and
+    JSON-LD only). Reads the tree, does not change it.
+    """
+    md = examine_meta(tree)
+    if md.author and " " not in md.author:
+        md.author = None
+    try:
+        md = extract_meta_json(tree, md)
+    except Exception:  # noqa: BLE001  trafilatura's own guard: bugs in its JSON-LD parser
+        pass
+    if not md.title:
+        md.title = extract_title(tree)
+    if not md.url:
+        md.url = extract_url(tree, url)
+    if md.url:
+        md.hostname = extract_domain(md.url, fast=True)
+    md.date = find_date(tree, **{**_date_params(), "url": md.url})
+    if not md.sitename:
+        md.sitename = extract_sitename(tree)
+    if md.sitename:
+        md.sitename = md.sitename.lstrip("@")
+        if md.sitename and "." not in md.sitename and not md.sitename[0].isupper():
+            md.sitename = md.sitename.title()
+    elif md.url:
+        m = META_URL.match(md.url)
+        if m:
+            md.sitename = m[1]
+    md.clean_and_trim()
+    return md
+
+
+def _bare_extraction(tree: HtmlElement, url: str | None, cfg: ExtractConfig,
+                     favor_recall: bool = False) -> Any:
+    """The main text (trafilatura copies the tree, so the caller's tree stays intact)."""
     return trafilatura.bare_extraction(
-        html,
+        tree,
         url=url,
-        with_metadata=True,
+        with_metadata=False,
         include_comments=cfg.include_comments,
         include_tables=cfg.include_tables,
         include_images=False,

@@ -41,6 +41,8 @@ def norm_words(text: str) -> list[str]:
 
 def is_cjk(text: str) -> bool:
     """True when most tokens are CJK characters (shingle by character, not word)."""
+    if not CJK_CHAR.search(text, 0, 5000):
+        return False
     toks = TOKEN.findall(text[:5000])
     if not toks:
         return False
