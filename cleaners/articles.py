@@ -18,10 +18,10 @@ import numpy as np
 from cleaners.boilerplate import site_of, strip_site_boilerplate
 from cleaners.config import Config
 from cleaners.dedup import SketchCache, clusters, find_matches
-from cleaners.minhash import containment, jaccard
+from cleaners.minhash import similarities
 from cleaners.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document
-from cleaners.textutil import norm_words
+from cleaners.textutil import norm_words, word_count
 
 
 @dataclass
@@ -41,10 +41,22 @@ def canonical_key(doc: Document, n_words: int) -> tuple:
     return (-n_words, doc.published is None, doc.published or "", doc.source.url is None, doc.doc_id)
 
 
-def _paragraph_diff(member: Document, canonical: Document) -> dict[str, int]:
-    cset = {" ".join(norm_words(p)) for p in canonical.paragraphs}
-    mset = {" ".join(norm_words(p)) for p in member.paragraphs}
+def _paragraph_keys(doc: Document) -> set[str]:
+    return {" ".join(norm_words(p)) for p in doc.paragraphs}
+
+
+def _paragraph_diff(mset: set[str], cset: set[str]) -> dict[str, int]:
+    """Paragraphs of the canonical missing from a member, and the member's own (normalised keys)."""
     return {"paragraphs_missing": len(cset - mset), "paragraphs_added": len(mset - cset)}
+
+
+def _passages_by_doc(passages: list[SharedPassage]) -> dict[int, list[int]]:
+    """document index -> indexes of the passages with a span in it (linear, not per article)."""
+    out: dict[int, list[int]] = {}
+    for n, p in enumerate(passages):
+        for s in p.spans:
+            out.setdefault(s.doc, []).append(n)
+    return out
 
 
 def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | None = None) -> Grouping:
@@ -62,7 +74,7 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
     texts = [d.text for d in docs]
     final = cache.get_many(texts)
     shingles: list[np.ndarray] = [sk[0] for sk in final]
-    n_words = [len(norm_words(t)) for t in texts]
+    n_words = [word_count(t) for t in texts]
     matches = find_matches(shingles, cfg.dedup, [cache.lean(sk) for sk in final], cfg.lsh_redis_url)
     groups = clusters(len(docs), matches)
     group_of = [0] * len(docs)
@@ -72,6 +84,7 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
     passage_stats: dict[str, int] = {}
     passages = find_shared_passages(texts, group_of, cfg.passages, cfg.dedup, passage_stats)
     kept, dropped = _filter_passages(passages, docs)
+    passages_of = _passages_by_doc(kept)
 
     doc_records: list[dict[str, Any]] = [dict() for _ in docs]
     articles: list[dict[str, Any]] = []
@@ -79,25 +92,26 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
         canon = min(members, key=lambda i: canonical_key(docs[i], n_words[i]))
         cdoc = docs[canon]
         aid = article_id_for(cdoc.doc_id)
+        canon_keys = _paragraph_keys(cdoc) if len(members) > 1 else set()
         member_recs = []
         for i in sorted(members, key=lambda i: canonical_key(docs[i], n_words[i])):
             d = docs[i]
-            sim = 1.0 if i == canon else round(jaccard(shingles[i], shingles[canon]), 4)
+            jac, con = (1.0, 1.0) if i == canon else similarities(shingles[i], shingles[canon])
+            sim = round(jac, 4)
             rec = {"doc_id": d.doc_id, "outlet": d.source.outlet, "url": d.source.url,
                    "path": d.source.path, "record": d.source.record, "similarity": sim}
             if i != canon:
-                rec["containment"] = round(containment(shingles[i], shingles[canon]), 4)
-                rec.update(_paragraph_diff(d, cdoc))
+                rec["containment"] = round(con, 4)
+                rec.update(_paragraph_diff(_paragraph_keys(d), canon_keys))
             member_recs.append(rec)
-            doc_records[i] = document_record(d, aid, None if i == canon else cdoc.doc_id, sim)
-        member_set = set(members)
-        shared = [passage_record(p, docs) for p in kept
-                  if any(s.doc in member_set for s in p.spans)]
+            doc_records[i] = document_record(d, aid, None if i == canon else cdoc.doc_id, sim, texts[i])
+        shared = [passage_record(kept[n], docs, texts)
+                  for n in sorted({n for i in members for n in passages_of.get(i, ())})]
         articles.append({
             "article_id": aid,
             "canonical_doc_id": cdoc.doc_id,
             "title": cdoc.title,
-            "text": cdoc.text,
+            "text": texts[canon],
             "published": min((docs[i].published for i in members if docs[i].published), default=None),
             "language": cdoc.language,
             "outlets": sorted({docs[i].source.outlet for i in members if docs[i].source.outlet}),
@@ -124,23 +138,24 @@ def _filter_passages(passages: list[SharedPassage], docs: list[Document]) -> tup
     return kept, dropped
 
 
-def passage_record(p: SharedPassage, docs: list[Document]) -> dict[str, Any]:
+def passage_record(p: SharedPassage, docs: list[Document], texts: list[str]) -> dict[str, Any]:
+    """One shared_passages entry; ``texts[i]`` is docs[i].text."""
     first = p.spans[0]
     return {
-        "text": docs[first.doc].text[first.start:first.end],
+        "text": texts[first.doc][first.start:first.end],
         "words": p.words,
         "similarity": p.similarity,
         "occurrences": [
             {"doc_id": docs[s.doc].doc_id, "outlet": docs[s.doc].source.outlet,
-             "start": s.start, "end": s.end, "text": docs[s.doc].text[s.start:s.end]}
+             "start": s.start, "end": s.end, "text": texts[s.doc][s.start:s.end]}
             for s in p.spans
         ],
     }
 
 
 def document_record(d: Document, article_id: str, duplicate_of: str | None,
-                    similarity: float) -> dict[str, Any]:
-    """One documents.jsonl object (the output contract)."""
+                    similarity: float, text: str | None = None) -> dict[str, Any]:
+    """One documents.jsonl object (the output contract); ``text`` is d.text when already built."""
     s = d.source
     return {
         "doc_id": d.doc_id,
@@ -149,7 +164,7 @@ def document_record(d: Document, article_id: str, duplicate_of: str | None,
         "title": d.title,
         "published": d.published,
         "language": d.language,
-        "text": d.text,
+        "text": d.text if text is None else text,
         "removed": [{"text": r.text, "reason": r.reason} for r in d.removed],
         "fixes": [{"name": f.name, "detail": f.detail} for f in d.fixes],
         "meta": dict(d.meta),

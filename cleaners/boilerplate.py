@@ -35,8 +35,12 @@ def _key(paragraph: str) -> str:
 
 def learn_boilerplate(docs: list[Document], cfg: DedupConfig,
                       shingles: list[np.ndarray] | None = None,
-                      sigs: list[LeanMinHash] | None = None) -> dict[str, set[str]]:
-    """site -> normalised paragraphs that recur in at least cfg.boilerplate_min_stories stories."""
+                      sigs: list[LeanMinHash] | None = None,
+                      keys: list[list[str]] | None = None) -> dict[str, set[str]]:
+    """site -> normalised paragraphs that recur in at least cfg.boilerplate_min_stories stories.
+
+    ``keys[i]`` are document i's paragraph keys (``paragraph_keys``), when already computed.
+    """
     if not any(site_of(d) for d in docs):
         return {}
     if shingles is None:
@@ -51,8 +55,7 @@ def learn_boilerplate(docs: list[Document], cfg: DedupConfig,
         site = site_of(d)
         if site is None:
             continue
-        for p in d.paragraphs:
-            key = _key(p)
+        for key in (keys[i] if keys is not None else paragraph_keys(d)):
             if key:
                 seen[(site, key)].add(story[i])
     out: dict[str, set[str]] = defaultdict(set)
@@ -62,13 +65,19 @@ def learn_boilerplate(docs: list[Document], cfg: DedupConfig,
     return dict(out)
 
 
-def strip_boilerplate(doc: Document, learned: dict[str, set[str]]) -> Document:
+def paragraph_keys(doc: Document) -> list[str]:
+    """The normalised words of each paragraph, joined: what boilerplate is counted by."""
+    return [_key(p) for p in doc.paragraphs]
+
+
+def strip_boilerplate(doc: Document, learned: dict[str, set[str]],
+                      keys: list[str] | None = None) -> Document:
     """Remove the paragraphs its site repeats across stories (reason site-boilerplate)."""
     site = site_of(doc)
-    keys = learned.get(site or "", set())
-    if not keys:
+    learned_keys = learned.get(site or "", set())
+    if not learned_keys:
         return doc
-    hit = [_key(p) in keys for p in doc.paragraphs]
+    hit = [k in learned_keys for k in (keys if keys is not None else paragraph_keys(doc))]
     kept = [p for p, h in zip(doc.paragraphs, hit) if not h]
     if len(kept) == len(doc.paragraphs) or not kept:  # never empty a document
         return doc
@@ -80,5 +89,8 @@ def strip_site_boilerplate(docs: list[Document], cfg: DedupConfig,
                            shingles: list[np.ndarray] | None = None,
                            sigs: list[LeanMinHash] | None = None) -> list[Document]:
     """Each document without its site's learned boilerplate (unchanged documents are returned as is)."""
-    learned = learn_boilerplate(docs, cfg, shingles, sigs)
-    return [strip_boilerplate(d, learned) for d in docs] if learned else docs
+    if not any(site_of(d) for d in docs):
+        return docs
+    keys = [paragraph_keys(d) for d in docs]
+    learned = learn_boilerplate(docs, cfg, shingles, sigs, keys)
+    return [strip_boilerplate(d, learned, k) for d, k in zip(docs, keys)] if learned else docs

@@ -11,7 +11,7 @@ from datasketch import LeanMinHash, MinHashLSH
 
 from cleaners.config import DedupConfig
 from cleaners.fastminhash import lsh_pairs, shingle_ids_many, signatures
-from cleaners.minhash import containment, jaccard, shingle_ids, signature
+from cleaners.minhash import shingle_ids, signature, similarities
 from cleaners.textutil import is_cjk, norm_words
 
 
@@ -65,8 +65,7 @@ def doc_shingles_many(texts: list[str], cfg: DedupConfig) -> list[np.ndarray]:
 
 def is_duplicate(a: np.ndarray, b: np.ndarray, cfg: DedupConfig) -> tuple[bool, float, float]:
     """Verify a candidate on the exact shingle sets: (merge?, jaccard, containment)."""
-    j = jaccard(a, b)
-    c = containment(a, b)
+    j, c = similarities(a, b)
     if j >= cfg.jaccard_threshold:
         return True, j, c
     if c >= cfg.containment_threshold and min(len(a), len(b)) >= cfg.min_containment_shingles:
@@ -158,6 +157,8 @@ class SketchCache:
     them back to the next run (cleaners/state.py).
     """
 
+    CHUNK = 1000  # texts shingled and signed at a time: bounds the token lists held at once
+
     def __init__(self, cfg: DedupConfig, stored: dict[str, Sketch] | None = None) -> None:
         self.cfg = cfg
         self.stored = stored or {}
@@ -180,11 +181,13 @@ class SketchCache:
                 self.hits += 1
             else:
                 missing.setdefault(key, text)
-        if missing:
-            ids = doc_shingles_many(list(missing.values()), self.cfg)
+        todo = list(missing.items())
+        for c in range(0, len(todo), self.CHUNK):  # chunks: token lists are the transient peak
+            chunk = todo[c:c + self.CHUNK]
+            ids = doc_shingles_many([text for _, text in chunk], self.cfg)
             hv = signatures(ids, self.cfg.num_perm, self.cfg.seed, self.cfg.scheme)
-            for n, key in enumerate(missing):
-                self.used[key] = (ids[n], hv[n])
+            for n, (key, _) in enumerate(chunk):
+                self.used[key] = (ids[n], hv[n].copy())
         out = []
         for key in keys:
             found = self.used.get(key)

@@ -50,16 +50,30 @@ def signature(ids: np.ndarray, num_perm: int, scheme: str, seed: int) -> LeanMin
     return LeanMinHash(m)
 
 
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
+    """How many ids two sorted unique id arrays share (a binary search of the smaller in the larger)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return 0
+    idx = np.searchsorted(b, a)
+    idx[idx == len(b)] = 0
+    return int(np.count_nonzero(b[idx] == a))
+
+
+def similarities(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(jaccard, containment) of two sorted unique id arrays, from one intersection."""
     if not len(a) or not len(b):
-        return 0.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
-    return inter / (len(a) + len(b) - inter)
+        return 0.0, 0.0
+    inter = intersection_size(a, b)
+    return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted unique id arrays."""
+    return similarities(a, b)[0]
 
 
 def containment(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of the smaller set found in the larger one."""
-    if not len(a) or not len(b):
-        return 0.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
-    return inter / min(len(a), len(b))
+    """Share of the smaller set found in the larger one (sorted unique id arrays)."""
+    return similarities(a, b)[1]

@@ -39,6 +39,11 @@ def norm_words(text: str) -> list[str]:
             for w in TOKEN.findall(text)]
 
 
+def word_count(text: str) -> int:
+    """len(norm_words(text)), without normalising each token."""
+    return len(TOKEN.findall(text))
+
+
 def is_cjk(text: str) -> bool:
     """True when most tokens are CJK characters (shingle by character, not word)."""
     if not CJK_CHAR.search(text, 0, 5000):
