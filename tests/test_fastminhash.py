@@ -87,6 +87,18 @@ def test_backend_auto_and_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
         fm.backend()
 
 
+def test_numpy_fallback_when_numba_cannot_be_imported() -> None:
+    import json
+    code = ("import json, sys; sys.modules['numba'] = None; import numpy as np; "
+            "from cleaners import fastminhash as fm; print(json.dumps([fm.backend(), "
+            "fm.signatures([np.arange(50, dtype=np.uint32)], 16, 1).tolist()]))")
+    out = subprocess.run([sys.executable, "-c", code], text=True, capture_output=True, cwd=REPO,
+                         check=True).stdout
+    kernel, sig = json.loads(out)
+    assert kernel == "numpy"
+    assert sig[0] == _datasketch(np.arange(50), 16, 1, "affine32").tolist()
+
+
 @pytest.mark.parametrize("num_perm", [1, 16, 64, 128, 256])
 def test_signatures_equal_datasketch_affine32(num_perm: int, backend: str) -> None:
     rng = np.random.default_rng(num_perm)
