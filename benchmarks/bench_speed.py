@@ -253,14 +253,37 @@ def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 
     t_ds, ds_out = _best(ds, 1)
     rows.append(_row("sig", "datasketch MinHash + update_batch (same sha1 ids, lists given)", n, t_ds))
+    t_imp, kernel = _best(fm.backend, 1)  # imports numba when it is installed
+    # first call in this process: kernel load from numba's cache (or compile), one-off
+    t_first, _ = _best(lambda: fm.signatures(ids[:1], d.num_perm, d.seed, d.scheme), 1)
     t_fs, fs = _best(lambda: fm.signatures(ids, d.num_perm, d.seed, d.scheme), args.repeat)
     assert all(np.array_equal(a, b) for a, b in zip(ds_out, fs)), "fastminhash != datasketch"
-    rows.append(_row("sig", "fastminhash.signatures (same sha1 ids)", n, t_fs,
-                     ratio=f"{t_ds / t_fs:.1f}x vs update_batch"))
+    rows.append(_row("sig", f"fastminhash.signatures (same sha1 ids), {kernel} kernel", n, t_fs,
+                     ratio=f"{t_ds / t_fs:.1f}x vs update_batch",
+                     note=f"steady state (best of {args.repeat}); one-off in this process: "
+                          f"backend import {t_imp:.2f} s, first call {t_first:.2f} s"))
     t_fs2, fs2 = _best(lambda: fm.signatures(ids, d.num_perm, d.seed, d.scheme, threads=2), args.repeat)
     assert np.array_equal(fs, fs2)
-    rows.append(_row("sig", "fastminhash.signatures, threads=2", n, t_fs2,
+    rows.append(_row("sig", f"fastminhash.signatures, threads=2, {kernel} kernel", n, t_fs2,
                      ratio=f"{t_ds / t_fs2:.1f}x vs update_batch"))
+    if kernel != "numpy":  # the numpy fallback on the same ids, same run
+        saved = fm.BACKEND
+        fm.BACKEND = "numpy"
+        try:
+            t_np, fs_np = _best(lambda: fm.signatures(ids, d.num_perm, d.seed, d.scheme), args.repeat)
+            t_np2, _ = _best(lambda: fm.signatures(ids, d.num_perm, d.seed, d.scheme, threads=2),
+                             args.repeat)
+        finally:
+            fm.BACKEND = saved
+        assert np.array_equal(fs, fs_np)
+        rows.append(_row("sig", "fastminhash.signatures, numpy kernel (fallback without numba)", n,
+                         t_np, ratio=f"{t_ds / t_np:.1f}x vs update_batch"))
+        rows.append(_row("sig", "fastminhash.signatures, numpy kernel, threads=2", n, t_np2,
+                         ratio=f"{t_ds / t_np2:.1f}x vs update_batch"))
+        cold, warm = _jit_first_call_times()
+        rows.append(_row("sig", "numba kernel: first signatures() call in a fresh process", 1, warm,
+                         note=f"numba import + load: {warm:.2f} s with numba's cache filled, "
+                              f"{cold:.2f} s with it empty (compile)"))
 
     def fast_all():
         fids = fm.shingle_ids_many(words, d.shingle_words)
@@ -307,7 +330,41 @@ def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     t_sf, _ = _best(sent_fast, args.repeat)
     rows.append(_row("sig", "sentences: fastminhash shingle_ids_many + signatures + to_leans", ns, t_sf,
                      ratio=f"{t_sp / t_sf:.1f}x vs the first product path"))
+    sid = fm.shingle_ids_many(swords, p.shingle_words)
+    sflat = np.concatenate(sid)
+    scounts = np.fromiter(map(len, sid), dtype=np.int64, count=len(sid))
+    t_ss, ss = _best(lambda: fm.signatures_flat(sflat, scounts, p.num_perm, d.seed, d.scheme),
+                     args.repeat)
+    rows.append(_row("sig", f"  of which signatures_flat, {kernel} kernel", ns, t_ss))
+    if kernel != "numpy":
+        saved = fm.BACKEND
+        fm.BACKEND = "numpy"
+        try:
+            t_ssn, ssn = _best(lambda: fm.signatures_flat(sflat, scounts, p.num_perm, d.seed, d.scheme),
+                               args.repeat)
+        finally:
+            fm.BACKEND = saved
+        assert np.array_equal(ss, ssn)
+        rows.append(_row("sig", "  of which signatures_flat, numpy kernel", ns, t_ssn,
+                         ratio=f"numba {t_ssn / t_ss:.1f}x faster"))
     return rows
+
+
+def _jit_first_call_times() -> tuple[float, float]:
+    """Seconds of the first signatures() call in a fresh process with an empty
+    numba cache (import + compile) and then with that cache filled."""
+    code = ("import time, numpy as np; from cleaners import fastminhash as fm; "
+            "t = time.perf_counter(); fm.signatures([np.arange(9, dtype=np.uint32)], 128, 1); "
+            "print(time.perf_counter() - t)")
+    out = []
+    with tempfile.TemporaryDirectory(prefix="numba_cache_") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        for _ in range(2):
+            res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 cwd=REPO, env=env, check=True)
+            out.append(float(res.stdout.strip().splitlines()[-1]))
+    return out[0], out[1]
 
 
 def stage_text(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:

@@ -16,20 +16,25 @@ Two independent pieces:
 
 * ``signatures``: for many id arrays at once, exactly the ``hashvalues`` of
   ``datasketch.MinHash(num_perm, seed, scheme=scheme, hashfunc=identity)
-  .update_batch(ids)`` (schemes "affine32", "affine64" and "legacy"), computed
-  as one (num_perm x chunk) array per chunk of ids and reduced per document
-  with ``np.minimum.reduceat``. ``to_lean`` wraps a row as a
-  ``datasketch.LeanMinHash`` for ``MinHashLSH``.
+  .update_batch(ids)`` (schemes "affine32", "affine64" and "legacy"). With
+  numba importable, one fused compiled pass per document
+  (``cleaners._minhash_jit``); otherwise (or with ``BACKEND = "numpy"``) one
+  (num_perm x chunk) numpy array per chunk of ids, reduced per document with
+  ``np.minimum.reduceat``. Both give the same values. ``to_lean`` wraps a row
+  as a ``datasketch.LeanMinHash`` for ``MinHashLSH``.
 
 * ``lsh_pairs``: the candidate pairs a ``MinHashLSH(params=(bands, rows))``
   holding every row would return (documents sharing at least one band
   exactly), from the signature matrix in one vectorised pass.
 
-Pure numpy plus datasketch (for the permutation parameters and LeanMinHash).
+numpy plus datasketch (for the permutation parameters and LeanMinHash), and
+numba for the signature kernel when it is installed.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -260,6 +265,42 @@ _ELEMS_PER_CHUNK = 1 << 21  # num_perm x ids per block (8 MB at uint32, within L
 _MIN_CHUNK_IDS = 8192
 _MIN_ELEMS_PER_THREAD = 1 << 22
 
+# Signature kernel: "auto" (numba when it imports, else numpy), "numba" or
+# "numpy". Both are exact; the tests run each against datasketch.
+BACKEND: str = os.environ.get("NEWSCLEAN_MINHASH_BACKEND", "auto")
+_jit_module: object = None  # cleaners._minhash_jit once imported; False if it cannot be
+_jit_lock = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+def _jit_kernels() -> dict | None:
+    """The numba kernels by scheme, or None when numba is not importable
+    (imported on first use: importing numba takes a few hundred ms)."""
+    global _jit_module
+    if _jit_module is None:
+        with _jit_lock:
+            if _jit_module is None:
+                try:
+                    from cleaners import _minhash_jit
+                    _jit_module = _minhash_jit
+                except Exception as exc:  # ImportError, or numba refusing this numpy
+                    log.info("numba unavailable (%s): numpy signature kernel", exc)
+                    _jit_module = False
+    return _jit_module.KERNELS if _jit_module else None  # type: ignore[attr-defined]
+
+
+def backend() -> str:
+    """The signature kernel ``signatures_flat`` uses now: "numba" or "numpy"."""
+    if BACKEND == "numpy":
+        return "numpy"
+    if BACKEND not in ("auto", "numba"):
+        raise ValueError(f"BACKEND must be auto, numba or numpy; got {BACKEND!r}")
+    if _jit_kernels() is not None:
+        return "numba"
+    if BACKEND == "numba":
+        raise RuntimeError("BACKEND is 'numba' but numba cannot be imported")
+    return "numpy"
+
 
 def _check_scheme(scheme: str) -> None:
     if scheme not in _WIDTH:
@@ -341,6 +382,15 @@ def _sig_range(hv: np.ndarray, starts: np.ndarray, rows: np.ndarray, lo: int, hi
         s = e
 
 
+def _jit_range(hv: np.ndarray, starts: np.ndarray, rows: np.ndarray, lo: int, hi: int,
+               a: np.ndarray, b: np.ndarray, scheme: str, out: np.ndarray) -> None:
+    """``_sig_range`` with the numba kernel."""
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1] = hi
+    _jit_kernels()[scheme](hv, starts, ends, rows, a, b, out)  # type: ignore[index]
+
+
 def signatures_flat(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: int,
                     scheme: str = "affine32", threads: int = 1) -> np.ndarray:
     """``signatures`` of the documents whose ids are concatenated in ``ids``
@@ -358,12 +408,14 @@ def signatures_flat(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: in
     hv = _premix(np.asarray(ids), scheme)
     rows = np.flatnonzero(counts > 0)
     starts = (np.cumsum(counts) - counts)[rows]
+    sig_range = _jit_range if backend() == "numba" else _sig_range
     nthreads = max(1, min(int(threads), total * num_perm // _MIN_ELEMS_PER_THREAD))
     if nthreads == 1:
-        _sig_range(hv, starts, rows, 0, total, a, b, scheme, out)
+        sig_range(hv, starts, rows, 0, total, a, b, scheme, out)
         return out
-    # Split at document boundaries into parts of similar size; numpy releases
-    # the GIL inside the ufunc loops, and each part writes its own rows.
+    # Split at document boundaries into parts of similar size; numpy's ufunc
+    # loops and the numba kernel (nogil) release the GIL, and each part writes
+    # its own rows.
     cuts = np.searchsorted(starts, np.linspace(0, total, nthreads + 1)[1:-1])
     bounds = [0, *sorted({int(c) for c in cuts if 0 < c < len(starts)}), len(starts)]
     with ThreadPoolExecutor(max_workers=nthreads) as pool:
@@ -371,7 +423,7 @@ def signatures_flat(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: in
         for d0, d1 in pairwise(bounds):
             lo = int(starts[d0])
             hi = int(starts[d1]) if d1 < len(starts) else total
-            futs.append(pool.submit(_sig_range, hv, starts[d0:d1], rows[d0:d1], lo, hi,
+            futs.append(pool.submit(sig_range, hv, starts[d0:d1], rows[d0:d1], lo, hi,
                                     a, b, scheme, out))
         for f in futs:
             f.result()
@@ -384,7 +436,8 @@ def signatures(id_arrays: Sequence[np.ndarray], num_perm: int, seed: int,
     .update_batch(id_arrays[i]).hashvalues`` (uint32 for affine32, else uint64).
 
     An empty array gives datasketch's empty hashvalues (all max). ``threads``
-    > 1 splits large batches over threads.
+    > 1 splits large batches over threads (no threads otherwise, on either
+    backend).
     """
     counts = np.fromiter(map(len, id_arrays), dtype=np.int64, count=len(id_arrays))
     if counts.sum():

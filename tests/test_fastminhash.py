@@ -53,9 +53,54 @@ def _texts() -> list[list[str]]:
 
 # --- signatures ------------------------------------------------------------------
 
+try:
+    import numba  # noqa: F401
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+
+BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+    not HAVE_NUMBA, reason="numba not installed"))]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on each signature kernel (numba and the numpy fallback)."""
+    monkeypatch.setattr(fm, "BACKEND", request.param)
+    assert fm.backend() == request.param
+    return request.param
+
+
+def test_backend_auto_and_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fm, "BACKEND", "auto")
+    assert fm.backend() == ("numba" if HAVE_NUMBA else "numpy")
+    # numba not importable: auto falls back to numpy, an explicit "numba" fails loudly
+    monkeypatch.setattr(fm, "_jit_module", False)
+    assert fm.backend() == "numpy"
+    arrs = [np.array([1, 2, 3], np.uint32), np.zeros(0, np.uint32)]
+    assert np.array_equal(fm.signatures(arrs, 8, 1)[0], _datasketch(arrs[0], 8, 1, "affine32"))
+    monkeypatch.setattr(fm, "BACKEND", "numba")
+    with pytest.raises(RuntimeError):
+        fm.backend()
+    monkeypatch.setattr(fm, "BACKEND", "cuda")
+    with pytest.raises(ValueError):
+        fm.backend()
+
+
+def test_numpy_fallback_when_numba_cannot_be_imported() -> None:
+    import json
+    code = ("import json, sys; sys.modules['numba'] = None; import numpy as np; "
+            "from cleaners import fastminhash as fm; print(json.dumps([fm.backend(), "
+            "fm.signatures([np.arange(50, dtype=np.uint32)], 16, 1).tolist()]))")
+    out = subprocess.run([sys.executable, "-c", code], text=True, capture_output=True, cwd=REPO,
+                         check=True).stdout
+    kernel, sig = json.loads(out)
+    assert kernel == "numpy"
+    assert sig[0] == _datasketch(np.arange(50), 16, 1, "affine32").tolist()
+
 
 @pytest.mark.parametrize("num_perm", [1, 16, 64, 128, 256])
-def test_signatures_equal_datasketch_affine32(num_perm: int) -> None:
+def test_signatures_equal_datasketch_affine32(num_perm: int, backend: str) -> None:
     rng = np.random.default_rng(num_perm)
     arrs = _random_arrays(rng, 25, 1 << 32, np.uint32)
     sig = fm.signatures(arrs, num_perm, seed=1, scheme="affine32")
@@ -66,8 +111,10 @@ def test_signatures_equal_datasketch_affine32(num_perm: int) -> None:
 
 @pytest.mark.parametrize("scheme,high,dtype", [("affine64", 1 << 64, np.uint64),
                                                ("legacy", 1 << 32, np.uint64),
+                                               ("legacy", 1 << 64, np.uint64),
                                                ("affine32", 1 << 32, np.int64)])
-def test_signatures_equal_datasketch_other_schemes(scheme: str, high: int, dtype) -> None:
+def test_signatures_equal_datasketch_other_schemes(scheme: str, high: int, dtype,
+                                                   backend: str) -> None:
     rng = np.random.default_rng(7)
     arrs = _random_arrays(rng, 10, high, dtype)
     for num_perm, seed in ((32, 3), (128, 1)):
@@ -77,7 +124,27 @@ def test_signatures_equal_datasketch_other_schemes(scheme: str, high: int, dtype
             assert row.dtype == ref.dtype and np.array_equal(row, ref)
 
 
-def test_empty_inputs_give_empty_hashvalues() -> None:
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_legacy_mersenne_remainder_edges() -> None:
+    """The kernel's shift-and-add remainder mod 2^61 - 1 equals numpy's %
+    on the values next to multiples of the prime and at the uint64 ends."""
+    from cleaners import _minhash_jit
+    m = (1 << 61) - 1
+    hs = sorted({x & ((1 << 64) - 1) for k in range(9) for d in (-2, -1, 0, 1, 2)
+                 for x in (k * m + d,)} | {(1 << 64) - 1, (1 << 64) - 2, 1 << 63, 1 << 61})
+    hv = np.array(hs, dtype=np.uint64)
+    a = np.array([1, 3, m - 1], dtype=np.uint64)
+    b = np.array([0, 5, m - 1], dtype=np.uint64)
+    for i in range(len(hv)):  # one id per document: the minimum is the value itself
+        out = np.full((1, len(a)), (1 << 32) - 1, dtype=np.uint64)
+        _minhash_jit.KERNELS["legacy"](hv, np.array([i]), np.array([i + 1]), np.array([0]),
+                                       a, b, out)
+        with np.errstate(over="ignore"):
+            ref = ((a * hv[i] + b) % np.uint64(m)) & np.uint64(0xFFFFFFFF)
+        assert np.array_equal(out[0], np.minimum(ref, np.uint64((1 << 32) - 1))), hs[i]
+
+
+def test_empty_inputs_give_empty_hashvalues(backend: str) -> None:
     for scheme in ("affine32", "affine64", "legacy"):
         sig = fm.signatures([np.zeros(0, np.uint32)] * 3, 64, 1, scheme)
         empty = MinHash(num_perm=64, seed=1, scheme=scheme).hashvalues
@@ -86,7 +153,7 @@ def test_empty_inputs_give_empty_hashvalues() -> None:
     assert fm.signatures([], 64, 1, "affine32").shape == (0, 64)
 
 
-def test_chunk_boundaries_and_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chunk_boundaries_and_threads(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
     """Documents split across blocks and across threads give the same rows."""
     rng = np.random.default_rng(3)
     arrs = _random_arrays(rng, 20, 1 << 32, np.uint32)
@@ -113,7 +180,7 @@ def test_out_of_range_ids_rejected_like_datasketch() -> None:
         fm.signatures([np.zeros(1, np.uint32)], 16, 1, "affine16")
 
 
-def test_real_texts_match_product_signature() -> None:
+def test_real_texts_match_product_signature(backend: str) -> None:
     """On the product's own sha1 shingle ids, rows equal cleaners.minhash.signature."""
     words = _texts()
     for k, num_perm in ((5, 128), (3, 64)):
@@ -205,7 +272,30 @@ def test_jaccard_close_to_sha1_ids() -> None:
     assert j_fast == pytest.approx(j_sha1, abs=1e-9)
 
 
-def test_deterministic_across_processes() -> None:
+def test_backends_agree_on_many_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of documents of every length (sentence-like and article-like),
+    every scheme: the numba kernel and the numpy path give identical rows."""
+    if not HAVE_NUMBA:
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(5)
+    counts = np.concatenate([rng.integers(0, 12, 3000), rng.integers(0, 3000, 60)])
+    for scheme, high in (("affine32", 1 << 32), ("affine64", 1 << 64), ("legacy", 1 << 64)):
+        ids = rng.integers(0, high, int(counts.sum()), dtype=np.uint64)
+        if scheme == "affine32":
+            ids = ids.astype(np.uint32)
+        got = {}
+        for bk in ("numpy", "numba"):
+            monkeypatch.setattr(fm, "BACKEND", bk)
+            for num_perm in (64, 128, 7):
+                got[bk, num_perm] = fm.signatures_flat(ids, counts, num_perm, 1, scheme)
+                assert np.array_equal(got[bk, num_perm],
+                                      fm.signatures_flat(ids, counts, num_perm, 1, scheme, threads=2))
+        for num_perm in (64, 128, 7):
+            assert np.array_equal(got["numpy", num_perm], got["numba", num_perm]), (scheme, num_perm)
+
+
+@pytest.mark.parametrize("backend_env", ["numpy", "auto"])
+def test_deterministic_across_processes(backend_env: str) -> None:
     words = _texts()[:3]
     here = [x.tolist() for x in fm.shingle_ids_many(words, 5)]
     sig_here = fm.signatures(fm.shingle_ids_many(words, 5), 32, 1, "affine32").tolist()
@@ -217,7 +307,8 @@ def test_deterministic_across_processes() -> None:
     import json
     out = subprocess.run([sys.executable, "-c", code], input=json.dumps(words), text=True,
                          capture_output=True, cwd=REPO, check=True,
-                         env={"PYTHONHASHSEED": "12345", "PATH": ""})
+                         env={"PYTHONHASHSEED": "12345", "PATH": "",
+                              "NEWSCLEAN_MINHASH_BACKEND": backend_env})
     there, sig_there = json.loads(out.stdout)
     assert there == here and sig_there == sig_here
 
