@@ -53,8 +53,8 @@ SHARE_WORDS = {"share", "tweet", "email", "e-mail", "mail", "print", "facebook",
                "comments", "on", "this", "article", "story", "telegram", "messenger", "flipboard",
                "line", "via", "gift", "bookmark", "url", "copied"}
 NEWSLETTER = re.compile(
-    r"\b(?:sign\s+up|subscribe|register)\b.{0,80}\b(?:newsletter|updates|alerts|e-?mails?|inbox)\b"
-    r"|^get\s+(?:our|the)\b.{0,60}\bnewsletter\b|\bnewsletter\b.{0,40}\bsign\s+up\b", re.IGNORECASE)
+    r"\b(?:sign(?:ing)?\s+up|subscrib(?:e|ing)|register)\b.{0,80}\b(?:newsletters?|updates|alerts|e-?mails?|inbox)\b"
+    r"|^get\s+(?:our|the)\b.{0,60}\bnewsletters?\b|\bnewsletters?\b.{0,40}\bsign\s+up\b", re.IGNORECASE)
 COOKIE = re.compile(
     r"\bwe\s+use\s+cookies\b|\b(?:this|our)\s+(?:web)?site\s+uses\s+cookies\b"
     r"|\baccept\s+(?:all\s+)?cookies\b|\bcookie\s+(?:policy|settings|preferences|consent)\b",

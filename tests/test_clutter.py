@@ -175,3 +175,13 @@ def test_agency_credit_is_case_sensitive() -> None:
               "- Cabernet sauvignon: Beringer Founder's Estate (approx. $12)"):
         assert strip_clutter(_doc(PROSE, p)).paragraphs == (PROSE, p), p
     assert strip_clutter(_doc(PROSE, "(AP Photo/Evan Vucci)")).paragraphs == (PROSE,)
+
+
+def test_newsletter_prompt_plural_and_gerund() -> None:
+    d = strip_clutter(_doc(PROSE, "Get the latest updates right in your inbox. Subscribe to NJ.com’s newsletters.",
+                           "Get the day’s top headlines delivered to your inbox every morning by subscribing "
+                           "to our newsletter.", PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert {r.reason for r in d.removed} == {"newsletter-prompt"}
+    keep = "Readers kept subscribing to the paper for decades, and the editor thanked them in a letter."
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
