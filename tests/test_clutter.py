@@ -185,3 +185,15 @@ def test_newsletter_prompt_plural_and_gerund() -> None:
     assert {r.reason for r in d.removed} == {"newsletter-prompt"}
     keep = "Readers kept subscribing to the paper for decades, and the editor thanked them in a letter."
     assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_site_named_list_headings_and_explore_further() -> None:
+    d = strip_clutter(_doc(PROSE, "Most read in world news", "Hunter diagnosed with plague after eating rabbit",
+                           PROSE2, "Popular on IndieWire", "Explore further", "Hibernating astronauts"))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == [
+        "list-heading (MOST READ IN WORLD NEWS)", "list-item (MOST READ IN WORLD NEWS)",
+        "list-heading (POPULAR ON INDIEWIRE)", "list-heading (EXPLORE FURTHER)", "list-item (EXPLORE FURTHER)"]
+    # a subheading that only starts like one is kept
+    keep = "Popular on campus, the plan still needs the council's approval before it can go ahead next year."
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
