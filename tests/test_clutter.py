@@ -197,3 +197,14 @@ def test_site_named_list_headings_and_explore_further() -> None:
     # a subheading that only starts like one is kept
     keep = "Popular on campus, the plan still needs the council's approval before it can go ahead next year."
     assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_date_lines_in_other_languages_move_to_metadata() -> None:
+    for stamp in ("sexta-feira, 22 de outubro de 2010 às 20:13", "기사입력 :[ 2018-08-25 15:24 ]",
+                  "Montag, 3. März 2020, 10:15 Uhr", "Miércoles, 04 de Mayo de 2022"):
+        d = strip_clutter(_doc(stamp, PROSE, PROSE2))
+        assert d.paragraphs == (PROSE, PROSE2), stamp
+        assert [r.reason for r in d.removed] == ["timestamp->metadata"], stamp
+    # a short line that mentions a month among other words is not a date line
+    keep = "Mai 2019 war ein guter Monat"
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
