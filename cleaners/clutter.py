@@ -68,6 +68,8 @@ DATELINE = re.compile(
     r"^(?P<place>[A-Z][A-Z.'\-]{2,}(?:[ ,]+[A-Z][A-Za-z.'\-]+){0,3})\s*"
     r"(?P<agency>\((?:AP|AFP|Reuters|Kyodo|Jiji|Xinhua|Yonhap|dpa|UPI|[A-Z][A-Za-z .]{1,20})\)\s*)?"
     r"(?:—|–|--|-)\s*(?=\S)")
+# "5:45 AM PST 11/19/2019 by Patrick Shanley", "Last updated on August 2, 2025 by Shannon"
+TIMESTAMP_BY = re.compile(r"^(?P<ts>.{4,80}?)\s+by\s+(?P<who>[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,3})$")
 BYLINE = re.compile(r"^(?:By|BY|Von|Par|Por)\s+[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,4}"
                     r"(?:\s*(?:,|and|&|\|)\s*[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,4})*\s*$")
 WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
@@ -300,6 +302,13 @@ def strip_clutter(doc: Document) -> Document:
             reasons[i] = "timestamp->metadata"
             published = published or parse_timestamp(p)
             meta.setdefault("timestamp", p.strip())
+            continue
+        m = TIMESTAMP_BY.match(p.strip())
+        if m and is_timestamp_line(m.group("ts")):
+            reasons[i] = "timestamp->metadata"
+            published = published or parse_timestamp(m.group("ts"))
+            meta.setdefault("timestamp", m.group("ts"))
+            meta.setdefault("byline", m.group("who"))
             continue
         if BYLINE.match(p.strip()):
             reasons[i] = "byline->metadata"

@@ -208,3 +208,16 @@ def test_date_lines_in_other_languages_move_to_metadata() -> None:
     # a short line that mentions a month among other words is not a date line
     keep = "Mai 2019 war ein guter Monat"
     assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_timestamp_with_author_moves_to_metadata() -> None:
+    d = strip_clutter(_doc("5:45 AM PST 11/19/2019 by Patrick Shanley", PROSE, PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == ["timestamp->metadata"]
+    assert dict(d.meta)["byline"] == "Patrick Shanley"
+    assert dict(d.meta)["timestamp"] == "5:45 AM PST 11/19/2019"
+    d = strip_clutter(_doc("Last updated on August 2, 2025 by Shannon", PROSE))
+    assert d.paragraphs == (PROSE,)
+    # a title that ends in "by <Name>" but holds no date is kept
+    keep = "No.91 Côte by Mauro Colagreco"
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
