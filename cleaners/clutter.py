@@ -243,10 +243,22 @@ def shortcode(p: str) -> str | None:
     return "shortcode" if SHORTCODE.match(p.strip()) else None
 
 
+# The staff credit line under a story: "Keith Bradsher contributed reporting from Hong Kong.",
+# "Associated Press writers X and Y contributed to this report." ("Reporting by X; Editing by Y"
+# lines are left: trafilatura's evaluation set counts "Additional reporting by" as article text.)
+CONTRIBUTOR_CREDIT = re.compile(
+    r"^[^.!?]{1,300}\bcontributed\s+(?:reporting|research|to\s+this\s+(?:report|story|article))"
+    r"(?:\s+(?:from|in)\s+[^.!?]{1,60})?\.?$")
+
+
+def contributor_credit(p: str) -> str | None:
+    return "contributor-credit" if len(_words(p)) <= 60 and CONTRIBUTOR_CREDIT.match(p.strip()) else None
+
+
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
     feed_tail, copyright_notice, call_to_action, widget_message, author_contact, related_link,
-    reading_time, shortcode, comments_link,
+    reading_time, shortcode, comments_link, contributor_credit,
 )
 
 

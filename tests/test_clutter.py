@@ -221,3 +221,13 @@ def test_timestamp_with_author_moves_to_metadata() -> None:
     # a title that ends in "by <Name>" but holds no date is kept
     keep = "No.91 Côte by Mauro Colagreco"
     assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_contributor_credit_lines() -> None:
+    d = strip_clutter(_doc(PROSE, PROSE2, "Keith Bradsher contributed reporting from Hong Kong.",
+                           "Associated Press writers Alan Fram and Zeke Miller contributed to this report."))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert {r.reason for r in d.removed} == {"contributor-credit"}
+    # a sentence of the story that uses the verb is kept
+    keep = "Several agencies contributed research to the study, the ministry said on Tuesday."
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
