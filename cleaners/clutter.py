@@ -255,10 +255,48 @@ def contributor_credit(p: str) -> str | None:
     return "contributor-credit" if len(_words(p)) <= 60 and CONTRIBUTOR_CREDIT.match(p.strip()) else None
 
 
+SOCIAL = r"(?:twitter|facebook|instagram|youtube|linkedin|tiktok|snapchat|pinterest|threads|bluesky|mastodon)"
+SOCIAL_NAME = re.compile(r"\b" + SOCIAL + r"\b", re.IGNORECASE)
+ON_SOCIAL = re.compile(r"\b(?:on|via)\s+" + SOCIAL + r"\b", re.IGNORECASE)
+ADDRESS = re.compile(r"@\w{2,}|https?://|\S@\S+\.\w")
+# The sentences of an author's or outlet's contact line: "Follow AP's coverage at https://...",
+# "Subscribe to 9to5Mac on YouTube", "Email Tariq Malik at tmalik@space.com"
+FOLLOW_SENTENCE = re.compile(r"^follow\s+\S.{0,200}$", re.IGNORECASE)
+CONTACT_SENTENCE = re.compile(
+    r"^(?:subscribe\s+to|like)\s+.{0,60}?\b(?:on\s+)?" + SOCIAL + r"\b.{0,80}$"
+    r"|^(?:e-?mail|contact|reach|write\s+to)\s+.{0,80}?(?:\S@\S|\bat\s+https?://|\bon\s+" + SOCIAL
+    + r"\b).{0,120}$",
+    re.IGNORECASE)
+
+
+def _contact_sentence(s: str) -> bool:
+    """A "Follow ..." sentence counts only when it gives an address (a handle, a URL, an
+    e-mail) or is "on" a list of networks: "Follow me on Instagram for new recipes!" is the
+    post's own voice; "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube." is the
+    outlet's; "Follow X on social media: Instagram, ..." entries of a listicle are content."""
+    if FOLLOW_SENTENCE.match(s):
+        return bool(ADDRESS.search(s)) or bool(ON_SOCIAL.search(s)) and len(SOCIAL_NAME.findall(s)) >= 2
+    return bool(CONTACT_SENTENCE.match(s))
+
+
+def contact_line(p: str) -> str | None:
+    """A short paragraph made only of follow-us / contact-the-author sentences.
+
+    "Follow us to stay up to date on industry trends." names no network or address
+    and is kept; so is a line starting in lower case (the tail of a sentence).
+    """
+    if len(_words(p)) > 50 or not p[:1].isupper():
+        return None
+    spans = sentences(p)
+    if spans and all(_contact_sentence(p[a:b].strip()) for a, b in spans):
+        return "contact-line"
+    return None
+
+
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
     feed_tail, copyright_notice, call_to_action, widget_message, author_contact, related_link,
-    reading_time, shortcode, comments_link, contributor_credit,
+    reading_time, shortcode, comments_link, contributor_credit, contact_line,
 )
 
 

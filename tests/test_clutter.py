@@ -231,3 +231,20 @@ def test_contributor_credit_lines() -> None:
     # a sentence of the story that uses the verb is kept
     keep = "Several agencies contributed research to the study, the ministry said on Tuesday."
     assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_follow_and_contact_lines() -> None:
+    d = strip_clutter(_doc(
+        PROSE, PROSE2,
+        "Follow The New York Times Opinion section on Facebook, Twitter (@NYTopinion) and Instagram.",
+        "Email Tariq Malik at tmalik@space.com or follow him @tariqjmalik. Follow us on Twitter @Spacedotcom.",
+        "Follow AP's full coverage of Brexit and British politics at https://www.apnews.com/Brexit",
+        "Subscribe to 9to5Mac on YouTube for more Apple news:"))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert {r.reason for r in d.removed} == {"contact-line"}
+    # the post's own voice, a listicle entry, and a line with a sentence of the story are kept
+    for keep in ("Follow me on Instagram for new tasty macro-friendly recipes along with fan-favorite recipes!",
+                 "Follow Reese's Book Club on social media: Instagram, Facebook, Twitter, TikTok, YouTube",
+                 "Follow us to stay up to date on industry trends.",
+                 "Follow @BGRDeals on Twitter for deals. Quantities may be limited."):
+        assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep), keep
