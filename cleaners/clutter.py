@@ -293,10 +293,24 @@ def contact_line(p: str) -> str | None:
     return None
 
 
+# The affiliate-link disclosure of review and deal pages: "This post may contain affiliate
+# links", "As an Amazon Associate, I earn from qualifying purchases", "If you buy something
+# through this post, IGN may get a share of the sale", "Die ... Links sind Affiliate-Links".
+AFFILIATE = re.compile(
+    r"\baffiliate[- ]links?\b|\bas\s+an\s+amazon\s+associate\b|\bqualifying\s+purchases\b"
+    r"|\b(?:may|might)\s+(?:earn|get|receive)\s+(?:a\s+)?(?:small\s+)?(?:affiliate\s+)?"
+    r"(?:commission|share\s+of\s+the\s+sale)\b",
+    re.IGNORECASE)
+
+
+def affiliate_disclosure(p: str) -> str | None:
+    return "affiliate-disclosure" if len(_words(p)) <= 80 and AFFILIATE.search(p) else None
+
+
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
     feed_tail, copyright_notice, call_to_action, widget_message, author_contact, related_link,
-    reading_time, shortcode, comments_link, contributor_credit, contact_line,
+    reading_time, shortcode, comments_link, contributor_credit, contact_line, affiliate_disclosure,
 )
 
 

@@ -248,3 +248,16 @@ def test_follow_and_contact_lines() -> None:
                  "Follow us to stay up to date on industry trends.",
                  "Follow @BGRDeals on Twitter for deals. Quantities may be limited."):
         assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep), keep
+
+
+def test_affiliate_disclosures() -> None:
+    d = strip_clutter(_doc(PROSE, "This post may contain affiliate links.",
+                           "As an Amazon Associate, I earn from qualifying purchases.",
+                           "If you buy something through this post, IGN may get a share of the sale.",
+                           "Dieser Artikel enthält Affiliate-Links und/oder werbende Inhalte.", PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert {r.reason for r in d.removed} == {"affiliate-disclosure"}
+    for keep in ("It is a good solution if you are planning on setting up an affiliate program for your project.",
+                 "Brokers will receive a commission of 2 percent on every sale, the regulator said.",
+                 "Alexa and all related logos are trademarks of Amazon.com or its affiliates."):
+        assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep), keep
