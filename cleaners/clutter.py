@@ -32,6 +32,7 @@ LIST_HEADING = re.compile(
     |YOU\s+MAY\s+ALSO\s+LIKE|YOU\s+MIGHT\s+ALSO\s+LIKE|TOP\s+STORIES|LATEST\s+(?:NEWS|STORIES|ARTICLES)
     |EDITOR'?S\s+PICKS|MORE\s+(?:STORIES|NEWS|ARTICLES)(?:\s+FROM\s+.{1,30})?|RANKING|POPULAR\s+NOW
     |IN\s+CASE\s+YOU\s+MISSED\s+IT|WHAT\s+TO\s+READ\s+NEXT
+    |(?:MOST\s+(?:READ|POPULAR|VIEWED)\s+IN|POPULAR\s+ON)\s+\S.{0,30}|EXPLORE\s+FURTHER
     |FOOTNOTES|FURTHER\s+READING|ABOUT\s+THE\s+(?:AUTHORS?|REVIEWERS?)|DON'?T\s+MISS)\s*(?::|\.\.\.|…)?\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -53,8 +54,8 @@ SHARE_WORDS = {"share", "tweet", "email", "e-mail", "mail", "print", "facebook",
                "comments", "on", "this", "article", "story", "telegram", "messenger", "flipboard",
                "line", "via", "gift", "bookmark", "url", "copied"}
 NEWSLETTER = re.compile(
-    r"\b(?:sign\s+up|subscribe|register)\b.{0,80}\b(?:newsletter|updates|alerts|e-?mails?|inbox)\b"
-    r"|^get\s+(?:our|the)\b.{0,60}\bnewsletter\b|\bnewsletter\b.{0,40}\bsign\s+up\b", re.IGNORECASE)
+    r"\b(?:sign(?:ing)?\s+up|subscrib(?:e|ing)|register)\b.{0,80}\b(?:newsletters?|updates|alerts|e-?mails?|inbox)\b"
+    r"|^get\s+(?:our|the)\b.{0,60}\bnewsletters?\b|\bnewsletters?\b.{0,40}\bsign\s+up\b", re.IGNORECASE)
 COOKIE = re.compile(
     r"\bwe\s+use\s+cookies\b|\b(?:this|our)\s+(?:web)?site\s+uses\s+cookies\b"
     r"|\baccept\s+(?:all\s+)?cookies\b|\bcookie\s+(?:policy|settings|preferences|consent)\b",
@@ -67,6 +68,8 @@ DATELINE = re.compile(
     r"^(?P<place>[A-Z][A-Z.'\-]{2,}(?:[ ,]+[A-Z][A-Za-z.'\-]+){0,3})\s*"
     r"(?P<agency>\((?:AP|AFP|Reuters|Kyodo|Jiji|Xinhua|Yonhap|dpa|UPI|[A-Z][A-Za-z .]{1,20})\)\s*)?"
     r"(?:—|–|--|-)\s*(?=\S)")
+# "5:45 AM PST 11/19/2019 by Patrick Shanley", "Last updated on August 2, 2025 by Shannon"
+TIMESTAMP_BY = re.compile(r"^(?P<ts>.{4,80}?)\s+by\s+(?P<who>[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,3})$")
 BYLINE = re.compile(r"^(?:By|BY|Von|Par|Por)\s+[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,4}"
                     r"(?:\s*(?:,|and|&|\|)\s*[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,4})*\s*$")
 WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
@@ -240,10 +243,74 @@ def shortcode(p: str) -> str | None:
     return "shortcode" if SHORTCODE.match(p.strip()) else None
 
 
+# The staff credit line under a story: "Keith Bradsher contributed reporting from Hong Kong.",
+# "Associated Press writers X and Y contributed to this report." ("Reporting by X; Editing by Y"
+# lines are left: trafilatura's evaluation set counts "Additional reporting by" as article text.)
+CONTRIBUTOR_CREDIT = re.compile(
+    r"^[^.!?]{1,300}\bcontributed\s+(?:reporting|research|to\s+this\s+(?:report|story|article))"
+    r"(?:\s+(?:from|in)\s+[^.!?]{1,60})?\.?$")
+
+
+def contributor_credit(p: str) -> str | None:
+    return "contributor-credit" if len(_words(p)) <= 60 and CONTRIBUTOR_CREDIT.match(p.strip()) else None
+
+
+SOCIAL = r"(?:twitter|facebook|instagram|youtube|linkedin|tiktok|snapchat|pinterest|threads|bluesky|mastodon)"
+SOCIAL_NAME = re.compile(r"\b" + SOCIAL + r"\b", re.IGNORECASE)
+ON_SOCIAL = re.compile(r"\b(?:on|via)\s+" + SOCIAL + r"\b", re.IGNORECASE)
+ADDRESS = re.compile(r"@\w{2,}|https?://|\S@\S+\.\w")
+# The sentences of an author's or outlet's contact line: "Follow AP's coverage at https://...",
+# "Subscribe to 9to5Mac on YouTube", "Email Tariq Malik at tmalik@space.com"
+FOLLOW_SENTENCE = re.compile(r"^follow\s+\S.{0,200}$", re.IGNORECASE)
+CONTACT_SENTENCE = re.compile(
+    r"^(?:subscribe\s+to|like)\s+.{0,60}?\b(?:on\s+)?" + SOCIAL + r"\b.{0,80}$"
+    r"|^(?:e-?mail|contact|reach|write\s+to)\s+.{0,80}?(?:\S@\S|\bat\s+https?://|\bon\s+" + SOCIAL
+    + r"\b).{0,120}$",
+    re.IGNORECASE)
+
+
+def _contact_sentence(s: str) -> bool:
+    """A "Follow ..." sentence counts only when it gives an address (a handle, a URL, an
+    e-mail) or is "on" a list of networks: "Follow me on Instagram for new recipes!" is the
+    post's own voice; "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube." is the
+    outlet's; "Follow X on social media: Instagram, ..." entries of a listicle are content."""
+    if FOLLOW_SENTENCE.match(s):
+        return bool(ADDRESS.search(s)) or bool(ON_SOCIAL.search(s)) and len(SOCIAL_NAME.findall(s)) >= 2
+    return bool(CONTACT_SENTENCE.match(s))
+
+
+def contact_line(p: str) -> str | None:
+    """A short paragraph made only of follow-us / contact-the-author sentences.
+
+    "Follow us to stay up to date on industry trends." names no network or address
+    and is kept; so is a line starting in lower case (the tail of a sentence).
+    """
+    if len(_words(p)) > 50 or not p[:1].isupper():
+        return None
+    spans = sentences(p)
+    if spans and all(_contact_sentence(p[a:b].strip()) for a, b in spans):
+        return "contact-line"
+    return None
+
+
+# The affiliate-link disclosure of review and deal pages: "This post may contain affiliate
+# links", "As an Amazon Associate, I earn from qualifying purchases", "If you buy something
+# through this post, IGN may get a share of the sale", "Die ... Links sind Affiliate-Links".
+AFFILIATE = re.compile(
+    r"\baffiliate[- ]links?\b|\bas\s+an\s+amazon\s+associate\b|\bqualifying\s+purchases\b"
+    r"|\b(?:may|might)\s+(?:earn|get|receive)\s+(?:a\s+)?(?:small\s+)?(?:affiliate\s+)?"
+    r"(?:commission|share\s+of\s+the\s+sale)\b",
+    re.IGNORECASE)
+
+
+def affiliate_disclosure(p: str) -> str | None:
+    return "affiliate-disclosure" if len(_words(p)) <= 80 and AFFILIATE.search(p) else None
+
+
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
     feed_tail, copyright_notice, call_to_action, widget_message, author_contact, related_link,
-    reading_time, shortcode, comments_link,
+    reading_time, shortcode, comments_link, contributor_credit, contact_line, affiliate_disclosure,
 )
 
 
@@ -299,6 +366,13 @@ def strip_clutter(doc: Document) -> Document:
             reasons[i] = "timestamp->metadata"
             published = published or parse_timestamp(p)
             meta.setdefault("timestamp", p.strip())
+            continue
+        m = TIMESTAMP_BY.match(p.strip())
+        if m and is_timestamp_line(m.group("ts")):
+            reasons[i] = "timestamp->metadata"
+            published = published or parse_timestamp(m.group("ts"))
+            meta.setdefault("timestamp", m.group("ts"))
+            meta.setdefault("byline", m.group("who"))
             continue
         if BYLINE.match(p.strip()):
             reasons[i] = "byline->metadata"

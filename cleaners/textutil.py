@@ -154,6 +154,25 @@ DATE_WORDS = set(MONTHS) | set(TZ) | {
     "am", "pm", "a", "m", "p", "updated", "update", "published", "posted", "last", "at", "on",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     "mon", "tue", "wed", "thu", "fri", "sat", "sun", "et", "pt", "local", "time", "h", "uhr"}
+# Month names of the other languages of the corpora (pt, es, fr, de, it, nl): a
+# line of only these, weekdays, connectors and digits is a date line too
+# ("sexta-feira, 22 de outubro de 2010 às 20:13"); Korean stamps say 기사입력/입력
+# (posted), 수정 (edited), 승인 (approved) before the date.
+FOREIGN_MONTHS = set(
+    "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro "
+    "enero febrero marzo mayo junio julio septiembre setiembre octubre noviembre diciembre "
+    "janvier février mars avril mai juin juillet août septembre octobre décembre "
+    "januar jänner februar märz juni juli oktober dezember "
+    "gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre "
+    "januari februari maart mei augustus".split())
+DATE_WORDS |= FOREIGN_MONTHS | set(
+    "segunda terça quarta quinta sexta feira sábado domingo de às em "
+    "lunes martes miércoles jueves viernes del las "
+    "lundi mardi mercredi jeudi vendredi samedi dimanche le à "
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag um "
+    "lunedì martedì mercoledì giovedì venerdì sabato domenica il alle ore "
+    "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag om "
+    "기사입력 입력 수정 승인".split())
 
 
 def is_timestamp_line(line: str) -> bool:
@@ -164,7 +183,8 @@ def is_timestamp_line(line: str) -> bool:
     words = re.findall(r"[^\W\d_]+", s.lower())
     if any(w not in DATE_WORDS for w in words):
         return False
-    has_date = bool(re.search(r"\b(19|20)\d\d\b", s)) or any(w in MONTHS for w in words)
+    has_date = bool(re.search(r"\b(19|20)\d\d\b", s)) or any(w in MONTHS or w in FOREIGN_MONTHS
+                                                              for w in words)
     return has_date
 
 

@@ -175,3 +175,89 @@ def test_agency_credit_is_case_sensitive() -> None:
               "- Cabernet sauvignon: Beringer Founder's Estate (approx. $12)"):
         assert strip_clutter(_doc(PROSE, p)).paragraphs == (PROSE, p), p
     assert strip_clutter(_doc(PROSE, "(AP Photo/Evan Vucci)")).paragraphs == (PROSE,)
+
+
+def test_newsletter_prompt_plural_and_gerund() -> None:
+    d = strip_clutter(_doc(PROSE, "Get the latest updates right in your inbox. Subscribe to NJ.com’s newsletters.",
+                           "Get the day’s top headlines delivered to your inbox every morning by subscribing "
+                           "to our newsletter.", PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert {r.reason for r in d.removed} == {"newsletter-prompt"}
+    keep = "Readers kept subscribing to the paper for decades, and the editor thanked them in a letter."
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_site_named_list_headings_and_explore_further() -> None:
+    d = strip_clutter(_doc(PROSE, "Most read in world news", "Hunter diagnosed with plague after eating rabbit",
+                           PROSE2, "Popular on IndieWire", "Explore further", "Hibernating astronauts"))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == [
+        "list-heading (MOST READ IN WORLD NEWS)", "list-item (MOST READ IN WORLD NEWS)",
+        "list-heading (POPULAR ON INDIEWIRE)", "list-heading (EXPLORE FURTHER)", "list-item (EXPLORE FURTHER)"]
+    # a subheading that only starts like one is kept
+    keep = "Popular on campus, the plan still needs the council's approval before it can go ahead next year."
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_date_lines_in_other_languages_move_to_metadata() -> None:
+    for stamp in ("sexta-feira, 22 de outubro de 2010 às 20:13", "기사입력 :[ 2018-08-25 15:24 ]",
+                  "Montag, 3. März 2020, 10:15 Uhr", "Miércoles, 04 de Mayo de 2022"):
+        d = strip_clutter(_doc(stamp, PROSE, PROSE2))
+        assert d.paragraphs == (PROSE, PROSE2), stamp
+        assert [r.reason for r in d.removed] == ["timestamp->metadata"], stamp
+    # a short line that mentions a month among other words is not a date line
+    keep = "Mai 2019 war ein guter Monat"
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_timestamp_with_author_moves_to_metadata() -> None:
+    d = strip_clutter(_doc("5:45 AM PST 11/19/2019 by Patrick Shanley", PROSE, PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == ["timestamp->metadata"]
+    assert dict(d.meta)["byline"] == "Patrick Shanley"
+    assert dict(d.meta)["timestamp"] == "5:45 AM PST 11/19/2019"
+    d = strip_clutter(_doc("Last updated on August 2, 2025 by Shannon", PROSE))
+    assert d.paragraphs == (PROSE,)
+    # a title that ends in "by <Name>" but holds no date is kept
+    keep = "No.91 Côte by Mauro Colagreco"
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_contributor_credit_lines() -> None:
+    d = strip_clutter(_doc(PROSE, PROSE2, "Keith Bradsher contributed reporting from Hong Kong.",
+                           "Associated Press writers Alan Fram and Zeke Miller contributed to this report."))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert {r.reason for r in d.removed} == {"contributor-credit"}
+    # a sentence of the story that uses the verb is kept
+    keep = "Several agencies contributed research to the study, the ministry said on Tuesday."
+    assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
+
+
+def test_follow_and_contact_lines() -> None:
+    d = strip_clutter(_doc(
+        PROSE, PROSE2,
+        "Follow The New York Times Opinion section on Facebook, Twitter (@NYTopinion) and Instagram.",
+        "Email Tariq Malik at tmalik@space.com or follow him @tariqjmalik. Follow us on Twitter @Spacedotcom.",
+        "Follow AP's full coverage of Brexit and British politics at https://www.apnews.com/Brexit",
+        "Subscribe to 9to5Mac on YouTube for more Apple news:"))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert {r.reason for r in d.removed} == {"contact-line"}
+    # the post's own voice, a listicle entry, and a line with a sentence of the story are kept
+    for keep in ("Follow me on Instagram for new tasty macro-friendly recipes along with fan-favorite recipes!",
+                 "Follow Reese's Book Club on social media: Instagram, Facebook, Twitter, TikTok, YouTube",
+                 "Follow us to stay up to date on industry trends.",
+                 "Follow @BGRDeals on Twitter for deals. Quantities may be limited."):
+        assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep), keep
+
+
+def test_affiliate_disclosures() -> None:
+    d = strip_clutter(_doc(PROSE, "This post may contain affiliate links.",
+                           "As an Amazon Associate, I earn from qualifying purchases.",
+                           "If you buy something through this post, IGN may get a share of the sale.",
+                           "Dieser Artikel enthält Affiliate-Links und/oder werbende Inhalte.", PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert {r.reason for r in d.removed} == {"affiliate-disclosure"}
+    for keep in ("It is a good solution if you are planning on setting up an affiliate program for your project.",
+                 "Brokers will receive a commission of 2 percent on every sale, the regulator said.",
+                 "Alexa and all related logos are trademarks of Amazon.com or its affiliates."):
+        assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep), keep
