@@ -124,3 +124,27 @@ def sig_legacy(hv, starts, ends, rows, a, b, out):  # pragma: no cover - compile
 
 
 KERNELS = {"affine32": sig_affine32, "affine64": sig_affine64, "legacy": sig_legacy}
+
+
+@njit(cache=True, nogil=True)
+def intersection_sizes(ids, starts, ends, u, v, out):  # pragma: no cover - compiled
+    """out[k] = |ids[starts[u[k]]:ends[u[k]]] & ids[starts[v[k]]:ends[v[k]]]|
+    (each slice sorted and unique): a merge of the two slices."""
+    for k in range(u.shape[0]):
+        i = starts[u[k]]
+        ie = ends[u[k]]
+        j = starts[v[k]]
+        je = ends[v[k]]
+        n = 0
+        while i < ie and j < je:
+            x = ids[i]
+            y = ids[j]
+            if x == y:
+                n += 1
+                i += 1
+                j += 1
+            elif x < y:
+                i += 1
+            else:
+                j += 1
+        out[k] = n

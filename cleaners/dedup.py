@@ -10,7 +10,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
 from cleaners.config import DedupConfig
-from cleaners.fastminhash import lsh_pairs, shingle_ids_many, signatures
+from cleaners.fastminhash import intersection_sizes, lsh_pairs, shingle_ids_many, signatures
 from cleaners.minhash import shingle_ids, signature, similarities
 from cleaners.textutil import is_cjk, norm_words
 
@@ -90,12 +90,27 @@ def find_matches(shingles: list[np.ndarray], cfg: DedupConfig,
         cands = candidate_pairs(sigs, nonempty, cfg)
     else:
         cands = redis_candidate_pairs(sigs, nonempty, cfg, redis_url)
-    matches = []
-    for i, j in cands:
-        ok, jac, con = is_duplicate(shingles[i], shingles[j], cfg)
-        if ok:
-            matches.append(Match(i, j, jac, con))
-    return matches
+    return verify_pairs(shingles, cands, cfg)
+
+
+def verify_pairs(shingles: list[np.ndarray], cands: list[tuple[int, int]], cfg: DedupConfig) -> list[Match]:
+    """The candidate pairs that ``is_duplicate`` accepts, verified in bulk (same arithmetic)."""
+    if not cands:
+        return []
+    pairs = np.asarray(cands, dtype=np.int64)
+    u, v = pairs[:, 0], pairs[:, 1]
+    inter = intersection_sizes(shingles, u, v)
+    sizes = np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles))
+    la, lb = sizes[u], sizes[v]
+    small = np.minimum(la, lb)
+    ok_sizes = small > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jac = np.where(ok_sizes, inter / np.where(ok_sizes, la + lb - inter, 1), 0.0)
+        con = np.where(ok_sizes, inter / np.where(ok_sizes, small, 1), 0.0)
+    ok = (jac >= cfg.jaccard_threshold) | (
+        (con >= cfg.containment_threshold) & (small >= cfg.min_containment_shingles))
+    return [Match(int(i), int(j), float(a), float(c))
+            for i, j, a, c in zip(u[ok].tolist(), v[ok].tolist(), jac[ok].tolist(), con[ok].tolist())]
 
 
 def candidate_pairs(sigs: list[LeanMinHash], nonempty: np.ndarray, cfg: DedupConfig) -> list[tuple[int, int]]:

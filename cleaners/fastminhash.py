@@ -45,7 +45,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash
 
 __all__ = [
-    "HASH_NAME", "empty_hashvalues", "lsh_pairs", "permutations", "shingle_ids_fast",
+    "HASH_NAME", "empty_hashvalues", "intersection_sizes", "lsh_pairs", "permutations", "shingle_ids_fast",
     "shingle_ids_many", "signatures", "signatures_flat", "to_lean", "to_leans",
 ]
 
@@ -427,6 +427,36 @@ def signatures_flat(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: in
                                     a, b, scheme, out))
         for f in futs:
             f.result()
+    return out
+
+
+def intersection_sizes(id_arrays: Sequence[np.ndarray], u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``|id_arrays[u[k]] & id_arrays[v[k]]|`` for every pair k (arrays sorted and unique).
+
+    With numba, one compiled merge per pair over the concatenated arrays;
+    otherwise a binary search of the smaller array in the larger, per pair.
+    """
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    out = np.zeros(len(u), dtype=np.int64)
+    if not len(u):
+        return out
+    if backend() == "numba":
+        counts = np.fromiter(map(len, id_arrays), dtype=np.int64, count=len(id_arrays))
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        nonempty = [np.asarray(a) for a in id_arrays if len(a)]
+        flat = np.concatenate(nonempty) if nonempty else np.zeros(0, dtype=np.uint32)
+        _jit_module.intersection_sizes(flat, starts, ends, u, v, out)  # type: ignore[union-attr]
+        return out
+    for k, (i, j) in enumerate(zip(u.tolist(), v.tolist())):
+        a, b = id_arrays[i], id_arrays[j]
+        if len(a) > len(b):
+            a, b = b, a
+        if len(a):
+            idx = np.searchsorted(b, a)
+            idx[idx == len(b)] = 0
+            out[k] = np.count_nonzero(b[idx] == a)
     return out
 
 

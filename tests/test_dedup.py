@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import replace
+
+import numpy as np
+import pytest
 
 from cleaners.articles import group_documents
 from cleaners.config import Config, DedupConfig
-from cleaners.dedup import doc_shingles, is_duplicate
+from cleaners.dedup import doc_shingles, is_duplicate, verify_pairs
 from cleaners.passages import find_shared_passages
 from cleaners.records import Document, Source
 from tests.helpers import BODY
@@ -102,3 +106,37 @@ def test_same_outlet_repeats_are_not_reported_as_shared_passages() -> None:
     g = group_documents([a, b], Config())
     assert all(a["shared_passages"] == [] for a in g.articles)
     assert g.stats["passages_dropped_as_boilerplate"] == 1
+
+
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+    importlib.util.find_spec("numba") is None, reason="numba not installed"))])
+def test_bulk_verification_equals_is_duplicate(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify_pairs accepts exactly the pairs is_duplicate accepts, with its similarities."""
+    import cleaners.fastminhash as fm
+
+    monkeypatch.setattr(fm, "BACKEND", backend)
+    rng = np.random.default_rng(7)
+    cfg = DedupConfig()
+    base = np.unique(rng.integers(0, 5000, 400)).astype(np.uint32)
+    arrays = [np.zeros(0, dtype=np.uint32)]
+    for _ in range(60):  # near copies, contained extracts, unrelated texts, tiny texts
+        kind = rng.integers(4)
+        if kind == 0:
+            a = np.union1d(rng.choice(base, int(len(base) * rng.uniform(0.7, 1.0)), replace=False),
+                           rng.integers(0, 5000, rng.integers(0, 60)))
+        elif kind == 1:
+            a = np.sort(rng.choice(base, rng.integers(5, 200), replace=False))
+        elif kind == 2:
+            a = np.unique(rng.integers(0, 5000, rng.integers(1, 400)))
+        else:
+            a = np.sort(rng.choice(base, rng.integers(1, 4), replace=False))
+        arrays.append(np.asarray(a, dtype=np.uint32))
+    cands = [(i, j) for i in range(len(arrays)) for j in range(i + 1, len(arrays))]
+    got = verify_pairs(arrays, cands, cfg)
+    want = []
+    for i, j in cands:
+        ok, jac, con = is_duplicate(arrays[i], arrays[j], cfg)
+        if ok:
+            want.append((i, j, jac, con))
+    assert [(m.a, m.b, m.jaccard, m.containment) for m in got] == want
+    assert 0 < len(want) < len(cands)
