@@ -10,18 +10,20 @@ Canonical rule (documented in the README, deterministic):
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from cleaners.boilerplate import site_of, strip_site_boilerplate
+from cleaners.boilerplate import site_of, strip_site_boilerplate_keyed
 from cleaners.config import Config
 from cleaners.dedup import SketchCache, clusters, find_matches
 from cleaners.minhash import similarities
 from cleaners.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document
-from cleaners.textutil import norm_words, word_count
+from cleaners.textutil import word_count
 
 
 @dataclass
@@ -41,10 +43,6 @@ def canonical_key(doc: Document, n_words: int) -> tuple:
     return (-n_words, doc.published is None, doc.published or "", doc.source.url is None, doc.doc_id)
 
 
-def _paragraph_keys(doc: Document) -> set[str]:
-    return {" ".join(norm_words(p)) for p in doc.paragraphs}
-
-
 def _paragraph_diff(mset: set[str], cset: set[str]) -> dict[str, int]:
     """Paragraphs of the canonical missing from a member, and the member's own (normalised keys)."""
     return {"paragraphs_missing": len(cset - mset), "paragraphs_added": len(mset - cset)}
@@ -59,24 +57,40 @@ def _passages_by_doc(passages: list[SharedPassage]) -> dict[int, list[int]]:
     return out
 
 
-def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | None = None) -> Grouping:
+StageHook = Callable[[str, float], None]  # (what was done, seconds it took)
+
+
+def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | None = None,
+                    on_stage: StageHook | None = None) -> Grouping:
     """Cluster near-duplicates, pick canonicals, find shared passages.
 
     ``sketches`` carries shingles and signatures of texts seen before (from the
-    state); a new cache is used when none is given.
+    state); a new cache is used when none is given. ``on_stage`` is told when
+    each stage ends (the flow logs it: matching a large folder takes minutes).
     """
     cache = sketches or SketchCache(cfg.dedup)
+    t = time.perf_counter()
+
+    def stage(what: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        if on_stage is not None:
+            on_stage(what, now - t)
+        t = now
+
     docs = sorted(docs, key=lambda d: d.doc_id)
     first = cache.get_many([d.text for d in docs])
-    stripped = strip_site_boilerplate(docs, cfg.dedup, [sk[0] for sk in first],
-                                      [cache.lean(sk) for sk in first])
-    docs = stripped
+    stage(f"signed {len(docs)} documents")
+    docs, pkeys = strip_site_boilerplate_keyed(docs, cfg.dedup, [sk[0] for sk in first],
+                                               [cache.lean(sk) for sk in first])
+    stage("learned and removed site boilerplate")
     texts = [d.text for d in docs]
     final = cache.get_many(texts)
     shingles: list[np.ndarray] = [sk[0] for sk in final]
     n_words = [word_count(t) for t in texts]
     matches = find_matches(shingles, cfg.dedup, [cache.lean(sk) for sk in final], cfg.lsh_redis_url)
     groups = clusters(len(docs), matches)
+    stage(f"matched: {len(matches)} verified pairs, {len(groups)} articles")
     group_of = [0] * len(docs)
     for g, members in enumerate(groups):
         for i in members:
@@ -85,6 +99,7 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
     passages = find_shared_passages(texts, group_of, cfg.passages, cfg.dedup, passage_stats)
     kept, dropped = _filter_passages(passages, docs)
     passages_of = _passages_by_doc(kept)
+    stage(f"found {len(kept)} shared passages")
 
     doc_records: list[dict[str, Any]] = [dict() for _ in docs]
     articles: list[dict[str, Any]] = []
@@ -92,7 +107,7 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
         canon = min(members, key=lambda i: canonical_key(docs[i], n_words[i]))
         cdoc = docs[canon]
         aid = article_id_for(cdoc.doc_id)
-        canon_keys = _paragraph_keys(cdoc) if len(members) > 1 else set()
+        canon_keys = set(pkeys[canon]) if len(members) > 1 else set()
         member_recs = []
         for i in sorted(members, key=lambda i: canonical_key(docs[i], n_words[i])):
             d = docs[i]
@@ -102,7 +117,7 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
                    "path": d.source.path, "record": d.source.record, "similarity": sim}
             if i != canon:
                 rec["containment"] = round(con, 4)
-                rec.update(_paragraph_diff(_paragraph_keys(d), canon_keys))
+                rec.update(_paragraph_diff(set(pkeys[i]), canon_keys))
             member_recs.append(rec)
             doc_records[i] = document_record(d, aid, None if i == canon else cdoc.doc_id, sim, texts[i])
         shared = [passage_record(kept[n], docs, texts)
@@ -119,6 +134,7 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
             "shared_passages": shared,
         })
     articles.sort(key=lambda a: a["article_id"])
+    stage("built the article and document records")
     stats = {"documents": len(docs), "articles": len(articles),
              "duplicate_documents": len(docs) - len(articles), "verified_pairs": len(matches),
              "shared_passages": len(kept), "passages_dropped_as_boilerplate": dropped,

@@ -29,6 +29,9 @@ def site_of(doc: Document) -> str | None:
     return f"folder:{parts[0]}" if len(parts) > 1 else None
 
 
+Key = int | None  # hash of a paragraph's normalised words; None for a paragraph without words
+
+
 def _key(paragraph: str) -> str:
     return " ".join(norm_words(paragraph))
 
@@ -36,8 +39,8 @@ def _key(paragraph: str) -> str:
 def learn_boilerplate(docs: list[Document], cfg: DedupConfig,
                       shingles: list[np.ndarray] | None = None,
                       sigs: list[LeanMinHash] | None = None,
-                      keys: list[list[str]] | None = None) -> dict[str, set[str]]:
-    """site -> normalised paragraphs that recur in at least cfg.boilerplate_min_stories stories.
+                      keys: list[list[Key]] | None = None) -> dict[str, set[Key]]:
+    """site -> keys of the paragraphs that recur in at least cfg.boilerplate_min_stories stories.
 
     ``keys[i]`` are document i's paragraph keys (``paragraph_keys``), when already computed.
     """
@@ -50,28 +53,33 @@ def learn_boilerplate(docs: list[Document], cfg: DedupConfig,
     for g, members in enumerate(groups):
         for i in members:
             story[i] = g
-    seen: dict[tuple[str, str], set[int]] = defaultdict(set)
+    seen: dict[tuple[str, int], set[int]] = defaultdict(set)
     for i, d in enumerate(docs):
         site = site_of(d)
         if site is None:
             continue
         for key in (keys[i] if keys is not None else paragraph_keys(d)):
-            if key:
+            if key is not None:
                 seen[(site, key)].add(story[i])
-    out: dict[str, set[str]] = defaultdict(set)
+    out: dict[str, set[Key]] = defaultdict(set)
     for (site, key), stories in seen.items():
         if len(stories) >= cfg.boilerplate_min_stories:
             out[site].add(key)
     return dict(out)
 
 
-def paragraph_keys(doc: Document) -> list[str]:
-    """The normalised words of each paragraph, joined: what boilerplate is counted by."""
-    return [_key(p) for p in doc.paragraphs]
+def paragraph_keys(doc: Document) -> list[Key]:
+    """What boilerplate is counted by: the hash of each paragraph's normalised words.
+
+    Hashes, not the strings: the keys of every document are held at once, and
+    they are only compared within one process (a 64-bit hash; a collision
+    would need two different paragraphs of one site to collide).
+    """
+    return [hash(k) if k else None for k in map(_key, doc.paragraphs)]
 
 
 def strip_boilerplate(doc: Document, learned: dict[str, set[str]],
-                      keys: list[str] | None = None) -> Document:
+                      keys: list[Key] | None = None) -> Document:
     """Remove the paragraphs its site repeats across stories (reason site-boilerplate)."""
     site = site_of(doc)
     learned_keys = learned.get(site or "", set())
@@ -89,8 +97,25 @@ def strip_site_boilerplate(docs: list[Document], cfg: DedupConfig,
                            shingles: list[np.ndarray] | None = None,
                            sigs: list[LeanMinHash] | None = None) -> list[Document]:
     """Each document without its site's learned boilerplate (unchanged documents are returned as is)."""
-    if not any(site_of(d) for d in docs):
-        return docs
+    return strip_site_boilerplate_keyed(docs, cfg, shingles, sigs)[0]
+
+
+def strip_site_boilerplate_keyed(docs: list[Document], cfg: DedupConfig,
+                                 shingles: list[np.ndarray] | None = None,
+                                 sigs: list[LeanMinHash] | None = None
+                                 ) -> tuple[list[Document], list[list[Key]]]:
+    """``strip_site_boilerplate``, and the paragraph keys of each returned document."""
     keys = [paragraph_keys(d) for d in docs]
+    if not any(site_of(d) for d in docs):
+        return docs, keys
     learned = learn_boilerplate(docs, cfg, shingles, sigs, keys)
-    return [strip_boilerplate(d, learned, k) for d, k in zip(docs, keys)] if learned else docs
+    if not learned:
+        return docs, keys
+    out = []
+    for n, d in enumerate(docs):
+        s = strip_boilerplate(d, learned, keys[n])
+        if s is not d:  # the kept paragraphs are exactly those whose key was not learned
+            gone = learned[site_of(d) or ""]
+            keys[n] = [k for k in keys[n] if k not in gone]
+        out.append(s)
+    return out, keys

@@ -93,11 +93,12 @@ def find_matches(shingles: list[np.ndarray], cfg: DedupConfig,
     return verify_pairs(shingles, cands, cfg)
 
 
-def verify_pairs(shingles: list[np.ndarray], cands: list[tuple[int, int]], cfg: DedupConfig) -> list[Match]:
+def verify_pairs(shingles: list[np.ndarray], cands: np.ndarray | list[tuple[int, int]],
+                 cfg: DedupConfig) -> list[Match]:
     """The candidate pairs that ``is_duplicate`` accepts, verified in bulk (same arithmetic)."""
-    if not cands:
+    pairs = np.asarray(cands, dtype=np.int64).reshape(-1, 2)
+    if not len(pairs):
         return []
-    pairs = np.asarray(cands, dtype=np.int64)
     u, v = pairs[:, 0], pairs[:, 1]
     inter = intersection_sizes(shingles, u, v)
     sizes = np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles))
@@ -113,12 +114,12 @@ def verify_pairs(shingles: list[np.ndarray], cands: list[tuple[int, int]], cfg: 
             for i, j, a, c in zip(u[ok].tolist(), v[ok].tolist(), jac[ok].tolist(), con[ok].tolist())]
 
 
-def candidate_pairs(sigs: list[LeanMinHash], nonempty: np.ndarray, cfg: DedupConfig) -> list[tuple[int, int]]:
-    """Pairs (i < j, sorted) sharing a band: what MinHashLSH(params=(bands, rows)).query gives."""
+def candidate_pairs(sigs: list[LeanMinHash], nonempty: np.ndarray, cfg: DedupConfig) -> np.ndarray:
+    """Pairs (i < j, sorted; an (n, 2) array) sharing a band: what MinHashLSH(params=(bands, rows)).query gives."""
     if len(sigs) < 2:
-        return []
+        return np.zeros((0, 2), dtype=np.int64)
     hv = np.stack([s.hashvalues for s in sigs])
-    return [(int(i), int(j)) for i, j in lsh_pairs(hv, cfg.lsh_bands, cfg.lsh_rows, nonempty)]
+    return np.asarray(lsh_pairs(hv, cfg.lsh_bands, cfg.lsh_rows, nonempty), dtype=np.int64).reshape(-1, 2)
 
 
 def redis_candidate_pairs(sigs: list[LeanMinHash], nonempty: np.ndarray, cfg: DedupConfig,

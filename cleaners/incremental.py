@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cleaners.articles import Grouping, group_documents
+from cleaners.articles import Grouping, StageHook, group_documents
 from cleaners.config import Config
 from cleaners.dedup import SketchCache
 from cleaners.readers import InputFile
@@ -98,7 +98,8 @@ class Regrouped:
 
 
 def regroup(state: State, new_docs: list[Document], replaced_paths: list[str], cfg: Config,
-            window_days: float | None = None, now: float | None = None) -> Regrouped:
+            window_days: float | None = None, now: float | None = None,
+            on_stage: StageHook | None = None) -> Regrouped:
     """Group all documents (stored + new, minus frozen ones) and keep article ids stable."""
     replaced = set(replaced_paths)
     new_ids = {d.doc_id for d in new_docs}
@@ -109,7 +110,7 @@ def regroup(state: State, new_docs: list[Document], replaced_paths: list[str], c
         frozen = state.frozen_doc_ids(cutoff)
         docs = [d for d in docs if d.doc_id not in frozen]
     sketches = SketchCache(cfg.dedup, state.sketches())
-    grouping = group_documents(docs + new_docs, cfg, sketches)
+    grouping = group_documents(docs + new_docs, cfg, sketches, on_stage)
 
     assignments = state.assignments()
     created = state.article_created()

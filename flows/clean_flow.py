@@ -100,8 +100,10 @@ def match_and_commit(batch_files: list[str], plan: dict[str, Any], state_path: s
                                             "the pipeline lost this file; please report")))
         log.error("unaccounted input file: %s", path)
     t0 = time.perf_counter()
+    log.info("matching %d new documents against the stored ones", len(docs))
     with State(Path(state_path)) as state:
-        regrouped = regroup(state, docs, plan["replaced_paths"], cfg, window_days)
+        regrouped = regroup(state, docs, plan["replaced_paths"], cfg, window_days,
+                            on_stage=lambda what, sec: log.info("match: %s (%.1fs)", what, sec))
         g = regrouped.grouping
         generation = state.commit_run(
             run_id=run_id, files=[FileInfo(**f) for f in plan["files"]], renamed=plan["renamed"],

@@ -140,3 +140,16 @@ def test_bulk_verification_equals_is_duplicate(backend: str, monkeypatch: pytest
             want.append((i, j, jac, con))
     assert [(m.a, m.b, m.jaccard, m.containment) for m in got] == want
     assert 0 < len(want) < len(cands)
+
+
+def test_group_documents_reports_each_stage() -> None:
+    """on_stage hears about every stage, in order, with its duration (the flow logs them)."""
+    docs = [_doc("a", BODY, "one"), _doc("b", BODY, "two"), _doc("c", OTHER, "one")]
+    heard: list[tuple[str, float]] = []
+    g = group_documents(docs, Config(), on_stage=lambda what, sec: heard.append((what, sec)))
+    names = [w for w, _ in heard]
+    assert names[0] == "signed 3 documents"
+    assert names[1] == "learned and removed site boilerplate"
+    assert names[2] == f"matched: {g.stats['verified_pairs']} verified pairs, 2 articles"
+    assert names[3].startswith("found ") and names[4] == "built the article and document records"
+    assert all(sec >= 0 for _, sec in heard)

@@ -183,3 +183,16 @@ def test_sentences_equal_the_first_version_on_random_text() -> None:
     for _ in range(20000):
         text = "".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(0, 30)))
         assert sentences(text) == _old_sentences(text), repr(text)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1000])
+def test_pairs_expanded_in_small_chunks_give_the_same_passages(chunk: int,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cross-article sentence pairs are expanded a chunk at a time: any chunk size, same result."""
+    import cleaners.passages as ps
+
+    texts, groups = _corpus(1, 120, 2)
+    cfg = replace(PassageConfig(), max_candidate_articles=30)
+    whole = find_shared_passages(texts, groups, cfg, DedupConfig())
+    monkeypatch.setattr(ps, "_PAIRS_PER_CHUNK", chunk)
+    assert whole and _keys(find_shared_passages(texts, groups, cfg, DedupConfig())) == _keys(whole)
