@@ -7,8 +7,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import flows  # noqa: F401  (sets Prefect defaults before Prefect is imported)
+
+if TYPE_CHECKING:
+    from cleaners.config import EncodingConfig
 
 DESCRIPTION = """\
 Clean and deduplicate a folder of scraped news.
@@ -49,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="read symlinked files and folders (only targets inside INPUT_DIR)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
     run.add_argument("--json", action="store_true", help="print run.json to stdout when done")
+    _cleaning_args(run)
     _parallel_args(run)
     _state_args(run)
 
@@ -65,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS")
     serve.add_argument("--name", default=None, help="deployment name (default: newsclean-<INPUT_DIR name>)")
     serve.add_argument("--batch-size", type=int, default=200, help="files per Prefect task")
+    _cleaning_args(serve)
     _parallel_args(serve)
     _state_args(serve, default_window=30)
 
@@ -82,6 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("run_id", metavar="RUN_ID", help="flow run id (see `newsclean runs` or run.json)")
     logs.add_argument("--limit", type=int, default=1000, help="at most this many log lines")
     return parser
+
+
+def _cleaning_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ftfy-defaults", action="store_true",
+                   help="repair text with ftfy.fix_text's defaults, which also straightens curly quotes and "
+                        "narrows full-width characters (by default both are kept: they are correct text); "
+                        "applies to files processed from now on")
+
+
+def _encoding_config(args: argparse.Namespace) -> EncodingConfig:
+    from cleaners.config import EncodingConfig
+
+    on = bool(getattr(args, "ftfy_defaults", False))
+    return EncodingConfig(uncurl_quotes=on, fix_character_width=on)
 
 
 def _parallel_args(p: argparse.ArgumentParser) -> None:
@@ -143,6 +163,7 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         cfg = Config(read=ReadConfig(max_file_bytes=max_bytes,
                                      max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
                                      follow_symlinks=args.follow_symlinks),
+                     encoding=_encoding_config(args),
                      batch_size=args.batch_size, lsh_redis_url=args.lsh_redis).validate()
     except ValueError as exc:
         parser.error(str(exc))
@@ -187,7 +208,8 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                   "PREFECT_API_URL=http://127.0.0.1:4200/api", file=sys.stderr)
             return 2
     try:
-        cfg = Config(batch_size=args.batch_size, lsh_redis_url=args.lsh_redis).validate()
+        cfg = Config(encoding=_encoding_config(args), batch_size=args.batch_size,
+                     lsh_redis_url=args.lsh_redis).validate()
     except ValueError as exc:
         parser.error(str(exc))
     _check_parallel(args, parser)

@@ -62,3 +62,21 @@ def test_installed_console_script_help() -> None:
         pytest.skip("newsclean console script not installed in this environment")
     res = subprocess.run([exe, "run", "--help"], capture_output=True, text=True, check=True)
     assert "INPUT_DIR" in res.stdout and "--out" in res.stdout
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_ftfy_defaults_flag_straightens_quotes_only_when_asked(tmp_path: Path) -> None:
+    """By default curly quotes and full-width characters are kept; --ftfy-defaults repairs as ftfy.fix_text."""
+    inp = tmp_path / "in"
+    inp.mkdir()
+    body = ("The minister said “the talks will continue” next week, and officials from both countries "
+            "agreed to deepen cooperation on trade, security and energy. Ｔｏｋｙｏ hosted the meeting.")
+    (inp / "story.txt").write_text("Talks to continue\n\n" + body + "\n", encoding="utf-8")
+    texts = {}
+    for name, extra in (("default", []), ("ftfy", ["--ftfy-defaults"])):
+        out = tmp_path / name
+        assert main(["run", str(inp), "--out", str(out), "--no-progress", "--workers", "1", *extra]) == 0
+        doc = json.loads((out / "documents.jsonl").read_text(encoding="utf-8").splitlines()[0])
+        texts[name] = doc["text"]
+    assert "“the talks will continue”" in texts["default"] and "Ｔｏｋｙｏ" in texts["default"]
+    assert '"the talks will continue"' in texts["ftfy"] and "Tokyo hosted" in texts["ftfy"]
