@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list recent newsclean flow runs with state and counts",
                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     runs.add_argument("--limit", type=int, default=10, help="how many runs, newest first")
+    runs.add_argument("--scheduled", action="store_true",
+                      help="also list scheduled runs that have not started yet (they come first)")
 
     logs = sub.add_parser("logs", help="print the logs of one flow run",
                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -278,12 +280,17 @@ def flush_logs() -> None:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter,
+                                                FlowRunFilterStartTime)
     from prefect.client.schemas.sorting import FlowRunSort
 
+    # Prefect sorts by start time, else expected start time: a schedule's future
+    # runs would come first and push the runs that happened off the list.
+    started = None if args.scheduled else FlowRunFilter(start_time=FlowRunFilterStartTime(is_null_=False))
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["newsclean"])),
-                                     sort=FlowRunSort.START_TIME_DESC, limit=args.limit)
+                                     flow_run_filter=started, sort=FlowRunSort.START_TIME_DESC,
+                                     limit=args.limit)
     if not runs:
         print("no newsclean flow runs yet: start one with `newsclean run INPUT_DIR --out OUTPUT_DIR`")
         return 0

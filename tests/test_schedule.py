@@ -66,6 +66,7 @@ def test_two_scheduled_runs_process_only_new_files(prefect_server: dict[str, str
     runs = subprocess.run([str(BIN / "newsclean"), "runs", "--limit", "20"], env=env,
                           capture_output=True, text=True, check=True).stdout
     assert first["run_id"] in runs and second["run_id"] in runs
+    assert "Scheduled" not in runs  # runs that have not started are listed only with --scheduled
     for run in (first, second):
         logs = subprocess.run([str(BIN / "newsclean"), "logs", run["run_id"]], env=env,
                               capture_output=True, text=True, check=True).stdout
