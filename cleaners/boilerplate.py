@@ -78,7 +78,7 @@ def paragraph_keys(doc: Document) -> list[Key]:
     return [hash(k) if k else None for k in map(_key, doc.paragraphs)]
 
 
-def strip_boilerplate(doc: Document, learned: dict[str, set[str]],
+def strip_boilerplate(doc: Document, learned: dict[str, set[Key]],
                       keys: list[Key] | None = None) -> Document:
     """Remove the paragraphs its site repeats across stories (reason site-boilerplate)."""
     site = site_of(doc)

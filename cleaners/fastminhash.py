@@ -449,14 +449,10 @@ def intersection_sizes(id_arrays: Sequence[np.ndarray], u: np.ndarray, v: np.nda
         flat = np.concatenate(nonempty) if nonempty else np.zeros(0, dtype=np.uint32)
         _jit_module.intersection_sizes(flat, starts, ends, u, v, out)  # type: ignore[union-attr]
         return out
+    from cleaners.minhash import intersection_size
+
     for k, (i, j) in enumerate(zip(u.tolist(), v.tolist())):
-        a, b = id_arrays[i], id_arrays[j]
-        if len(a) > len(b):
-            a, b = b, a
-        if len(a):
-            idx = np.searchsorted(b, a)
-            idx[idx == len(b)] = 0
-            out[k] = np.count_nonzero(b[idx] == a)
+        out[k] = intersection_size(id_arrays[i], id_arrays[j])
     return out
 
 
