@@ -8,6 +8,8 @@ worker processes and Prefect's temporary API server) every 0.2 s with psutil
 and prints, per N: wall seconds, documents/s, the run's own stage times
 (run.json: discover+plan, clean, match), peak RSS of the tree and of the
 largest single process, and seconds per 1,000 documents (flat = linear).
+Each run's log (with the match step's stage lines and peak memory) is kept
+next to its output folder as out-N.log when --work is given.
 
 Usage:
   .venv/bin/python benchmarks/bench_scale.py --n 10000,30000,100000 --workers 2
@@ -73,6 +75,7 @@ def run_one(corpus: Path, out: Path, workers: int, extra: list[str]) -> dict:
     wall = time.perf_counter() - t0
     done.set()
     th.join()
+    (out.parent / f"{out.name}.log").write_text(output)  # the run's log: its "match: ..." stage lines
     if proc.returncode:
         raise SystemExit(f"newsclean run failed (exit {proc.returncode}):\n{output[-3000:]}")
     run = json.loads((out / "run.json").read_text())
