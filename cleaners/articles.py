@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from cleaners.boilerplate import site_of, strip_site_boilerplate_keyed
+from cleaners.boilerplate import Key, learn_boilerplate, paragraph_keys, site_of, strip_boilerplate
 from cleaners.config import Config
-from cleaners.dedup import SketchCache, clusters, find_matches
+from cleaners.dedup import Sketch, SketchCache, clusters, find_pairs
+from cleaners.docstore import DocInfo, DocStore, release_free_memory
 from cleaners.minhash import similarities
 from cleaners.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document
@@ -39,7 +41,7 @@ def article_id_for(canonical_doc_id: str) -> str:
     return "a" + hashlib.sha256(f"article\0{canonical_doc_id}".encode()).hexdigest()[:16]
 
 
-def canonical_key(doc: Document, n_words: int) -> tuple:
+def canonical_key(doc: Document | DocInfo, n_words: int) -> tuple:
     return (-n_words, doc.published is None, doc.published or "", doc.source.url is None, doc.doc_id)
 
 
@@ -60,15 +62,127 @@ def _passages_by_doc(passages: list[SharedPassage]) -> dict[int, list[int]]:
 StageHook = Callable[[str, float], None]  # (what was done, seconds it took)
 
 
-def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | None = None,
-                    on_stage: StageHook | None = None) -> Grouping:
-    """Cluster near-duplicates, pick canonicals, find shared passages.
+class PackedKeys:
+    """Every document's paragraph keys in one int64 array (None stored as -1).
+
+    CPython's ``hash`` never returns -1, so -1 cannot be a real key. A list of
+    Python ints per document costs about 1 KB a document; this costs 8 bytes a key.
+    """
+
+    def __init__(self) -> None:
+        self._flat = array("q")
+        self._ends = array("q")
+
+    def append(self, keys: list[Key]) -> None:
+        self._flat.extend(-1 if k is None else k for k in keys)
+        self._ends.append(len(self._flat))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: int) -> list[Key]:
+        lo = self._ends[i - 1] if i else 0
+        return [None if k == -1 else k for k in self._flat[lo:self._ends[i]]]
+
+
+class DocTexts:
+    """The cleaned texts of a DocStore's documents as a read-only sequence.
+
+    Iteration streams them in order; indexing reads a block of CHUNK documents
+    around the index and keeps only that block, so ascending access is cheap
+    and memory stays bounded.
+    """
+
+    CHUNK = 256
+
+    def __init__(self, store: DocStore, final: Callable[[int, Document], Document]) -> None:
+        self.store = store
+        self.final = final
+        self._lo, self._block = 0, []  # type: int, list[str]
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def __iter__(self) -> Iterator[str]:
+        for i, d in enumerate(self.store.iter_docs()):
+            yield self.final(i, d).text
+
+    def __getitem__(self, i: int) -> str:
+        i = int(i)
+        if not self._lo <= i < self._lo + len(self._block):
+            self._lo = i
+            self._block = [self.final(i + n, d).text
+                           for n, d in enumerate(self.store.get_range(i, i + self.CHUNK))]
+        return self._block[i - self._lo]
+
+
+@dataclass
+class Matched:
+    """The match step's result without texts: records are built from it and the store.
+
+    Index i is the i-th document of the DocStore (doc_id order).
+    """
+
+    infos: list[DocInfo]
+    learned: dict[str, set[Key]]  # site -> paragraph keys learned as its boilerplate
+    keys: PackedKeys  # each document's paragraph keys before boilerplate was removed
+    n_words: np.ndarray
+    groups: list[list[int]]  # the articles' members
+    canon: list[int]  # per group: its canonical document
+    group_of: np.ndarray  # per document: its group
+    jaccard: np.ndarray  # per document: similarity to its canonical (1.0 for the canonical)
+    containment: np.ndarray
+    passages: list[SharedPassage]
+    passages_of: dict[int, list[int]]  # document -> indexes into passages
+    stats: dict[str, int]
+
+    def final(self, i: int, doc: Document) -> Document:
+        """Document i as grouped: without its site's learned boilerplate."""
+        return strip_boilerplate(doc, self.learned, self.keys[i]) if self.learned else doc
+
+    def final_keys(self, i: int) -> list[Key]:
+        keys = self.keys[i]
+        site = site_of(self.infos[i]) or ""
+        gone = self.learned.get(site)
+        if not gone:
+            return keys
+        kept = [k for k in keys if k not in gone]
+        if len(kept) == len(keys) or not kept:
+            return keys  # strip_boilerplate leaves such a document as it was
+        return kept
+
+    def article_ids(self) -> list[str]:
+        """The id each group gets on its own (regroup may keep older ids instead)."""
+        return [article_id_for(self.infos[c].doc_id) for c in self.canon]
+
+
+def _chunks(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    chunk: list[Document] = []
+    for d in items:
+        chunk.append(d)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _rows(sketches: list[Sketch], cfg: Config) -> np.ndarray:
+    """The sketches' MinHash hash values as one (n, num_perm) array."""
+    if not sketches:
+        return np.zeros((0, cfg.dedup.num_perm), dtype=np.uint32)
+    return np.stack([sk[1] for sk in sketches])
+
+
+def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = None,
+                on_stage: StageHook | None = None) -> Matched:
+    """Cluster near-duplicates, pick canonicals, find shared passages, reading texts from the store.
 
     ``sketches`` carries shingles and signatures of texts seen before (from the
     state); a new cache is used when none is given. ``on_stage`` is told when
     each stage ends (the flow logs it: matching a large folder takes minutes).
     """
-    cache = sketches or SketchCache(cfg.dedup)
+    cache = sketches if sketches is not None else SketchCache(cfg.dedup)
     t = time.perf_counter()
 
     def stage(what: str) -> None:
@@ -78,71 +192,122 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
             on_stage(what, now - t)
         t = now
 
-    docs = sorted(docs, key=lambda d: d.doc_id)
-    first = cache.get_many([d.text for d in docs])
-    stage(f"signed {len(docs)} documents")
-    docs, pkeys = strip_site_boilerplate_keyed(docs, cfg.dedup, [sk[0] for sk in first],
-                                               [cache.lean(sk) for sk in first])
+    infos = store.infos
+    n = len(infos)
+    keys = PackedKeys()
+    first: list[Sketch] = []
+    for chunk in _chunks(store.iter_docs(), cache.CHUNK):
+        for d in chunk:
+            keys.append(paragraph_keys(d))
+        first += cache.get_many([d.text for d in chunk])
+    stage(f"signed {n} documents")
+    learned: dict[str, set[Key]] = {}
+    if any(site_of(d) for d in infos):
+        learned = learn_boilerplate(infos, cfg.dedup, [sk[0] for sk in first], _rows(first, cfg), keys)
+    del first
+    m = Matched(infos, learned, keys, np.zeros(n, dtype=np.int64), [], [], np.zeros(n, dtype=np.int64),
+                np.ones(n), np.ones(n), [], {}, {})
+    final: list[Sketch] = []
+    for lo, chunk in enumerate(_chunks(store.iter_docs(), cache.CHUNK)):
+        texts = [m.final(lo * cache.CHUNK + k, d).text for k, d in enumerate(chunk)]
+        final += cache.get_many(texts)
+        m.n_words[lo * cache.CHUNK:lo * cache.CHUNK + len(texts)] = [word_count(x) for x in texts]
     stage("learned and removed site boilerplate")
-    texts = [d.text for d in docs]
-    final = cache.get_many(texts)
-    shingles: list[np.ndarray] = [sk[0] for sk in final]
-    n_words = [word_count(t) for t in texts]
-    matches = find_matches(shingles, cfg.dedup, [cache.lean(sk) for sk in final], cfg.lsh_redis_url)
-    groups = clusters(len(docs), matches)
-    stage(f"matched: {len(matches)} verified pairs, {len(groups)} articles")
-    group_of = [0] * len(docs)
-    for g, members in enumerate(groups):
+    shingles = [sk[0] for sk in final]
+    matches = find_pairs(shingles, cfg.dedup, _rows(final, cfg), cfg.lsh_redis_url)
+    del final
+    m.groups = clusters(n, matches)
+    for g, members in enumerate(m.groups):
+        m.group_of[members] = g
+        canon = min(members, key=lambda i: canonical_key(infos[i], int(m.n_words[i])))
+        m.canon.append(canon)
         for i in members:
-            group_of[i] = g
-    passage_stats: dict[str, int] = {}
-    passages = find_shared_passages(texts, group_of, cfg.passages, cfg.dedup, passage_stats)
-    kept, dropped = _filter_passages(passages, docs)
-    passages_of = _passages_by_doc(kept)
-    stage(f"found {len(kept)} shared passages")
-
-    doc_records: list[dict[str, Any]] = [dict() for _ in docs]
-    articles: list[dict[str, Any]] = []
-    for members in groups:
-        canon = min(members, key=lambda i: canonical_key(docs[i], n_words[i]))
-        cdoc = docs[canon]
-        aid = article_id_for(cdoc.doc_id)
-        canon_keys = set(pkeys[canon]) if len(members) > 1 else set()
-        member_recs = []
-        for i in sorted(members, key=lambda i: canonical_key(docs[i], n_words[i])):
-            d = docs[i]
-            jac, con = (1.0, 1.0) if i == canon else similarities(shingles[i], shingles[canon])
-            sim = round(jac, 4)
-            rec = {"doc_id": d.doc_id, "outlet": d.source.outlet, "url": d.source.url,
-                   "path": d.source.path, "record": d.source.record, "similarity": sim}
             if i != canon:
-                rec["containment"] = round(con, 4)
-                rec.update(_paragraph_diff(set(pkeys[i]), canon_keys))
-            member_recs.append(rec)
-            doc_records[i] = document_record(d, aid, None if i == canon else cdoc.doc_id, sim, texts[i])
-        shared = [passage_record(kept[n], docs, texts)
-                  for n in sorted({n for i in members for n in passages_of.get(i, ())})]
-        articles.append({
-            "article_id": aid,
-            "canonical_doc_id": cdoc.doc_id,
-            "title": cdoc.title,
-            "text": texts[canon],
-            "published": min((docs[i].published for i in members if docs[i].published), default=None),
-            "language": cdoc.language,
-            "outlets": sorted({docs[i].source.outlet for i in members if docs[i].source.outlet}),
-            "members": member_recs,
-            "shared_passages": shared,
-        })
-    articles.sort(key=lambda a: a["article_id"])
-    stage("built the article and document records")
-    stats = {"documents": len(docs), "articles": len(articles),
-             "duplicate_documents": len(docs) - len(articles), "verified_pairs": len(matches),
-             "shared_passages": len(kept), "passages_dropped_as_boilerplate": dropped,
-             "common_sentences_skipped": passage_stats.get("common_sentences_skipped", 0)}
-    return Grouping(doc_records, articles, stats)
+                m.jaccard[i], m.containment[i] = similarities(shingles[i], shingles[canon])
+    del shingles
+    if store.path is not None:  # not needed again before the state is written
+        cache.park(store)
+        release_free_memory()
+    stage(f"matched: {len(matches)} verified pairs, {len(m.groups)} articles")
+    passage_stats: dict[str, int] = {}
+    passages = find_shared_passages(DocTexts(store, m.final), m.group_of.tolist(), cfg.passages,
+                                    cfg.dedup, passage_stats)
+    m.passages, dropped = _filter_passages(passages, infos)
+    m.passages_of = _passages_by_doc(m.passages)
+    stage(f"found {len(m.passages)} shared passages")
+    m.stats = {"documents": n, "articles": len(m.groups),
+               "duplicate_documents": n - len(m.groups), "verified_pairs": len(matches),
+               "shared_passages": len(m.passages), "passages_dropped_as_boilerplate": dropped,
+               "common_sentences_skipped": passage_stats.get("common_sentences_skipped", 0)}
+    return m
 
 
-def _filter_passages(passages: list[SharedPassage], docs: list[Document]) -> tuple[list[SharedPassage], int]:
+def document_records(store: DocStore, m: Matched, article_ids: list[str]) -> Iterator[dict[str, Any]]:
+    """documents.jsonl objects, in doc_id order (``article_ids[g]``: group g's id)."""
+    for i, d in enumerate(store.iter_docs()):
+        g = int(m.group_of[i])
+        canon = m.canon[g]
+        yield document_record(m.final(i, d), article_ids[g],
+                              None if i == canon else m.infos[canon].doc_id, round(float(m.jaccard[i]), 4))
+
+
+def article_records(store: DocStore, m: Matched, article_ids: list[str],
+                    chunk: int = 500) -> Iterator[dict[str, Any]]:
+    """articles.jsonl objects, in group order; texts read for ``chunk`` groups at a time."""
+    for lo in range(0, len(m.groups), chunk):
+        groups = range(lo, min(lo + chunk, len(m.groups)))
+        shared_of = {g: sorted({n for i in m.groups[g] for n in m.passages_of.get(i, ())}) for g in groups}
+        need = {m.canon[g] for g in groups}
+        need.update(s.doc for ns in shared_of.values() for n in ns for s in m.passages[n].spans)
+        texts = {i: m.final(i, d).text for i, d in store.get_many(need).items()}
+        for g in groups:
+            yield _article_record(m, g, article_ids[g], texts, shared_of[g])
+
+
+def _article_record(m: Matched, g: int, aid: str, texts: dict[int, str], shared: list[int]) -> dict[str, Any]:
+    infos, members, canon = m.infos, m.groups[g], m.canon[g]
+    cdoc = infos[canon]
+    canon_keys = set(m.final_keys(canon)) if len(members) > 1 else set()
+    member_recs = []
+    for i in sorted(members, key=lambda i: canonical_key(infos[i], int(m.n_words[i]))):
+        d = infos[i]
+        rec = {"doc_id": d.doc_id, "outlet": d.source.outlet, "url": d.source.url,
+               "path": d.source.path, "record": d.source.record, "similarity": round(float(m.jaccard[i]), 4)}
+        if i != canon:
+            rec["containment"] = round(float(m.containment[i]), 4)
+            rec.update(_paragraph_diff(set(m.final_keys(i)), canon_keys))
+        member_recs.append(rec)
+    return {
+        "article_id": aid,
+        "canonical_doc_id": cdoc.doc_id,
+        "title": cdoc.title,
+        "text": texts[canon],
+        "published": min((infos[i].published for i in members if infos[i].published), default=None),
+        "language": cdoc.language,
+        "outlets": sorted({infos[i].source.outlet for i in members if infos[i].source.outlet}),
+        "members": member_recs,
+        "shared_passages": [passage_record(m.passages[n], infos, texts) for n in shared],
+    }
+
+
+def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | None = None,
+                    on_stage: StageHook | None = None) -> Grouping:
+    """``match_store`` over documents held in memory, with every record built (small inputs, tests).
+
+    Documents come back in doc_id order, articles in article_id order.
+    """
+    with DocStore() as store:
+        store.add(docs)
+        m = match_store(store, cfg, sketches, on_stage)
+        ids = m.article_ids()
+        documents = list(document_records(store, m, ids))
+        articles = sorted(article_records(store, m, ids), key=lambda a: a["article_id"])
+        if on_stage is not None:
+            on_stage("built the article and document records", 0.0)
+    return Grouping(documents, articles, m.stats)
+
+
+def _filter_passages(passages: list[SharedPassage], docs: list[DocInfo]) -> tuple[list[SharedPassage], int]:
     """Drop passages that only one site repeats (its own boilerplate)."""
     kept, dropped = [], 0
     for p in passages:
@@ -154,8 +319,8 @@ def _filter_passages(passages: list[SharedPassage], docs: list[Document]) -> tup
     return kept, dropped
 
 
-def passage_record(p: SharedPassage, docs: list[Document], texts: list[str]) -> dict[str, Any]:
-    """One shared_passages entry; ``texts[i]`` is docs[i].text."""
+def passage_record(p: SharedPassage, docs: list[DocInfo], texts: Mapping[int, str]) -> dict[str, Any]:
+    """One shared_passages entry; ``texts[i]`` is document i's cleaned text."""
     first = p.spans[0]
     return {
         "text": texts[first.doc][first.start:first.end],

@@ -10,18 +10,19 @@ we count distinct stories (first-pass near-duplicate clusters), not pages.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
-from datasketch import LeanMinHash
 
 from cleaners.config import DedupConfig
-from cleaners.dedup import clusters, doc_shingles, find_matches
+from cleaners.dedup import Signatures, clusters, doc_shingles, find_pairs
+from cleaners.docstore import DocInfo
 from cleaners.records import Document, Removal
 from cleaners.textutil import norm_words
 
 
-def site_of(doc: Document) -> str | None:
+def site_of(doc: Document | DocInfo) -> str | None:
     """The outlet, else the top folder of the file's path; None when neither says anything."""
     if doc.source.outlet:
         return doc.source.outlet.lower()
@@ -36,10 +37,10 @@ def _key(paragraph: str) -> str:
     return " ".join(norm_words(paragraph))
 
 
-def learn_boilerplate(docs: list[Document], cfg: DedupConfig,
+def learn_boilerplate(docs: Sequence[Document | DocInfo], cfg: DedupConfig,
                       shingles: list[np.ndarray] | None = None,
-                      sigs: list[LeanMinHash] | None = None,
-                      keys: list[list[Key]] | None = None) -> dict[str, set[Key]]:
+                      sigs: Signatures | None = None,
+                      keys: Sequence[list[Key]] | None = None) -> dict[str, set[Key]]:
     """site -> keys of the paragraphs that recur in at least cfg.boilerplate_min_stories stories.
 
     ``keys[i]`` are document i's paragraph keys (``paragraph_keys``), when already computed.
@@ -48,7 +49,7 @@ def learn_boilerplate(docs: list[Document], cfg: DedupConfig,
         return {}
     if shingles is None:
         shingles = [doc_shingles(d.text, cfg) for d in docs]
-    groups = clusters(len(docs), find_matches(shingles, cfg, sigs))
+    groups = clusters(len(docs), find_pairs(shingles, cfg, sigs))
     story = {}
     for g, members in enumerate(groups):
         for i in members:
@@ -95,14 +96,14 @@ def strip_boilerplate(doc: Document, learned: dict[str, set[Key]],
 
 def strip_site_boilerplate(docs: list[Document], cfg: DedupConfig,
                            shingles: list[np.ndarray] | None = None,
-                           sigs: list[LeanMinHash] | None = None) -> list[Document]:
+                           sigs: Signatures | None = None) -> list[Document]:
     """Each document without its site's learned boilerplate (unchanged documents are returned as is)."""
     return strip_site_boilerplate_keyed(docs, cfg, shingles, sigs)[0]
 
 
 def strip_site_boilerplate_keyed(docs: list[Document], cfg: DedupConfig,
                                  shingles: list[np.ndarray] | None = None,
-                                 sigs: list[LeanMinHash] | None = None
+                                 sigs: Signatures | None = None
                                  ) -> tuple[list[Document], list[list[Key]]]:
     """``strip_site_boilerplate``, and the paragraph keys of each returned document."""
     keys = [paragraph_keys(d) for d in docs]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
@@ -73,10 +75,39 @@ def is_duplicate(a: np.ndarray, b: np.ndarray, cfg: DedupConfig) -> tuple[bool, 
     return False, j, c
 
 
-def find_matches(shingles: list[np.ndarray], cfg: DedupConfig,
-                 sigs: list[LeanMinHash] | None = None,
+@dataclass(frozen=True)
+class Verified:
+    """Verified near-duplicate pairs as arrays: (a[k], b[k]) with their similarities.
+
+    Arrays, not Match objects: a large folder of re-spelt copies has millions
+    of verified pairs (about 200 bytes each as objects, 24 here).
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    jaccard: np.ndarray
+    containment: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def matches(self) -> list[Match]:
+        return [Match(i, j, x, c) for i, j, x, c in zip(self.a.tolist(), self.b.tolist(),
+                                                         self.jaccard.tolist(), self.containment.tolist())]
+
+
+Signatures = list[LeanMinHash] | np.ndarray  # LeanMinHash objects, or their hash values as rows
+
+
+def find_matches(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures | None = None,
                  redis_url: str | None = None) -> list[Match]:
-    """All verified near-duplicate pairs among the documents (signatures computed unless given).
+    """All verified near-duplicate pairs among the documents (signatures computed unless given)."""
+    return find_pairs(shingles, cfg, sigs, redis_url).matches()
+
+
+def find_pairs(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures | None = None,
+               redis_url: str | None = None) -> Verified:
+    """``find_matches`` as arrays.
 
     Candidates are the pairs that share one LSH band; each is verified on the
     exact shingle sets. The band index is in memory (numpy) unless
@@ -89,19 +120,38 @@ def find_matches(shingles: list[np.ndarray], cfg: DedupConfig,
     if redis_url is None:
         cands = candidate_pairs(sigs, nonempty, cfg)
     else:
+        if isinstance(sigs, np.ndarray):
+            sigs = [LeanMinHash(seed=cfg.seed, hashvalues=hv, scheme=cfg.scheme) for hv in sigs]
         cands = redis_candidate_pairs(sigs, nonempty, cfg, redis_url)
-    return verify_pairs(shingles, cands, cfg)
+    return verify(shingles, cands, cfg)
 
 
 def verify_pairs(shingles: list[np.ndarray], cands: np.ndarray | list[tuple[int, int]],
                  cfg: DedupConfig) -> list[Match]:
     """The candidate pairs that ``is_duplicate`` accepts, verified in bulk (same arithmetic)."""
+    return verify(shingles, cands, cfg).matches()
+
+
+def verify(shingles: list[np.ndarray], cands: np.ndarray | list[tuple[int, int]],
+           cfg: DedupConfig) -> Verified:
+    """``verify_pairs`` as arrays, VERIFY_CHUNK candidates at a time (bounds the temporaries)."""
     pairs = np.asarray(cands, dtype=np.int64).reshape(-1, 2)
-    if not len(pairs):
-        return []
+    sizes = np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles))
+    parts = [_verify_chunk(shingles, sizes, pairs[lo:lo + VERIFY_CHUNK], cfg)
+             for lo in range(0, len(pairs), VERIFY_CHUNK)]
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return Verified(empty, empty, np.zeros(0), np.zeros(0))
+    return Verified(*(np.concatenate([p[k] for p in parts]) for k in range(4)))
+
+
+VERIFY_CHUNK = 1 << 20
+
+
+def _verify_chunk(shingles: list[np.ndarray], sizes: np.ndarray, pairs: np.ndarray,
+                  cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     u, v = pairs[:, 0], pairs[:, 1]
     inter = intersection_sizes(shingles, u, v)
-    sizes = np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles))
     la, lb = sizes[u], sizes[v]
     small = np.minimum(la, lb)
     ok_sizes = small > 0
@@ -110,15 +160,14 @@ def verify_pairs(shingles: list[np.ndarray], cands: np.ndarray | list[tuple[int,
         con = np.where(ok_sizes, inter / np.where(ok_sizes, small, 1), 0.0)
     ok = (jac >= cfg.jaccard_threshold) | (
         (con >= cfg.containment_threshold) & (small >= cfg.min_containment_shingles))
-    return [Match(int(i), int(j), float(a), float(c))
-            for i, j, a, c in zip(u[ok].tolist(), v[ok].tolist(), jac[ok].tolist(), con[ok].tolist())]
+    return u[ok], v[ok], jac[ok], con[ok]
 
 
-def candidate_pairs(sigs: list[LeanMinHash], nonempty: np.ndarray, cfg: DedupConfig) -> np.ndarray:
+def candidate_pairs(sigs: Signatures, nonempty: np.ndarray, cfg: DedupConfig) -> np.ndarray:
     """Pairs (i < j, sorted; an (n, 2) array) sharing a band: what MinHashLSH(params=(bands, rows)).query gives."""
     if len(sigs) < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    hv = np.stack([s.hashvalues for s in sigs])
+    hv = sigs if isinstance(sigs, np.ndarray) else np.stack([s.hashvalues for s in sigs])
     return np.asarray(lsh_pairs(hv, cfg.lsh_bands, cfg.lsh_rows, nonempty), dtype=np.int64).reshape(-1, 2)
 
 
@@ -152,11 +201,17 @@ def redis_candidate_pairs(sigs: list[LeanMinHash], nonempty: np.ndarray, cfg: De
         client.close()
 
 
-def clusters(n: int, matches: list[Match]) -> list[list[int]]:
+def clusters(n: int, matches: list[Match] | Verified) -> list[list[int]]:
     """Connected components of the match graph, each sorted, in order of first member."""
     uf = UnionFind(n)
-    for m in matches:
-        uf.union(m.a, m.b)
+    if isinstance(matches, Verified):
+        step = 1 << 16  # a slice at a time: no list of every pair
+        for lo in range(0, len(matches), step):
+            for a, b in zip(matches.a[lo:lo + step].tolist(), matches.b[lo:lo + step].tolist()):
+                uf.union(a, b)
+    else:
+        for m in matches:
+            uf.union(m.a, m.b)
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(uf.find(i), []).append(i)
@@ -166,11 +221,25 @@ def clusters(n: int, matches: list[Match]) -> list[list[int]]:
 Sketch = tuple[np.ndarray, np.ndarray]  # (shingle ids, MinHash hash values)
 
 
+class SketchSpill(Protocol):
+    """Where a SketchCache can park its sketches (a DocStore's scratch file)."""
+
+    def put_sketches(self, items: Iterable[tuple[str, Sketch]]) -> None: ...
+
+    def get_sketches(self, keys: list[str]) -> dict[str, Sketch]: ...
+
+    def iter_sketches(self) -> Iterator[tuple[str, Sketch]]: ...
+
+
 class SketchCache:
     """Shingle ids and MinHash hash values by text hash, so a text is signed once across runs.
 
     The state stores the sketches of the texts of the last grouping and hands
-    them back to the next run (cleaners/state.py).
+    them back to the next run (cleaners/state.py). Sketches made here are held
+    in blocks, one per CHUNK texts (one array of ids, one of hash values), not
+    as two small arrays a text: many small long-lived arrays fragment the heap,
+    which then never shrinks. Once matching is done, the sketches used can be
+    parked on disk (``park``) until the state is written.
     """
 
     CHUNK = 1000  # texts shingled and signed at a time: bounds the token lists held at once
@@ -178,8 +247,12 @@ class SketchCache:
     def __init__(self, cfg: DedupConfig, stored: dict[str, Sketch] | None = None) -> None:
         self.cfg = cfg
         self.stored = stored or {}
-        self.used: dict[str, Sketch] = {}
         self.hits = 0
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (ids, ends, hash values)
+        self._made: dict[str, tuple[int, int]] = {}  # key -> (block, row) of sketches made here
+        self._from_stored: set[str] = set()  # stored sketches used by this run
+        self._spill: SketchSpill | None = None
+        self._parked: set[str] = set()
 
     @staticmethod
     def key(text: str) -> str:
@@ -188,12 +261,25 @@ class SketchCache:
     def get(self, text: str) -> Sketch:
         return self.get_many([text])[0]
 
+    def _sketch(self, where: tuple[int, int]) -> Sketch:
+        ids, ends, hv = self._blocks[where[0]]
+        row = where[1]
+        return ids[ends[row - 1] if row else 0:ends[row]], hv[row]
+
+    def __len__(self) -> int:
+        """How many sketches this run has used, in memory or parked."""
+        return len(self._made) + len(self._from_stored) + len(self._parked)
+
+    def in_memory(self) -> int:
+        return len(self._made) + len(self._from_stored)
+
     def get_many(self, texts: list[str]) -> list[Sketch]:
         """Sketches of the texts; those not seen before are shingled and signed in bulk."""
         keys = [self.key(t) for t in texts]
         missing: dict[str, str] = {}
         for key, text in zip(keys, texts):
-            if key in self.used or key in self.stored or key in missing:
+            if (key in self._made or key in self._from_stored or key in self._parked
+                    or key in self.stored or key in missing):
                 self.hits += 1
             else:
                 missing.setdefault(key, text)
@@ -202,16 +288,48 @@ class SketchCache:
             chunk = todo[c:c + self.CHUNK]
             ids = doc_shingles_many([text for _, text in chunk], self.cfg)
             hv = signatures(ids, self.cfg.num_perm, self.cfg.seed, self.cfg.scheme)
+            ends = np.cumsum([len(a) for a in ids], dtype=np.int64)
+            flat = np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32)
+            del ids
+            self._blocks.append((flat, ends, hv))
             for n, (key, _) in enumerate(chunk):
-                self.used[key] = (ids[n], hv[n].copy())
+                self._made[key] = (len(self._blocks) - 1, n)
+        parked: dict[str, Sketch] = {}
+        if self._spill is not None:
+            parked = self._spill.get_sketches([k for k in keys if k in self._parked])
         out = []
         for key in keys:
-            found = self.used.get(key)
-            if found is None:
-                found = self.stored[key]
-                self.used[key] = found
-            out.append(found)
+            where = self._made.get(key)
+            if where is not None:
+                out.append(self._sketch(where))
+            elif key in parked:
+                out.append(parked[key])
+            else:
+                out.append(self.stored[key])
+                self._from_stored.add(key)
         return out
+
+    def _in_memory_items(self) -> Iterator[tuple[str, Sketch]]:
+        for key, where in self._made.items():
+            yield key, self._sketch(where)
+        for key in self._from_stored:
+            yield key, self.stored[key]
+
+    def park(self, spill: SketchSpill) -> None:
+        """Move the sketches used so far out of memory, into ``spill``."""
+        if self._spill is not None and self._spill is not spill:
+            raise ValueError("this SketchCache already parks its sketches elsewhere")
+        self._spill = spill
+        spill.put_sketches(self._in_memory_items())
+        self._parked.update(self._made)
+        self._parked.update(self._from_stored)
+        self._blocks, self._made, self._from_stored = [], {}, set()
+
+    def items(self) -> Iterator[tuple[str, Sketch]]:
+        """(text key, sketch) of every text used: what the state keeps for the next run."""
+        if self._spill is not None:
+            yield from self._spill.iter_sketches()
+        yield from self._in_memory_items()
 
     def lean(self, sketch: Sketch) -> LeanMinHash:
         return LeanMinHash(seed=self.cfg.seed, hashvalues=sketch[1], scheme=self.cfg.scheme)

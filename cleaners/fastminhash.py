@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from itertools import chain, pairwise
@@ -392,19 +392,22 @@ def _jit_range(hv: np.ndarray, starts: np.ndarray, rows: np.ndarray, lo: int, hi
 
 
 def signatures_flat(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: int,
-                    scheme: str = "affine32", threads: int = 1) -> np.ndarray:
+                    scheme: str = "affine32", threads: int = 1, perms: slice | None = None) -> np.ndarray:
     """``signatures`` of the documents whose ids are concatenated in ``ids``
-    (``counts[i]`` ids for document i)."""
+    (``counts[i]`` ids for document i). ``perms`` selects some of the
+    ``num_perm`` permutations: those columns of the full signatures."""
     _check_scheme(scheme)
     counts = np.asarray(counts, dtype=np.int64)
     n = len(counts)
-    out = np.full((n, num_perm), _EMPTY[scheme], dtype=_DTYPE[scheme])
+    a, b = permutations(num_perm, seed, scheme)
+    if perms is not None:
+        a, b = a[perms], b[perms]
+    out = np.full((n, len(a)), _EMPTY[scheme], dtype=_DTYPE[scheme])
     total = int(counts.sum())
     if total == 0:
         return out
     if len(ids) != total:
         raise ValueError(f"{len(ids)} ids but counts sum to {total}")
-    a, b = permutations(num_perm, seed, scheme)
     hv = _premix(np.asarray(ids), scheme)
     rows = np.flatnonzero(counts > 0)
     starts = (np.cumsum(counts) - counts)[rows]
@@ -506,6 +509,69 @@ def to_leans(hashvalues: np.ndarray, seed: int, scheme: str = "affine32") -> lis
 _BIG_BUCKET = 32  # buckets larger than this get their pairs one bucket at a time
 
 
+class UniqueCodes:
+    """Sorted unique int64 codes gathered in parts.
+
+    A pair sharing many bands is found once per band; the parts are merged
+    (sorted, duplicates dropped) whenever they outgrow the merged set, so
+    memory follows the number of distinct codes, not the number of finds.
+    """
+
+    MIN_MERGE = 1 << 22  # codes (32 MB) pending before a merge is worth its sort
+
+    def __init__(self) -> None:
+        self.merged = np.zeros(0, dtype=np.int64)
+        self.parts: list[np.ndarray] = []
+        self.pending = 0
+
+    def add(self, codes: np.ndarray) -> None:
+        self.parts.append(codes)
+        self.pending += len(codes)
+        if self.pending > max(len(self.merged), self.MIN_MERGE):
+            self._merge()
+
+    def _merge(self) -> None:
+        if not self.parts:
+            return
+        new = np.concatenate(self.parts)
+        self.parts, self.pending = [], 0
+        new.sort()
+        if len(new) > 1:
+            new = new[np.r_[True, new[1:] != new[:-1]]]
+        if len(self.merged):  # insert the codes not seen yet into the sorted set: no full re-sort
+            pos = np.searchsorted(self.merged, new)
+            fresh = self.merged[np.minimum(pos, len(self.merged) - 1)] != new
+            new = np.insert(self.merged, pos[fresh], new[fresh])
+        self.merged = new
+
+    def result(self) -> np.ndarray:
+        self._merge()
+        return self.merged
+
+
+def _bucket_pair_codes(order: np.ndarray, same: np.ndarray, n: int) -> Iterator[np.ndarray]:
+    """Pair codes (min * n + max) of one band's buckets: ``order`` sorts its keys,
+    ``same[p]`` says sorted positions p and p + 1 share a bucket."""
+    flat_same = np.r_[same, False]
+    run_start = np.flatnonzero(np.r_[True, ~flat_same[:-1]])
+    run_len = np.diff(np.r_[run_start, flat_same.size])
+    big = run_len > _BIG_BUCKET
+    if big.any():
+        for st, ln in zip(run_start[big].tolist(), run_len[big].tolist()):
+            members = np.sort(order[st:st + ln])
+            i, j = np.triu_indices(ln, 1)
+            yield members[i] * n + members[j]
+        in_big = np.repeat(big, run_len)
+        same = same & ~in_big[1:]
+    d, run = 1, same
+    while run.any():  # pairs at distance d inside a bucket
+        p = np.flatnonzero(run)
+        x, y = order[p], order[p + d]
+        yield np.minimum(x, y) * n + np.maximum(x, y)
+        d += 1
+        run = run[:-1] & same[d - 1:]
+
+
 def lsh_pairs(hashvalues: np.ndarray, bands: int, rows: int,
               mask: np.ndarray | None = None) -> np.ndarray:
     """All pairs (i, j), i < j, of rows that agree on every value of at least
@@ -534,32 +600,26 @@ def lsh_pairs(hashvalues: np.ndarray, bands: int, rows: int,
         for b in range(bands):
             keys[:, b] = np.unique(sub[:, b, :], axis=0, return_inverse=True)[1].ravel()
     keys_t = np.ascontiguousarray(keys.T)  # (bands, n)
-    order = np.argsort(keys_t, axis=1, kind="stable")
-    ks = np.take_along_axis(keys_t, order, axis=1)
-    same = ks[:, 1:] == ks[:, :-1]
-    out: list[np.ndarray] = []
-    # bucket sizes: runs of equal keys in each band's sorted order
-    flat_same = np.concatenate([same, np.zeros((bands, 1), dtype=bool)], axis=1).ravel()
-    run_start = np.flatnonzero(np.r_[True, ~flat_same[:-1]])
-    run_len = np.diff(np.r_[run_start, flat_same.size])
-    big = run_len > _BIG_BUCKET
-    if big.any():
-        flat_order = order.ravel()
-        for st, ln in zip(run_start[big].tolist(), run_len[big].tolist()):
-            members = np.sort(flat_order[st:st + ln])
-            i, j = np.triu_indices(ln, 1)
-            out.append(members[i] * n + members[j])
-        in_big = np.repeat(big, run_len).reshape(bands, -1)
-        same = same & ~in_big[:, 1:]
-    d, run = 1, same
-    while run.any():  # pairs at distance d inside a bucket
-        b, p = np.nonzero(run)
-        x, y = order[b, p], order[b, p + d]
-        out.append(np.minimum(x, y) * n + np.maximum(x, y))
-        d += 1
-        run = run[:, :-1] & same[:, d - 1:]
-    if not out:
-        return np.zeros((0, 2), dtype=np.int64)
-    codes = np.unique(np.concatenate(out))
-    pairs = np.stack([idx[codes // n], idx[codes % n]], axis=1)
-    return pairs.astype(np.int64)
+    del keys, sub
+    found = UniqueCodes()
+    for b in range(bands):  # one band at a time: pair codes are merged as they come
+        order = np.argsort(keys_t[b], kind="stable")
+        ks = keys_t[b][order]
+        for codes in _bucket_pair_codes(order, ks[1:] == ks[:-1], n):
+            found.add(codes)
+    codes = found.result()
+    del found
+    return decode_pairs(codes, n, None if mask is None else idx)
+
+
+def decode_pairs(codes: np.ndarray, n: int, idx: np.ndarray | None, chunk: int = 1 << 20) -> np.ndarray:
+    """(m, 2) int64 pairs from codes i * n + j, written in place (no full-size temporaries);
+    ``idx`` maps positions back to rows when some rows were left out."""
+    pairs = np.empty((len(codes), 2), dtype=np.int64)
+    np.floor_divide(codes, n, out=pairs[:, 0])
+    np.remainder(codes, n, out=pairs[:, 1])
+    if idx is not None:
+        for lo in range(0, len(pairs), chunk):
+            part = pairs[lo:lo + chunk]
+            part[:] = idx[part]
+    return pairs

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cleaners.articles import Grouping, StageHook, group_documents
+from cleaners.articles import Grouping, Matched, StageHook, article_records, document_records, match_store
 from cleaners.config import Config
 from cleaners.dedup import SketchCache
+from cleaners.docstore import DocStore
 from cleaners.readers import InputFile
 from cleaners.records import Document
 from cleaners.state import FileInfo, State, file_sha256
@@ -89,55 +91,81 @@ def plan_run(root: Path, items: list[InputFile], state: State) -> Plan:
 
 @dataclass
 class Regrouped:
-    grouping: Grouping
+    """A regrouping: the match result, the stable article ids, and the store the records are read from."""
+
+    store: DocStore
+    matched: Matched
+    article_ids: list[str]  # per group of ``matched``: the id it keeps or gets
     created: dict[str, int]  # article id -> creation sequence
     new_articles: list[str]
     grown_articles: list[str]
     frozen_documents: int
     sketches: SketchCache
 
+    @property
+    def stats(self) -> dict[str, int]:
+        return self.matched.stats
 
-def regroup(state: State, new_docs: list[Document], replaced_paths: list[str], cfg: Config,
+    def doc_records(self) -> Iterator[dict[str, Any]]:
+        """documents.jsonl objects, in doc_id order, read from the store one chunk at a time."""
+        return document_records(self.store, self.matched, self.article_ids)
+
+    def article_records(self) -> Iterator[dict[str, Any]]:
+        """articles.jsonl objects, a chunk of articles' texts read at a time."""
+        return article_records(self.store, self.matched, self.article_ids)
+
+    @property
+    def grouping(self) -> Grouping:
+        """Every record in memory (small inputs and tests)."""
+        return Grouping(list(self.doc_records()),
+                        sorted(self.article_records(), key=lambda a: a["article_id"]), self.stats)
+
+
+def regroup(state: State, new_docs: DocStore | list[Document], replaced_paths: list[str], cfg: Config,
             window_days: float | None = None, now: float | None = None,
             on_stage: StageHook | None = None) -> Regrouped:
-    """Group all documents (stored + new, minus frozen ones) and keep article ids stable."""
+    """Group all documents (stored + new, minus frozen ones) and keep article ids stable.
+
+    ``new_docs`` is a DocStore holding the run's new documents (the stored
+    ones are added to it here) or, for small inputs, a list of them.
+    """
+    store = new_docs if isinstance(new_docs, DocStore) else DocStore()
+    if not isinstance(new_docs, DocStore):
+        store.add(new_docs)
     replaced = set(replaced_paths)
-    new_ids = {d.doc_id for d in new_docs}
-    docs = [d for d in state.documents() if d.source.path not in replaced and d.doc_id not in new_ids]
+    new_ids = store.doc_ids()
     frozen: set[str] = set()
     if window_days:
         cutoff = (now if now is not None else time.time()) - window_days * 86400
         frozen = state.frozen_doc_ids(cutoff)
-        docs = [d for d in docs if d.doc_id not in frozen]
+    store.add_json(data for doc_id, path, data in state.document_rows()
+                   if path not in replaced and doc_id not in new_ids and doc_id not in frozen)
     sketches = SketchCache(cfg.dedup, state.sketches())
-    grouping = group_documents(docs + new_docs, cfg, sketches, on_stage)
+    m = match_store(store, cfg, sketches, on_stage)
+    own = m.article_ids()
 
     assignments = state.assignments()
     created = state.article_created()
     sizes = state.article_sizes()
     next_seq = max(created.values(), default=0) + 1
-    remap: dict[str, str] = {}
+    ids = list(own)
     new_articles, grown = [], []
-    for art in grouping.articles:
-        member_ids = [m["doc_id"] for m in art["members"]]
+    for g in sorted(range(len(own)), key=own.__getitem__):  # in article id order, as they are stored
+        member_ids = [m.infos[i].doc_id for i in m.groups[g]]
         prior = {assignments[d] for d in member_ids if d in assignments}
         if prior:
             aid = min(prior, key=lambda a: (created.get(a, next_seq), a))
             if sizes.get(aid) != len(member_ids):
                 grown.append(aid)
         else:
-            aid = art["article_id"]
+            aid = own[g]
             new_articles.append(aid)
         if aid not in created:
             created[aid] = next_seq
             next_seq += 1
-        remap[art["article_id"]] = aid
-    articles = [{**a, "article_id": remap[a["article_id"]]} for a in grouping.articles]
-    articles.sort(key=lambda a: a["article_id"])
-    documents = [{**d, "article_id": remap[d["article_id"]]} for d in grouping.documents]
-    out = Grouping(documents, articles, grouping.stats)
-    return Regrouped(out, {a["article_id"]: created[a["article_id"]] for a in articles},
-                     new_articles, grown, len(frozen), sketches)
+        ids[g] = aid
+    return Regrouped(store, m, ids, {aid: created[aid] for aid in ids}, new_articles, grown,
+                     len(frozen), sketches)
 
 
 def matching_fingerprint(cfg: Config) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from operator import methodcaller
@@ -28,7 +28,7 @@ import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
-from cleaners.fastminhash import signatures_flat
+from cleaners.fastminhash import UniqueCodes, decode_pairs, signatures_flat
 from cleaners.textutil import TOKEN, Token, is_cjk, sentences, tokens
 
 
@@ -125,7 +125,7 @@ def align(a: Sentence, b: Sentence, cfg: PassageConfig) -> PassageLink | None:
 MIN_SHARED_SHINGLES = 3
 
 
-def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig,
+def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageConfig,
                          dcfg: DedupConfig, stats: dict[str, int] | None = None) -> list[SharedPassage]:
     """Passages shared by documents of different groups (articles).
 
@@ -141,18 +141,20 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
     checked and aligned once. Arrays, not objects, hold the sentences.
     """
     stats = stats if stats is not None else {}
-    table = sentence_table(texts, cfg.min_words)
-    n_cls = len(table.keys)
+    table = sentence_table(texts, cfg.min_words, cfg.shingle_words)
+    n_cls = len(table.counts)
     if not n_cls:
         stats["common_sentences_skipped"] = 0
         return []
     grp = np.asarray(groups, dtype=np.int64)[table.doc]  # article of each sentence
     mult = np.bincount(table.cls, minlength=n_cls)
-    ids, counts = sha1_shingles(table.keys, cfg.shingle_words)
-    sigs = signatures_flat(ids, counts, cfg.num_perm, dcfg.seed, dcfg.scheme)
+    ids, counts = table.ids, table.counts
+
+    def sigs(lo: int, hi: int) -> np.ndarray:  # columns lo:hi of the signatures, made when needed
+        return signatures_flat(ids, counts, cfg.num_perm, dcfg.seed, dcfg.scheme, perms=slice(lo, hi))
+
     limit = 20 * cfg.max_candidate_articles
     pairs, stock = band_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, mult, limit)
-    del sigs  # the buckets are all that is needed of the signatures
     raw = mult + np.bincount(pairs[:, 0], mult[pairs[:, 1]], n_cls).astype(np.int64) \
         + np.bincount(pairs[:, 1], mult[pairs[:, 0]], n_cls).astype(np.int64)
     stock |= raw > limit  # rule 1, per class: every member has the same candidates
@@ -183,20 +185,18 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
 class SentenceTable:
     """Every sentence with at least ``min_words`` tokens, in document order.
 
-    Sentences with the same normalised tokens share a class; ``keys[c]`` holds
-    class c's tokens (see ``class_key``). Token offsets are not kept:
-    ``token_bounds`` finds them again for the few sentences in a passage.
+    Sentences with the same normalised tokens share a class; each class's
+    word shingles are kept (``ids``, ``counts``), its words are not: they are
+    read again from the text (``sentence_words``) for the few sentences that
+    get aligned, so the table does not hold a second copy of the corpus.
     """
 
     doc: np.ndarray  # per sentence: document index
     start: np.ndarray  # per sentence: character span in the document's text
     end: np.ndarray
     cls: np.ndarray  # per sentence: class index
-    keys: list[str]  # per class
-
-    def words(self, c: int) -> list[str]:
-        """The normalised tokens of class c."""
-        return key_words(self.keys[c])
+    ids: np.ndarray  # per class, concatenated: sorted unique sha1 shingle ids (``sha1_shingles``)
+    counts: np.ndarray  # per class: how many ids
 
 
 def class_key(raw: list[str]) -> str:
@@ -219,31 +219,92 @@ def key_words(key: str) -> list[str]:
     return key.split(" ") if key else []
 
 
-def sentence_table(texts: list[str], min_words: int) -> SentenceTable:
+def sentence_key(text: str, start: int, end: int) -> str:
+    """The ``class_key`` of the sentence at text[start:end]."""
+    return class_key(TOKEN.findall(text, start, end))
+
+
+def sentence_words(text: str, start: int, end: int) -> list[str]:
+    """The normalised tokens of the sentence at text[start:end]."""
+    return key_words(sentence_key(text, start, end))
+
+
+_CLASS_CHUNK = 1 << 15  # sentences given their classes at a time
+
+
+class _Classes:
+    """Class numbers by 64-bit key hash, in order of first appearance, in two sorted numpy
+    arrays (a dict of Python ints would cost about 100 bytes a class, and fragment the heap)."""
+
+    def __init__(self) -> None:
+        self.hashes = np.zeros(0, dtype=np.int64)  # sorted
+        self.numbers = np.zeros(0, dtype=np.int64)  # class of each hash
+        self.count = 0
+
+    def assign(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(class of each hash, index into h of the first sentence of each new class, in class order)."""
+        pos = np.searchsorted(self.hashes, h)
+        found = np.zeros(len(h), dtype=bool)
+        if len(self.hashes):
+            found = self.hashes[np.minimum(pos, len(self.hashes) - 1)] == h
+        out = np.empty(len(h), dtype=np.int64)
+        out[found] = self.numbers[pos[found]]
+        unseen = np.flatnonzero(~found)
+        uniq, first, inv = np.unique(h[unseen], return_index=True, return_inverse=True)
+        rank = np.empty(len(uniq), dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
+        out[unseen] = self.count + rank[inv]
+        at = np.searchsorted(self.hashes, uniq)
+        self.hashes = np.insert(self.hashes, at, uniq)
+        self.numbers = np.insert(self.numbers, at, self.count + rank)
+        self.count += len(uniq)
+        return out, unseen[np.sort(first)]
+
+
+def sentence_table(texts: Iterable[str], min_words: int, shingle_words: int) -> SentenceTable:
     """The sentences of all texts with the same tokens as ``doc_sentences``.
 
     A token never crosses a sentence boundary (sentences end after
     punctuation and are trimmed of whitespace, tokens are letters/digits),
     so the tokens inside a sentence's span are the document's tokens there.
+    Classes are numbered in order of first appearance and found by the
+    64-bit ``hash`` of their key (compared within this process only, like
+    paragraph keys); each new class is shingled once, a chunk at a time.
     """
-    doc, start, end, cls = array("q"), array("q"), array("q"), array("q")  # 8 bytes a value
-    index: dict[str, int] = {}
+    doc, start, end = array("q"), array("q"), array("q")  # 8 bytes a value
+    cls: list[np.ndarray] = []
+    ids: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    classes = _Classes()
+    keys: list[str] = []  # this chunk's sentences
+
+    def flush() -> None:
+        c, first = classes.assign(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)))
+        cls.append(c)
+        i, n = sha1_shingles([keys[j] for j in first.tolist()], shingle_words)
+        ids.append(i)
+        counts.append(n)
+        keys.clear()
+
     findall = TOKEN.findall
     for i, text in enumerate(texts):
         for s, e in sentences(text):
             raw = findall(text, s, e)
             if len(raw) < min_words:
                 continue
-            key = class_key(raw)
-            c = index.get(key)
-            if c is None:
-                c = index[key] = len(index)
+            keys.append(class_key(raw))
             doc.append(i)
             start.append(s)
             end.append(e)
-            cls.append(c)
+        if len(keys) >= _CLASS_CHUNK:
+            flush()
+    if keys:
+        flush()
     return SentenceTable(*(np.frombuffer(a, dtype=np.int64) if a else np.zeros(0, dtype=np.int64)
-                           for a in (doc, start, end, cls)), list(index))
+                           for a in (doc, start, end)),
+                         np.concatenate(cls) if cls else np.zeros(0, dtype=np.int64),
+                         np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32),
+                         np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64))
 
 
 def token_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -312,22 +373,31 @@ def _ragged_arange(lens: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
 
 
-def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> Iterator[np.ndarray]:
+BandSignatures = np.ndarray | Callable[[int, int], np.ndarray]  # a matrix, or columns lo:hi on demand
+_BAND_BLOCK_VALUES = 1 << 24  # signature values made at a time when made on demand (64 MB at uint32)
+
+
+def _band_keys(sigs: BandSignatures, n: int, bands: int, rows: int) -> Iterator[np.ndarray]:
     """Per band, one key per row: equal keys <=> equal band values (MinHashLSH's
-    buckets). One band at a time, so no (n, bands) key matrix is held."""
-    width = 8 * sigs.dtype.itemsize
-    for b in range(bands):
-        band = sigs[:, b * rows:(b + 1) * rows]
-        if rows * width <= 64:
-            key = np.zeros(len(sigs), dtype=np.uint64)
-            for r in range(rows):
-                key = (key << np.uint64(width)) | band[:, r].astype(np.uint64)
-            yield key
-        else:
-            yield np.unique(band, axis=0, return_inverse=True)[1].ravel()
+    buckets). One band at a time, so no (n, bands) key matrix is held; when
+    ``sigs`` is a function, a few bands' columns are made at a time."""
+    step = bands if isinstance(sigs, np.ndarray) else max(1, _BAND_BLOCK_VALUES // max(1, n * rows))
+    for b0 in range(0, bands, step):
+        b1 = min(b0 + step, bands)
+        block = sigs[:, b0 * rows:b1 * rows] if isinstance(sigs, np.ndarray) else sigs(b0 * rows, b1 * rows)
+        width = 8 * block.dtype.itemsize
+        for b in range(b1 - b0):
+            band = block[:, b * rows:(b + 1) * rows]
+            if rows * width <= 64:
+                key = np.zeros(len(band), dtype=np.uint64)
+                for r in range(rows):
+                    key = (key << np.uint64(width)) | band[:, r].astype(np.uint64)
+                yield key
+            else:
+                yield np.unique(band, axis=0, return_inverse=True)[1].ravel()
 
 
-def band_pairs(sigs: np.ndarray, bands: int, rows: int, weights: np.ndarray, limit: int
+def band_pairs(sigs: BandSignatures, bands: int, rows: int, weights: np.ndarray, limit: int
                ) -> tuple[np.ndarray, np.ndarray]:
     """Classes sharing a band: ((m, 2) pairs u < v, sorted; stock flag per class).
 
@@ -335,10 +405,10 @@ def band_pairs(sigs: np.ndarray, bands: int, rows: int, weights: np.ndarray, lim
     makes each of them a stock class (more than ``limit`` candidates); its
     pairs are not listed, so pairs are never materialised for huge buckets.
     """
-    n = len(sigs)
+    n = len(weights)
     stock = weights > limit  # a class alone can fill a bucket
-    codes: list[np.ndarray] = []
-    for kb in _band_keys(sigs, bands, rows):
+    codes = UniqueCodes()  # merged as they come: a pair is found once per band it shares
+    for kb in _band_keys(sigs, n, bands, rows):
         order = np.argsort(kb)  # the order inside a bucket does not matter
         ks = kb[order]
         dup = np.flatnonzero(ks[1:] == ks[:-1])  # sorted position i is in the bucket of i + 1
@@ -361,11 +431,8 @@ def band_pairs(sigs: np.ndarray, bands: int, rows: int, weights: np.ndarray, lim
         x = np.repeat(pos, later)
         y = x + 1 + _ragged_arange(later)
         u, v = order[x], order[y]
-        codes.append(np.minimum(u, v) * n + np.maximum(u, v))
-    if not codes:
-        return np.zeros((0, 2), dtype=np.int64), stock
-    uniq = np.unique(np.concatenate(codes))
-    return np.stack([uniq // n, uniq % n], axis=1), stock
+        codes.add(np.minimum(u, v) * n + np.maximum(u, v))
+    return decode_pairs(codes.result(), n, None), stock
 
 
 _PAIR_CHUNK = 1 << 16
@@ -476,38 +543,41 @@ def cross_article_pairs(eu: np.ndarray, ev: np.ndarray, members: Members, active
 # Alignment of the surviving pairs
 
 
-def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: list[str],
+def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Sequence[str],
                 cfg: PassageConfig) -> list[PassageLink]:
-    """Align every pair (k[i] < o[i]); equal word pairs are aligned once."""
-    words: dict[int, tuple[str, ...]] = {}
-    bounds: dict[int, list[tuple[int, int]]] = {}
-    cache: dict[tuple[int, int], Alignment | None] = {}
+    """Align every pair (k[i] < o[i]); equal word pairs are aligned once.
 
-    def toks(c: int) -> tuple[str, ...]:
-        w = words.get(c)
-        if w is None:
-            w = words[c] = tuple(table.words(c))
-        return w
-
-    def spans(s: int) -> list[tuple[int, int]]:
-        b = bounds.get(s)
-        if b is None:
-            b = bounds[s] = token_bounds(texts[table.doc[s]], int(table.start[s]), int(table.end[s]))
-        return b
-
-    links: list[PassageLink] = []
+    The character offsets of the aligned tokens are found afterwards, reading
+    the texts in document order (``texts`` may be read from disk).
+    """
     cls = table.cls
+    keys: dict[int, str] = {}  # class -> its class_key, read from one of its sentences
+    for s in np.unique(np.concatenate([k, o])).tolist():  # in document order
+        c = int(cls[s])
+        if c not in keys:
+            keys[c] = sentence_key(texts[int(table.doc[s])], int(table.start[s]), int(table.end[s]))
+    cache: dict[tuple[int, int], Alignment | None] = {}
+    aligned: list[tuple[int, int, Alignment]] = []
     for a, b in zip(k.tolist(), o.tolist()):
         key = (int(cls[a]), int(cls[b]))
         if key not in cache:
-            cache[key] = align_tokens(toks(key[0]), toks(key[1]), cfg)
+            cache[key] = align_tokens(tuple(key_words(keys[key[0]])), tuple(key_words(keys[key[1]])), cfg)
         al = cache[key]
-        if al is None:
-            continue
-        a0, a1, b0, b1, matched, sim = al
-        ta, tb = spans(a), spans(b)
-        links.append(PassageLink(Span(int(table.doc[a]), ta[a0][0], ta[a1 - 1][1]),
-                                 Span(int(table.doc[b]), tb[b0][0], tb[b1 - 1][1]), sim, matched))
+        if al is not None:
+            aligned.append((a, b, al))
+    want: dict[int, set[int]] = {}  # sentence -> the token indexes whose offsets are needed
+    for a, b, (a0, a1, b0, b1, _, _) in aligned:
+        want.setdefault(a, set()).update((a0, a1 - 1))
+        want.setdefault(b, set()).update((b0, b1 - 1))
+    at: dict[tuple[int, int], tuple[int, int]] = {}  # (sentence, token) -> its character span
+    for s in sorted(want):  # sentences are numbered in document order
+        bounds = token_bounds(texts[int(table.doc[s])], int(table.start[s]), int(table.end[s]))
+        for tok in want[s]:
+            at[s, tok] = bounds[tok]
+    links: list[PassageLink] = []
+    for a, b, (a0, a1, b0, b1, matched, sim) in aligned:
+        links.append(PassageLink(Span(int(table.doc[a]), at[a, a0][0], at[a, a1 - 1][1]),
+                                 Span(int(table.doc[b]), at[b, b0][0], at[b, b1 - 1][1]), sim, matched))
     return links
 
 

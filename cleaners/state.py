@@ -131,6 +131,10 @@ class State:
         rows = self.db.execute(q, (since,) if since is not None else ())
         return [document_from_dict(json.loads(r[0])) for r in rows]
 
+    def document_rows(self) -> Iterator[tuple[str, str, str]]:
+        """(doc_id, path, JSON) of every stored document, unparsed (a DocStore takes them as they are)."""
+        yield from self.db.execute("SELECT doc_id, path, data FROM documents")
+
     def frozen_doc_ids(self, cutoff: float) -> set[str]:
         """Documents of articles whose newest member is older than the cutoff."""
         rows = self.db.execute(
@@ -159,10 +163,15 @@ class State:
     def commit_run(self, *, run_id: str, files: Iterable[FileInfo], renamed: dict[str, str],
                    replaced_paths: Iterable[str], docs: Iterable[Document],
                    rejects: Iterable[tuple[str, dict[str, Any]]],
-                   doc_records: list[dict[str, Any]], articles: list[dict[str, Any]],
+                   doc_records: Iterable[dict[str, Any]], articles: Iterable[dict[str, Any]],
                    created: dict[str, int],
-                   sketches: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> int:
-        """Apply a run: new files, documents, rejects and the regrouped records. Returns the generation."""
+                   sketches: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None) -> int:
+        """Apply a run: new files, documents, rejects and the regrouped records. Returns the generation.
+
+        ``docs``, ``doc_records``, ``articles`` and ``sketches`` ((text key,
+        (shingle ids, hash values)) pairs) are consumed one at a time (they may
+        be generators reading from disk), all inside one transaction.
+        """
         now = time.time()
         db = self.db
         db.execute("BEGIN IMMEDIATE")
@@ -185,30 +194,35 @@ class State:
                            (path, seqs[path], json.dumps(rec, ensure_ascii=False)))
             # regrouped records replace those of every document that took part
             old_assign = self.assignments()
-            keep = {a["article_id"] for a in articles}
-            live_docs = [rec["doc_id"] for rec in doc_records]
-            stale = {old_assign[d] for d in live_docs if d in old_assign} - keep
             db.execute("DELETE FROM doc_records WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
+            was: set[str] = set()  # the articles the regrouped documents belonged to
             for rec in doc_records:
+                if rec["doc_id"] in old_assign:
+                    was.add(old_assign[rec["doc_id"]])
                 db.execute("INSERT OR REPLACE INTO doc_records VALUES (?, ?, ?)",
                            (rec["doc_id"], rec["article_id"], json.dumps(rec, ensure_ascii=False)))
-            for aid in stale:  # merged into another article, or its documents were replaced
-                db.execute("DELETE FROM articles WHERE article_id = ?", (aid,))
-            db.execute("DELETE FROM articles WHERE article_id NOT IN (SELECT article_id FROM doc_records)")
-            old_sizes = self.article_sizes()
+            del old_assign
+            keep: set[str] = set()
             for a in articles:
-                row = db.execute("SELECT updated_at FROM articles WHERE article_id = ?",
+                keep.add(a["article_id"])
+                row = db.execute("SELECT updated_at, n_members FROM articles WHERE article_id = ?",
                                  (a["article_id"],)).fetchone()
-                grew = row is None or old_sizes.get(a["article_id"]) != len(a["members"])
+                grew = row is None or row[1] != len(a["members"])
                 db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
                            (a["article_id"], created[a["article_id"]], now if grew else row[0],
                             len(a["members"]), json.dumps(a, ensure_ascii=False)))
+            for aid in was - keep:  # merged into another article, or its documents were replaced
+                db.execute("DELETE FROM articles WHERE article_id = ?", (aid,))
+            db.execute("DELETE FROM articles WHERE article_id NOT IN (SELECT article_id FROM doc_records)")
             if sketches is not None:  # the signatures of exactly the texts now grouped
                 db.execute("DELETE FROM sketches")
-                for key, (ids, hv) in sketches.items():
+                dtype = None
+                for key, (ids, hv) in sketches:
                     db.execute("INSERT INTO sketches VALUES (?, ?, ?)",
                                (key, np.ascontiguousarray(ids, dtype=np.uint32).tobytes(), hv.tobytes()))
-                    self.set_meta("hashvalues_dtype", str(hv.dtype))
+                    dtype = str(hv.dtype)
+                if dtype is not None:
+                    self.set_meta("hashvalues_dtype", dtype)
             generation = self.generation + 1
             self.set_meta("generation", str(generation))
             self.set_meta("last_run", run_id)

@@ -27,11 +27,12 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 from cleaners import __version__
 from cleaners.batch import accounting, process_files
 from cleaners.config import Config
+from cleaners.docstore import DocStore
 from cleaners.incremental import matching_fingerprint, plan_run, regroup
 from cleaners.output import (STATE_NAME, export_state, output_lock, read_jsonl, reject_record,
                              write_json, write_jsonl)
 from cleaners.readers import InputFile, discover
-from cleaners.records import Reject, Source, document_from_dict, document_to_dict
+from cleaners.records import Document, Reject, Source, document_from_dict, document_to_dict
 from cleaners.state import FileInfo, State
 
 LIBRARIES = ("prefect", "trafilatura", "datasketch", "ftfy", "charset-normalizer", "lxml",
@@ -80,84 +81,127 @@ def plan_inputs(input_dir: str, items: list[dict[str, Any]], state_path: str) ->
             "unchanged": plan.unchanged, "touched": plan.touched, "copies": plan.copies}
 
 
+def _batch_records(batch_files: list[str]) -> Iterator[dict[str, Any]]:
+    for bf in batch_files:
+        yield from read_jsonl(Path(bf))
+
+
+def _batch_documents(batch_files: list[str]) -> Iterator[Document]:
+    for rec in _batch_records(batch_files):
+        if "document" in rec:
+            yield document_from_dict(rec["document"])
+
+
 @task(name="match-and-commit")
 def match_and_commit(batch_files: list[str], plan: dict[str, Any], state_path: str,
-                     config: dict[str, Any], run_id: str, window_days: float | None) -> dict[str, Any]:
-    """Group new and stored documents, keep article ids, commit the run to the state."""
+                     config: dict[str, Any], run_id: str, window_days: float | None,
+                     work: str) -> dict[str, Any]:
+    """Group new and stored documents, keep article ids, commit the run to the state.
+
+    Documents go to a scratch DocStore in the work folder: the match step holds
+    their sketches and a little metadata, and reads texts back from disk.
+    """
     log = get_run_logger()
     cfg = Config.from_dict(config)
-    docs, rejects = [], []
-    for bf in batch_files:
-        for rec in read_jsonl(Path(bf)):
-            if "document" in rec:
-                docs.append(document_from_dict(rec["document"]))
-            else:
+    rejects: list[dict[str, Any]] = []
+    doc_paths: list[str] = []
+    removed: dict[str, int] = {}
+
+    def documents() -> Iterator[dict[str, Any]]:
+        for rec in _batch_records(batch_files):
+            if "document" not in rec:
                 rejects.append(rec["reject"])
-    processed = [i["path"] for i in plan["process"]]
-    acc = accounting(processed, (d.source.path for d in docs), (r["source"]["path"] for r in rejects))
-    for path in acc["unaccounted_files"]:  # a bug, never expected: loud, and still accounted for
-        rejects.append(reject_record(Reject(Source(path, None, "", "unknown"), "unaccounted",
-                                            "the pipeline lost this file; please report")))
-        log.error("unaccounted input file: %s", path)
+                continue
+            d = rec["document"]
+            doc_paths.append(d["source"]["path"])
+            for _, reason in d["removed"]:
+                key = reason.split(" (")[0]
+                removed[key] = removed.get(key, 0) + 1
+            yield d
+
     t0 = time.perf_counter()
-    log.info("matching %d new documents against the stored ones", len(docs))
-    with State(Path(state_path)) as state:
-        regrouped = regroup(state, docs, plan["replaced_paths"], cfg, window_days,
-                            on_stage=lambda what, sec: log.info("match: %s (%.1fs)", what, sec))
-        g = regrouped.grouping
-        generation = state.commit_run(
-            run_id=run_id, files=[FileInfo(**f) for f in plan["files"]], renamed=plan["renamed"],
-            replaced_paths=plan["replaced_paths"], docs=docs,
-            rejects=[(r["source"]["path"], r) for r in rejects],
-            doc_records=g.documents, articles=g.articles, created=regrouped.created,
-            sketches=regrouped.sketches.used)
-        totals = state.counts()
+    with DocStore(Path(work) / "match-documents.sqlite") as store:
+        n_new = store.add_dicts(documents())
+        processed = [i["path"] for i in plan["process"]]
+        acc = accounting(processed, doc_paths, (r["source"]["path"] for r in rejects))
+        for path in acc["unaccounted_files"]:  # a bug, never expected: loud, and still accounted for
+            rejects.append(reject_record(Reject(Source(path, None, "", "unknown"), "unaccounted",
+                                                "the pipeline lost this file; please report")))
+            log.error("unaccounted input file: %s", path)
+        log.info("matching %d new documents against the stored ones", n_new)
+        with State(Path(state_path)) as state:
+            regrouped = regroup(state, store, plan["replaced_paths"], cfg, window_days,
+                                on_stage=lambda what, sec: log.info("match: %s (%.1fs, peak memory %s)",
+                                                                    what, sec, _peak_memory()))
+            wanted = set(regrouped.new_articles[:50] + regrouped.grown_articles[:50])
+            summaries: dict[str, dict[str, Any]] = {}
+
+            def articles() -> Iterator[dict[str, Any]]:
+                for a in regrouped.article_records():
+                    if a["article_id"] in wanted:
+                        summaries[a["article_id"]] = {"title": a["title"], "members": len(a["members"]),
+                                                      "outlets": a["outlets"]}
+                    yield a
+
+            generation = state.commit_run(
+                run_id=run_id, files=[FileInfo(**f) for f in plan["files"]], renamed=plan["renamed"],
+                replaced_paths=plan["replaced_paths"], docs=_batch_documents(batch_files),
+                rejects=[(r["source"]["path"], r) for r in rejects],
+                doc_records=regrouped.doc_records(), articles=articles(), created=regrouped.created,
+                sketches=regrouped.sketches.items())
+            totals = state.counts()
+    stats = regrouped.stats
     t_match = time.perf_counter() - t0
     log.info("matched %d documents into %d articles (%d shared passages) in %.2fs; "
-             "%d new articles, %d grown; %d stored signatures reused", len(g.documents), len(g.articles),
-             g.stats["shared_passages"], t_match, len(regrouped.new_articles), len(regrouped.grown_articles),
-             regrouped.sketches.hits)
+             "%d new articles, %d grown; %d stored signatures reused; peak memory %s",
+             stats["documents"], stats["articles"], stats["shared_passages"], t_match,
+             len(regrouped.new_articles), len(regrouped.grown_articles), regrouped.sketches.hits,
+             _peak_memory())
     reasons: dict[str, int] = {}
     for r in rejects:
         reasons[r["reason"]] = reasons.get(r["reason"], 0) + 1
     for reason, n in sorted(reasons.items()):
         log.info("rejected %d input(s): %s", n, reason)
-    removed: dict[str, int] = {}
-    for d in docs:
-        for rm in d.removed:
-            key = rm.reason.split(" (")[0]
-            removed[key] = removed.get(key, 0) + 1
     counts = {
         "files_processed": len(processed), "files_unchanged": plan["unchanged"],
         "files_touched": plan["touched"], "files_renamed": len(plan["renamed"]),
-        "new_documents": len(docs), "rejected": len(rejects),
+        "new_documents": n_new, "rejected": len(rejects),
         "rejected_by_reason": dict(sorted(reasons.items())),
         "removed_by_reason": dict(sorted(removed.items())),
         "new_articles": len(regrouped.new_articles), "grown_articles": len(regrouped.grown_articles),
         "frozen_documents": regrouped.frozen_documents,
         "signatures_reused": regrouped.sketches.hits,
-        **{k: v for k, v in g.stats.items() if k != "documents"},
+        **{k: v for k, v in stats.items() if k != "documents"},
         "documents": totals["documents"], "articles": totals["articles"],
         "rejects_total": totals["rejects"],
     }
-    _publish_artifacts(counts, g.articles, regrouped.new_articles, regrouped.grown_articles)
+    _publish_artifacts(counts, summaries, regrouped.new_articles, regrouped.grown_articles)
     return {"counts": counts, "accounting": acc, "generation": generation,
             "seconds_match": round(t_match, 3)}
 
 
-def _publish_artifacts(counts: dict[str, Any], articles: list[dict[str, Any]],
+def _peak_memory() -> str:
+    """This process's peak resident memory so far (Linux and macOS), for the run log."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return "unknown"
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return f"{peak / (2**20 if sys.platform == 'darwin' else 2**10):.0f} MB"
+
+
+def _publish_artifacts(counts: dict[str, Any], summaries: dict[str, dict[str, Any]],
                        new: list[str], grown: list[str]) -> None:
     """A table of counts and a markdown summary, visible on the flow run in the Prefect UI."""
     rows = [{"step": k, "count": v} for k, v in counts.items() if isinstance(v, int)]
     create_table_artifact(rows, key="newsclean-counts", description="newsclean counts per step")
-    by_id = {a["article_id"]: a for a in articles}
     lines = [f"# newsclean run: {len(new)} new articles, {len(grown)} grown", ""]
     for title, ids in (("New articles", new), ("Grown articles", grown)):
         lines += [f"## {title}", ""] if ids else []
         for aid in ids[:50]:
-            a = by_id.get(aid)
+            a = summaries.get(aid)
             if a:
-                lines.append(f"- `{aid}` {a.get('title') or '(no title)'} - {len(a['members'])} "
+                lines.append(f"- `{aid}` {a['title'] or '(no title)'} - {a['members']} "
                              f"member(s), outlets: {', '.join(a['outlets']) or '-'}")
         if len(ids) > 50:
             lines.append(f"- ... and {len(ids) - 50} more")
@@ -278,7 +322,7 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
              totals["files"], len(batches), totals["documents"], totals["rejects"])
     changed = bool(plan["process"] or plan["replaced_paths"] or plan["renamed"] or plan["files"])
     if changed:
-        result = match_and_commit(batch_files, plan, state_file, cfg_dict, run_id, window_days)
+        result = match_and_commit(batch_files, plan, state_file, cfg_dict, run_id, window_days, str(work))
     else:
         log.info("nothing new since the last run: state and outputs unchanged")
         with State(Path(state_file)) as state:

@@ -153,3 +153,25 @@ def test_group_documents_reports_each_stage() -> None:
     assert names[2] == f"matched: {g.stats['verified_pairs']} verified pairs, 2 articles"
     assert names[3].startswith("found ") and names[4] == "built the article and document records"
     assert all(sec >= 0 for _, sec in heard)
+
+
+def test_sketch_cache_parks_its_sketches_on_disk(tmp_path) -> None:
+    """After park, the sketches leave memory but are still found, counted and listed for the state."""
+    from cleaners.dedup import SketchCache
+    from cleaners.docstore import DocStore
+
+    texts = [f"story {n} " + " ".join(f"word{n}x{i}" for i in range(40)) for n in range(5)]
+    cache = SketchCache(DedupConfig())
+    before = cache.get_many(texts)
+    with DocStore(tmp_path / "store.sqlite") as store:
+        cache.park(store)
+        assert cache.in_memory() == 0 and len(cache) == 5
+        again = cache.get_many(texts[:2] + ["a new text of its own with several words in it"])
+        assert cache.hits == 2
+        for (i0, h0), (i1, h1) in zip(before[:2], again[:2]):
+            assert np.array_equal(i0, i1) and np.array_equal(h0, h1) and h1.dtype == h0.dtype
+        assert len(cache) == 6
+        items = dict(cache.items())
+        assert set(items) == {SketchCache.key(t) for t in texts} | {SketchCache.key(
+            "a new text of its own with several words in it")}
+        assert all(np.array_equal(items[SketchCache.key(t)][1], sk[1]) for t, sk in zip(texts, before))

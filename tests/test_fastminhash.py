@@ -405,3 +405,31 @@ def test_lsh_pairs_on_real_signatures() -> None:
     got = {tuple(p) for p in fm.lsh_pairs(sig, 64, 2).tolist()}
     assert got == _lsh_reference(sig, 64, 2, "affine32", range(len(docs)))
     assert len(got) >= len(words)
+
+
+def test_lsh_pairs_merge_their_parts_as_they_come(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Merging pair codes every few finds (bounded memory) gives the same pairs as merging once."""
+    rng = np.random.default_rng(7)
+    sig = rng.integers(0, 3, (120, 64)).astype(np.uint32)
+    sig[60:100] = sig[60]  # a big bucket in every band
+    once = fm.lsh_pairs(sig, 32, 2)
+    monkeypatch.setattr(fm.UniqueCodes, "MIN_MERGE", 5)
+    merged = fm.UniqueCodes()
+    merged.add(np.array([5, 3, 3], dtype=np.int64))
+    merged.add(np.array([9, 1, 5, 7, 1, 2], dtype=np.int64))
+    assert merged.result().tolist() == [1, 2, 3, 5, 7, 9]
+    parts = [rng.integers(0, 500, int(rng.integers(0, 80))) for _ in range(40)]
+    many = fm.UniqueCodes()
+    for part in parts:
+        many.add(part)
+    assert np.array_equal(many.result(), np.unique(np.concatenate(parts)))
+    assert np.array_equal(fm.lsh_pairs(sig, 32, 2), once) and len(once) > 40 * 39 // 2
+
+
+@pytest.mark.parametrize("scheme", ["affine32", "affine64", "legacy"])
+def test_signatures_flat_for_some_permutations_are_those_columns(scheme: str) -> None:
+    ids = (np.arange(1, 200, dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(1 << 32)
+    counts = np.array([50, 0, 100, 49])
+    full = fm.signatures_flat(ids.astype(np.uint32), counts, 16, 3, scheme)
+    part = fm.signatures_flat(ids.astype(np.uint32), counts, 16, 3, scheme, perms=slice(4, 10))
+    assert part.shape == (4, 6) and np.array_equal(part, full[:, 4:10])

@@ -14,7 +14,7 @@ from benchmarks.passages_reference import find_shared_passages as reference
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.minhash import shingle_ids
 from cleaners.passages import (band_pairs, class_key, find_shared_passages, key_words,
-                               sentence_table, sha1_shingles, shared_counts)
+                               sentence_table, sentence_words, sha1_shingles, shared_counts)
 from cleaners.textutil import ABBREV, TOKEN, sentences
 
 VOCAB = ("minister said talks would continue next week after the meeting in tokyo where "
@@ -103,14 +103,21 @@ def test_stock_rules_are_exercised() -> None:
 def test_sentence_table_has_the_reference_tokens() -> None:
     texts, _ = _corpus(5, 60, 4)
     texts.append("Ｆｕｌｌ ｗｉｄｔｈ ＡＢＣ and ﬁne ligatures and Straße and ŁÓDŹ words are all here now today ok.")
-    table = sentence_table(texts, 3)
+    table = sentence_table(texts, 3, 3)
     ref = [s for i, t in enumerate(texts) for s in ref_doc_sentences(i, t, 3)]
     assert len(ref) == len(table.cls)
+    words_of: dict[int, list[str]] = {}
+    offsets = np.cumsum(table.counts) - table.counts
     for j, s in enumerate(ref):
         assert int(table.doc[j]) == s.doc
-        assert table.words(int(table.cls[j])) == [t.norm for t in s.toks]
+        words = sentence_words(texts[s.doc], int(table.start[j]), int(table.end[j]))
+        assert words == [t.norm for t in s.toks]
         assert [m.span() for m in TOKEN.finditer(texts[s.doc], int(table.start[j]), int(table.end[j]))] \
             == [(t.start, t.end) for t in s.toks]
+        c = int(table.cls[j])
+        assert words_of.setdefault(c, words) == words  # one class, one list of words
+        assert np.array_equal(table.ids[offsets[c]:offsets[c] + table.counts[c]], shingle_ids(words, 3))
+    assert len({tuple(w) for w in words_of.values()}) == len(words_of) == len(table.counts)
 
 
 def test_class_key_round_trips_tokens_with_spaces() -> None:
@@ -196,3 +203,39 @@ def test_pairs_expanded_in_small_chunks_give_the_same_passages(chunk: int,
     whole = find_shared_passages(texts, groups, cfg, DedupConfig())
     monkeypatch.setattr(ps, "_PAIRS_PER_CHUNK", chunk)
     assert whole and _keys(find_shared_passages(texts, groups, cfg, DedupConfig())) == _keys(whole)
+
+
+def test_band_pairs_from_signature_columns_made_on_demand(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signatures given as a function of columns (made a few bands at a time) give the same pairs."""
+    from cleaners import passages
+
+    rng = np.random.default_rng(3)
+    sigs = rng.integers(0, 3, (80, 16)).astype(np.uint32)
+    weights = np.ones(80, dtype=np.int64)
+    whole = band_pairs(sigs, 8, 2, weights, limit=1000)
+    asked: list[tuple[int, int]] = []
+
+    def columns(lo: int, hi: int) -> np.ndarray:
+        asked.append((lo, hi))
+        return sigs[:, lo:hi].copy()
+
+    monkeypatch.setattr(passages, "_BAND_BLOCK_VALUES", 80 * 2 * 3)  # three bands a block
+    lazy = band_pairs(columns, 8, 2, weights, limit=1000)
+    assert np.array_equal(lazy[0], whole[0]) and np.array_equal(lazy[1], whole[1]) and len(whole[0])
+    assert asked == [(0, 6), (6, 12), (12, 16)]
+
+
+def test_sentence_classes_do_not_depend_on_the_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classes found a few sentences at a time number and shingle exactly as in one go."""
+    from cleaners import passages
+
+    texts, _ = _corpus(8, 40, 4)
+    texts += texts[:3]  # whole repeated documents: classes seen in an earlier chunk
+    whole = sentence_table(texts, 5, 3)
+    monkeypatch.setattr(passages, "_CLASS_CHUNK", 3)
+    bits = sentence_table(texts, 5, 3)
+    for field in ("doc", "start", "end", "cls", "ids", "counts"):
+        assert np.array_equal(getattr(whole, field), getattr(bits, field)), field
+    assert int(whole.cls.max()) + 1 == len(whole.counts) < len(whole.cls)
+    first = np.unique(whole.cls, return_index=True)[1]
+    assert np.all(np.diff(first) > 0)  # numbered in order of first appearance

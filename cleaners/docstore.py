@@ -1,0 +1,203 @@
+"""Documents on disk for the match step, so its memory does not grow with their texts.
+
+The match step needs every document several times (paragraph keys, sketches,
+sentences, records) but only a little of each at once. A DocStore keeps the
+documents of one grouping in a scratch SQLite file (or in memory, for small
+inputs), keyed and ordered by doc_id; what stays in memory is one small
+``DocInfo`` per document. Index ``i`` everywhere in the match step is the
+i-th document in doc_id order.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cleaners.records import Document, Source, document_from_dict, document_to_dict
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (doc_id TEXT PRIMARY KEY, info TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sketches (key TEXT PRIMARY KEY, ids BLOB NOT NULL, hv BLOB NOT NULL,
+                                     hv_dtype TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DocInfo:
+    """What matching and the records need of a document, without its text."""
+
+    doc_id: str
+    source: Source
+    title: str | None
+    published: str | None
+    language: str | None
+
+
+def _info_json(d: dict[str, Any]) -> str:
+    return json.dumps([d["source"], d["title"], d["published"], d["language"]], ensure_ascii=False)
+
+
+class DocStore:
+    """A scratch store of documents in doc_id order (``path=None``: in memory).
+
+    Fill it with ``add`` / ``add_json``, then read: ``infos`` (in memory),
+    ``iter_docs`` (all, in order, a chunk at a time) and ``get_many`` (some,
+    by index). Adding after the first read is an error: indexes are fixed then.
+    """
+
+    CHUNK = 500  # documents parsed per query while streaming
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=OFF")  # scratch data: rebuilt if the run dies
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.executescript(_SCHEMA)
+        self._infos: list[DocInfo] | None = None
+
+    def close(self) -> None:
+        self.db.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "DocStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(self, docs: Iterable[Document]) -> int:
+        """Add documents; returns how many."""
+        return self.add_dicts(document_to_dict(d) for d in docs)
+
+    def add_dicts(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Add documents given as ``document_to_dict`` objects (as batch files hold them)."""
+        return self._insert((d["doc_id"], _info_json(d), json.dumps(d, ensure_ascii=False)) for d in rows)
+
+    def add_json(self, rows: Iterable[str]) -> int:
+        """Add documents given as ``document_to_dict`` JSON text (as the state holds them)."""
+        return self._insert((d["doc_id"], _info_json(d), data) for data in rows for d in (json.loads(data),))
+
+    def doc_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT doc_id FROM docs")}
+
+    def _insert(self, values: Iterable[tuple[str, str, str]]) -> int:
+        if self._infos is not None:
+            raise RuntimeError("DocStore is being read: documents cannot be added any more")
+        before = len(self)
+        self.db.execute("BEGIN")
+        try:
+            self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)", values)
+        except sqlite3.IntegrityError as exc:
+            self.db.execute("ROLLBACK")
+            raise ValueError(f"the same doc_id was given twice to one grouping ({exc}); "
+                             "each document must appear once") from exc
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        return len(self) - before
+
+    def __len__(self) -> int:
+        if self._infos is not None:
+            return len(self._infos)
+        return int(self.db.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
+
+    @property
+    def infos(self) -> list[DocInfo]:
+        """One DocInfo per document, in doc_id order (index i = the i-th document)."""
+        if self._infos is None:
+            out = []
+            for doc_id, info in self.db.execute("SELECT doc_id, info FROM docs ORDER BY doc_id"):
+                src, title, published, language = json.loads(info)
+                out.append(DocInfo(doc_id, Source(**src), title, published, language))
+            self._infos = out
+        return self._infos
+
+    def iter_docs(self) -> Iterator[Document]:
+        """Every document, in index order; CHUNK of them parsed at a time."""
+        infos = self.infos
+        for lo in range(0, len(infos), self.CHUNK):
+            hi = min(lo + self.CHUNK, len(infos)) - 1
+            for (data,) in self.db.execute("SELECT data FROM docs WHERE doc_id BETWEEN ? AND ? "
+                                           "ORDER BY doc_id", (infos[lo].doc_id, infos[hi].doc_id)):
+                yield document_from_dict(json.loads(data))
+
+    def get_range(self, lo: int, hi: int) -> list[Document]:
+        """Documents lo .. hi - 1."""
+        infos = self.infos
+        hi = min(hi, len(infos))
+        if lo >= hi:
+            return []
+        rows = self.db.execute("SELECT data FROM docs WHERE doc_id BETWEEN ? AND ? ORDER BY doc_id",
+                               (infos[lo].doc_id, infos[hi - 1].doc_id))
+        return [document_from_dict(json.loads(data)) for (data,) in rows]
+
+    def get_many(self, indexes: Iterable[int]) -> dict[int, Document]:
+        """The documents at these indexes, by index."""
+        infos = self.infos
+        want = sorted(set(indexes))
+        by_id = {infos[i].doc_id: i for i in want}
+        out: dict[int, Document] = {}
+        for lo in range(0, len(want), self.CHUNK):
+            ids = [infos[i].doc_id for i in want[lo:lo + self.CHUNK]]
+            q = f"SELECT doc_id, data FROM docs WHERE doc_id IN ({','.join('?' * len(ids))})"
+            for doc_id, data in self.db.execute(q, ids):
+                out[by_id[doc_id]] = document_from_dict(json.loads(data))
+        return out
+
+
+    # -- sketches parked by a SketchCache (cleaners.dedup.SketchSpill)
+    def put_sketches(self, items: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]]) -> None:
+        self.db.execute("BEGIN")
+        self.db.executemany("INSERT OR REPLACE INTO sketches VALUES (?, ?, ?, ?)",
+                            ((k, np.ascontiguousarray(ids, dtype=np.uint32).tobytes(), hv.tobytes(),
+                              str(hv.dtype)) for k, (ids, hv) in items))
+        self.db.execute("COMMIT")
+
+    def get_sketches(self, keys: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        out = {}
+        for lo in range(0, len(keys), self.CHUNK):
+            part = keys[lo:lo + self.CHUNK]
+            q = f"SELECT key, ids, hv, hv_dtype FROM sketches WHERE key IN ({','.join('?' * len(part))})"
+            for k, ids, hv, dt in self.db.execute(q, part):
+                out[k] = (np.frombuffer(ids, dtype=np.uint32), np.frombuffer(hv, dtype=dt))
+        return out
+
+    def iter_sketches(self) -> Iterator[tuple[str, tuple[np.ndarray, np.ndarray]]]:
+        for k, ids, hv, dt in self.db.execute("SELECT key, ids, hv, hv_dtype FROM sketches"):
+            yield k, (np.frombuffer(ids, dtype=np.uint32), np.frombuffer(hv, dtype=dt))
+
+
+def release_free_memory() -> None:
+    """Give memory freed by the match step back to the OS (glibc's malloc_trim; elsewhere a no-op).
+
+    Freed blocks in the middle of the heap otherwise stay in the process's
+    resident size, and the next stage's large arrays are mapped afresh.
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        trim = getattr(libc, "malloc_trim", None)
+    except OSError:
+        trim = None
+    if trim is not None:
+        trim(0)
+
+
+def info_of(d: Document) -> DocInfo:
+    return DocInfo(d.doc_id, d.source, d.title, d.published, d.language)
+
+
+__all__ = ["DocInfo", "DocStore", "info_of", "release_free_memory"]
