@@ -88,9 +88,9 @@ class PackedKeys:
 class DocTexts:
     """The cleaned texts of a DocStore's documents as a read-only sequence.
 
-    Iteration streams them in order; indexing reads a block of CHUNK documents
-    around the index and keeps only that block, so ascending access is cheap
-    and memory stays bounded.
+    Iteration streams them in order; indexing reads the CHUNK documents from
+    the index on and keeps only that block, so ascending access is cheap and
+    memory stays bounded.
     """
 
     CHUNK = 256
@@ -98,7 +98,8 @@ class DocTexts:
     def __init__(self, store: DocStore, final: Callable[[int, Document], Document]) -> None:
         self.store = store
         self.final = final
-        self._lo, self._block = 0, []  # type: int, list[str]
+        self._lo = 0
+        self._block: list[str] = []
 
     def __len__(self) -> int:
         return len(self.store)
