@@ -17,7 +17,7 @@ from cleaners.encoding import decode, repair
 from cleaners.extract import extract_html, extract_text
 from cleaners.readers import outlet_from_url
 from cleaners.records import Document, Fix, RawDoc, Reject, Removal, Source
-from cleaners.textutil import detect_language, norm_words, parse_timestamp
+from cleaners.textutil import detect_language, parse_timestamp, word_count
 
 
 C1_CONTROLS = re.compile("[\u0080-\u009f]")
@@ -95,11 +95,12 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
         return Reject(source, "empty-after-cleaning",
                       f"all {len(doc.removed)} paragraphs were clutter: "
                       + "; ".join(sorted({r.reason for r in doc.removed}))[:200])
-    n_words = len(norm_words(doc.text))
+    body = doc.text  # joins the paragraphs: once, not per use
+    n_words = word_count(body)  # == len(norm_words(body)), without normalising each word
     if n_words < cfg.extract.min_words:
         return Reject(source, "too-short",
                       f"{n_words} words after cleaning (minimum {cfg.extract.min_words})")
-    return replace(doc, language=ex.language or detect_language(doc.text))
+    return replace(doc, language=ex.language or detect_language(body))
 
 
 def _iso_date(value: str | None) -> str | None:
