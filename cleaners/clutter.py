@@ -101,7 +101,7 @@ def _lower(text: str) -> str | None:
 def _may_contain(text: str, keywords: tuple[str, ...]) -> bool:
     """False only when no case-insensitive match of any of the ASCII keywords is in text."""
     low = _lower(text)
-    return low is None or any(k in low for k in keywords)
+    return low is None or any(map(low.__contains__, keywords))
 
 
 def is_prose(text: str) -> bool:
@@ -297,7 +297,9 @@ CONTRIBUTOR_CREDIT = re.compile(
 
 
 def contributor_credit(p: str) -> str | None:
-    return "contributor-credit" if len(_words(p)) <= 60 and CONTRIBUTOR_CREDIT.match(p.strip()) else None
+    # CONTRIBUTOR_CREDIT is case-sensitive: no match without the word itself
+    return "contributor-credit" if len(_words(p)) <= 60 and "contributed" in p \
+        and CONTRIBUTOR_CREDIT.match(p.strip()) else None
 
 
 SOCIAL = r"(?:twitter|facebook|instagram|youtube|linkedin|tiktok|snapchat|pinterest|threads|bluesky|mastodon)"
@@ -389,15 +391,23 @@ def is_title_variant(p: str, title: str) -> bool:
     words = [w.lower() for w in _words(p)]
     if not words or len(words) > 40:
         return False
-    norm = " ".join(words)
+    part_norms, title_words, title_total = _title_parts(title)
+    if " ".join(words) in part_norms:
+        return True
+    shared = sum(min(n, title_words[w]) for w, n in Counter(words).items() if w in title_words)
+    return shared >= 0.8 * len(words) and shared >= 0.8 * title_total
+
+
+@lru_cache(maxsize=256)
+def _title_parts(title: str) -> tuple[frozenset[str], Counter[str], int]:
+    """What is_title_variant compares a line with (cached: asked for each of the first lines):
+    the normalised runs of title segments other than the whole title, the title's word
+    counts (a Counter: read, never changed) and their total."""
     segments = [seg for seg in TITLE_SEPARATORS.split(title) if seg.strip()]
-    for a in range(len(segments)):
-        for b in range(a + 1, len(segments) + 1):
-            if (a, b) != (0, len(segments)) and _norm(" ".join(segments[a:b])) == norm:
-                return True
+    part_norms = frozenset(_norm(" ".join(segments[a:b])) for a in range(len(segments))
+                           for b in range(a + 1, len(segments) + 1) if (a, b) != (0, len(segments)))
     title_words = Counter(w.lower() for w in _words(title))
-    shared = sum((Counter(words) & title_words).values())
-    return shared >= 0.8 * len(words) and shared >= 0.8 * sum(title_words.values())
+    return part_norms, title_words, sum(title_words.values())
 
 
 def strip_clutter(doc: Document) -> Document:
