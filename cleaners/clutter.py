@@ -435,7 +435,7 @@ def strip_clutter(doc: Document) -> Document:
             published = published or parse_timestamp(p)
             meta.setdefault("timestamp", p.strip())
             continue
-        m = TIMESTAMP_BY.match(p.strip())
+        m = TIMESTAMP_BY.match(p.strip()) if "by" in p else None  # case-sensitive "\s+by\s+"
         if m and is_timestamp_line(m.group("ts")):
             reasons[i] = "timestamp->metadata"
             published = published or parse_timestamp(m.group("ts"))
