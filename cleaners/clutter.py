@@ -81,6 +81,29 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(WORD.findall(text))
 
 
+# Keyword pre-checks. Several rules search a paragraph with a long case-insensitive
+# alternation, which the regex engine tries at every position. Each such search is now
+# run only when the paragraph contains a word that every match of the regex's
+# unanchored alternatives must contain (the ``^`` alternatives can only match at
+# position 0: ``match`` checks them). The words are looked up in ``text.lower()``: under
+# re.IGNORECASE an ASCII letter matches exactly the characters whose lower() is that
+# letter, except U+0130, U+0131 and U+017F (tests/test_clutter.py checks this against
+# the regex engine), so a paragraph holding one of those three always takes the search.
+_IGNORECASE_ODD = re.compile("[\u0130\u0131\u017f]")
+
+
+@lru_cache(maxsize=4096)
+def _lower(text: str) -> str | None:
+    """text.lower() for keyword pre-checks; None when a keyword check would be unsafe."""
+    return None if _IGNORECASE_ODD.search(text) else text.lower()
+
+
+def _may_contain(text: str, keywords: tuple[str, ...]) -> bool:
+    """False only when no case-insensitive match of any of the ASCII keywords is in text."""
+    low = _lower(text)
+    return low is None or any(map(low.__contains__, keywords))
+
+
 def is_prose(text: str) -> bool:
     """A sentence-like paragraph: long enough and ending like a sentence."""
     return len(_words(text)) >= 15 and text.rstrip().endswith((".", "!", "?", "”", '"', "’", "'", "。", ")"))
@@ -91,24 +114,37 @@ def caption_prefix(p: str) -> str | None:
 
 
 def credit(p: str) -> str | None:
-    return "caption-credit" if len(_words(p)) <= 40 and CREDIT.search(p.strip()) else None
+    if len(_words(p)) > 40:
+        return None
+    s = p.strip()
+    # the one unanchored alternative ends in "\)$" (s is stripped: no final newline)
+    return "caption-credit" if CREDIT.match(s) or (s.endswith(")") and CREDIT.search(s)) else None
 
 
 def share_bar(p: str) -> str | None:
-    words = [w.lower() for w in _words(p)]
-    if 0 < len(words) <= 12 and all(w in SHARE_WORDS for w in words) and \
+    words = _words(p)
+    if not 0 < len(words) <= 12:
+        return None
+    words = [w.lower() for w in words]
+    if all(w in SHARE_WORDS for w in words) and \
             any(w in ("share", "tweet", "facebook", "twitter", "linkedin", "whatsapp", "email", "print")
                 for w in words):
         return "share-bar"
     return None
 
 
+NEWSLETTER_WORDS = ("sign", "subscrib", "register", "newsletter")  # one is in every NEWSLETTER match
+COOKIE_WORDS = ("cookie",)  # in every COOKIE match
+
+
 def newsletter(p: str) -> str | None:
-    return "newsletter-prompt" if len(_words(p)) <= 40 and NEWSLETTER.search(p) else None
+    return "newsletter-prompt" if len(_words(p)) <= 40 and _may_contain(p, NEWSLETTER_WORDS) \
+        and NEWSLETTER.search(p) else None
 
 
 def cookie(p: str) -> str | None:
-    return "cookie-prompt" if len(_words(p)) <= 60 and COOKIE.search(p) else None
+    return "cookie-prompt" if len(_words(p)) <= 60 and _may_contain(p, COOKIE_WORDS) \
+        and COOKIE.search(p) else None
 
 
 def advert(p: str) -> str | None:
@@ -149,13 +185,22 @@ COPYRIGHT = re.compile(
     re.IGNORECASE)
 
 
+# Every match of an unanchored COPYRIGHT alternative holds one of these.
+COPYRIGHT_WORDS = ("rights", "rechte", "droits", "derechos", "direitos", "diritti")
+COPYRIGHT_CJK = ("無断転載", "무단", "저작권자", "版权所有", "版權所有")
+
+
 def copyright_notice(p: str) -> str | None:
     """A short copyright or reuse notice ("Copyright © 2019 X. All rights reserved.").
 
     60 words: reuse notices add a sentence or two ("Distribution and use of this
     material are governed by our Subscriber Agreement and by copyright law...").
     """
-    return "copyright-notice" if len(_words(p)) <= 60 and COPYRIGHT.search(p) else None
+    if len(_words(p)) > 60:
+        return None
+    found = COPYRIGHT.match(p) or (
+        (_may_contain(p, COPYRIGHT_WORDS) or any(k in p for k in COPYRIGHT_CJK)) and COPYRIGHT.search(p))
+    return "copyright-notice" if found else None
 
 
 CALL_TO_ACTION = re.compile(r"\b(?:click|tap)(?:ing)?\s+here\b", re.IGNORECASE)
@@ -252,7 +297,9 @@ CONTRIBUTOR_CREDIT = re.compile(
 
 
 def contributor_credit(p: str) -> str | None:
-    return "contributor-credit" if len(_words(p)) <= 60 and CONTRIBUTOR_CREDIT.match(p.strip()) else None
+    # CONTRIBUTOR_CREDIT is case-sensitive: no match without the word itself
+    return "contributor-credit" if len(_words(p)) <= 60 and "contributed" in p \
+        and CONTRIBUTOR_CREDIT.match(p.strip()) else None
 
 
 SOCIAL = r"(?:twitter|facebook|instagram|youtube|linkedin|tiktok|snapchat|pinterest|threads|bluesky|mastodon)"
@@ -267,6 +314,10 @@ CONTACT_SENTENCE = re.compile(
     r"|^(?:e-?mail|contact|reach|write\s+to)\s+.{0,80}?(?:\S@\S|\bat\s+https?://|\bon\s+" + SOCIAL
     + r"\b).{0,120}$",
     re.IGNORECASE)
+
+
+# How FOLLOW_SENTENCE and CONTACT_SENTENCE matches begin.
+CONTACT_START = re.compile(r"follow|subscribe|like|e-?mail|contact|reach|write", re.IGNORECASE)
 
 
 def _contact_sentence(s: str) -> bool:
@@ -287,6 +338,9 @@ def contact_line(p: str) -> str | None:
     """
     if len(_words(p)) > 50 or not p[:1].isupper():
         return None
+    # p[0] is a letter, so the first sentence starts at 0 and must begin as a contact sentence
+    if not CONTACT_START.match(p):
+        return None
     spans = sentences(p)
     if spans and all(_contact_sentence(p[a:b].strip()) for a, b in spans):
         return "contact-line"
@@ -303,8 +357,12 @@ AFFILIATE = re.compile(
     re.IGNORECASE)
 
 
+AFFILIATE_WORDS = ("affiliate", "amazon", "qualifying", "commission", "sale")  # one is in every match
+
+
 def affiliate_disclosure(p: str) -> str | None:
-    return "affiliate-disclosure" if len(_words(p)) <= 80 and AFFILIATE.search(p) else None
+    return "affiliate-disclosure" if len(_words(p)) <= 80 and _may_contain(p, AFFILIATE_WORDS) \
+        and AFFILIATE.search(p) else None
 
 
 PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
@@ -315,7 +373,9 @@ PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
 
 
 def _norm(text: str) -> str:
-    return " ".join(w.lower() for w in _words(text))
+    # == " ".join(w.lower() for w in words): lower() is per character but for the final
+    # sigma, whose context (letters around it) a space ends, as it ends a word
+    return " ".join(_words(text)).lower()
 
 
 TITLE_SEPARATORS = re.compile(r"\s+[-|–—·:»]\s+|\s*\|\s*")
@@ -331,15 +391,23 @@ def is_title_variant(p: str, title: str) -> bool:
     words = [w.lower() for w in _words(p)]
     if not words or len(words) > 40:
         return False
-    norm = " ".join(words)
+    part_norms, title_words, title_total = _title_parts(title)
+    if " ".join(words) in part_norms:
+        return True
+    shared = sum(min(n, title_words[w]) for w, n in Counter(words).items() if w in title_words)
+    return shared >= 0.8 * len(words) and shared >= 0.8 * title_total
+
+
+@lru_cache(maxsize=256)
+def _title_parts(title: str) -> tuple[frozenset[str], Counter[str], int]:
+    """What is_title_variant compares a line with (cached: asked for each of the first lines):
+    the normalised runs of title segments other than the whole title, the title's word
+    counts (a Counter: read, never changed) and their total."""
     segments = [seg for seg in TITLE_SEPARATORS.split(title) if seg.strip()]
-    for a in range(len(segments)):
-        for b in range(a + 1, len(segments) + 1):
-            if (a, b) != (0, len(segments)) and _norm(" ".join(segments[a:b])) == norm:
-                return True
+    part_norms = frozenset(_norm(" ".join(segments[a:b])) for a in range(len(segments))
+                           for b in range(a + 1, len(segments) + 1) if (a, b) != (0, len(segments)))
     title_words = Counter(w.lower() for w in _words(title))
-    shared = sum((Counter(words) & title_words).values())
-    return shared >= 0.8 * len(words) and shared >= 0.8 * sum(title_words.values())
+    return part_norms, title_words, sum(title_words.values())
 
 
 def strip_clutter(doc: Document) -> Document:
@@ -367,7 +435,7 @@ def strip_clutter(doc: Document) -> Document:
             published = published or parse_timestamp(p)
             meta.setdefault("timestamp", p.strip())
             continue
-        m = TIMESTAMP_BY.match(p.strip())
+        m = TIMESTAMP_BY.match(p.strip()) if "by" in p else None  # case-sensitive "\s+by\s+"
         if m and is_timestamp_line(m.group("ts")):
             reasons[i] = "timestamp->metadata"
             published = published or parse_timestamp(m.group("ts"))

@@ -15,9 +15,15 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from functools import lru_cache
+from re import _constants as sre_constants  # type: ignore[attr-defined]
+from re import _parser as sre_parser  # type: ignore[attr-defined]
 
 import ftfy
+from ftfy import chardata as ftfy_chardata
+from ftfy import fixes as ftfy_fixes
+from ftfy.badness import BADNESS_RE
 from charset_normalizer import from_bytes
 
 from cleaners.config import EncodingConfig
@@ -219,13 +225,154 @@ def _ftfy_config(uncurl_quotes: bool, fix_character_width: bool) -> ftfy.TextFix
                                 explain=True)
 
 
+# --- Exact fast path for non-ASCII text that ftfy leaves alone -------------------------
+#
+# ftfy.fix_and_explain (6.3.1, the version pinned in constraints.txt; the fast path is off
+# for any other version) returns the text unchanged with an empty explanation when, in its
+# one pass over the text,
+#   1. unescape_html finds no "&" entity,
+#   2. fix_encoding sees no mojibake: ``badness.is_bad(text)`` is False,
+#   3. fix_c1_controls, fix_latin_ligatures, fix_character_width and uncurl_quotes (when
+#      enabled), fix_line_breaks, fix_surrogates, remove_terminal_escapes and
+#      remove_control_chars find none of the characters they replace (regex classes and
+#      translate tables read from ftfy itself below), and
+#   4. NFC normalisation changes nothing (``unicodedata.is_normalized``).
+# ``_ftfy_leaves_alone`` checks exactly these. For (2) it does not scan the whole text with
+# BADNESS_RE (the costliest part of ftfy on clean text): every alternative of BADNESS_RE
+# must consume one character of a fixed set (found by walking the parsed regex), a match is
+# at most ``_BAD_WIDTH`` characters long and BADNESS_RE has no lookaround or end anchor, so
+# a match exists iff one exists in a window of that width around an anchor character.
+# tests/test_encoding.py compares repair() with ftfy on tricky inputs.
+
+_FTFY_FAST_VERSION = "6.3.1"
+# How common characters are in correct news text, for choosing anchor sets that rarely
+# occur (only speed depends on the choice): curly quotes and dashes are in most non-ASCII
+# paragraphs of English news, an accented or Cyrillic letter in far fewer.
+_COMMON_TEXT = dict.fromkeys("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\u2022\u00b7\u00ab\u00bb", 100)
+_COMMON_TEXT.update(dict.fromkeys(map(chr, (*range(0xC0, 0x180), *range(0x391, 0x3CF), *range(0x400, 0x460))), 1))
+
+
+def _class_chars(op: object, av: object) -> frozenset[str] | None:
+    """The characters a LITERAL or a plain character class matches, None for anything else."""
+    if op is sre_constants.LITERAL:
+        return frozenset(chr(av))  # type: ignore[arg-type]
+    if op is sre_constants.IN:
+        out: set[str] = set()
+        for o, a in av:  # type: ignore[attr-defined]
+            if o is sre_constants.LITERAL:
+                out.add(chr(a))
+            elif o is sre_constants.RANGE:
+                out.update(map(chr, range(a[0], a[1] + 1)))
+            else:  # NEGATE, CATEGORY: not a plain set
+                return None
+        return frozenset(out)
+    return None
+
+
+def _anchor_weight(chars: frozenset[str]) -> tuple[int, int]:
+    return (sum(100_000 if c.isascii() else _COMMON_TEXT.get(c, 0) for c in chars), len(chars))
+
+
+def _required_sets(items: list) -> list[frozenset[str]]:  # type: ignore[type-arg]
+    """Sets of characters of which every match of the sequence consumes at least one each
+    (conservative: a construct not understood adds no set)."""
+    req: list[frozenset[str]] = []
+    for op, av in items:
+        chars = _class_chars(op, av)
+        if chars is not None:
+            req.append(chars)
+        elif op is sre_constants.BRANCH:
+            alts = [_required_sets(list(alt)) for alt in av[1]]
+            if alts and all(alts):
+                req.append(frozenset().union(*(min(a, key=_anchor_weight) for a in alts)))
+        elif op is sre_constants.SUBPATTERN:
+            req.extend(_required_sets(list(av[-1])))
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
+            req.extend(_required_sets(list(av[2])))
+    return req
+
+
+def _char_class(chars: set[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+
+
+def _badness_anchors() -> tuple[re.Pattern[str], int] | None:
+    """A character class of which every BADNESS_RE match contains one, and the longest match."""
+    if BADNESS_RE.flags & re.IGNORECASE:
+        return None
+    parsed = sre_parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags)
+    _, width = parsed.getwidth()
+    req = _required_sets(list(parsed.data))
+    if not req or width > 64:
+        return None
+    return re.compile(_char_class(set(min(req, key=_anchor_weight)))), width
+
+
+def _fixer_chars(uncurl_quotes: bool, fix_character_width: bool) -> set[str]:
+    """Every character some ftfy fixer other than fix_encoding and NFC acts on."""
+    chars = {"&", "\x1b", "\r", "\u2028", "\u2029", "\x85"}  # entities, ANSI escapes, line breaks
+    chars.update(map(chr, range(0x80, 0xA0)))  # fix_c1_controls: C1_CONTROL_RE
+    chars.update(map(chr, range(0xD800, 0xE000)))  # fix_surrogates: SURROGATE_RE
+    chars.update(map(chr, ftfy_chardata.CONTROL_CHARS))
+    chars.update(map(chr, ftfy_chardata.LIGATURES))
+    if fix_character_width:
+        chars.update(map(chr, ftfy_chardata.WIDTH_MAP))
+    if uncurl_quotes:
+        for rx in (ftfy_fixes.SINGLE_QUOTE_RE, ftfy_fixes.DOUBLE_QUOTE_RE):
+            chars.update(c for c in map(chr, range(0x80, 0x10000)) if rx.match(c))
+    return chars
+
+
+def _fast_path_ok() -> bool:
+    return (ftfy.__version__ == _FTFY_FAST_VERSION
+            and ftfy_chardata.C1_CONTROL_RE.pattern == r"[\x80-\x9f]"
+            and ftfy_fixes.SURROGATE_RE.pattern == "[\ud800-\udfff]"
+            and ftfy_chardata.HTML_ENTITY_RE.pattern.startswith("&")
+            and ftfy_fixes.ANSI_RE.pattern.startswith("\033"))
+
+
+_BAD_ANCHORS = _badness_anchors() if _fast_path_ok() else None
+
+
+@lru_cache(maxsize=8)
+def _fixer_chars_re(uncurl_quotes: bool, fix_character_width: bool) -> re.Pattern[str]:
+    return re.compile(_char_class(_fixer_chars(uncurl_quotes, fix_character_width)))
+
+
+def _looks_like_mojibake(text: str) -> bool:
+    """``ftfy.badness.is_bad(text)``, searching only windows around anchor characters."""
+    assert _BAD_ANCHORS is not None
+    anchors, width = _BAD_ANCHORS
+    search = BADNESS_RE.search
+    start = end = -1
+    for m in anchors.finditer(text):
+        i = m.start()
+        if i - width + 1 > end:  # disjoint from the current window: check that one first
+            if end >= 0 and search(text, start, end):
+                return True
+            start = max(0, i - width + 1)
+        end = i + width
+    return end >= 0 and search(text, start, end) is not None
+
+
+def _ftfy_leaves_alone(text: str, cfg: EncodingConfig) -> bool:
+    """True only when ftfy.fix_and_explain would return text unchanged and explain nothing."""
+    return (_BAD_ANCHORS is not None
+            and not _fixer_chars_re(cfg.uncurl_quotes, cfg.fix_character_width).search(text)
+            and unicodedata.is_normalized("NFC", text)
+            and not _looks_like_mojibake(text))
+
+
 def repair(text: str, cfg: EncodingConfig) -> tuple[str, tuple[Fix, ...]]:
     """Repair mojibake with ftfy; each ftfy step it took becomes a Fix.
 
     Plain ASCII without entities or control characters is returned as is
-    (ftfy would return it unchanged; tests/test_properties.py checks that).
+    (ftfy would return it unchanged; tests/test_properties.py checks that), and
+    so is other text that ftfy provably leaves alone (``_ftfy_leaves_alone``).
     """
     if not text or (text.isascii() and not _ASCII_FTFY_TARGETS.search(text)):
+        return text, ()
+    if _ftfy_leaves_alone(text, cfg):
         return text, ()
     result = ftfy.fix_and_explain(text, config=_ftfy_config(cfg.uncurl_quotes, cfg.fix_character_width))
     fixes = tuple(Fix(f"ftfy:{step.action}", str(step.parameter))

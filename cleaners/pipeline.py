@@ -17,7 +17,7 @@ from cleaners.encoding import decode, repair
 from cleaners.extract import extract_html, extract_text
 from cleaners.readers import outlet_from_url
 from cleaners.records import Document, Fix, RawDoc, Reject, Removal, Source
-from cleaners.textutil import detect_language, norm_words, parse_timestamp
+from cleaners.textutil import TOKEN, detect_language, parse_timestamp
 
 
 C1_CONTROLS = re.compile("[\u0080-\u009f]")
@@ -95,11 +95,23 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
         return Reject(source, "empty-after-cleaning",
                       f"all {len(doc.removed)} paragraphs were clutter: "
                       + "; ".join(sorted({r.reason for r in doc.removed}))[:200])
-    n_words = len(norm_words(doc.text))
-    if n_words < cfg.extract.min_words:
+    body = doc.text  # joins the paragraphs: once, not per use
+    n_words = _word_count_below(body, cfg.extract.min_words)
+    if n_words is not None:
         return Reject(source, "too-short",
                       f"{n_words} words after cleaning (minimum {cfg.extract.min_words})")
-    return replace(doc, language=ex.language or detect_language(doc.text))
+    return replace(doc, language=ex.language or detect_language(body))
+
+
+def _word_count_below(text: str, limit: int) -> int | None:
+    """len(norm_words(text)) when it is below limit, else None (stops counting at limit)."""
+    if limit <= 0:
+        return None
+    n = 0
+    for n, _ in enumerate(TOKEN.finditer(text), 1):  # the tokens norm_words normalises
+        if n >= limit:
+            return None
+    return n
 
 
 def _iso_date(value: str | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -117,28 +118,39 @@ STOPWORDS = {
 _STOP = {lang: set(words.split()) for lang, words in STOPWORDS.items()}
 
 
+KANA = re.compile(r"[\u3040-\u30ff]")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+HANGUL = re.compile(r"[\uac00-\ud7af]")
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+LETTER = re.compile(r"[^\W\d_]")
+LETTERS = re.compile(r"[^\W\d_]+")
+
+
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code by script, then by stop words for Latin-script languages."""
     sample = text[:4000]
     if not sample.strip():
         return None
-    kana = len(re.findall(r"[\u3040-\u30ff]", sample))
-    han = len(re.findall(r"[\u4e00-\u9fff]", sample))
-    hangul = len(re.findall(r"[\uac00-\ud7af]", sample))
-    cyr = len(re.findall(r"[\u0400-\u04ff]", sample))
-    letters = max(1, len(re.findall(r"[^\W\d_]", sample)))
-    if kana > 0.05 * letters:
-        return "ja"
-    if hangul > 0.2 * letters:
-        return "ko"
-    if han > 0.2 * letters:
-        return "zh"
-    if cyr > 0.3 * letters:
-        return "ru"
-    words = re.findall(r"[^\W\d_]+", sample.lower())
+    if not sample.isascii():  # ASCII text has none of these scripts: every count is 0
+        kana = len(KANA.findall(sample))
+        han = len(HAN.findall(sample))
+        hangul = len(HANGUL.findall(sample))
+        cyr = len(CYRILLIC.findall(sample))
+        if kana or han or hangul or cyr:  # with all four 0 no share below can exceed its limit
+            letters = max(1, len(LETTER.findall(sample)))
+            if kana > 0.05 * letters:
+                return "ja"
+            if hangul > 0.2 * letters:
+                return "ko"
+            if han > 0.2 * letters:
+                return "zh"
+            if cyr > 0.3 * letters:
+                return "ru"
+    words = LETTERS.findall(sample.lower())
     if len(words) < 5:
         return None
-    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in _STOP.items()}
+    counts = Counter(words)
+    scores = {lang: sum(counts[w] for w in stop if w in counts) for lang, stop in _STOP.items()}
     lang, best = max(scores.items(), key=lambda kv: kv[1])
     return lang if best >= max(2, 0.05 * len(words)) else None
 

@@ -261,3 +261,66 @@ def test_affiliate_disclosures() -> None:
                  "Brokers will receive a commission of 2 percent on every sale, the regulator said.",
                  "Alexa and all related logos are trademarks of Amazon.com or its affiliates."):
         assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep), keep
+
+
+# --- keyword pre-checks in front of the case-insensitive searches (clutter._may_contain) ---
+
+
+def test_ignorecase_ascii_letters_match_only_their_lowercase_or_the_odd_three() -> None:
+    """_may_contain looks keywords up in text.lower(): every character re.IGNORECASE lets an
+    ASCII letter match must lower() to that letter, except the ones _IGNORECASE_ODD sends to
+    the full search."""
+    import re
+    import string
+
+    from cleaners.clutter import _IGNORECASE_ODD
+
+    every_char = "".join(map(chr, range(0x110000)))
+    for letter in string.ascii_lowercase:
+        for c in set(re.findall(letter, every_char, re.IGNORECASE)):
+            assert c.lower() == letter or _IGNORECASE_ODD.match(c), (letter, c)
+
+
+def test_prechecked_rules_agree_with_the_plain_searches() -> None:
+    from cleaners import clutter as c
+
+    def plain(p: str) -> dict[str, object]:
+        n = len(c._words(p))
+        return {
+            "credit": n <= 40 and bool(c.CREDIT.search(p.strip())),
+            "newsletter": n <= 40 and bool(c.NEWSLETTER.search(p)),
+            "cookie": n <= 60 and bool(c.COOKIE.search(p)),
+            "copyright": n <= 60 and bool(c.COPYRIGHT.search(p)),
+            "affiliate": n <= 80 and bool(c.AFFILIATE.search(p)),
+            "norm": " ".join(w.lower() for w in c._words(p)),
+        }
+
+    def fast(p: str) -> dict[str, object]:
+        return {"credit": bool(c.credit(p)), "newsletter": bool(c.newsletter(p)),
+                "cookie": bool(c.cookie(p)), "copyright": bool(c.copyright_notice(p)),
+                "affiliate": bool(c.affiliate_disclosure(p)), "norm": c._norm(p)}
+
+    cases = [
+        "All rights reserved.", "ALL RİGHTS RESERVED", "All rıghts reserved", "All rightſ reserved",
+        "Copyright 2020 Foo", "  © Foo Bar", "(c) 2019 X", "Alle Rechte vorbehalten", "Tous droits réservés",
+        "무단 전재 및 재배포 금지", "版权所有", "this copy is for your personal, non-commercial use only",
+        "- Order Reprints", "We use cookies to improve", "COOKİE POLICY", "Our site uses cooKies",
+        "Sign up for our newsletter", "ſign up for our newsletter", "Get our free newsletter today",
+        "Newsletter: sign up now", "Subscribe to e-mail alerts", "(AP Photo/Evan Vucci)", "(AP Photo/Foo) x",
+        "Photo: Reuters", "Credit: Getty", "Courtesy of the family", "AP Photo / John Doe",
+        "As an Amazon Associate I earn from qualifying purchases.", "We may earn a commission.",
+        "We might get a share of the sale", "Affiliate links below", "ΟΔΟΣ ΑΣ Σ ΣΑ ὈΔΥΣΣΕΎΣ σΣ",
+        "An ordinary sentence about the rights of workers, which is long enough to be prose.",
+    ]
+    for p in cases + [f"Some words before. {p}" for p in cases] + [p.upper() for p in cases]:
+        assert fast(p) == plain(p), p
+
+
+def test_contact_line_precheck() -> None:
+    from cleaners.clutter import contact_line
+
+    assert contact_line("Follow AP's coverage at https://apnews.com/hub/x") == "contact-line"
+    assert contact_line("FOLLOW us on Twitter @foo. Email me at a@b.com") == "contact-line"
+    assert contact_line("E-mail Tariq Malik at tmalik@space.com. Follow us @Spacedotcom") == "contact-line"
+    assert contact_line("Reach the author at x@y.com") == "contact-line"
+    assert contact_line("He said: Follow us at @foo") is None

@@ -83,3 +83,80 @@ def test_mostly_utf8_with_a_stray_cp1252_byte() -> None:
     text, fixes = decode(page)
     assert "Fundacja Stefana Batorego" in text and "współpraca \u2013 ciąg" in text
     assert "stray byte" in fixes[0].detail
+
+
+# --- repair()'s fast path (encoding._ftfy_leaves_alone) must agree with ftfy exactly ---
+
+TRICKY = [
+    # mojibake: cp1252/latin-1 readings of UTF-8, alone and inside correct text
+    "The caf\u00c3\u00a9 owner\u00e2\u20ac\u2122s \u00e2\u20ac\u0153best\u00e2\u20ac\x9d coffee",
+    "sÃ³", "voilÃ le travail", "Ã ", "â€”", "Ã©tÃ©", "ÐŸÑ€Ð¸Ð²ÐµÑ‚", "Ð²Ð¾Ð´Ð°", "Ã¼ber Ã¤rger",
+    "ГўВЂВњquotedГўВЂВќ", "вЂњРЅРµС‚вЂќ", "ā€", "β€™", "Â£100", "100Â°C", "à²µ", "√±",
+    "He said “no” — then left", "He said “no” — then left caf\u00c3\u00a9",
+    "é”x", "é“½", "Ø·Ø§", "×²", "¢£", "l’Ã©tÃ©", "a Â “b”", "Œ1", "É°", "Ã\xa0", "x Ã ",
+    # C1 controls, line/paragraph separators, NEL, surrogates, control and format characters
+    "a\x80b", "quote\x93d\x94", "line\u2028break", "para\u2029graph", "next\x85line", "bom\ufeffin",
+    "esc\x1b[31mred", "tab\tform\x0cfeed", "zero\u200bwidth", "\ud83d\ude00 pair", "lone \udc80",
+    # entities, ligatures, full-width, curly quotes (uncurled only when asked), NFC
+    "caf&eacute; “ok”", "&lt;p&gt; “x”", "&#x2019;s", "ﬂubberiﬁc “x”", "Ｆｕｌｌ-width ＡＢＣ",
+    "ideographic\u3000space “x”", "‘single’ “double” ‛reversed‟ ʼn", "e\u0301 combining",
+    "Ω ohm \u2126", "Å angstrom \u212b", "한국어 \u1100\u1161 jamo", "ｶﾀｶﾅ halfwidth",
+    # correct text the fast path should accept
+    "Naïve “quotes” stay curly — don’t they…", "Grüße aus Köln", "Москва — столица России",
+    "日本の防衛相は木曜日、ブリュッセルで開かれた。", "Ελληνικά κείμενα", "Crème brûlée",
+    "Zürich’s “Bahnhofstraße” – 5 km", "naïve café résumé", "El niño está aquí",
+]
+
+
+def _ftfy_expected(text: str, cfg: EncodingConfig) -> tuple[str, list[str]]:
+    import ftfy
+
+    res = ftfy.fix_and_explain(text, config=ftfy.TextFixerConfig(
+        uncurl_quotes=cfg.uncurl_quotes, fix_character_width=cfg.fix_character_width, explain=True))
+    return res.text, [f"ftfy:{s.action}:{s.parameter}" for s in (res.explanation or ())]
+
+
+def test_repair_fast_path_agrees_with_ftfy_on_tricky_text() -> None:
+    from cleaners.encoding import _ftfy_leaves_alone
+
+    taken = 0
+    for base in TRICKY:
+        for text in (base, f"Some words {base} and more words", base * 3):
+            for cfg in (EncodingConfig(), EncodingConfig(uncurl_quotes=True, fix_character_width=True)):
+                fixed, fixes = repair(text, cfg)
+                assert (fixed, [f"{f.name}:{f.detail}" for f in fixes]) == _ftfy_expected(text, cfg), text
+                if _ftfy_leaves_alone(text, cfg):
+                    taken += 1
+                    assert _ftfy_expected(text, cfg) == (text, []), text
+    assert taken > 20  # the fast path is exercised, not silently off
+
+
+def test_fast_path_declines_what_ftfy_would_change() -> None:
+    from cleaners.encoding import _ftfy_leaves_alone
+
+    for text in ("caf\u00c3\u00a9", "a\x80b", "caf&eacute;", "ﬂ", "line\u2028", "e\u0301", "x\u2126",
+                 "“curly” " + "clean " * 50 + "Ã©"):
+        assert not _ftfy_leaves_alone(text, EncodingConfig()), text
+    for text in ("“curly”", "Ｆｕｌｌ"):
+        assert _ftfy_leaves_alone(text, EncodingConfig())  # kept by default ...
+        assert not _ftfy_leaves_alone(text, EncodingConfig(uncurl_quotes=True, fix_character_width=True))
+
+
+def test_windowed_badness_equals_ftfy_is_bad() -> None:
+    """_looks_like_mojibake searches BADNESS_RE only around anchor characters."""
+    import random
+
+    from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
+
+    from cleaners.encoding import _looks_like_mojibake
+
+    alphabet = sorted(set("".join(MOJIBAKE_CATEGORIES.values()) + "abcXYZ .,!?'\"\n\t’“”—ÃÂâ€œ™"))
+    rng = random.Random(1)
+    texts = list(TRICKY)
+    for _ in range(20000):
+        core = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 10)))
+        pad = " plain text, " * rng.randint(0, 3)
+        texts.append(pad + core + pad)
+    assert sum(map(is_bad, texts)) > 1000
+    for text in texts:
+        assert _looks_like_mojibake(text) == is_bad(text), repr(text)
