@@ -9,6 +9,7 @@ we count distinct stories (first-pass near-duplicate clusters), not pages.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -50,22 +51,35 @@ def learn_boilerplate(docs: Sequence[Document | DocInfo], cfg: DedupConfig,
     if shingles is None:
         shingles = [doc_shingles(d.text, cfg) for d in docs]
     groups = clusters(len(docs), find_pairs(shingles, cfg, sigs))
-    story = {}
+    story = np.empty(len(docs), dtype=np.int64)
     for g, members in enumerate(groups):
-        for i in members:
-            story[i] = g
-    seen: dict[tuple[str, int], set[int]] = defaultdict(set)
+        story[members] = g
+    # one row per (site, paragraph key, story), as arrays: a dict of sets costs ~300 bytes a key
+    site_ids: dict[str, int] = {}
+    col_site, col_key, col_story = array("q"), array("q"), array("q")
     for i, d in enumerate(docs):
         site = site_of(d)
         if site is None:
             continue
+        sid = site_ids.setdefault(site, len(site_ids))
         for key in (keys[i] if keys is not None else paragraph_keys(d)):
             if key is not None:
-                seen[(site, key)].add(story[i])
+                col_site.append(sid)
+                col_key.append(key)
+                col_story.append(int(story[i]))
+    if not col_key:
+        return {}
+    s, k, t = (np.frombuffer(a, dtype=np.int64) for a in (col_site, col_key, col_story))
+    order = np.lexsort((t, k, s))
+    s, k, t = s[order], k[order], t[order]
+    new_pair = np.r_[True, (s[1:] != s[:-1]) | (k[1:] != k[:-1])]
+    new_story = new_pair | np.r_[True, t[1:] != t[:-1]]
+    starts = np.flatnonzero(new_pair)
+    stories = np.add.reduceat(new_story.astype(np.int64), starts)  # distinct stories per (site, key)
+    names = list(site_ids)
     out: dict[str, set[Key]] = defaultdict(set)
-    for (site, key), stories in seen.items():
-        if len(stories) >= cfg.boilerplate_min_stories:
-            out[site].add(key)
+    for at in starts[stories >= cfg.boilerplate_min_stories].tolist():
+        out[names[int(s[at])]].add(int(k[at]))
     return dict(out)
 
 

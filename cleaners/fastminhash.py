@@ -343,11 +343,15 @@ def _premix(ids: np.ndarray, scheme: str) -> np.ndarray:
         if scheme == "legacy":
             return hv
         s1, m1, s2, m2, s3 = _FMIX64
-    hv ^= hv >> s1
-    hv *= m1
-    hv ^= hv >> s2
-    hv *= m2
-    hv ^= hv >> s3
+    flat = hv.reshape(-1)
+    step = 1 << 20  # a million values at a time: the shifts' temporaries stay small
+    for lo in range(0, flat.size, step):
+        part = flat[lo:lo + step]
+        part ^= part >> s1
+        part *= m1
+        part ^= part >> s2
+        part *= m2
+        part ^= part >> s3
     return hv
 
 

@@ -181,13 +181,18 @@ def match_and_commit(batch_files: list[str], plan: dict[str, Any], state_path: s
 
 
 def _peak_memory() -> str:
-    """This process's peak resident memory so far (Linux and macOS), for the run log."""
+    """This process's resident memory now (Linux) and its peak so far, for the run log."""
     try:
         import resource
     except ImportError:  # pragma: no cover - Windows
         return "unknown"
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return f"{peak / (2**20 if sys.platform == 'darwin' else 2**10):.0f} MB"
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+    try:
+        with open("/proc/self/statm") as fh:
+            now = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        return f"{peak:.0f} MB (now {now:.0f} MB)"
+    except (OSError, ValueError, IndexError):
+        return f"{peak:.0f} MB"
 
 
 def _publish_artifacts(counts: dict[str, Any], summaries: dict[str, dict[str, Any]],
