@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -12,7 +12,8 @@ import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
 from cleaners.config import DedupConfig
-from cleaners.fastminhash import intersection_sizes, lsh_pairs, shingle_ids_many, signatures
+from cleaners.fastminhash import (backend, intersection_sizes, intersection_sizes_flat, lsh_pairs,
+                                  shingle_ids_many, signatures)
 from cleaners.minhash import shingle_ids, signature, similarities
 from cleaners.textutil import is_cjk, norm_words
 
@@ -137,7 +138,16 @@ def verify(shingles: list[np.ndarray], cands: np.ndarray | list[tuple[int, int]]
     """``verify_pairs`` as arrays, VERIFY_CHUNK candidates at a time (bounds the temporaries)."""
     pairs = np.asarray(cands, dtype=np.int64).reshape(-1, 2)
     sizes = np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles))
-    parts = [_verify_chunk(shingles, sizes, pairs[lo:lo + VERIFY_CHUNK], cfg)
+    flat = None
+    if len(pairs) and backend() == "numba":  # the ids concatenated once, not once a chunk
+        nonempty = [a for a in shingles if len(a)]
+        flat = np.concatenate(nonempty) if nonempty else np.zeros(0, dtype=np.uint32)
+
+    def inter(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        got = None if flat is None else intersection_sizes_flat(flat, sizes, u, v)
+        return got if got is not None else intersection_sizes(shingles, u, v)
+
+    parts = [_verify_chunk(inter, sizes, pairs[lo:lo + VERIFY_CHUNK], cfg)
              for lo in range(0, len(pairs), VERIFY_CHUNK)]
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
@@ -148,10 +158,10 @@ def verify(shingles: list[np.ndarray], cands: np.ndarray | list[tuple[int, int]]
 VERIFY_CHUNK = 1 << 20
 
 
-def _verify_chunk(shingles: list[np.ndarray], sizes: np.ndarray, pairs: np.ndarray,
-                  cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _verify_chunk(intersect: Callable[[np.ndarray, np.ndarray], np.ndarray], sizes: np.ndarray,
+                  pairs: np.ndarray, cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     u, v = pairs[:, 0], pairs[:, 1]
-    inter = intersection_sizes(shingles, u, v)
+    inter = intersect(u, v)
     la, lb = sizes[u], sizes[v]
     small = np.minimum(la, lb)
     ok_sizes = small > 0

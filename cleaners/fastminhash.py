@@ -45,7 +45,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash
 
 __all__ = [
-    "HASH_NAME", "empty_hashvalues", "intersection_sizes", "lsh_pairs", "permutations", "shingle_ids_fast",
+    "HASH_NAME", "empty_hashvalues", "intersection_sizes", "intersection_sizes_flat", "lsh_pairs", "permutations", "shingle_ids_fast",
     "shingle_ids_many", "signatures", "signatures_flat", "to_lean", "to_leans",
 ]
 
@@ -450,16 +450,28 @@ def intersection_sizes(id_arrays: Sequence[np.ndarray], u: np.ndarray, v: np.nda
         return out
     if backend() == "numba":
         counts = np.fromiter(map(len, id_arrays), dtype=np.int64, count=len(id_arrays))
-        ends = np.cumsum(counts)
-        starts = ends - counts
         nonempty = [np.asarray(a) for a in id_arrays if len(a)]
         flat = np.concatenate(nonempty) if nonempty else np.zeros(0, dtype=np.uint32)
-        _jit_module.intersection_sizes(flat, starts, ends, u, v, out)  # type: ignore[union-attr]
-        return out
+        return intersection_sizes_flat(flat, counts, u, v)
     from cleaners.minhash import intersection_size
 
     for k, (i, j) in enumerate(zip(u.tolist(), v.tolist())):
         out[k] = intersection_size(id_arrays[i], id_arrays[j])
+    return out
+
+
+def intersection_sizes_flat(ids: np.ndarray, counts: np.ndarray, u: np.ndarray, v: np.ndarray
+                            ) -> np.ndarray | None:
+    """``intersection_sizes`` of arrays given concatenated (``counts[i]`` ids for array i),
+    with no copy of them; None when numba is not available (the caller has its own path)."""
+    if backend() != "numba":
+        return None
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    out = np.zeros(len(u), dtype=np.int64)
+    if len(u):
+        ends = np.cumsum(counts, dtype=np.int64)
+        _jit_module.intersection_sizes(ids, ends - counts, ends, u, v, out)  # type: ignore[union-attr]
     return out
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
-from cleaners.fastminhash import UniqueCodes, decode_pairs, signatures_flat
+from cleaners.fastminhash import UniqueCodes, decode_pairs, intersection_sizes_flat, signatures_flat
 from cleaners.textutil import TOKEN, Token, is_cjk, sentences, tokens
 
 
@@ -445,6 +445,9 @@ def shared_counts(ids: np.ndarray, offsets: np.ndarray, counts: np.ndarray,
     The (class, id) codes of all classes form one sorted array; the ids of
     the smaller side of each pair are looked up in the other side's class.
     """
+    fast = intersection_sizes_flat(ids, counts, u, v)  # numba: a merge per pair, no table
+    if fast is not None:
+        return fast
     table = np.repeat(np.arange(len(counts), dtype=np.uint64) << np.uint64(32), counts)
     table |= ids  # (class, id) codes, sorted: classes in order, ids sorted within each
     out = np.zeros(len(u), dtype=np.int64)
@@ -481,6 +484,9 @@ class Members:
         return where, self.sent[self.start[classes][where] + _ragged_arange(lens)]
 
 
+_EDGE_CHUNK = 1 << 18  # class edges expanded to their articles at a time
+
+
 def too_many_articles(eu: np.ndarray, ev: np.ndarray, members: Members, grp: np.ndarray,
                       cls: np.ndarray, max_articles: int) -> np.ndarray:
     """Per sentence: do its candidates (members of its classes' edges ``eu -> ev``)
@@ -491,9 +497,14 @@ def too_many_articles(eu: np.ndarray, ev: np.ndarray, members: Members, grp: np.
     cg_cls = cg // n_grp
     cg_start = np.searchsorted(cg_cls, np.arange(n_cls))
     cg_len = np.bincount(cg_cls, minlength=n_cls)
-    where = np.repeat(np.arange(len(ev)), cg_len[ev])
-    arts = (cg % n_grp)[cg_start[ev][where] + _ragged_arange(cg_len[ev])]
-    reach = np.unique(eu[where] * n_grp + arts)  # (class, article among its candidates)
+    cg_art = cg % n_grp
+    found = UniqueCodes()  # (class, article among its candidates), a slice of edges at a time
+    for lo in range(0, len(ev), _EDGE_CHUNK):
+        u, v = eu[lo:lo + _EDGE_CHUNK], ev[lo:lo + _EDGE_CHUNK]
+        lens = cg_len[v]
+        where = np.repeat(np.arange(len(v)), lens)
+        found.add(u[where] * n_grp + cg_art[cg_start[v][where] + _ragged_arange(lens)])
+    reach = found.result()
     n_reach = np.bincount(reach // n_grp, minlength=n_cls)
     own = cls * n_grp + grp
     pos = np.minimum(np.searchsorted(reach, own), max(len(reach) - 1, 0))

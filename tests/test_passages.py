@@ -239,3 +239,17 @@ def test_sentence_classes_do_not_depend_on_the_chunking(monkeypatch: pytest.Monk
     assert int(whole.cls.max()) + 1 == len(whole.counts) < len(whole.cls)
     first = np.unique(whole.cls, return_index=True)[1]
     assert np.all(np.diff(first) > 0)  # numbered in order of first appearance
+
+
+def test_stock_sentences_do_not_depend_on_the_edge_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """too_many_articles expands class edges a slice at a time; tiny slices give the same passages."""
+    from cleaners import passages
+
+    texts, groups = _corpus(11, 120, 3)
+    cfg = replace(PassageConfig(), max_candidate_articles=2)
+    whole_stats: dict[str, int] = {}
+    whole = find_shared_passages(texts, groups, cfg, DedupConfig(), whole_stats)
+    monkeypatch.setattr(passages, "_EDGE_CHUNK", 3)
+    bits_stats: dict[str, int] = {}
+    assert find_shared_passages(texts, groups, cfg, DedupConfig(), bits_stats) == whole
+    assert whole and bits_stats == whole_stats and whole_stats["common_sentences_skipped"] > 0
