@@ -21,7 +21,7 @@ import numpy as np
 from cleaners.boilerplate import Key, learn_boilerplate, paragraph_keys, site_of, strip_boilerplate
 from cleaners.config import Config
 from cleaners.dedup import Sketch, SketchCache, clusters, find_pairs
-from cleaners.docstore import DocInfo, DocStore, release_free_memory
+from cleaners.docstore import DocInfo, DocStore, map_large_arrays, release_free_memory
 from cleaners.minhash import similarities
 from cleaners.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document
@@ -184,6 +184,7 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     each stage ends (the flow logs it: matching a large folder takes minutes).
     """
     cache = sketches if sketches is not None else SketchCache(cfg.dedup)
+    map_large_arrays()
     t = time.perf_counter()
 
     def stage(what: str) -> None:

@@ -20,7 +20,7 @@ import hashlib
 import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from operator import methodcaller
 
@@ -162,6 +162,8 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
     offsets = np.cumsum(counts) - counts
     shared = shared_counts(ids, offsets, counts, pairs[:, 0], pairs[:, 1])
     pairs = pairs[shared >= MIN_SHARED_SHINGLES]
+    del shared, offsets, ids
+    table = replace(table, ids=table.ids[:0])  # the shingles are not needed any more: free them
     self_ok = np.flatnonzero(counts >= MIN_SHARED_SHINGLES)  # a class shares all its shingles with itself
     # directed edges U -> V (V a verified candidate class of U's sentences), U not stock
     eu = np.concatenate([pairs[:, 0], pairs[:, 1], self_ok])

@@ -128,7 +128,7 @@ def match_and_commit(batch_files: list[str], plan: dict[str, Any], state_path: s
             rejects.append(reject_record(Reject(Source(path, None, "", "unknown"), "unaccounted",
                                                 "the pipeline lost this file; please report")))
             log.error("unaccounted input file: %s", path)
-        log.info("matching %d new documents against the stored ones", n_new)
+        log.info("matching %d new documents against the stored ones; peak memory %s", n_new, _peak_memory())
         with State(Path(state_path)) as state:
             regrouped = regroup(state, store, plan["replaced_paths"], cfg, window_days,
                                 on_stage=lambda what, sec: log.info("match: %s (%.1fs, peak memory %s)",
