@@ -21,7 +21,8 @@ import numpy as np
 from cleaners.boilerplate import Key, learn_boilerplate, paragraph_keys, site_of, strip_boilerplate
 from cleaners.config import Config
 from cleaners.dedup import Sketch, SketchCache, clusters, find_pairs
-from cleaners.docstore import DocInfo, DocStore, map_large_arrays, release_free_memory
+from cleaners.docstore import DocInfo, DocStore
+from cleaners.memory import map_large_arrays, release_free_memory
 from cleaners.minhash import similarities
 from cleaners.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document

@@ -175,51 +175,8 @@ class DocStore:
             yield k, (np.frombuffer(ids, dtype=np.uint32), np.frombuffer(hv, dtype=dt))
 
 
-_MMAP_THRESHOLD = 1 << 20
-
-
-def map_large_arrays() -> None:
-    """Make glibc give every allocation of 1 MB or more its own mapping (mallopt M_MMAP_THRESHOLD).
-
-    glibc raises that threshold by itself (up to 32 MB) once large blocks are
-    freed, after which the match step's many temporary arrays of a few MB come
-    from the heap and stay in the process's resident size when freed. With a
-    fixed threshold they go back to the OS at once (measured on the match step
-    at 30,000 documents: 379 MB resident after the passage stage with it,
-    501 MB without; peak 743 MB against 800 MB). A no-op off glibc.
-    """
-    libc = _libc()
-    if libc is not None and hasattr(libc, "mallopt"):
-        libc.mallopt(-3, _MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
-
-
-def _libc():  # type: ignore[no-untyped-def]
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        return ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-
-
-def release_free_memory() -> None:
-    """Give memory freed by the match step back to the OS (glibc's malloc_trim; elsewhere a no-op).
-
-    Freed blocks in the middle of the heap otherwise stay in the process's
-    resident size, and the next stage's large arrays are mapped afresh.
-    """
-    import gc
-
-    gc.collect()
-    trim = getattr(_libc(), "malloc_trim", None)
-    if trim is not None:
-        trim(0)
-
-
 def info_of(d: Document) -> DocInfo:
     return DocInfo(d.doc_id, d.source, d.title, d.published, d.language)
 
 
-__all__ = ["DocInfo", "DocStore", "info_of", "map_large_arrays", "release_free_memory"]
+__all__ = ["DocInfo", "DocStore", "info_of"]

@@ -264,6 +264,7 @@ _FMIX64 = (_U64(33), _U64(0xFF51AFD7ED558CCD), _U64(33), _U64(0xC4CEB9FE1A85EC53
 _ELEMS_PER_CHUNK = 1 << 21  # num_perm x ids per block (8 MB at uint32, within L3; measured best)
 _MIN_CHUNK_IDS = 8192
 _MIN_ELEMS_PER_THREAD = 1 << 22
+_FLAT_IDS_AT_A_TIME = 1 << 22  # ids premixed at a time by signatures_flat (16 MB at affine32)
 
 # Signature kernel: "auto" (numba when it imports, else numpy), "numba" or
 # "numpy". Both are exact; the tests run each against datasketch.
@@ -412,6 +413,19 @@ def signatures_flat(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: in
         return out
     if len(ids) != total:
         raise ValueError(f"{len(ids)} ids but counts sum to {total}")
+    if total > _FLAT_IDS_AT_A_TIME and n > 1:
+        # Premixing copies the ids: at 40 million sentence shingles (100,000
+        # documents) one copy of all of them was the passage stage's peak.
+        # A run of whole documents at a time keeps that copy small.
+        ends = np.cumsum(counts)
+        d0 = 0
+        while d0 < n:
+            lo = int(ends[d0 - 1]) if d0 else 0
+            d1 = max(d0 + 1, int(np.searchsorted(ends, lo + _FLAT_IDS_AT_A_TIME, side="right")))
+            out[d0:d1] = signatures_flat(ids[lo:int(ends[d1 - 1])], counts[d0:d1], num_perm, seed,
+                                         scheme, threads, perms)
+            d0 = d1
+        return out
     hv = _premix(np.asarray(ids), scheme)
     rows = np.flatnonzero(counts > 0)
     starts = (np.cumsum(counts) - counts)[rows]

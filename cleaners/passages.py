@@ -29,6 +29,7 @@ import numpy as np
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
 from cleaners.fastminhash import UniqueCodes, decode_pairs, intersection_sizes_flat, signatures_flat
+from cleaners.memory import release_free_memory
 from cleaners.textutil import TOKEN, Token, is_cjk, sentences, tokens
 
 
@@ -142,6 +143,7 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
     """
     stats = stats if stats is not None else {}
     table = sentence_table(texts, cfg.min_words, cfg.shingle_words)
+    release_free_memory()  # the keys of each chunk of sentences were small objects, now freed
     n_cls = len(table.counts)
     if not n_cls:
         stats["common_sentences_skipped"] = 0
@@ -155,6 +157,7 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
 
     limit = 20 * cfg.max_candidate_articles
     pairs, stock = band_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, mult, limit)
+    release_free_memory()
     raw = mult + np.bincount(pairs[:, 0], mult[pairs[:, 1]], n_cls).astype(np.int64) \
         + np.bincount(pairs[:, 1], mult[pairs[:, 0]], n_cls).astype(np.int64)
     stock |= raw > limit  # rule 1, per class: every member has the same candidates
@@ -165,11 +168,15 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
     del shared, offsets, ids
     table = replace(table, ids=table.ids[:0])  # the shingles are not needed any more: free them
     self_ok = np.flatnonzero(counts >= MIN_SHARED_SHINGLES)  # a class shares all its shingles with itself
-    # directed edges U -> V (V a verified candidate class of U's sentences), U not stock
-    eu = np.concatenate([pairs[:, 0], pairs[:, 1], self_ok])
-    ev = np.concatenate([pairs[:, 1], pairs[:, 0], self_ok])
+    # directed edges U -> V (V a verified candidate class of U's sentences), U not stock;
+    # class numbers in 32 bits when they fit (the edges are the largest arrays held from here on)
+    edge = np.int32 if n_cls < 2**31 else np.int64
+    eu = np.concatenate([pairs[:, 0], pairs[:, 1], self_ok]).astype(edge, copy=False)
+    ev = np.concatenate([pairs[:, 1], pairs[:, 0], self_ok]).astype(edge, copy=False)
+    del pairs  # the edges hold them now
     keep = ~stock[eu]
     eu, ev = eu[keep], ev[keep]
+    del keep
     members = Members.of(table.cls, n_cls)
     common = stock[table.cls] | too_many_articles(eu, ev, members, grp, table.cls,
                                                   cfg.max_candidate_articles)
@@ -486,32 +493,60 @@ class Members:
         return where, self.sent[self.start[classes][where] + _ragged_arange(lens)]
 
 
-_EDGE_CHUNK = 1 << 18  # class edges expanded to their articles at a time
+_EDGE_CHUNK = 1 << 18  # class edges taken at a time (to their articles; to their sentence pairs' cost)
+_REACH_CODES = 1 << 21  # (class, article) codes gathered at a time by too_many_articles (16 MB)
 
 
 def too_many_articles(eu: np.ndarray, ev: np.ndarray, members: Members, grp: np.ndarray,
                       cls: np.ndarray, max_articles: int) -> np.ndarray:
     """Per sentence: do its candidates (members of its classes' edges ``eu -> ev``)
-    span more than ``max_articles`` articles other than its own?"""
+    span more than ``max_articles`` articles other than its own?
+
+    The (class, article) pairs reached are gathered for a range of classes at
+    a time (about ``_REACH_CODES`` of them before duplicates are dropped): at
+    100,000 documents the set for all classes at once was the passage stage's
+    peak memory.
+    """
     n_cls = len(members.count)
     n_grp = int(grp.max()) + 1
-    cg = np.unique(cls * n_grp + grp)  # (class, article) present
+    cg = np.unique(cls.astype(np.int64) * n_grp + grp)  # (class, article) present
     cg_cls = cg // n_grp
     cg_start = np.searchsorted(cg_cls, np.arange(n_cls))
     cg_len = np.bincount(cg_cls, minlength=n_cls)
     cg_art = cg % n_grp
-    found = UniqueCodes()  # (class, article among its candidates), a slice of edges at a time
+    del cg, cg_cls
+    weight = np.zeros(n_cls, dtype=np.int64)  # per class U: (class, article) codes its edges expand to
     for lo in range(0, len(ev), _EDGE_CHUNK):
-        u, v = eu[lo:lo + _EDGE_CHUNK], ev[lo:lo + _EDGE_CHUNK]
-        lens = cg_len[v]
-        where = np.repeat(np.arange(len(v)), lens)
-        found.add(u[where] * n_grp + cg_art[cg_start[v][where] + _ragged_arange(lens)])
-    reach = found.result()
-    n_reach = np.bincount(reach // n_grp, minlength=n_cls)
-    own = cls * n_grp + grp
-    pos = np.minimum(np.searchsorted(reach, own), max(len(reach) - 1, 0))
-    has_own = (reach[pos] == own) if len(reach) else np.zeros(len(cls), dtype=bool)
-    return n_reach[cls] - has_own > max_articles
+        weight += np.bincount(eu[lo:lo + _EDGE_CHUNK], cg_len[ev[lo:lo + _EDGE_CHUNK]],
+                              n_cls).astype(np.int64)
+    ends = np.cumsum(weight)
+    del weight
+    over = np.zeros(len(cls), dtype=bool)
+    a = 0
+    while a < n_cls:
+        base = int(ends[a - 1]) if a else 0
+        b = max(a + 1, int(np.searchsorted(ends, base + _REACH_CODES, side="right")))
+        b = min(b, n_cls)
+        edges = np.flatnonzero((eu >= a) & (eu < b))
+        found = UniqueCodes()  # (class, article among its candidates), a slice of edges at a time
+        for lo in range(0, len(edges), _EDGE_CHUNK):
+            e = edges[lo:lo + _EDGE_CHUNK]
+            u, v = eu[e], ev[e]
+            lens = cg_len[v]
+            where = np.repeat(np.arange(len(v)), lens)
+            found.add(u[where].astype(np.int64) * n_grp + cg_art[cg_start[v][where] + _ragged_arange(lens)])
+        del edges
+        reach = found.result()
+        n_reach = np.bincount(reach // n_grp - a, minlength=b - a)
+        sent = members.sent[members.start[a]:members.start[b - 1] + members.count[b - 1]]
+        c = cls[sent]
+        own = c.astype(np.int64) * n_grp + grp[sent]
+        pos = np.minimum(np.searchsorted(reach, own), max(len(reach) - 1, 0))
+        has_own = (reach[pos] == own) if len(reach) else np.zeros(len(sent), dtype=bool)
+        over[sent] = n_reach[c - a] - has_own > max_articles
+        del found, reach, n_reach, sent, c, own, pos, has_own  # before the next range's arrays
+        a = b
+    return over
 
 
 def sentence_pairs(eu: np.ndarray, ev: np.ndarray, members: Members, active: np.ndarray
@@ -524,7 +559,7 @@ def sentence_pairs(eu: np.ndarray, ev: np.ndarray, members: Members, active: np.
     return k[w], o
 
 
-_PAIRS_PER_CHUNK = 1 << 22  # sentence pairs expanded at a time (before the filter)
+_PAIRS_PER_CHUNK = 1 << 20  # sentence pairs expanded at a time (before the filter; 8 MB an array)
 
 
 def cross_article_pairs(eu: np.ndarray, ev: np.ndarray, members: Members, active: np.ndarray,
@@ -536,17 +571,19 @@ def cross_article_pairs(eu: np.ndarray, ev: np.ndarray, members: Members, active
     which 59,000 survive), and expanding them all at once was the run's peak
     memory at 100,000 documents.
     """
-    cost = np.cumsum(members.count[eu].astype(np.int64) * members.count[ev])
     ks, os_ = [], []
-    lo = 0
-    while lo < len(eu):
-        base = cost[lo - 1] if lo else 0
-        hi = max(lo + 1, int(np.searchsorted(cost, base + _PAIRS_PER_CHUNK, side="right")))
-        k, o = sentence_pairs(eu[lo:hi], ev[lo:hi], members, active)
-        keep = (o > k) & (grp[k] != grp[o])
-        ks.append(k[keep])
-        os_.append(o[keep])
-        lo = hi
+    for e0 in range(0, len(eu), _EDGE_CHUNK):  # the cost of a slice of edges at a time, too
+        su, sv = eu[e0:e0 + _EDGE_CHUNK], ev[e0:e0 + _EDGE_CHUNK]
+        cost = np.cumsum(members.count[su].astype(np.int64) * members.count[sv])
+        lo = 0
+        while lo < len(su):
+            base = cost[lo - 1] if lo else 0
+            hi = max(lo + 1, int(np.searchsorted(cost, base + _PAIRS_PER_CHUNK, side="right")))
+            k, o = sentence_pairs(su[lo:hi], sv[lo:hi], members, active)
+            keep = (o > k) & (grp[k] != grp[o])
+            ks.append(k[keep])
+            os_.append(o[keep])
+            lo = hi
     if not ks:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(ks), np.concatenate(os_)

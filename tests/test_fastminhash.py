@@ -433,3 +433,16 @@ def test_signatures_flat_for_some_permutations_are_those_columns(scheme: str) ->
     full = fm.signatures_flat(ids.astype(np.uint32), counts, 16, 3, scheme)
     part = fm.signatures_flat(ids.astype(np.uint32), counts, 16, 3, scheme, perms=slice(4, 10))
     assert part.shape == (4, 6) and np.array_equal(part, full[:, 4:10])
+
+
+@pytest.mark.parametrize("scheme", ["affine32", "affine64", "legacy"])
+def test_signatures_flat_in_runs_of_documents_equal_one_pass(scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    counts = rng.integers(0, 40, 300)
+    counts[7] = 130  # one document longer than a run: it gets a run of its own
+    ids = rng.integers(0, 1 << 32, int(counts.sum()), dtype=np.uint64).astype(np.uint32)
+    whole = fm.signatures_flat(ids, counts, 16, 3, scheme)
+    monkeypatch.setattr(fm, "_FLAT_IDS_AT_A_TIME", 100)
+    runs = fm.signatures_flat(ids, counts, 16, 3, scheme)
+    assert np.array_equal(runs, whole)
+    assert np.array_equal(fm.signatures_flat(ids, counts, 16, 3, scheme, perms=slice(2, 9)), whole[:, 2:9])

@@ -242,7 +242,8 @@ def test_sentence_classes_do_not_depend_on_the_chunking(monkeypatch: pytest.Monk
 
 
 def test_stock_sentences_do_not_depend_on_the_edge_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
-    """too_many_articles expands class edges a slice at a time; tiny slices give the same passages."""
+    """too_many_articles and cross_article_pairs take class edges a slice at a time; tiny slices
+    give the same passages."""
     from cleaners import passages
 
     texts, groups = _corpus(11, 120, 3)
@@ -253,3 +254,7 @@ def test_stock_sentences_do_not_depend_on_the_edge_chunking(monkeypatch: pytest.
     bits_stats: dict[str, int] = {}
     assert find_shared_passages(texts, groups, cfg, DedupConfig(), bits_stats) == whole
     assert whole and bits_stats == whole_stats and whole_stats["common_sentences_skipped"] > 0
+    monkeypatch.setattr(passages, "_REACH_CODES", 5)  # a few classes per range as well
+    ranges_stats: dict[str, int] = {}
+    assert find_shared_passages(texts, groups, cfg, DedupConfig(), ranges_stats) == whole
+    assert ranges_stats == whole_stats
