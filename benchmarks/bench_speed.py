@@ -194,9 +194,11 @@ class Timers:
         self.calls: Counter = Counter()
 
     def wrap(self, module: Any, name: str, label: str) -> None:
-        """Time module.name under label (skipped when the module has no such name)."""
+        """Time module.name under label (skipped, with a warning on stderr, when the module has no such name)."""
         fn = getattr(module, name, None)
         if fn is None:
+            print(f"warning: {module.__name__}.{name} not found (renamed?): row '{label}' is not timed",
+                  file=sys.stderr, flush=True)
             return
         self.sec[label] += 0.0  # report in registration order
 
@@ -382,13 +384,13 @@ def stage_text(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     timers.wrap(pipeline, "repair", "process_files: repair (ftfy, per paragraph)")
     timers.wrap(pipeline, "strip_clutter", "process_files: strip_clutter (clutter rules)")
     timers.wrap(pipeline, "detect_language", "process_files: detect_language")
-    timers.wrap(articles, "strip_site_boilerplate_keyed", "boilerplate (1st dedup pass + strip)")
-    timers.wrap(boilerplate, "find_matches", "  boilerplate: find_matches")
+    timers.wrap(articles, "learn_boilerplate", "learn_boilerplate (site boilerplate from the 1st pass)")
+    timers.wrap(boilerplate, "find_pairs", "  boilerplate: find_pairs")
     timers.wrap(dedup, "doc_shingles_many", "doc_shingles_many (norm_words + numpy shingle hash)")
     timers.wrap(dedup, "signatures", "signatures (fastminhash, both passes)")
     timers.wrap(articles, "word_count", "word_count (n_words)")
-    timers.wrap(articles, "find_matches", "find_matches (LSH banding + verify)")
-    timers.wrap(dedup, "verify_pairs", "verify_pairs (exact verification, both passes)")
+    timers.wrap(articles, "find_pairs", "find_pairs (LSH banding + verify)")
+    timers.wrap(dedup, "verify", "verify (exact verification, both passes)")
     timers.wrap(articles, "find_shared_passages", "find_shared_passages")
     timers.wrap(passages, "sentence_table", "  passages: sentence_table (sentences, tokens)")
     timers.wrap(passages, "sha1_shingles", "  passages: sha1_shingles")
