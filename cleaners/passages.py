@@ -527,16 +527,7 @@ def too_many_articles(eu: np.ndarray, ev: np.ndarray, members: Members, grp: np.
         base = int(ends[a - 1]) if a else 0
         b = max(a + 1, int(np.searchsorted(ends, base + _REACH_CODES, side="right")))
         b = min(b, n_cls)
-        edges = np.flatnonzero((eu >= a) & (eu < b))
-        found = UniqueCodes()  # (class, article among its candidates), a slice of edges at a time
-        for lo in range(0, len(edges), _EDGE_CHUNK):
-            e = edges[lo:lo + _EDGE_CHUNK]
-            u, v = eu[e], ev[e]
-            lens = cg_len[v]
-            where = np.repeat(np.arange(len(v)), lens)
-            found.add(u[where].astype(np.int64) * n_grp + cg_art[cg_start[v][where] + _ragged_arange(lens)])
-        del edges
-        reach = found.result()
+        reach = _reach(eu, ev, np.flatnonzero((eu >= a) & (eu < b)), cg_start, cg_len, cg_art, n_grp)
         n_reach = np.bincount(reach // n_grp - a, minlength=b - a)
         sent = members.sent[members.start[a]:members.start[b - 1] + members.count[b - 1]]
         c = cls[sent]
@@ -544,9 +535,23 @@ def too_many_articles(eu: np.ndarray, ev: np.ndarray, members: Members, grp: np.
         pos = np.minimum(np.searchsorted(reach, own), max(len(reach) - 1, 0))
         has_own = (reach[pos] == own) if len(reach) else np.zeros(len(sent), dtype=bool)
         over[sent] = n_reach[c - a] - has_own > max_articles
-        del found, reach, n_reach, sent, c, own, pos, has_own  # before the next range's arrays
+        del reach, n_reach, sent, c, own, pos, has_own  # before the next range's arrays
         a = b
     return over
+
+
+def _reach(eu: np.ndarray, ev: np.ndarray, edges: np.ndarray, cg_start: np.ndarray, cg_len: np.ndarray,
+           cg_art: np.ndarray, n_grp: int) -> np.ndarray:
+    """Sorted unique codes class * n_grp + article: for each listed edge U -> V, U with every
+    article V's sentences are in (``cg_*``: the articles of each class, CSR), a slice at a time."""
+    found = UniqueCodes()
+    for lo in range(0, len(edges), _EDGE_CHUNK):
+        e = edges[lo:lo + _EDGE_CHUNK]
+        u, v = eu[e], ev[e]
+        lens = cg_len[v]
+        where = np.repeat(np.arange(len(v)), lens)
+        found.add(u[where].astype(np.int64) * n_grp + cg_art[cg_start[v][where] + _ragged_arange(lens)])
+    return found.result()
 
 
 def sentence_pairs(eu: np.ndarray, ev: np.ndarray, members: Members, active: np.ndarray
