@@ -45,7 +45,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash
 
 __all__ = [
-    "HASH_NAME", "empty_hashvalues", "intersection_sizes", "intersection_sizes_flat", "lsh_pairs", "permutations", "shingle_ids_fast",
+    "HASH_NAME", "cost_runs", "empty_hashvalues", "intersection_sizes", "intersection_sizes_flat", "lsh_pairs", "permutations", "shingle_ids_fast",
     "shingle_ids_many", "signatures", "signatures_flat", "to_lean", "to_leans",
 ]
 
@@ -418,13 +418,10 @@ def signatures_flat(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: in
         # documents) one copy of all of them was the passage stage's peak.
         # A run of whole documents at a time keeps that copy small.
         ends = np.cumsum(counts)
-        d0 = 0
-        while d0 < n:
+        for d0, d1 in cost_runs(ends, _FLAT_IDS_AT_A_TIME):
             lo = int(ends[d0 - 1]) if d0 else 0
-            d1 = max(d0 + 1, int(np.searchsorted(ends, lo + _FLAT_IDS_AT_A_TIME, side="right")))
             out[d0:d1] = signatures_flat(ids[lo:int(ends[d1 - 1])], counts[d0:d1], num_perm, seed,
                                          scheme, threads, perms)
-            d0 = d1
         return out
     hv = _premix(np.asarray(ids), scheme)
     rows = np.flatnonzero(counts > 0)
@@ -537,6 +534,19 @@ def to_leans(hashvalues: np.ndarray, seed: int, scheme: str = "affine32") -> lis
 
 
 _BIG_BUCKET = 32  # buckets larger than this get their pairs one bucket at a time
+
+
+def cost_runs(ends: np.ndarray, limit: int) -> Iterator[tuple[int, int]]:
+    """Consecutive runs [lo, hi) of items whose costs add up to at most ``limit``
+    (``ends``: the running total of the costs); an item costlier than ``limit``
+    is a run of its own. How large work is cut into pieces of bounded memory."""
+    n = len(ends)
+    lo = 0
+    while lo < n:
+        base = int(ends[lo - 1]) if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(ends, base + limit, side="right")))
+        yield lo, hi
+        lo = hi
 
 
 class UniqueCodes:

@@ -28,7 +28,8 @@ import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
-from cleaners.fastminhash import UniqueCodes, decode_pairs, intersection_sizes_flat, signatures_flat
+from cleaners.fastminhash import (UniqueCodes, cost_runs, decode_pairs, intersection_sizes_flat,
+                                  signatures_flat)
 from cleaners.memory import release_free_memory
 from cleaners.textutil import TOKEN, Token, is_cjk, sentences, tokens
 
@@ -519,14 +520,8 @@ def too_many_articles(eu: np.ndarray, ev: np.ndarray, members: Members, grp: np.
     for lo in range(0, len(ev), _EDGE_CHUNK):
         weight += np.bincount(eu[lo:lo + _EDGE_CHUNK], cg_len[ev[lo:lo + _EDGE_CHUNK]],
                               n_cls).astype(np.int64)
-    ends = np.cumsum(weight)
-    del weight
     over = np.zeros(len(cls), dtype=bool)
-    a = 0
-    while a < n_cls:
-        base = int(ends[a - 1]) if a else 0
-        b = max(a + 1, int(np.searchsorted(ends, base + _REACH_CODES, side="right")))
-        b = min(b, n_cls)
+    for a, b in cost_runs(np.cumsum(weight), _REACH_CODES):
         reach = _reach(eu, ev, np.flatnonzero((eu >= a) & (eu < b)), cg_start, cg_len, cg_art, n_grp)
         n_reach = np.bincount(reach // n_grp - a, minlength=b - a)
         sent = members.sent[members.start[a]:members.start[b - 1] + members.count[b - 1]]
@@ -536,7 +531,6 @@ def too_many_articles(eu: np.ndarray, ev: np.ndarray, members: Members, grp: np.
         has_own = (reach[pos] == own) if len(reach) else np.zeros(len(sent), dtype=bool)
         over[sent] = n_reach[c - a] - has_own > max_articles
         del reach, n_reach, sent, c, own, pos, has_own  # before the next range's arrays
-        a = b
     return over
 
 
@@ -579,16 +573,12 @@ def cross_article_pairs(eu: np.ndarray, ev: np.ndarray, members: Members, active
     ks, os_ = [], []
     for e0 in range(0, len(eu), _EDGE_CHUNK):  # the cost of a slice of edges at a time, too
         su, sv = eu[e0:e0 + _EDGE_CHUNK], ev[e0:e0 + _EDGE_CHUNK]
-        cost = np.cumsum(members.count[su].astype(np.int64) * members.count[sv])
-        lo = 0
-        while lo < len(su):
-            base = cost[lo - 1] if lo else 0
-            hi = max(lo + 1, int(np.searchsorted(cost, base + _PAIRS_PER_CHUNK, side="right")))
+        for lo, hi in cost_runs(np.cumsum(members.count[su].astype(np.int64) * members.count[sv]),
+                                _PAIRS_PER_CHUNK):
             k, o = sentence_pairs(su[lo:hi], sv[lo:hi], members, active)
             keep = (o > k) & (grp[k] != grp[o])
             ks.append(k[keep])
             os_.append(o[keep])
-            lo = hi
     if not ks:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(ks), np.concatenate(os_)

@@ -446,3 +446,12 @@ def test_signatures_flat_in_runs_of_documents_equal_one_pass(scheme: str, monkey
     runs = fm.signatures_flat(ids, counts, 16, 3, scheme)
     assert np.array_equal(runs, whole)
     assert np.array_equal(fm.signatures_flat(ids, counts, 16, 3, scheme, perms=slice(2, 9)), whole[:, 2:9])
+
+
+def test_cost_runs_cover_every_item_once_within_the_limit() -> None:
+    costs = np.array([3, 0, 4, 9, 1, 1, 2, 12, 0, 5])
+    runs = list(fm.cost_runs(np.cumsum(costs), 6))
+    assert [i for lo, hi in runs for i in range(lo, hi)] == list(range(len(costs)))
+    assert all(costs[lo:hi].sum() <= 6 or hi - lo == 1 for lo, hi in runs)
+    assert runs == [(0, 2), (2, 3), (3, 4), (4, 7), (7, 8), (8, 10)]
+    assert list(fm.cost_runs(np.zeros(0, dtype=np.int64), 6)) == []
