@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from cleaners.boilerplate import Key, learn_boilerplate, paragraph_keys, site_of, strip_boilerplate
+from cleaners.boilerplate import (Key, learn_boilerplate, paragraph_keys_and_words, site_of,
+                                  strip_boilerplate)
 from cleaners.config import Config
 from cleaners.dedup import Sketch, SketchCache, clusters, find_pairs
 from cleaners.docstore import DocInfo, DocStore
@@ -199,10 +200,16 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     n = len(infos)
     keys = PackedKeys()
     first: list[Sketch] = []
-    for chunk in _chunks(store.iter_docs(), cache.CHUNK):
+    first_words = np.zeros(n, dtype=np.int64)  # word count of each text as stored
+    for lo, chunk in enumerate(_chunks(store.iter_docs(), cache.CHUNK)):
+        words = []
         for d in chunk:
-            keys.append(paragraph_keys(d))
-        first += cache.get_many([d.text for d in chunk])
+            k, w = paragraph_keys_and_words(d)
+            keys.append(k)
+            words.append(w)
+        first += cache.get_many([d.text for d in chunk], words)
+        first_words[lo * cache.CHUNK:lo * cache.CHUNK + len(chunk)] = [len(w) for w in words]
+        del words
     stage(f"signed {n} documents")
     learned: dict[str, set[Key]] = {}
     if any(site_of(d) for d in infos):
@@ -212,9 +219,13 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
                 np.ones(n), np.ones(n), [], {}, {})
     final: list[Sketch] = []
     for lo, chunk in enumerate(_chunks(store.iter_docs(), cache.CHUNK)):
-        texts = [m.final(lo * cache.CHUNK + k, d).text for k, d in enumerate(chunk)]
+        docs = [m.final(lo * cache.CHUNK + k, d) for k, d in enumerate(chunk)]
+        texts = [d.text for d in docs]
         final += cache.get_many(texts)
-        m.n_words[lo * cache.CHUNK:lo * cache.CHUNK + len(texts)] = [word_count(x) for x in texts]
+        at = lo * cache.CHUNK
+        # word_count(text) == len(norm_words(text)): counted in the first pass unless boilerplate went
+        m.n_words[at:at + len(texts)] = [int(first_words[at + k]) if d is chunk[k] else word_count(x)
+                                         for k, (d, x) in enumerate(zip(docs, texts))]
     stage("learned and removed site boilerplate")
     shingles = [sk[0] for sk in final]
     matches = find_pairs(shingles, cfg.dedup, _rows(final, cfg), cfg.lsh_redis_url)

@@ -93,6 +93,21 @@ def paragraph_keys(doc: Document) -> list[Key]:
     return [hash(k) if k else None for k in map(_key, doc.paragraphs)]
 
 
+def paragraph_keys_and_words(doc: Document) -> tuple[list[Key], list[str]]:
+    """``paragraph_keys(doc)`` and ``norm_words(doc.text)``, tokenising the text once.
+
+    No token crosses the blank line between two paragraphs, and each token is
+    normalised on its own, so the text's words are its paragraphs' words in order.
+    """
+    keys: list[Key] = []
+    words: list[str] = []
+    for p in doc.paragraphs:
+        w = norm_words(p)
+        keys.append(hash(" ".join(w)) if w else None)
+        words += w
+    return keys, words
+
+
 def strip_boilerplate(doc: Document, learned: dict[str, set[Key]],
                       keys: list[Key] | None = None) -> Document:
     """Remove the paragraphs its site repeats across stories (reason site-boilerplate)."""

@@ -49,9 +49,14 @@ def doc_shingles(text: str, cfg: DedupConfig) -> np.ndarray:
     return doc_shingles_many([text], cfg)[0]
 
 
-def doc_shingles_many(texts: list[str], cfg: DedupConfig) -> list[np.ndarray]:
-    """``doc_shingles`` of many texts, hashed in bulk (cfg.shingle_hash names the hash)."""
-    words = [norm_words(t) for t in texts]
+def doc_shingles_many(texts: list[str], cfg: DedupConfig,
+                      words: list[list[str]] | None = None) -> list[np.ndarray]:
+    """``doc_shingles`` of many texts, hashed in bulk (cfg.shingle_hash names the hash).
+
+    ``words[i]``, when given, is ``norm_words(texts[i])``, already computed.
+    """
+    if words is None:
+        words = [norm_words(t) for t in texts]
     k = cfg.shingle_words
     ks = [k + 1 if is_cjk(t) else k for t in texts]
     out: list[np.ndarray] = [np.zeros(0, dtype=np.uint32)] * len(texts)
@@ -283,20 +288,24 @@ class SketchCache:
     def in_memory(self) -> int:
         return len(self._made) + len(self._from_stored)
 
-    def get_many(self, texts: list[str]) -> list[Sketch]:
-        """Sketches of the texts; those not seen before are shingled and signed in bulk."""
+    def get_many(self, texts: list[str], words: list[list[str]] | None = None) -> list[Sketch]:
+        """Sketches of the texts; those not seen before are shingled and signed in bulk.
+
+        ``words[i]``, when given, is ``norm_words(texts[i])`` (saves tokenising again).
+        """
         keys = [self.key(t) for t in texts]
-        missing: dict[str, str] = {}
-        for key, text in zip(keys, texts):
+        missing: dict[str, int] = {}  # key -> index of its text
+        for n, key in enumerate(keys):
             if (key in self._made or key in self._from_stored or key in self._parked
                     or key in self.stored or key in missing):
                 self.hits += 1
             else:
-                missing.setdefault(key, text)
+                missing[key] = n
         todo = list(missing.items())
         for c in range(0, len(todo), self.CHUNK):  # chunks: token lists are the transient peak
             chunk = todo[c:c + self.CHUNK]
-            ids = doc_shingles_many([text for _, text in chunk], self.cfg)
+            ids = doc_shingles_many([texts[n] for _, n in chunk], self.cfg,
+                                    None if words is None else [words[n] for _, n in chunk])
             hv = signatures(ids, self.cfg.num_perm, self.cfg.seed, self.cfg.scheme)
             ends = np.cumsum([len(a) for a in ids], dtype=np.int64)
             flat = np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32)

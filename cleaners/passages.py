@@ -23,12 +23,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from operator import methodcaller
+from typing import Any
 
 import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
-from cleaners.fastminhash import (UniqueCodes, cost_runs, decode_pairs, intersection_sizes_flat,
+from cleaners.fastminhash import (UniqueCodes, backend, cost_runs, decode_pairs, intersection_sizes_flat,
                                   signatures_flat)
 from cleaners.memory import release_free_memory
 from cleaners.textutil import TOKEN, Token, is_cjk, sentences, tokens
@@ -322,7 +323,7 @@ def token_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [m.span() for m in TOKEN.finditer(text, start, end)]
 
 
-_SHINGLE_CHUNK = 1 << 17  # shingles hashed per pass (bounds the temporary strings)
+_SHINGLE_CHARS = 1 << 20  # characters of class keys hashed per pass (bounds the temporaries)
 _digest = methodcaller("digest")
 
 
@@ -342,26 +343,66 @@ def _utf8_words(key: str) -> list[bytes]:
     return key.encode("utf-8").split(b" ") if key else []
 
 
+def _gram_heads_py(keys: list[str], k: int) -> tuple[np.ndarray, list[int]]:
+    """The sha1 shingle ids of each key (unsorted, concatenated) and how many each has."""
+    grams: list[bytes] = []
+    sizes: list[int] = []
+    for key in keys:
+        g = _grams(_utf8_words(key), k)
+        grams.extend(g)
+        sizes.append(len(g))
+    digests = b"".join(map(_digest, map(hashlib.sha1, grams)))
+    return np.frombuffer(digests, dtype=np.uint8).reshape(-1, 20)[:, :4].copy().view("<u4").ravel(), sizes
+
+
+def _gram_heads(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray | list[int]]:
+    """``_gram_heads_py``, by the numba kernel (``cleaners._sha1_jit``) when it is
+    available and every key is words joined by single spaces (no NUL-joined key)."""
+    jit = _sha1_kernel()
+    joined = "\n".join(keys)
+    if jit is None or "\0" in joined or joined.count("\n") != len(keys) - 1:
+        return _gram_heads_py(keys, k)
+    data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    key_ends = np.append(np.flatnonzero(data == 0x0A), len(data)).astype(np.int64)
+    out = np.empty(joined.count(" ") + len(keys), dtype=np.int64)  # >= the words, >= the grams
+    sizes = np.empty(len(keys), dtype=np.int64)
+    n = jit.gram_heads(data, key_ends, k, out, sizes)
+    return out[:n].astype(np.uint32), sizes
+
+
+_sha1_module: object = None  # cleaners._sha1_jit once imported; False when it cannot be
+
+
+def _sha1_kernel() -> Any:
+    """cleaners._sha1_jit, or None when the signature backend is numpy or numba does not import."""
+    global _sha1_module
+    if backend() != "numba":
+        return None
+    if _sha1_module is None:
+        try:
+            from cleaners import _sha1_jit
+            _sha1_module = _sha1_jit
+        except Exception:  # numba refusing this numpy: the hashlib path gives the same ids
+            _sha1_module = False
+    return _sha1_module or None
+
+
 def sha1_shingles(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     """``cleaners.minhash.shingle_ids`` of every class, concatenated: (ids, counts).
 
-    The same sha1 ids, sorted and unique per class; the hashing runs in
-    C-level maps and the sorting in one numpy sort per chunk.
+    The same sha1 ids, sorted and unique per class; the hashing runs in a
+    numba kernel over the keys' bytes (or C-level hashlib maps without numba)
+    and the sorting in one numpy sort per chunk of keys.
     """
     counts = np.zeros(len(keys), dtype=np.int64)
     parts: list[np.ndarray] = []
     c0 = 0
     while c0 < len(keys):
-        grams: list[bytes] = []
-        sizes: list[int] = []
-        c1 = c0
-        while c1 < len(keys) and (c1 == c0 or len(grams) < _SHINGLE_CHUNK):
-            g = _grams(_utf8_words(keys[c1]), k)
-            grams.extend(g)
-            sizes.append(len(g))
+        c1, chars = c0, 0
+        while c1 < len(keys) and (c1 == c0 or chars < _SHINGLE_CHARS):
+            chars += len(keys[c1])
             c1 += 1
-        digests = b"".join(map(_digest, map(hashlib.sha1, grams)))
-        ids = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 20)[:, :4].copy().view("<u4").ravel()
+        ids, sizes = _gram_heads(keys[c0:c1], k)
         owner = np.repeat(np.arange(c0, c1, dtype=np.uint64), sizes)
         codes = (owner << np.uint64(32)) | ids.astype(np.uint64)
         codes.sort()

@@ -49,3 +49,19 @@ def test_shared_sidebar_does_not_merge_different_stories() -> None:
     g = group_documents(docs, Config())
     assert len(g.articles) == 3
     assert all("Headline number" not in d["text"] for d in g.documents)
+
+
+def test_keys_and_words_tokenise_the_text_once_with_the_same_result() -> None:
+    """paragraph_keys_and_words(d) == (paragraph_keys(d), norm_words(d.text)) on paragraphs with
+    ASCII, accented, CJK and NFKC-changing tokens, punctuation-only and empty-word paragraphs."""
+    import random
+
+    from cleaners.boilerplate import paragraph_keys, paragraph_keys_and_words
+    from cleaners.textutil import norm_words
+
+    rng = random.Random(7)
+    pieces = ["Word", "word", "É", "straße", "東京", "ﬁle", "Ⅻ", "ΣΑΣ", "İ", "K", "—", "“", ".", " ", "_", "1"]
+    for n in range(300):
+        paras = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(rng.randint(1, 5))]
+        d = _doc(f"d{n}", paras, "site")
+        assert paragraph_keys_and_words(d) == (paragraph_keys(d), norm_words(d.text)), paras

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from dataclasses import replace
@@ -134,6 +135,33 @@ def test_sha1_shingles_equal_minhash_shingle_ids() -> None:
     offsets = np.cumsum(counts) - counts
     for c, key in enumerate(keys):
         assert np.array_equal(ids[offsets[c]:offsets[c] + counts[c]], shingle_ids(key_words(key), 3))
+
+
+def test_sha1_shingles_by_the_kernel_equal_hashlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numba SHA-1 over the keys' bytes gives minhash.shingle_ids' ids: ASCII and multi-byte
+    words, keys shorter than k words, grams longer than one and two SHA-1 blocks, chunked keys."""
+    import cleaners.passages as ps
+
+    if ps._sha1_kernel() is None:
+        pytest.skip("numba signature backend not in use: the hashlib path is the one tested above")
+    rng = random.Random(5)
+    alphabet = ["a", "z", "9", "é", "ß", "東", "ж", "😀", "ﬁ"]
+    keys = []
+    for _ in range(3000):
+        words = ["".join(rng.choice(alphabet) for _ in range(rng.choice([1, 3, 8, 30, 70])))
+                 for _ in range(rng.randint(1, 9))]
+        keys.append(class_key(words))
+    assert not any(k.startswith("\0") for k in keys)
+    monkeypatch.setattr(ps, "_SHINGLE_CHARS", 5000)  # many chunks
+    ids, counts = sha1_shingles(keys, 3)
+    offsets = np.cumsum(counts) - counts
+    for c, key in enumerate(keys):
+        assert np.array_equal(ids[offsets[c]:offsets[c] + counts[c]], shingle_ids(key_words(key), 3)), key
+    w, buf = np.empty(80, dtype=np.int64), np.empty(64, dtype=np.uint8)
+    for n in range(0, 300):
+        data = bytes(rng.randrange(256) for _ in range(n))
+        head = ps._sha1_kernel().sha1_head(np.frombuffer(data, dtype=np.uint8), 0, n, w, buf)
+        assert head == int.from_bytes(hashlib.sha1(data).digest()[:4], "little"), n
 
 
 def test_band_pairs_never_list_pairs_of_a_huge_bucket() -> None:

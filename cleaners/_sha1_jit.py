@@ -1,0 +1,137 @@
+"""numba kernel of ``cleaners.passages.sha1_shingles`` (imported lazily).
+
+The shingle ids of a sentence class are the first four bytes (little-endian)
+of the SHA-1 of each of its word k-grams, spelt as ``b" ".join(words)``
+(``cleaners.minhash.shingle_ids``). The words of a class key are joined by
+single spaces already, so every k-gram is a contiguous slice of the key's
+UTF-8 bytes: the kernel hashes the slices in place, with no gram strings and
+no per-gram Python call. SHA-1 is FIPS 180-4 written out; the tests compare it
+with ``hashlib`` byte for byte (empty, one-block, two-block and multi-byte
+inputs).
+
+The arithmetic is on int64 holding 32-bit values, masked after each sum, so
+no step depends on numba's integer promotion rules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_MASK = 0xFFFFFFFF
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _rotl(x, n):  # pragma: no cover - compiled
+    return ((x << n) | (x >> (32 - n))) & 0xFFFFFFFF
+
+
+@njit(cache=True, nogil=True)
+def sha1_head(data, start, end, w, buf):  # pragma: no cover - compiled
+    """The first four bytes of sha1(data[start:end]) as a little-endian uint32
+    (``w``: scratch of 80 int64; ``buf``: scratch of 64 uint8)."""
+    length = end - start
+    total = ((length + 8) // 64 + 1) * 64  # padded: 0x80, zeros, 64-bit big-endian bit length
+    bits = length * 8
+    h0 = 0x67452301
+    h1 = 0xEFCDAB89
+    h2 = 0x98BADCFE
+    h3 = 0x10325476
+    h4 = 0xC3D2E1F0
+    for block in range(0, total, 64):
+        for j in range(64):  # this block of the padded message
+            pos = block + j
+            if pos < length:
+                buf[j] = data[start + pos]
+            elif pos == length:
+                buf[j] = 0x80
+            elif pos >= total - 8:
+                buf[j] = (bits >> (8 * (total - 1 - pos))) & 0xFF
+            else:
+                buf[j] = 0
+        for t in range(16):
+            w[t] = ((np.int64(buf[4 * t]) << 24) | (np.int64(buf[4 * t + 1]) << 16)
+                    | (np.int64(buf[4 * t + 2]) << 8) | np.int64(buf[4 * t + 3]))
+        for t in range(16, 80):
+            w[t] = _rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1)
+        a = h0
+        b = h1
+        c = h2
+        d = h3
+        e = h4
+        for t in range(20):
+            tmp = (_rotl(a, 5) + ((b & c) | ((b ^ 0xFFFFFFFF) & d)) + e + 0x5A827999 + w[t]) & 0xFFFFFFFF
+            e = d
+            d = c
+            c = _rotl(b, 30)
+            b = a
+            a = tmp
+        for t in range(20, 40):
+            tmp = (_rotl(a, 5) + (b ^ c ^ d) + e + 0x6ED9EBA1 + w[t]) & 0xFFFFFFFF
+            e = d
+            d = c
+            c = _rotl(b, 30)
+            b = a
+            a = tmp
+        for t in range(40, 60):
+            tmp = (_rotl(a, 5) + ((b & c) | (b & d) | (c & d)) + e + 0x8F1BBCDC + w[t]) & 0xFFFFFFFF
+            e = d
+            d = c
+            c = _rotl(b, 30)
+            b = a
+            a = tmp
+        for t in range(60, 80):
+            tmp = (_rotl(a, 5) + (b ^ c ^ d) + e + 0xCA62C1D6 + w[t]) & 0xFFFFFFFF
+            e = d
+            d = c
+            c = _rotl(b, 30)
+            b = a
+            a = tmp
+        h0 = (h0 + a) & 0xFFFFFFFF
+        h1 = (h1 + b) & 0xFFFFFFFF
+        h2 = (h2 + c) & 0xFFFFFFFF
+        h3 = (h3 + d) & 0xFFFFFFFF
+        h4 = (h4 + e) & 0xFFFFFFFF
+    # digest bytes 0..3 are h0 big-endian; read little-endian they are h0 byte-swapped
+    return (((h0 >> 24) & 0xFF) | (((h0 >> 16) & 0xFF) << 8) | (((h0 >> 8) & 0xFF) << 16)
+            | ((h0 & 0xFF) << 24))
+
+
+@njit(cache=True, nogil=True)
+def gram_heads(data, key_ends, k, out, sizes):  # pragma: no cover - compiled
+    """For each key (its UTF-8 bytes end at key_ends[i]; the next key starts one
+    byte later), the sha1 heads of its word k-grams (the whole key when it has
+    fewer than k words) into ``out``; sizes[i] = how many. Returns the total."""
+    w = np.empty(80, dtype=np.int64)
+    buf = np.empty(64, dtype=np.uint8)
+    starts = np.empty(data.shape[0] + 1, dtype=np.int64)
+    ends = np.empty(data.shape[0] + 1, dtype=np.int64)
+    n = 0
+    key_start = 0
+    for i in range(key_ends.shape[0]):
+        key_end = key_ends[i]
+        nw = 0
+        pos = key_start
+        while pos < key_end:  # words: runs of bytes other than 0x20 (never inside a UTF-8 character)
+            while pos < key_end and data[pos] == 0x20:
+                pos += 1
+            if pos >= key_end:
+                break
+            starts[nw] = pos
+            while pos < key_end and data[pos] != 0x20:
+                pos += 1
+            ends[nw] = pos
+            nw += 1
+        if nw == 0:
+            sizes[i] = 0
+        elif nw < k:
+            out[n] = sha1_head(data, key_start, key_end, w, buf)
+            n += 1
+            sizes[i] = 1
+        else:
+            for g in range(nw - k + 1):
+                out[n] = sha1_head(data, starts[g], ends[g + k - 1], w, buf)
+                n += 1
+            sizes[i] = nw - k + 1
+        key_start = key_end + 1
+    return n
