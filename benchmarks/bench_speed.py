@@ -434,7 +434,7 @@ def stage_text(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     t4 = time.perf_counter()
     n2 = _process_files_parallel(root, items, cfg, jobs=2)
     t5 = time.perf_counter()
-    rows.append(_row("text", "process_files on 2 processes (batches of 200 files)", n, t5 - t4,
+    rows.append(_row("text", "process_files on 2 processes (batches sized as the flow does)", n, t5 - t4,
                      note=f"{n2} docs; end to end with it: {n / (t1 - t0 + t5 - t4 + t3 - t2):.0f} docs/s"))
     return rows
 
@@ -449,7 +449,9 @@ def _pf_batch(task: tuple[str, list[Any], dict[str, Any]]) -> list[Any]:
 
 def _process_files_parallel(root: Path, items: list[Any], cfg: Any, jobs: int) -> int:
     from concurrent.futures import ProcessPoolExecutor
-    batches = [items[i:i + cfg.batch_size] for i in range(0, len(items), cfg.batch_size)]
+    from cleaners.batch import batch_size_for
+    size = batch_size_for(len(items), jobs, cfg.batch_size)  # as the flow sizes them
+    batches = [items[i:i + size] for i in range(0, len(items), size)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         return sum(len(d) for d in pool.map(_pf_batch, [(str(root), b, cfg.to_dict()) for b in batches]))
 

@@ -13,6 +13,22 @@ from cleaners.readers import InputFile, read_file
 from cleaners.records import Document, Reject
 
 
+BATCHES_PER_WORKER = 4  # the last batch to finish leaves the other workers idle for at most 1/4 of a share
+MIN_BATCH = 50  # below this the ~90 ms a task run costs in a worker process is over 1% of the work
+MAX_BATCH = 1000  # documents a worker holds at once; the progress bar moves at least every 1000 files
+
+
+def batch_size_for(n_files: int, workers: int, size: int | None = None) -> int:
+    """Files per clean-batch task: ``size`` when given, else about BATCHES_PER_WORKER
+    batches per worker, within [MIN_BATCH, MAX_BATCH]."""
+    if size is not None:
+        if size < 1:
+            raise ValueError(f"batch size must be >= 1, got {size!r}")
+        return size
+    per = -(-n_files // (BATCHES_PER_WORKER * max(1, workers)))
+    return max(MIN_BATCH, min(MAX_BATCH, per))
+
+
 def process_files(root: Path, items: Iterable[InputFile], cfg: Config) -> tuple[list[Document], list[Reject]]:
     """Read, decode, extract and clean every document in the given files."""
     docs: list[Document] = []

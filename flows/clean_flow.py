@@ -25,7 +25,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 
 from cleaners import __version__
-from cleaners.batch import accounting, process_files
+from cleaners.batch import accounting, batch_size_for, process_files
 from cleaners.config import Config
 from cleaners.docstore import DocStore
 from cleaners.incremental import matching_fingerprint, plan_run, regroup
@@ -314,7 +314,11 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
     items = discover_inputs(input_dir, str(out), cfg_dict)
     plan = plan_inputs(input_dir, items, state_file)
     t_discover = time.perf_counter() - t0
-    batches = _batches(plan["process"], cfg.batch_size)
+    size = batch_size_for(len(plan["process"]), workers, cfg.batch_size)
+    batches = _batches(plan["process"], size)
+    if plan["process"]:
+        log.info("cleaning %d files in %d batches of up to %d (%s)", len(plan["process"]), len(batches), size,
+                 "--batch-size" if cfg.batch_size else f"sized for {workers} worker(s)")
     batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
     totals = {"files": 0, "documents": 0, "rejects": 0}
     with _progress(show_progress, len(plan["process"])) as advance:

@@ -45,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("input_dir", metavar="INPUT_DIR", help="folder of scraped news (read recursively)")
     run.add_argument("--out", "-o", metavar="OUTPUT_DIR", default="clean",
                      help="folder for documents.jsonl, articles.jsonl, rejects.jsonl, run.json")
-    run.add_argument("--batch-size", type=int, default=200,
-                     help="files per Prefect task (each task run costs a few ms; batches amortise it)")
+    run.add_argument("--batch-size", type=int, default=None,
+                     help="files per Prefect task (default: about 4 batches per worker, 50 to 1000 files; "
+                          "a task run in a worker process costs ~90 ms, batches amortise it)")
     run.add_argument("--max-file-mb", type=float, default=50,
                      help="larger files are rejected as too-large (also the bound for decompressed .gz)")
     run.add_argument("--follow-symlinks", action="store_true",
@@ -69,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--cron", metavar="EXPR", help='cron schedule, e.g. "*/15 * * * *"')
     when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS")
     serve.add_argument("--name", default=None, help="deployment name (default: newsclean-<INPUT_DIR name>)")
-    serve.add_argument("--batch-size", type=int, default=200, help="files per Prefect task")
+    serve.add_argument("--batch-size", type=int, default=None,
+                       help="files per Prefect task (default: sized from each run, see run --help)")
     _cleaning_args(serve)
     _parallel_args(serve)
     _state_args(serve, default_window=30)

@@ -38,6 +38,20 @@ def test_bad_batch_size_names_the_value(tmp_path: Path, capsys: pytest.CaptureFi
     assert "batch_size must be >= 1, got 0" in capsys.readouterr().err
 
 
+def test_batches_are_sized_for_the_workers_unless_given() -> None:
+    from cleaners.batch import MAX_BATCH, MIN_BATCH, batch_size_for
+
+    assert batch_size_for(10_000, 2) == MAX_BATCH == 1000  # 1250 for four a worker, capped
+    assert batch_size_for(2_000, 2) == 250  # four batches per worker
+    assert batch_size_for(2_001, 2) == 251
+    assert batch_size_for(5, 2) == MIN_BATCH  # one batch: cleaned in the run's own process
+    assert batch_size_for(10**7, 8) == MAX_BATCH
+    assert batch_size_for(10_000, 0) == batch_size_for(10_000, 1)
+    assert batch_size_for(10_000, 2, 7) == 7  # --batch-size wins
+    with pytest.raises(ValueError, match="got 0"):
+        batch_size_for(10, 2, 0)
+
+
 def test_logs_rejects_a_non_uuid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["logs", "not-a-run"]) == 2
     assert "is not a flow run id" in capsys.readouterr().err
