@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Iterator
 
 from prefect import flow, get_run_logger, task
@@ -312,23 +312,14 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     t0 = time.perf_counter()
     items = discover_inputs(input_dir, str(out), cfg_dict)
-    plan = plan_inputs(input_dir, items, state_file)
-    t_discover = time.perf_counter() - t0
-    size = batch_size_for(len(plan["process"]), workers, cfg.batch_size)
-    batches = _batches(plan["process"], size)
-    if plan["process"]:
-        log.info("cleaning %d files in %d batches of up to %d (%s)", len(plan["process"]), len(batches), size,
-                 "--batch-size" if cfg.batch_size else f"sized for {workers} worker(s)")
-    batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
-    totals = {"files": 0, "documents": 0, "rejects": 0}
-    with _progress(show_progress, len(plan["process"])) as advance:
-        for res in _clean_batches(input_dir, batches, batch_files, cfg_dict, workers, dask_address):
-            for k in totals:
-                totals[k] += res[k]
-            advance(res["files"])
-    t_clean = time.perf_counter() - t0 - t_discover
-    log.info("cleaned %d files in %d batches: %d documents, %d rejected",
-             totals["files"], len(batches), totals["documents"], totals["rejects"])
+    # a first run of many files will clean in worker processes: start them while planning
+    warm = (workers > 1 and not dask_address and generation_before == 0
+            and len(items) > batch_size_for(len(items), workers, cfg.batch_size))
+    with _started_pool(workers) if warm else nullcontext() as pool:
+        plan = plan_inputs(input_dir, items, state_file)
+        t_discover = time.perf_counter() - t0
+        totals, batch_files, t_clean = _clean_all(input_dir, plan, work, cfg, cfg_dict, show_progress, log,
+                                                  workers, dask_address, pool, t0 + t_discover)
     changed = bool(plan["process"] or plan["replaced_paths"] or plan["renamed"] or plan["files"])
     if changed:
         result = match_and_commit(batch_files, plan, state_file, cfg_dict, run_id, window_days, str(work))
@@ -372,26 +363,73 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
     return run
 
 
+def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cfg_dict: dict[str, Any],
+               show_progress: bool, log: Any, workers: int, dask_address: str | None,
+               pool: TaskRunner | None, t_start: float) -> tuple[dict[str, int], list[str], float]:
+    """Clean the planned files in batches: (totals, batch files, seconds)."""
+    size = batch_size_for(len(plan["process"]), workers, cfg.batch_size)
+    batches = _batches(plan["process"], size)
+    if plan["process"]:
+        log.info("cleaning %d files in %d batches of up to %d (%s)", len(plan["process"]), len(batches), size,
+                 "--batch-size" if cfg.batch_size else f"sized for {workers} worker(s)")
+    batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
+    totals = {"files": 0, "documents": 0, "rejects": 0}
+    with _progress(show_progress, len(plan["process"])) as advance:
+        for res in _clean_batches(input_dir, batches, batch_files, cfg_dict, workers, dask_address, pool):
+            for k in totals:
+                totals[k] += res[k]
+            advance(res["files"])
+    log.info("cleaned %d files in %d batches: %d documents, %d rejected",
+             totals["files"], len(batches), totals["documents"], totals["rejects"])
+    return totals, batch_files, time.perf_counter() - t_start
+
+
+@task(name="start-worker")
+def start_worker() -> int:
+    """Nothing: submitted once per worker so the pool's processes start (about 3 s
+    of imports each) while the run plans, not when the first batch is ready."""
+    return os.getpid()
+
+
+@contextmanager
+def _started_pool(workers: int) -> Iterator[TaskRunner]:
+    """A local process pool whose workers are being started now."""
+    runner = task_runner(workers)
+    assert runner is not None  # workers > 1
+    with _share_temporary_api(), runner:
+        for _ in range(workers):  # a spawned pool starts a process per task submitted while none is idle
+            runner.submit(start_worker, {})
+        yield runner
+
+
 def _clean_batches(input_dir: str, batches: list[list[dict[str, Any]]], batch_files: list[str],
-                   cfg_dict: dict[str, Any], workers: int, dask_address: str | None
-                   ) -> Iterator[dict[str, int]]:
+                   cfg_dict: dict[str, Any], workers: int, dask_address: str | None,
+                   pool: TaskRunner | None = None) -> Iterator[dict[str, int]]:
     """Run clean-batch over the batches; yield each result as it completes.
 
     With one worker (or one batch) the batches run one after another in this
-    process; otherwise they go to the task runner chosen by ``workers`` and
-    ``dask_address`` (see task_runner).
+    process; otherwise they go to ``pool`` when one was started, else to the
+    task runner chosen by ``workers`` and ``dask_address`` (see task_runner).
     """
+    if pool is not None and len(batches) > 1:
+        yield from _submit_batches(pool, input_dir, batches, batch_files, cfg_dict)
+        return
     runner = task_runner(workers, dask_address) if len(batches) > 1 else None
     if runner is None:  # one at a time: the work is CPU-bound, and lxml parsers shared
         for b, f in zip(batches, batch_files):  # by threads have crashed the process
             yield clean_batch(input_dir, b, f, cfg_dict)
         return
     with _share_temporary_api(), runner:
-        futures = [runner.submit(clean_batch, {"input_dir": input_dir, "items": b, "batch_file": f,
-                                                "config": cfg_dict})
-                   for b, f in zip(batches, batch_files)]
-        for fut in as_completed(futures):
-            yield fut.result()
+        yield from _submit_batches(runner, input_dir, batches, batch_files, cfg_dict)
+
+
+def _submit_batches(runner: TaskRunner, input_dir: str, batches: list[list[dict[str, Any]]],
+                    batch_files: list[str], cfg_dict: dict[str, Any]) -> Iterator[dict[str, int]]:
+    futures = [runner.submit(clean_batch, {"input_dir": input_dir, "items": b, "batch_file": f,
+                                            "config": cfg_dict})
+               for b, f in zip(batches, batch_files)]
+    for fut in as_completed(futures):
+        yield fut.result()
 
 
 def _read_run_json(out: Path) -> dict[str, Any]:

@@ -129,4 +129,8 @@ def test_local_processes_give_the_single_process_result(corpus: Path, tmp_path: 
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     proc = _run([str(corpus), "--out", str(tmp_path / "two"), "--workers", "2"], env)
     assert _outputs(tmp_path / "two") == _outputs(tmp_path / "one")
-    assert (proc.stdout + proc.stderr).count("Starting temporary server") == 1
+    log = proc.stdout + proc.stderr
+    assert log.count("Starting temporary server") == 1
+    # a first run of several batches starts both workers while it plans
+    assert len(re.findall(r"Task run 'start-worker-\w+' - Finished in state Completed", log)) == 2, log[-3000:]
+    assert log.index("start-worker") < log.index("clean-batch")
