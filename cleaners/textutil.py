@@ -122,6 +122,7 @@ KANA = re.compile(r"[\u3040-\u30ff]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 HANGUL = re.compile(r"[\uac00-\ud7af]")
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+SCRIPTS = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af\u0400-\u04ff]")  # any of the four above
 LETTER = re.compile(r"[^\W\d_]")
 LETTERS = re.compile(r"[^\W\d_]+")
 
@@ -131,21 +132,20 @@ def detect_language(text: str) -> str | None:
     sample = text[:4000]
     if not sample.strip():
         return None
-    if not sample.isascii():  # ASCII text has none of these scripts: every count is 0
+    if not sample.isascii() and SCRIPTS.search(sample):  # else every count below is 0
         kana = len(KANA.findall(sample))
         han = len(HAN.findall(sample))
         hangul = len(HANGUL.findall(sample))
         cyr = len(CYRILLIC.findall(sample))
-        if kana or han or hangul or cyr:  # with all four 0 no share below can exceed its limit
-            letters = max(1, len(LETTER.findall(sample)))
-            if kana > 0.05 * letters:
-                return "ja"
-            if hangul > 0.2 * letters:
-                return "ko"
-            if han > 0.2 * letters:
-                return "zh"
-            if cyr > 0.3 * letters:
-                return "ru"
+        letters = max(1, len(LETTER.findall(sample)))
+        if kana > 0.05 * letters:
+            return "ja"
+        if hangul > 0.2 * letters:
+            return "ko"
+        if han > 0.2 * letters:
+            return "zh"
+        if cyr > 0.3 * letters:
+            return "ru"
     words = LETTERS.findall(sample.lower())
     if len(words) < 5:
         return None
