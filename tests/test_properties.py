@@ -105,3 +105,19 @@ def test_ascii_fast_path_equals_ftfy(text: str) -> None:
     fixed, fixes = repair(text, cfg)
     assert fixed == expected.text
     assert [f.name for f in fixes] == [f"ftfy:{s.action}" for s in (expected.explanation or ())]
+
+
+def test_detect_language_by_script_and_stop_words() -> None:
+    from cleaners.textutil import detect_language
+
+    assert detect_language("東京都は十八日、新しい図書館の建設計画を発表した。予算は約三十億円となる見込みだ。") == "ja"
+    assert detect_language("서울시는 18일 새 도서관 건설 계획을 발표했다. 예산은 약 300억 원이다.") == "ko"
+    assert detect_language("北京市政府十八日宣布了新图书馆的建设计划，预算约为三十亿元人民币。") == "zh"
+    assert detect_language("Мэрия Москвы объявила о строительстве новой библиотеки в центре города.") == "ru"
+    en = "The council said on Monday that the library “will open” in the spring, and that it was on budget."
+    assert detect_language(en) == "en"  # curly quotes: not ASCII, no other script
+    assert detect_language("Der Rat sagte am Montag, dass die Bibliothek im Frühjahr öffnen wird und das Budget "
+                           "nicht überschritten ist.") == "de"
+    # a few Cyrillic letters in English text do not make it Russian
+    assert detect_language(en + " The Ж symbol was on the cover of the report and the plan.") == "en"
+    assert detect_language("ok") is None and detect_language("   ") is None
