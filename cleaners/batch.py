@@ -14,7 +14,7 @@ from cleaners.records import Document, Reject
 
 
 BATCHES_PER_WORKER = 4  # the last batch to finish leaves the other workers idle for at most 1/4 of a share
-MIN_BATCH = 50  # below this the ~90 ms a task run costs in a worker process is over 1% of the work
+MIN_BATCH = 50  # below this the tens of ms a task run costs are over 1% of the work (HTML: ~1 s a batch)
 MAX_BATCH = 1000  # documents a worker holds at once; the progress bar moves at least every 1000 files
 
 

@@ -112,9 +112,9 @@ class Config:
     passages: PassageConfig = field(default_factory=PassageConfig)
     # Files per Prefect task. None sizes the batches from the run
     # (cleaners.batch.batch_size_for): about four per worker, 50 to 1000 files.
-    # A clean-batch task run in a worker process costs ~90 ms of orchestration
-    # on 2 cores (10,000 text files cleaned in 12.8 s as 50 tasks, 11.0 s as 10),
-    # and one batch per worker would leave a worker idle at the end.
+    # A clean-batch task run costs tens of ms of orchestration on 2 cores
+    # (10,000 text files cleaned in 10.9 s as 50 tasks, 8.3 s as 10), and one
+    # batch per worker would leave a worker idle at the end.
     batch_size: int | None = None
     # Where the document LSH index lives while matching: None keeps it in
     # memory (numpy banding, cleaners/fastminhash.py); "redis://host:port/db"

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for documents.jsonl, articles.jsonl, rejects.jsonl, run.json")
     run.add_argument("--batch-size", type=int, default=None,
                      help="files per Prefect task (default: about 4 batches per worker, 50 to 1000 files; "
-                          "a task run in a worker process costs ~90 ms, batches amortise it)")
+                          "each task run costs tens of ms, batches amortise it)")
     run.add_argument("--max-file-mb", type=float, default=50,
                      help="larger files are rejected as too-large (also the bound for decompressed .gz)")
     run.add_argument("--follow-symlinks", action="store_true",
