@@ -170,14 +170,15 @@ class State:
 
     # -- one run's changes, in one transaction
     def commit_run(self, *, run_id: str, files: Iterable[FileInfo], renamed: dict[str, str],
-                   replaced_paths: Iterable[str], docs: Iterable[Document],
+                   replaced_paths: Iterable[str], docs: Iterable[Document | dict[str, Any]],
                    rejects: Iterable[tuple[str, dict[str, Any]]],
                    doc_records: Iterable[dict[str, Any]], articles: Iterable[dict[str, Any]],
                    created: dict[str, int],
                    sketches: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None) -> int:
         """Apply a run: new files, documents, rejects and the regrouped records. Returns the generation.
 
-        ``docs``, ``doc_records``, ``articles`` and ``sketches`` ((text key,
+        ``docs`` are Documents or their ``document_to_dict`` form (as batch files hold
+        them). ``docs``, ``doc_records``, ``articles`` and ``sketches`` ((text key,
         (shingle ids, hash values)) pairs) are consumed one at a time (they may
         be generators reading from disk), all inside one transaction.
         """
@@ -194,8 +195,9 @@ class State:
                 db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
                            (f.path, f.size, f.mtime_ns, f.sha256, run_id))
             for d in docs:
+                data = d if isinstance(d, dict) else document_to_dict(d)
                 db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
-                           (d.doc_id, d.source.path, now, json.dumps(document_to_dict(d), ensure_ascii=False)))
+                           (data["doc_id"], data["source"]["path"], now, json.dumps(data, ensure_ascii=False)))
             seqs: dict[str, int] = {}
             for path, rec in rejects:
                 seqs[path] = seqs.get(path, 0) + 1

@@ -33,7 +33,7 @@ from cleaners.incremental import matching_fingerprint, plan_run, regroup
 from cleaners.output import (STATE_NAME, export_state, output_lock, read_jsonl, reject_record,
                              write_json, write_jsonl)
 from cleaners.readers import InputFile, discover
-from cleaners.records import Document, Reject, Source, document_from_dict, document_to_dict
+from cleaners.records import Reject, Source, document_to_dict
 from cleaners.state import FileInfo, State
 
 LIBRARIES = ("prefect", "trafilatura", "datasketch", "ftfy", "charset-normalizer", "lxml",
@@ -100,10 +100,11 @@ def _batch_records(batch_files: list[str]) -> Iterator[dict[str, Any]]:
         yield from read_jsonl(Path(bf))
 
 
-def _batch_documents(batch_files: list[str]) -> Iterator[Document]:
+def _batch_documents(batch_files: list[str]) -> Iterator[dict[str, Any]]:
+    """The documents of the batch files, in their ``document_to_dict`` form."""
     for rec in _batch_records(batch_files):
         if "document" in rec:
-            yield document_from_dict(rec["document"])
+            yield rec["document"]
 
 
 @task(name="match-and-commit")
