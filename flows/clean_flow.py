@@ -119,6 +119,10 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     log = get_run_logger()
     cfg = Config.from_dict(config)
     plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+    # the file lists are not held while matching: paths for the accounting now, the
+    # files' records again from plan_file at the commit
+    processed = [i["path"] for i in plan.pop("process")]
+    del plan["files"]
     rejects: list[dict[str, Any]] = []
     doc_paths: list[str] = []
     removed: dict[str, int] = {}
@@ -138,7 +142,6 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     t0 = time.perf_counter()
     with DocStore(Path(work) / "match-documents.sqlite") as store:
         n_new = store.add_dicts(documents())
-        processed = [i["path"] for i in plan["process"]]
         acc = accounting(processed, doc_paths, (r["source"]["path"] for r in rejects))
         for path in acc["unaccounted_files"]:  # a bug, never expected: loud, and still accounted for
             rejects.append(reject_record(Reject(Source(path, None, "", "unknown"), "unaccounted",
@@ -160,7 +163,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
                     yield a
 
             generation = state.commit_run(
-                run_id=run_id, files=[FileInfo(**f) for f in plan["files"]], renamed=plan["renamed"],
+                run_id=run_id, files=_plan_files(plan_file), renamed=plan["renamed"],
                 replaced_paths=plan["replaced_paths"], docs=_batch_documents(batch_files),
                 rejects=[(r["source"]["path"], r) for r in rejects],
                 doc_records=regrouped.doc_records(), articles=articles(), created=regrouped.created,
@@ -194,6 +197,10 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     _publish_artifacts(counts, summaries, regrouped.new_articles, regrouped.grown_articles)
     return {"counts": counts, "accounting": acc, "generation": generation,
             "seconds_match": round(t_match, 3)}
+
+
+def _plan_files(plan_file: str) -> list[FileInfo]:
+    return [FileInfo(**f) for f in json.loads(Path(plan_file).read_text(encoding="utf-8"))["files"]]
 
 
 def _peak_memory() -> str:
@@ -339,6 +346,7 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
         totals, batch_files, t_clean = _clean_all(input_dir, plan, work, cfg, cfg_dict, show_progress, log,
                                                   workers, dask_address, pool, t0 + t_discover)
     changed = bool(plan["process"] or plan["replaced_paths"] or plan["renamed"] or plan["files"])
+    plan = {"unchanged": plan["unchanged"]}  # the match task reads the plan file: free the lists here
     if changed:
         result = match_and_commit(batch_files, plan_file, state_file, cfg_dict, run_id, window_days, str(work))
     else:
