@@ -30,7 +30,7 @@ from cleaners.batch import accounting, batch_size_for, process_files
 from cleaners.config import Config
 from cleaners.docstore import DocStore
 from cleaners.incremental import matching_fingerprint, plan_run, regroup
-from cleaners.output import (STATE_NAME, export_state, output_lock, read_jsonl, reject_record,
+from cleaners.output import (STATE_NAME, export_state, output_lock, read_json, read_jsonl, reject_record,
                              write_json, write_jsonl)
 from cleaners.readers import InputFile, discover
 from cleaners.records import Reject, Source, document_to_dict
@@ -60,7 +60,7 @@ def discover_inputs(input_dir: str, out_dir: str, config: dict[str, Any], items_
     """The files to read, written to items_file; returns how many."""
     cfg = Config.from_dict(config)
     items = [asdict(i) for i in discover(Path(input_dir), cfg.read, exclude=Path(out_dir))]
-    write_json(Path(items_file), items)
+    write_json(Path(items_file), items, indent=None)
     get_run_logger().info("discovered %d files under %s", len(items), input_dir)
     return len(items)
 
@@ -70,7 +70,7 @@ def clean_batch(input_dir: str, items_file: str, batch_file: str,
                 config: dict[str, Any]) -> dict[str, int]:
     """Clean the batch of files listed in items_file; documents and rejects go to batch_file (JSON Lines)."""
     cfg = Config.from_dict(config)
-    items = json.loads(Path(items_file).read_text(encoding="utf-8"))
+    items = read_json(Path(items_file))
     docs, rejects = process_files(Path(input_dir), [InputFile(**i) for i in items], cfg)
     records = [{"document": document_to_dict(d)} for d in docs]
     records += [{"reject": reject_record(r)} for r in rejects]
@@ -82,7 +82,7 @@ def clean_batch(input_dir: str, items_file: str, batch_file: str,
 def plan_inputs(input_dir: str, items_file: str, state_path: str, plan_file: str) -> dict[str, int]:
     """Which of the files in items_file are new or changed since the runs recorded in the
     state: the plan goes to plan_file; returns its counts."""
-    items = json.loads(Path(items_file).read_text(encoding="utf-8"))
+    items = read_json(Path(items_file))
     with State(Path(state_path)) as state:
         plan = plan_run(Path(input_dir), [InputFile(**i) for i in items], state)
     get_run_logger().info("%d new or changed files to process, %d unchanged, %d touched, %d renamed",
@@ -90,7 +90,7 @@ def plan_inputs(input_dir: str, items_file: str, state_path: str, plan_file: str
     write_json(Path(plan_file), {
         "process": [asdict(i) for i in plan.process], "files": [asdict(f) for f in plan.files],
         "renamed": plan.renamed, "replaced_paths": plan.replaced_paths,
-        "unchanged": plan.unchanged, "touched": plan.touched, "copies": plan.copies})
+        "unchanged": plan.unchanged, "touched": plan.touched, "copies": plan.copies}, indent=None)
     return {"process": len(plan.process), "files": len(plan.files), "renamed": len(plan.renamed),
             "replaced_paths": len(plan.replaced_paths)}
 
@@ -118,7 +118,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     """
     log = get_run_logger()
     cfg = Config.from_dict(config)
-    plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+    plan = read_json(Path(plan_file))
     # the file lists are not held while matching: paths for the accounting now, the
     # files' records again from plan_file at the commit
     processed = [i["path"] for i in plan.pop("process")]
@@ -200,7 +200,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
 
 
 def _plan_files(plan_file: str) -> list[FileInfo]:
-    return [FileInfo(**f) for f in json.loads(Path(plan_file).read_text(encoding="utf-8"))["files"]]
+    return [FileInfo(**f) for f in read_json(Path(plan_file))["files"]]
 
 
 def _peak_memory() -> str:
@@ -341,7 +341,7 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
             and n_items > batch_size_for(n_items, workers, cfg.batch_size))
     with _started_pool(workers) if warm else nullcontext() as pool:
         plan_inputs(input_dir, items_file, state_file, plan_file)
-        plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+        plan = read_json(Path(plan_file))
         t_discover = time.perf_counter() - t0
         totals, batch_files, t_clean = _clean_all(input_dir, plan, work, cfg, cfg_dict, show_progress, log,
                                                   workers, dask_address, pool, t0 + t_discover)
@@ -401,7 +401,7 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
     batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
     item_files = [str(work / f"batch-{n:05d}.items.json") for n in range(len(batches))]
     for b, f in zip(batches, item_files):
-        write_json(Path(f), b)
+        write_json(Path(f), b, indent=None)
     del batches
     totals = {"files": 0, "documents": 0, "rejects": 0}
     with _progress(show_progress, len(plan["process"])) as advance:
@@ -464,7 +464,7 @@ def _submit_batches(runner: TaskRunner, input_dir: str, batches: list[str],
 
 def _read_run_json(out: Path) -> dict[str, Any]:
     try:
-        return json.loads((out / "run.json").read_text(encoding="utf-8"))
+        return read_json(out / "run.json")
     except (OSError, ValueError):
         return {}
 
