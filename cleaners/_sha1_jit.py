@@ -59,29 +59,20 @@ def sha1_head(data, start, end, w, buf):  # pragma: no cover - compiled
         c = h2
         d = h3
         e = h4
-        for t in range(20):
-            tmp = (_rotl(a, 5) + ((b & c) | ((b ^ 0xFFFFFFFF) & d)) + e + 0x5A827999 + w[t]) & 0xFFFFFFFF
-            e = d
-            d = c
-            c = _rotl(b, 30)
-            b = a
-            a = tmp
-        for t in range(20, 40):
-            tmp = (_rotl(a, 5) + (b ^ c ^ d) + e + 0x6ED9EBA1 + w[t]) & 0xFFFFFFFF
-            e = d
-            d = c
-            c = _rotl(b, 30)
-            b = a
-            a = tmp
-        for t in range(40, 60):
-            tmp = (_rotl(a, 5) + ((b & c) | (b & d) | (c & d)) + e + 0x8F1BBCDC + w[t]) & 0xFFFFFFFF
-            e = d
-            d = c
-            c = _rotl(b, 30)
-            b = a
-            a = tmp
-        for t in range(60, 80):
-            tmp = (_rotl(a, 5) + (b ^ c ^ d) + e + 0xCA62C1D6 + w[t]) & 0xFFFFFFFF
+        for t in range(80):
+            if t < 20:
+                f = (b & c) | ((b ^ 0xFFFFFFFF) & d)
+                k = 0x5A827999
+            elif t < 40:
+                f = b ^ c ^ d
+                k = 0x6ED9EBA1
+            elif t < 60:
+                f = (b & c) | (b & d) | (c & d)
+                k = 0x8F1BBCDC
+            else:
+                f = b ^ c ^ d
+                k = 0xCA62C1D6
+            tmp = (_rotl(a, 5) + f + e + k + w[t]) & 0xFFFFFFFF
             e = d
             d = c
             c = _rotl(b, 30)

@@ -359,8 +359,10 @@ def _gram_heads(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray | list[
     """``_gram_heads_py``, by the numba kernel (``cleaners._sha1_jit``) when it is
     available and every key is words joined by single spaces (no NUL-joined key)."""
     jit = _sha1_kernel()
+    if jit is None:
+        return _gram_heads_py(keys, k)
     joined = "\n".join(keys)
-    if jit is None or "\0" in joined or joined.count("\n") != len(keys) - 1:
+    if "\0" in joined or joined.count("\n") != len(keys) - 1:
         return _gram_heads_py(keys, k)
     data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
     key_ends = np.append(np.flatnonzero(data == 0x0A), len(data)).astype(np.int64)
