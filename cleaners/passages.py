@@ -21,6 +21,8 @@ import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from itertools import repeat
 from difflib import SequenceMatcher
 from operator import methodcaller
 from typing import Any
@@ -32,7 +34,7 @@ from cleaners.dedup import UnionFind
 from cleaners.fastminhash import (UniqueCodes, backend, cost_runs, decode_pairs, intersection_sizes_flat,
                                   signatures_flat)
 from cleaners.memory import release_free_memory
-from cleaners.textutil import TOKEN, Token, is_cjk, sentences, tokens
+from cleaners.textutil import ABBREV_WORDS, TOKEN, Token, is_cjk, sentences, tokens
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,9 @@ def sentence_table(texts: Iterable[str], min_words: int, shingle_words: int) -> 
     Classes are numbered in order of first appearance and found by the
     64-bit ``hash`` of their key (compared within this process only, like
     paragraph keys); each new class is shingled once, a chunk at a time.
+    Sentences, tokens and keys come from a numba kernel when the numba
+    backend is in use (``_sentence_rows_jit``), else from the regexes
+    (``_sentence_rows_py``): the same rows either way.
     """
     doc, start, end = array("q"), array("q"), array("q")  # 8 bytes a value
     cls: list[np.ndarray] = []
@@ -297,16 +302,17 @@ def sentence_table(texts: Iterable[str], min_words: int, shingle_words: int) -> 
         counts.append(n)
         keys.clear()
 
-    findall = TOKEN.findall
-    for i, text in enumerate(texts):
-        for s, e in sentences(text):
-            raw = findall(text, s, e)
-            if len(raw) < min_words:
-                continue
-            keys.append(class_key(raw))
-            doc.append(i)
-            start.append(s)
-            end.append(e)
+    jit = _sentences_kernel()
+    if jit is None:
+        rows: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = \
+            map(_sentence_rows_py, _text_chunks(texts), repeat(min_words))
+    else:
+        rows = map(_sentence_rows_jit, _text_chunks(texts), repeat(min_words), repeat(jit))
+    for d, s, e, k in rows:
+        doc.frombytes(d.tobytes())
+        start.frombytes(s.tobytes())
+        end.frombytes(e.tobytes())
+        keys += k
         if len(keys) >= _CLASS_CHUNK:
             flush()
     if keys:
@@ -316,6 +322,96 @@ def sentence_table(texts: Iterable[str], min_words: int, shingle_words: int) -> 
                          np.concatenate(cls) if cls else np.zeros(0, dtype=np.int64),
                          np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32),
                          np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64))
+
+
+_TEXT_CHUNK = 1 << 19  # characters of texts split into sentences at a time
+
+
+def _text_chunks(texts: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """(index of the first text, texts) in chunks of about ``_TEXT_CHUNK`` characters."""
+    chunk: list[str] = []
+    first, chars = 0, 0
+    for i, text in enumerate(texts):
+        if not chunk:
+            first = i
+        chunk.append(text)
+        chars += len(text)
+        if chars >= _TEXT_CHUNK:
+            yield first, chunk
+            chunk, chars = [], 0
+    if chunk:
+        yield first, chunk
+
+
+def _sentence_rows_py(chunk: tuple[int, list[str]], min_words: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Document, start, end and class key of every sentence of >= min_words tokens in the chunk."""
+    first, texts = chunk
+    doc, start, end = array("q"), array("q"), array("q")
+    keys: list[str] = []
+    findall = TOKEN.findall
+    for i, text in enumerate(texts, first):
+        for s, e in sentences(text):
+            raw = findall(text, s, e)
+            if len(raw) < min_words:
+                continue
+            keys.append(class_key(raw))
+            doc.append(i)
+            start.append(s)
+            end.append(e)
+    return (np.frombuffer(doc, dtype=np.int64), np.frombuffer(start, dtype=np.int64),
+            np.frombuffer(end, dtype=np.int64), keys)
+
+
+def _sentence_rows_jit(chunk: tuple[int, list[str]], min_words: int, jit: Any
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """``_sentence_rows_py`` by the numba kernel (``cleaners._sentences_jit``): the same rows.
+
+    The kernel writes the keys of sentences of simple characters (see the kernel's
+    module), one a line; the few others (NFKC, casefold) are built here.
+    """
+    first, texts = chunk
+    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
+    room = len(cp) + 1  # a sentence holds at least one character
+    doc = np.empty(room, dtype=np.int64)
+    start = np.empty(room, dtype=np.int64)
+    end = np.empty(room, dtype=np.int64)
+    keyed = np.empty(room, dtype=np.bool_)
+    form_at, forms = jit.key_table()
+    # each key: at most the longest character form for each character, and "\n"
+    buf = np.empty((int(np.diff(form_at).max()) + 1) * room, dtype=np.uint8)
+    abbr, abbr_ends = _abbreviation_table()
+    n, kn = jit.sentence_rows(cp, ends, jit.char_flags(), form_at, forms, abbr, abbr_ends, min_words,
+                              doc, start, end, keyed, buf)
+    keys = buf[:kn].tobytes().decode("utf-8").split("\n")
+    keys.pop()  # after the last "\n"
+    for j in np.flatnonzero(~keyed[:n]).tolist():
+        keys[j] = class_key(TOKEN.findall(texts[doc[j]], start[j], end[j]))
+    return doc[:n] + first, start[:n].copy(), end[:n].copy(), keys
+
+
+@lru_cache(maxsize=1)
+def _abbreviation_table() -> tuple[np.ndarray, np.ndarray]:
+    from cleaners._sentences_jit import abbreviations
+    return abbreviations(ABBREV_WORDS)
+
+
+_sentences_module: object = None  # cleaners._sentences_jit once imported; False when it cannot be
+
+
+def _sentences_kernel() -> Any:
+    """cleaners._sentences_jit, or None when the signature backend is numpy or numba does not import."""
+    global _sentences_module
+    if backend() != "numba":
+        return None
+    if _sentences_module is None:
+        try:
+            from cleaners import _sentences_jit
+            _sentences_module = _sentences_jit
+        except Exception:  # numba refusing this numpy: the regex path gives the same rows
+            _sentences_module = False
+    return _sentences_module or None
 
 
 def token_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -36,8 +36,11 @@ def norm_words(text: str) -> list[str]:
     """The normalised tokens of text, without offsets (same values as ``tokens``)."""
     if text.isascii():
         return TOKEN.findall(text.lower())
-    return [w.lower() if w.isascii() else unicodedata.normalize("NFKC", w).casefold()
-            for w in TOKEN.findall(text)]
+    raw = TOKEN.findall(text)
+    joined = " ".join(raw)
+    if joined.isascii():  # non-ASCII punctuation only (curly quotes, dashes): lower() them at once
+        return joined.lower().split(" ") if raw else []
+    return [w.lower() if w.isascii() else unicodedata.normalize("NFKC", w).casefold() for w in raw]
 
 
 def word_count(text: str) -> int:
@@ -59,9 +62,11 @@ def is_cjk(text: str) -> bool:
 # (a cut is made at each match's end). The match starts at the punctuation
 # rather than behind a lookbehind, so the regex engine can skip ahead to it.
 SENT_END = re.compile(r"""[.!?。！？]["'”’»)\]]*(?=\s|$)|[。！？]""")
-ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Gov|Sen|Rep|St|Lt|Col|Sgt|Capt|Jr|Sr|No|Nos|"
-                    r"U\.S|U\.K|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|vs|etc|Inc|Corp|"
-                    r"Co|Ltd|Mil|Tril|Bil)\.$)|(?:\b[A-Z]\.$)")
+# Words that end with "." without ending a sentence (a single capital letter does too).
+ABBREV_WORDS = ("Mr", "Mrs", "Ms", "Dr", "Prof", "Gen", "Gov", "Sen", "Rep", "St", "Lt", "Col", "Sgt", "Capt",
+                "Jr", "Sr", "No", "Nos", "U.S", "U.K", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep",
+                "Sept", "Oct", "Nov", "Dec", "vs", "etc", "Inc", "Corp", "Co", "Ltd", "Mil", "Tril", "Bil")
+ABBREV = re.compile(r"(?:\b(?:" + "|".join(map(re.escape, ABBREV_WORDS)) + r")\.$)|(?:\b[A-Z]\.$)")
 
 
 PARAGRAPH = re.compile(r"[^\n]+")

@@ -164,6 +164,62 @@ def test_sha1_shingles_by_the_kernel_equal_hashlib(monkeypatch: pytest.MonkeyPat
         assert head == int.from_bytes(hashlib.sha1(data).digest()[:4], "little"), n
 
 
+def _sentences_kernel_or_skip():
+    import cleaners.passages as ps
+
+    if ps._sentences_kernel() is None:
+        pytest.skip("numba signature backend not in use: sentence_table takes the regex path")
+    return ps._sentences_kernel()
+
+
+def test_sentence_rows_by_the_kernel_equal_the_regex_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel's sentences, spans and class keys are the regex version's: on real article
+    texts (curly quotes, dashes, accents) and on random strings of the characters where the
+    rules differ (sentence ends, closers, abbreviations, whitespace the regex engine knows,
+    CJK, combining marks, compatibility forms, multi-character casefolds, final sigma)."""
+    import json
+    from pathlib import Path
+
+    import cleaners.passages as ps
+
+    jit = _sentences_kernel_or_skip()
+    truth = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "ground-truth.json"
+    texts = [v["articleBody"] for v in json.loads(truth.read_text(encoding="utf-8")).values()]
+    texts += _corpus(11, 40, 5)[0]
+    rng = random.Random(7)
+    alphabet = list("aZ9_ .!?。！？\"'”’»)]\n\t\x1c\u3000\u2028\u00a0ﬁéÉßİǰΐΣσςŁłЖжΩ日本カ가\u0301\u00ad²")
+    alphabet += ["Mr.", "U.S.", " A. ", "etc.", "Nos.", "vs.", "...", "?!", "!\" ", "。」", "Sept. ", "x.Co."]
+    for _ in range(4000):
+        texts.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))))
+    monkeypatch.setattr(ps, "_TEXT_CHUNK", 3000)  # many chunks
+    for min_words in (1, 3):
+        chunks = list(ps._text_chunks(texts))
+        assert len(chunks) > 10 and sum(len(c) for _, c in chunks) == len(texts)
+        for chunk in chunks:
+            want = ps._sentence_rows_py(chunk, min_words)
+            got = ps._sentence_rows_jit(chunk, min_words, jit)
+            for a, b in zip(want[:3], got[:3]):
+                assert np.array_equal(a, b), chunk
+            assert got[3] == want[3]
+    keyed = [t for t in texts[:24] if t]
+    assert sum(len(ps._sentence_rows_py((0, [t]), 1)[3]) for t in keyed) > 500  # real sentences compared
+
+
+def test_simple_characters_normalise_one_by_one() -> None:
+    """What the kernel's keys rely on: a word of simple characters is NFKC-normalised (checked
+    for every pair: only a neighbour could compose), so its class_key form is per character."""
+    import unicodedata
+
+    jit = _sentences_kernel_or_skip()
+    simple = jit.simple_chars()
+    assert len(simple) > 900 and "ж" in simple and "ß" in simple and "\u0301" not in simple and "ﬁ" not in simple
+    for a in simple:
+        for b in simple:
+            assert unicodedata.normalize("NFKC", a + b) == a + b, (a, b)
+    word = "".join(simple)
+    assert class_key([word]) == "".join(c.lower() if c.isascii() else c.casefold() for c in word)
+
+
 def test_band_pairs_never_list_pairs_of_a_huge_bucket() -> None:
     sigs = np.zeros((50, 4), dtype=np.uint32)  # one bucket of 50 classes in each band
     pairs, stock = band_pairs(sigs, 2, 2, np.ones(50, dtype=np.int64), limit=49)

@@ -11,7 +11,7 @@ from cleaners.encoding import decode
 from cleaners.extract import split_paragraphs
 from cleaners.pipeline import clean
 from cleaners.records import Document, RawDoc, Reject, Source
-from cleaners.textutil import sentences, tokens
+from cleaners.textutil import norm_words, sentences, tokens
 
 CLUTTERISH = st.sampled_from([
     "POPULAR ARTICLE", "JN ACCESS RANKING", "-", "Photo/Illustration A man walks. (Staff)",
@@ -81,6 +81,14 @@ def test_text_helpers_never_raise_and_offsets_are_valid(text: str) -> None:
     for t in tokens(text):
         assert text[t.start:t.end]
     split_paragraphs(text)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["Said", " ", "“", "”", "—", "ÉTÉ", "ﬁ", "Straße", "x9", "東", "\n", ""]),
+                max_size=30).map("".join) | st.text(max_size=500))
+def test_norm_words_are_the_tokens_norms(text: str) -> None:
+    """norm_words' shortcuts (all ASCII; only the punctuation non-ASCII) give tokens' norms."""
+    assert norm_words(text) == [t.norm for t in tokens(text)]
 
 
 @SETTINGS

@@ -1,0 +1,214 @@
+"""numba kernel of ``cleaners.passages.sentence_table``'s first step (imported lazily).
+
+For each text it finds what ``textutil.sentences`` finds (paragraphs split on
+newlines, cut after ``SENT_END`` unless ``_abbreviation`` says the text before
+ends with an abbreviation, each piece trimmed of whitespace), the ``TOKEN``
+tokens of each sentence, and its ``class_key`` (the normalised tokens joined by
+single spaces) when every character of its tokens is *simple*: ASCII, or a
+Latin, Greek or Cyrillic letter below U+0530 that NFKC leaves as it is and that
+no neighbour composes with, so a token's NFKC-casefold is the casefold of each
+character (the tests check every pair of them with ``unicodedata``). Other
+sentences (CJK, compatibility forms, combining marks) are flagged and Python
+builds their keys.
+
+The text comes as UTF-32 code points, so offsets are character offsets. What
+``\\w``, ``\\s`` and the CJK class mean for each code point is read from a
+table built from the regex engine itself (``char_flags``), not restated here;
+the tests compare the kernel's sentences, tokens and keys with the regex
+version on the corpus fixtures and on random strings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+ALNUM = 1  # [^\W_]: a TOKEN character
+SPACE = 2  # \s, and what str.strip() strips
+CJK = 4  # one CJK character is a token on its own
+WORD = 8  # \w (ALNUM or "_"): for ABBREV's \b
+ENDER = 16  # [.!?。！？]: SENT_END's first character
+CJK_ENDER = 32  # [。！？]: ends a sentence even with no space after it
+CLOSER = 64  # ["'”’»)\]]: closing quotes SENT_END takes after the punctuation
+STRIP = 128  # CLOSERS: stripped before the abbreviation check (the closers and " ")
+SIMPLE = 256  # a token character whose normalised form is its own casefold (below SIMPLE_LIMIT)
+SIMPLE_LIMIT = 0x0530  # Latin, IPA, Greek, Cyrillic: the scripts of the corpora's non-ASCII words
+
+
+@lru_cache(maxsize=1)
+def char_flags() -> np.ndarray:
+    """The flags of every code point, found by the patterns and functions they stand for."""
+    from cleaners.textutil import CJK as CJK_RANGES
+    from cleaners.textutil import CLOSERS
+
+    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    flags = np.zeros(0x110000, dtype=np.uint16)
+    for pattern, bit in ((r"[^\W_]", ALNUM), (r"\s", SPACE), (rf"[{CJK_RANGES}]", CJK), (r"\w", WORD),
+                         (r"[.!?。！？]", ENDER), (r"[。！？]", CJK_ENDER), (r"""["'”’»)\]]""", CLOSER)):
+        at = np.fromiter((m.start() for m in re.finditer(pattern, every)), dtype=np.int64)
+        flags[at] |= bit
+    flags[[ord(c) for c in CLOSERS]] |= STRIP
+    flags[[ord(c) for c in simple_chars()]] |= SIMPLE
+    return flags
+
+
+def simple_chars() -> list[str]:
+    """Characters below SIMPLE_LIMIT that are TOKEN characters, combine with nothing and are
+    NFKC-normalised: a word of them is NFKC-normalised, so its class_key form is the
+    concatenation of their casefolds (casefold has no context)."""
+    return [c for c in map(chr, range(SIMPLE_LIMIT)) if c.isalnum() and not unicodedata.combining(c)
+            and unicodedata.normalize("NFKC", c) == c]
+
+
+@lru_cache(maxsize=1)
+def key_table() -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes): the UTF-8 of the class_key form of code point c < SIMPLE_LIMIT is
+    bytes[offsets[c]:offsets[c + 1]] (ASCII: lower(); the others: casefold())."""
+    forms = [c.lower() if c.isascii() else c.casefold() for c in map(chr, range(SIMPLE_LIMIT))]
+    data = [f.encode("utf-8") for f in forms]
+    offsets = np.zeros(SIMPLE_LIMIT + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(d) for d in data])
+    return offsets, np.frombuffer(b"".join(data), dtype=np.uint8).copy()
+
+
+def abbreviations(words: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The abbreviations (with their final ".") as code points, concatenated, and their ends."""
+    cps = [np.frombuffer((w + ".").encode("utf-32-le"), dtype=np.uint32) for w in words]
+    return (np.concatenate(cps) if cps else np.zeros(0, dtype=np.uint32),
+            np.cumsum([len(c) for c in cps]).astype(np.int64))
+
+
+@njit(cache=True, nogil=True)
+def _abbreviation(cp, flags, a, e, abbr, abbr_ends):  # pragma: no cover - compiled
+    """textutil._abbreviation(segment a:e with CLOSERS stripped from its right)."""
+    while e > a and flags[cp[e - 1]] & STRIP:
+        e -= 1
+    if e == a or cp[e - 1] != 46:  # "."
+        return False
+    lo = max(a, e - 7)  # ABBREV searches the last 7 characters only
+    # \b[A-Z]\.$
+    if e - 2 >= lo and 65 <= cp[e - 2] <= 90 and (e - 2 == lo or not flags[cp[e - 3]] & WORD):
+        return True
+    s = 0
+    for k in range(len(abbr_ends)):
+        n = abbr_ends[k] - s
+        b = e - n
+        if b >= lo and (b == lo or not flags[cp[b - 1]] & WORD):
+            same = True
+            for j in range(n):
+                if cp[b + j] != abbr[s + j]:
+                    same = False
+                    break
+            if same:
+                return True
+        s = abbr_ends[k]
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _emit(cp, flags, form_at, forms, doc, t0, a, e, min_words, out_doc, out_start, out_end, out_keyed, keys, n, kn):
+    # pragma: no cover - compiled
+    """Trim segment a:e; when it has >= min_words tokens, write it as sentence n (offsets
+    from t0, where its text starts) and its key at keys[kn:]. Returns (n, kn) after it."""
+    while a < e and flags[cp[a]] & SPACE:
+        a += 1
+    while e > a and flags[cp[e - 1]] & SPACE:
+        e -= 1
+    if e <= a:
+        return n, kn
+    k = a
+    ntok = 0
+    keyed = True
+    k0 = kn
+    while k < e:
+        f = flags[cp[k]]
+        if f & CJK:
+            t1 = k + 1
+        elif f & ALNUM:
+            t1 = k + 1
+            while t1 < e and flags[cp[t1]] & ALNUM:
+                t1 += 1
+        else:
+            k += 1
+            continue
+        if keyed:
+            if ntok:
+                keys[kn] = 32
+                kn += 1
+            for j in range(k, t1):
+                c = cp[j]
+                if c < 128:
+                    keys[kn] = c + 32 if 65 <= c <= 90 else c
+                    kn += 1
+                elif flags[c] & SIMPLE:  # implies c < SIMPLE_LIMIT
+                    for b in range(form_at[c], form_at[c + 1]):
+                        keys[kn] = forms[b]
+                        kn += 1
+                else:
+                    keyed = False
+                    break
+        ntok += 1
+        k = t1
+    if ntok < min_words:
+        return n, k0
+    if not keyed:
+        kn = k0  # Python writes this key
+    keys[kn] = 10  # "\n" ends each key
+    kn += 1
+    out_doc[n] = doc
+    out_start[n] = a - t0
+    out_end[n] = e - t0
+    out_keyed[n] = keyed
+    return n + 1, kn
+
+
+@njit(cache=True, nogil=True)
+def sentence_rows(cp, text_ends, flags, form_at, forms, abbr, abbr_ends, min_words,
+                  out_doc, out_start, out_end, out_keyed, keys):  # pragma: no cover - compiled
+    """Sentences with >= min_words tokens of texts cp[text_ends[i-1]:text_ends[i]]: document,
+    span (offsets in its text), whether its key is in ``keys`` (newline-ended, one line a
+    sentence, empty when Python must build it). Returns (sentences, bytes of keys)."""
+    n = 0
+    kn = 0
+    t0 = 0
+    for doc in range(len(text_ends)):
+        t1 = text_ends[doc]
+        i = t0
+        while i < t1:
+            if cp[i] == 10:
+                i += 1
+                continue
+            p0 = i
+            while i < t1 and cp[i] != 10:
+                i += 1
+            p1 = i
+            start = p0
+            k = p0
+            while k < p1:
+                f = flags[cp[k]]
+                if not f & ENDER:
+                    k += 1
+                    continue
+                j = k + 1
+                while j < p1 and flags[cp[j]] & CLOSER:
+                    j += 1
+                if j == p1 or flags[cp[j]] & SPACE:
+                    end = j
+                elif f & CJK_ENDER:
+                    end = k + 1
+                else:
+                    k += 1
+                    continue
+                if not _abbreviation(cp, flags, start, end, abbr, abbr_ends):
+                    n, kn = _emit(cp, flags, form_at, forms, doc, t0, start, end, min_words,
+                                  out_doc, out_start, out_end, out_keyed, keys, n, kn)
+                    start = end
+                k = end
+            n, kn = _emit(cp, flags, form_at, forms, doc, t0, start, p1, min_words,
+                          out_doc, out_start, out_end, out_keyed, keys, n, kn)
+        t0 = t1
+    return n, kn
