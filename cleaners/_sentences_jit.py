@@ -9,7 +9,10 @@ Latin, Greek or Cyrillic letter below U+0530 that NFKC leaves as it is and that
 no neighbour composes with, so a token's NFKC-casefold is the casefold of each
 character (the tests check every pair of them with ``unicodedata``). Other
 sentences (CJK, compatibility forms, combining marks) are flagged and Python
-builds their keys.
+builds their keys. A CJK character is a token on its own, so its form (NFKC, then
+casefold) is read from the same table unless it holds a space; inside a longer
+token ("2019年") only CJK characters that NFKC leaves alone and that compose with
+nothing are (``IN_RUN``).
 
 The text comes as UTF-32 code points, so offsets are character offsets. What
 ``\\w``, ``\\s`` and the CJK class mean for each code point is read from a
@@ -37,6 +40,9 @@ CLOSER = 64  # ["'”’»)\]]: closing quotes SENT_END takes after the punctuat
 STRIP = 128  # CLOSERS: stripped before the abbreviation check (the closers and " ")
 SIMPLE = 256  # a token character whose normalised form is its own casefold (below SIMPLE_LIMIT)
 SIMPLE_LIMIT = 0x0530  # Latin, IPA, Greek, Cyrillic: the scripts of the corpora's non-ASCII words
+CJK_FORM = 512  # a CJK character (a token on its own) whose NFKC-casefold holds no space
+IN_RUN = 1024  # a CJK_FORM character that is its own form and combines with nothing: safe in a longer token
+FORM_LIMIT = 0x10000  # key_table covers the code points below: all SIMPLE and CJK_FORM ones
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +59,34 @@ def char_flags() -> np.ndarray:
         flags[at] |= bit
     flags[[ord(c) for c in CLOSERS]] |= STRIP
     flags[[ord(c) for c in simple_chars()]] |= SIMPLE
+    seconds = composition_seconds()
+    form_ok, in_run = [], []
+    for c in np.flatnonzero(flags & CJK).tolist():
+        ch = chr(c)
+        form = _cjk_form(ch)
+        if " " not in form:
+            form_ok.append(c)
+            if form == ch and ch.isalnum() and not unicodedata.combining(ch) and ch not in seconds:
+                in_run.append(c)
+    flags[form_ok] |= CJK_FORM
+    flags[in_run] |= IN_RUN
     return flags
+
+
+def composition_seconds() -> frozenset[str]:
+    """Every character that is the second of a two-character canonical decomposition: the only
+    characters that can compose with the one before them."""
+    out = set()
+    for d in filter(None, map(unicodedata.decomposition, map(chr, range(0x110000)))):
+        parts = d.split()
+        if len(parts) == 2 and not d.startswith("<"):
+            out.add(chr(int(parts[1], 16)))
+    return frozenset(out)
+
+
+def _cjk_form(c: str) -> str:
+    """The norm of a CJK character as a token of its own (textutil.tokens: NFKC, then casefold)."""
+    return unicodedata.normalize("NFKC", c).casefold()
 
 
 def simple_chars() -> list[str]:
@@ -66,11 +99,22 @@ def simple_chars() -> list[str]:
 
 @lru_cache(maxsize=1)
 def key_table() -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, bytes): the UTF-8 of the class_key form of code point c < SIMPLE_LIMIT is
-    bytes[offsets[c]:offsets[c + 1]] (ASCII: lower(); the others: casefold())."""
-    forms = [c.lower() if c.isascii() else c.casefold() for c in map(chr, range(SIMPLE_LIMIT))]
-    data = [f.encode("utf-8") for f in forms]
-    offsets = np.zeros(SIMPLE_LIMIT + 1, dtype=np.int64)
+    """(offsets, bytes): the UTF-8 of the class_key form of code point c < FORM_LIMIT is
+    bytes[offsets[c]:offsets[c + 1]]: lower() of ASCII, casefold() of a SIMPLE character,
+    NFKC and casefold of a CJK_FORM one (the only forms the kernel reads)."""
+    flags = char_flags()
+    data = []
+    for c in range(FORM_LIMIT):
+        ch = chr(c)
+        if c < 128:
+            data.append(ch.lower().encode())
+        elif flags[c] & SIMPLE:
+            data.append(ch.casefold().encode())
+        elif flags[c] & CJK_FORM:
+            data.append(_cjk_form(ch).encode())
+        else:
+            data.append(b"")
+    offsets = np.zeros(FORM_LIMIT + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(d) for d in data])
     return offsets, np.frombuffer(b"".join(data), dtype=np.uint8).copy()
 
@@ -110,28 +154,23 @@ def _abbreviation(cp, flags, a, e, abbr, abbr_ends):  # pragma: no cover - compi
 
 
 @njit(cache=True, nogil=True)
-def _emit(cp, flags, form_at, forms, doc, t0, a, e, min_words, out_doc, out_start, out_end, out_keyed, keys, n, kn):
-    # pragma: no cover - compiled
-    """Trim segment a:e; when it has >= min_words tokens, write it as sentence n (offsets
-    from t0, where its text starts) and its key at keys[kn:]. Returns (n, kn) after it."""
-    while a < e and flags[cp[a]] & SPACE:
-        a += 1
-    while e > a and flags[cp[e - 1]] & SPACE:
-        e -= 1
-    if e <= a:
-        return n, kn
+def _write_key(cp, flags, form_at, forms, a, e, keys, kn):  # pragma: no cover - compiled
+    """Write the normalised TOKEN tokens of cp[a:e], joined by single spaces, at keys[kn:].
+    Returns (tokens, whether every character was simple, kn after what was written); when
+    not every character was simple, what was written is incomplete."""
     k = a
     ntok = 0
     keyed = True
-    k0 = kn
     while k < e:
         f = flags[cp[k]]
         if f & CJK:
             t1 = k + 1
+            known = SIMPLE | CJK_FORM  # a token of one character: its NFKC meets no neighbour
         elif f & ALNUM:
             t1 = k + 1
             while t1 < e and flags[cp[t1]] & ALNUM:
                 t1 += 1
+            known = SIMPLE | IN_RUN
         else:
             k += 1
             continue
@@ -144,7 +183,7 @@ def _emit(cp, flags, form_at, forms, doc, t0, a, e, min_words, out_doc, out_star
                 if c < 128:
                     keys[kn] = c + 32 if 65 <= c <= 90 else c
                     kn += 1
-                elif flags[c] & SIMPLE:  # implies c < SIMPLE_LIMIT
+                elif flags[c] & known:  # implies c < FORM_LIMIT
                     for b in range(form_at[c], form_at[c + 1]):
                         keys[kn] = forms[b]
                         kn += 1
@@ -153,10 +192,25 @@ def _emit(cp, flags, form_at, forms, doc, t0, a, e, min_words, out_doc, out_star
                     break
         ntok += 1
         k = t1
+    return ntok, keyed, kn
+
+
+@njit(cache=True, nogil=True)
+def _emit(cp, flags, form_at, forms, doc, t0, a, e, min_words, out_doc, out_start, out_end, out_keyed, keys, n, kn):
+    # pragma: no cover - compiled
+    """Trim segment a:e; when it has >= min_words tokens, write it as sentence n (offsets
+    from t0, where its text starts) and its key at keys[kn:]. Returns (n, kn) after it."""
+    while a < e and flags[cp[a]] & SPACE:
+        a += 1
+    while e > a and flags[cp[e - 1]] & SPACE:
+        e -= 1
+    if e <= a:
+        return n, kn
+    ntok, keyed, k1 = _write_key(cp, flags, form_at, forms, a, e, keys, kn)
     if ntok < min_words:
-        return n, k0
-    if not keyed:
-        kn = k0  # Python writes this key
+        return n, kn
+    if keyed:
+        kn = k1  # else Python writes this key: an empty line
     keys[kn] = 10  # "\n" ends each key
     kn += 1
     out_doc[n] = doc
@@ -164,6 +218,25 @@ def _emit(cp, flags, form_at, forms, doc, t0, a, e, min_words, out_doc, out_star
     out_end[n] = e - t0
     out_keyed[n] = keyed
     return n + 1, kn
+
+
+@njit(cache=True, nogil=True)
+def word_lines(cp, ends, flags, form_at, forms, out_keyed, out_words, keys):  # pragma: no cover - compiled
+    """For each text cp[ends[i-1]:ends[i]], " ".join(norm_words(text)) and a "\n" at keys[kn:]
+    (an empty line and out_keyed[i] False when Python must normalise it) and its number of
+    words in out_words[i]. Returns kn."""
+    kn = 0
+    a = 0
+    for i in range(len(ends)):
+        e = ends[i]
+        out_words[i], keyed, k1 = _write_key(cp, flags, form_at, forms, a, e, keys, kn)
+        if keyed:
+            kn = k1
+        keys[kn] = 10
+        kn += 1
+        out_keyed[i] = keyed
+        a = e
+    return kn
 
 
 @njit(cache=True, nogil=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from cleaners.boilerplate import (Key, learn_boilerplate, paragraph_keys_and_words, site_of,
+from cleaners.boilerplate import (Key, learn_boilerplate, paragraph_keys_and_lines, site_of,
                                   strip_boilerplate)
 from cleaners.config import Config
 from cleaners.dedup import Sketch, SketchCache, clusters, find_pairs
@@ -202,14 +202,12 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     first: list[Sketch] = []
     first_words = np.zeros(n, dtype=np.int64)  # word count of each text as stored
     for lo, chunk in enumerate(_chunks(store.iter_docs(), cache.CHUNK)):
-        words = []
-        for d in chunk:
-            k, w = paragraph_keys_and_words(d)
+        rows = paragraph_keys_and_lines(chunk)
+        for k, _, _ in rows:
             keys.append(k)
-            words.append(w)
-        first += cache.get_many([d.text for d in chunk], words)
-        first_words[lo * cache.CHUNK:lo * cache.CHUNK + len(chunk)] = [len(w) for w in words]
-        del words
+        first += cache.get_many([d.text for d in chunk], [line for _, line, _ in rows])
+        first_words[lo * cache.CHUNK:lo * cache.CHUNK + len(chunk)] = [n for _, _, n in rows]
+        del rows
     stage(f"signed {n} documents")
     learned: dict[str, set[Key]] = {}
     if any(site_of(d) for d in infos):

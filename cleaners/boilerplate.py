@@ -19,6 +19,7 @@ import numpy as np
 from cleaners.config import DedupConfig
 from cleaners.dedup import Signatures, clusters, doc_shingles, find_pairs
 from cleaners.docstore import DocInfo
+from cleaners.fasttok import norm_word_lines
 from cleaners.records import Document, Removal
 from cleaners.textutil import norm_words
 
@@ -93,19 +94,24 @@ def paragraph_keys(doc: Document) -> list[Key]:
     return [hash(k) if k else None for k in map(_key, doc.paragraphs)]
 
 
-def paragraph_keys_and_words(doc: Document) -> tuple[list[Key], list[str]]:
-    """``paragraph_keys(doc)`` and ``norm_words(doc.text)``, tokenising the text once.
+def paragraph_keys_and_lines(docs: Sequence[Document]) -> list[tuple[list[Key], str | None, int]]:
+    """For each document: ``paragraph_keys(d)``, its words as one line (``" ".join(norm_words(d.text))``,
+    or None when a word holds a space: NFKC of some ligatures) and how many words it has.
 
-    No token crosses the blank line between two paragraphs, and each token is
-    normalised on its own, so the text's words are its paragraphs' words in order.
+    The paragraphs of all the documents are tokenised in one call (``fasttok.norm_word_lines``),
+    and no word list is made: the line is what document shingles are hashed from.
     """
-    keys: list[Key] = []
-    words: list[str] = []
-    for p in doc.paragraphs:
-        w = norm_words(p)
-        keys.append(hash(" ".join(w)) if w else None)
-        words += w
-    return keys, words
+    lines, gaps, counts = norm_word_lines([p for d in docs for p in d.paragraphs])
+    out: list[tuple[list[Key], str | None, int]] = []
+    at = 0
+    for d in docs:
+        n = len(d.paragraphs)
+        mine = lines[at:at + n]
+        keys: list[Key] = [hash(k) if k else None for k in mine]
+        safe = bool(gaps[at:at + n].all())
+        out.append((keys, " ".join(filter(None, mine)) if safe else None, int(counts[at:at + n].sum())))
+        at += n
+    return out
 
 
 def strip_boilerplate(doc: Document, learned: dict[str, set[Key]],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,7 +13,7 @@ from datasketch import LeanMinHash, MinHashLSH
 
 from cleaners.config import DedupConfig
 from cleaners.fastminhash import (backend, intersection_sizes, intersection_sizes_flat, lsh_pairs,
-                                  shingle_ids_many, signatures)
+                                  shingle_ids_many, shingle_ids_many_joined, signatures)
 from cleaners.minhash import shingle_ids, signature, similarities
 from cleaners.textutil import is_cjk, norm_words
 
@@ -50,23 +50,37 @@ def doc_shingles(text: str, cfg: DedupConfig) -> np.ndarray:
 
 
 def doc_shingles_many(texts: list[str], cfg: DedupConfig,
-                      words: list[list[str]] | None = None) -> list[np.ndarray]:
+                      lines: Sequence[str | None] | None = None) -> list[np.ndarray]:
     """``doc_shingles`` of many texts, hashed in bulk (cfg.shingle_hash names the hash).
 
-    ``words[i]``, when given, is ``norm_words(texts[i])``, already computed.
+    ``lines[i]``, when given and not None, is ``" ".join(norm_words(texts[i]))`` with no word
+    holding a space (``boilerplate.paragraph_keys_and_lines`` makes them): not tokenised again.
     """
-    if words is None:
-        words = [norm_words(t) for t in texts]
+    joined = list(lines) if lines is not None else [None] * len(texts)
+    split: dict[int, list[str]] = {}  # texts with a word that holds a space: kept as word lists
+    for i, line in enumerate(joined):
+        if line is None:
+            words = norm_words(texts[i])
+            line = " ".join(words)
+            if words and line.count(" ") != len(words) - 1:
+                split[i] = words
+            else:
+                joined[i] = line
     k = cfg.shingle_words
     ks = [k + 1 if is_cjk(t) else k for t in texts]
     out: list[np.ndarray] = [np.zeros(0, dtype=np.uint32)] * len(texts)
     for kk in sorted(set(ks)):
         idx = [i for i, x in enumerate(ks) if x == kk]
         if cfg.shingle_hash == "sha1_hash32":
-            ids = [shingle_ids(words[i], kk) for i in idx]
-        else:
-            ids = shingle_ids_many([words[i] for i in idx], kk)
-        for i, a in zip(idx, ids):
+            for i in idx:
+                line = joined[i]
+                out[i] = shingle_ids(split[i] if i in split else line.split(" ") if line else [], kk)
+            continue
+        whole = [i for i in idx if i not in split]
+        for i, a in zip(whole, shingle_ids_many_joined([joined[i] for i in whole], kk)):
+            out[i] = a
+        parts = [i for i in idx if i in split]
+        for i, a in zip(parts, shingle_ids_many([split[i] for i in parts], kk)):
             out[i] = a
     return out
 
@@ -288,10 +302,10 @@ class SketchCache:
     def in_memory(self) -> int:
         return len(self._made) + len(self._from_stored)
 
-    def get_many(self, texts: list[str], words: list[list[str]] | None = None) -> list[Sketch]:
+    def get_many(self, texts: list[str], lines: Sequence[str | None] | None = None) -> list[Sketch]:
         """Sketches of the texts; those not seen before are shingled and signed in bulk.
 
-        ``words[i]``, when given, is ``norm_words(texts[i])`` (saves tokenising again).
+        ``lines[i]``, when given, is what ``doc_shingles_many`` takes (saves tokenising again).
         """
         keys = [self.key(t) for t in texts]
         missing: dict[str, int] = {}  # key -> index of its text
@@ -305,7 +319,7 @@ class SketchCache:
         for c in range(0, len(todo), self.CHUNK):  # chunks: token lists are the transient peak
             chunk = todo[c:c + self.CHUNK]
             ids = doc_shingles_many([texts[n] for _, n in chunk], self.cfg,
-                                    None if words is None else [words[n] for _, n in chunk])
+                                    None if lines is None else [lines[n] for _, n in chunk])
             hv = signatures(ids, self.cfg.num_perm, self.cfg.seed, self.cfg.scheme)
             ends = np.cumsum([len(a) for a in ids], dtype=np.int64)
             flat = np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from itertools import chain, pairwise
@@ -94,9 +94,10 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     return h
 
 
-def _token_bounds(flat: np.ndarray, word_lists: Sequence[Sequence[str]], ntok: int
+def _token_bounds(flat: np.ndarray, word_lists: Sequence[Sequence[str]] | None, ntok: int
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Byte start/end of every token in the space-joined buffer."""
+    """Byte start/end of every token in the space-joined buffer (``word_lists`` may be None
+    when no token holds a space: the spaces are then exactly the gaps)."""
     seps = np.flatnonzero(flat == _SEP)
     if len(seps) == ntok - 1:
         starts = np.empty(ntok, dtype=np.int64)
@@ -159,21 +160,38 @@ def _hash_spans(flat: np.ndarray, sb: np.ndarray, eb: np.ndarray) -> np.ndarray:
 def _raw_shingles(word_lists: Sequence[Sequence[str]], k: int, bits: int
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Shingle ids of all documents, not deduplicated: (ids, counts per document)."""
+    ntok = np.fromiter(map(len, word_lists), dtype=np.int64, count=len(word_lists))
+    # One join per document: a single join over the batch is ~2x slower when
+    # any document is non-ASCII (the whole string is widened).
+    flat = np.frombuffer(b" ".join([" ".join(ws).encode("utf-8", "surrogatepass")
+                                    for ws in word_lists if len(ws)]), dtype=np.uint8)
+    return _flat_shingles(flat, ntok, k, bits, lambda: _token_bounds(flat, word_lists, int(ntok.sum())))
+
+
+def _raw_shingles_joined(lines: Sequence[str], k: int, bits: int, words: Sequence[int]
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """``_raw_shingles`` of documents whose words come joined by single spaces, no word holding
+    one (``words[i]``: how many words lines[i] has)."""
+    ntok = np.asarray(words, dtype=np.int64)
+    flat = np.frombuffer(b" ".join([line.encode("utf-8", "surrogatepass") for line in lines if line]),
+                         dtype=np.uint8)
+    return _flat_shingles(flat, ntok, k, bits, lambda: _token_bounds(flat, None, int(ntok.sum())))
+
+
+def _flat_shingles(flat: np.ndarray, ntok: np.ndarray, k: int, bits: int,
+                   bounds: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle ids from the documents' words space-joined in ``flat`` (``ntok`` words each;
+    ``bounds()`` gives each word's byte start and end)."""
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k!r}")
     if bits not in (32, 64):
         raise ValueError(f"bits must be 32 or 64, got {bits!r}")
     dtype = np.uint32 if bits == 32 else _U64
-    ntok = np.fromiter(map(len, word_lists), dtype=np.int64, count=len(word_lists))
     counts = np.where(ntok >= k, ntok - k + 1, (ntok > 0).astype(np.int64))
     total = int(counts.sum())
     if total == 0:
         return np.zeros(0, dtype=dtype), counts
-    # One join per document: a single join over the batch is ~2x slower when
-    # any document is non-ASCII (the whole string is widened).
-    flat = np.frombuffer(b" ".join([" ".join(ws).encode("utf-8", "surrogatepass")
-                                    for ws in word_lists if len(ws)]), dtype=np.uint8)
-    tstart, tend = _token_bounds(flat, word_lists, int(ntok.sum()))
+    tstart, tend = bounds()
     first_tok = np.cumsum(ntok) - ntok
     first_sh = np.cumsum(counts) - counts
     s_tok = np.repeat(first_tok - first_sh, counts) + np.arange(total, dtype=np.int64)
@@ -229,14 +247,28 @@ def shingle_ids_many(word_lists: Sequence[Sequence[str]], k: int, bits: int = 32
     """``shingle_ids_fast`` for many documents, vectorised over batches of
     documents (about ``_BATCH_TOKENS`` tokens each, so that the temporaries
     stay in cache and are reused instead of being page-faulted in)."""
+    return _batched([len(w) for w in word_lists], lambda i, j: _raw_shingles(word_lists[i:j], k, bits))
+
+
+def shingle_ids_many_joined(lines: Sequence[str], k: int, bits: int = 32) -> list[np.ndarray]:
+    """``shingle_ids_many([line.split(" ") if line else [] for line in lines], k, bits)``, without
+    the word lists: each line is a document's words joined by single spaces, and no word holds a
+    space (``textutil.norm_words`` words can: NFKC of some ligatures)."""
+    words = [line.count(" ") + 1 if line else 0 for line in lines]
+    return _batched(words, lambda i, j: _raw_shingles_joined(lines[i:j], k, bits, words[i:j]))
+
+
+def _batched(ntok: list[int], raw: Callable[[int, int], tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """Per-document sorted unique ids, ``raw(i, j)`` giving documents i:j's, in batches of
+    about ``_BATCH_TOKENS`` tokens (``ntok``: each document's tokens)."""
     out: list[np.ndarray] = []
-    i, n = 0, len(word_lists)
+    i, n = 0, len(ntok)
     while i < n:
         j, tok = i, 0
-        while j < n and (j == i or tok + len(word_lists[j]) <= _BATCH_TOKENS):
-            tok += len(word_lists[j])
+        while j < n and (j == i or tok + ntok[j] <= _BATCH_TOKENS):
+            tok += ntok[j]
             j += 1
-        ids, counts = _raw_shingles(word_lists[i:j], k, bits)
+        ids, counts = raw(i, j)
         out.extend(_sort_unique(ids, counts))
         i = j
     return out

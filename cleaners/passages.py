@@ -34,6 +34,8 @@ from cleaners.dedup import UnionFind
 from cleaners.fastminhash import (UniqueCodes, backend, cost_runs, decode_pairs, intersection_sizes_flat,
                                   signatures_flat)
 from cleaners.memory import release_free_memory
+from cleaners.fasttok import code_points, key_buffer
+from cleaners.fasttok import kernel as sentences_kernel
 from cleaners.textutil import ABBREV_WORDS, TOKEN, Token, is_cjk, sentences, tokens
 
 
@@ -302,7 +304,7 @@ def sentence_table(texts: Iterable[str], min_words: int, shingle_words: int) -> 
         counts.append(n)
         keys.clear()
 
-    jit = _sentences_kernel()
+    jit = sentences_kernel()
     if jit is None:
         rows: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = \
             map(_sentence_rows_py, _text_chunks(texts), repeat(min_words))
@@ -371,16 +373,14 @@ def _sentence_rows_jit(chunk: tuple[int, list[str]], min_words: int, jit: Any
     module), one a line; the few others (NFKC, casefold) are built here.
     """
     first, texts = chunk
-    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
+    cp, ends = code_points(texts)
     room = len(cp) + 1  # a sentence holds at least one character
     doc = np.empty(room, dtype=np.int64)
     start = np.empty(room, dtype=np.int64)
     end = np.empty(room, dtype=np.int64)
     keyed = np.empty(room, dtype=np.bool_)
     form_at, forms = jit.key_table()
-    # each key: at most the longest character form for each character, and "\n"
-    buf = np.empty((int(np.diff(form_at).max()) + 1) * room, dtype=np.uint8)
+    buf = key_buffer(jit, len(cp), room)
     abbr, abbr_ends = _abbreviation_table()
     n, kn = jit.sentence_rows(cp, ends, jit.char_flags(), form_at, forms, abbr, abbr_ends, min_words,
                               doc, start, end, keyed, buf)
@@ -395,23 +395,6 @@ def _sentence_rows_jit(chunk: tuple[int, list[str]], min_words: int, jit: Any
 def _abbreviation_table() -> tuple[np.ndarray, np.ndarray]:
     from cleaners._sentences_jit import abbreviations
     return abbreviations(ABBREV_WORDS)
-
-
-_sentences_module: object = None  # cleaners._sentences_jit once imported; False when it cannot be
-
-
-def _sentences_kernel() -> Any:
-    """cleaners._sentences_jit, or None when the signature backend is numpy or numba does not import."""
-    global _sentences_module
-    if backend() != "numba":
-        return None
-    if _sentences_module is None:
-        try:
-            from cleaners import _sentences_jit
-            _sentences_module = _sentences_jit
-        except Exception:  # numba refusing this numpy: the regex path gives the same rows
-            _sentences_module = False
-    return _sentences_module or None
 
 
 def token_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:

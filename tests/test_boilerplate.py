@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from cleaners.articles import group_documents
 from cleaners.boilerplate import site_of, strip_site_boilerplate
 from cleaners.config import Config, DedupConfig
@@ -51,17 +53,49 @@ def test_shared_sidebar_does_not_merge_different_stories() -> None:
     assert all("Headline number" not in d["text"] for d in g.documents)
 
 
-def test_keys_and_words_tokenise_the_text_once_with_the_same_result() -> None:
-    """paragraph_keys_and_words(d) == (paragraph_keys(d), norm_words(d.text)) on paragraphs with
-    ASCII, accented, CJK and NFKC-changing tokens, punctuation-only and empty-word paragraphs."""
+def test_keys_and_lines_of_many_documents_are_keys_and_words() -> None:
+    """paragraph_keys_and_lines (one kernel call for all paragraphs when numba is in use) gives
+    each document's paragraph_keys, norm_words(d.text) as one line (None only when a word holds a
+    space) and their count: on real article paragraphs and on paragraphs of the characters whose
+    normalisation differs (ligatures with spaces in NFKC, combining marks, CJK, multi-character
+    casefolds, final sigma), punctuation-only and empty paragraphs."""
+    import json
     import random
+    from pathlib import Path
 
-    from cleaners.boilerplate import paragraph_keys, paragraph_keys_and_words
+    from cleaners.boilerplate import paragraph_keys, paragraph_keys_and_lines
+    from cleaners.fasttok import code_points, kernel, key_buffer, norm_word_lines
     from cleaners.textutil import norm_words
 
-    rng = random.Random(7)
-    pieces = ["Word", "word", "É", "straße", "東京", "ﬁle", "Ⅻ", "ΣΑΣ", "İ", "K", "—", "“", ".", " ", "_", "1"]
-    for n in range(300):
-        paras = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(rng.randint(1, 5))]
-        d = _doc(f"d{n}", paras, "site")
-        assert paragraph_keys_and_words(d) == (paragraph_keys(d), norm_words(d.text)), paras
+    truth = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "ground-truth.json"
+    bodies = [v["articleBody"] for v in json.loads(truth.read_text(encoding="utf-8")).values()]
+    docs = [_doc(f"r{n}", [p for p in b.split("\n") if p.strip()], "site") for n, b in enumerate(bodies)]
+    rng = random.Random(8)
+    pieces = ["Word", "É", "straße", "東京", "ﬁle", "\ufdfa", "e\u0301", "ΣΑΣ", "İ", "Жж", "—", "“", ".", " ", "_",
+              "1", "²", "", "한국어", "゛", "ｶ", "豈", "ゟ", "a日"]
+    for n in range(500):
+        paras = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(1, 5))]
+        docs.append(_doc(f"d{n}", paras, "site"))
+    got = paragraph_keys_and_lines(docs)
+    assert len(got) == len(docs) and paragraph_keys_and_lines([]) == []
+    nones = 0
+    for d, (keys, line, n) in zip(docs, got):
+        want_keys, words = paragraph_keys(d), norm_words(d.text)
+        assert keys == want_keys and n == len(words)
+        if line is None:
+            nones += 1
+            assert any(" " in w for w in words)
+        else:
+            assert line == " ".join(words) and (line.split(" ") if line else []) == words
+    assert nones  # the ligature that NFKC spells with spaces
+    if kernel() is not None:  # the kernel made the lines of the real paragraphs itself
+        real = [p for d in docs[:len(bodies)] for p in d.paragraphs]
+        jit = kernel()
+        cp, ends = code_points(real)
+        keyed, counts = np.empty(len(real), dtype=bool), np.empty(len(real), dtype=np.int64)
+        form_at, forms = jit.key_table()
+        jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, key_buffer(jit, len(cp), len(real)))
+        assert keyed.mean() > 0.95 and counts.sum() > 2000
+    lines, gaps, counts = norm_word_lines(["a ﬁ b", "\ufdfa x", "", "Жж東京 2019年"])
+    assert lines == ["a fi b", " ".join(norm_words("\ufdfa x")), "", "жж東京 2019年"]  # one run: one token
+    assert gaps.tolist() == [True, False, True, True] and counts.tolist() == [3, 2, 0, 2]

@@ -241,6 +241,45 @@ def test_shingle_ids_match_reference(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.undo()
 
 
+def test_shingle_ids_of_joined_lines_equal_word_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """shingle_ids_many_joined takes each document's words joined by single spaces: the same ids
+    as the word lists, in one batch or many."""
+    words = [w[:80] for w in _texts()] + [[], ["é", "ü", "x"], ["one"], ["x" * 40, "long", "y" * 33]]
+    lines = [" ".join(w) for w in words]
+    for k in (1, 3, 5):
+        for bits in (32, 64):
+            want = fm.shingle_ids_many(words, k, bits)
+            for got, exp in zip(fm.shingle_ids_many_joined(lines, k, bits), want, strict=True):
+                assert got.dtype == exp.dtype and np.array_equal(got, exp)
+        monkeypatch.setattr(fm, "_BATCH_TOKENS", 7)
+        monkeypatch.setattr(fm, "_CHUNK_BYTES", 17)
+        for got, exp in zip(fm.shingle_ids_many_joined(lines, k), fm.shingle_ids_many(words, k), strict=True):
+            assert np.array_equal(got, exp)
+        monkeypatch.undo()
+
+
+def test_doc_shingles_from_lines_equal_from_texts() -> None:
+    """doc_shingles_many given the first pass's lines (or None for some texts) = without them;
+    texts whose NFKC words hold spaces, CJK texts (character k-grams) and empty texts included."""
+    from cleaners.boilerplate import paragraph_keys_and_lines
+    from cleaners.config import DedupConfig
+    from cleaners.dedup import doc_shingles_many
+    from cleaners.records import Document, Source
+
+    texts = [" ".join(w) for w in _texts()[:40]] + [
+        "\ufdfa said the ﬁrst speaker at the meeting on Monday", "東京都は十八日、新しい図書館の建設計画を発表した。",
+        "", "—", "Straße ΣΑΣ İstanbul café NAÏVE"]
+    docs = [Document(f"d{i}", Source(f"f{i}.txt", None, "", "text"), None, None, None, (t,), (), (), ())
+            for i, t in enumerate(texts)]
+    lines = [line for _, line, _ in paragraph_keys_and_lines(docs)]
+    assert None in lines  # the NFKC ligature: its words are made again from the text
+    for cfg in (DedupConfig(), DedupConfig(shingle_hash="sha1_hash32")):
+        want = doc_shingles_many(texts, cfg)
+        for got in (doc_shingles_many(texts, cfg, lines), doc_shingles_many(texts, cfg, [None] * len(texts))):
+            assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+        assert len(want[-4]) and not len(want[-3])
+
+
 def test_shingle_ids_properties() -> None:
     words = _texts()
     many = fm.shingle_ids_many(words, 5)

@@ -1,0 +1,71 @@
+"""Tokenising many texts in one call: the numba kernel of ``cleaners._sentences_jit``
+when the numba backend is in use, else (and in the tests, as the reference) the
+regex functions of ``cleaners.textutil``. Both give the same values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from cleaners.fastminhash import backend
+from cleaners.textutil import norm_words
+
+_module: object = None  # cleaners._sentences_jit once imported; False when it cannot be
+
+
+def kernel() -> Any:
+    """cleaners._sentences_jit, or None when the signature backend is numpy or numba does not import."""
+    global _module
+    if backend() != "numba":
+        return None
+    if _module is None:
+        try:
+            from cleaners import _sentences_jit
+            _module = _sentences_jit
+        except Exception:  # numba refusing this numpy: the regex path gives the same values
+            _module = False
+    return _module or None
+
+
+def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' characters as one array of code points (lone surrogates kept), and where each ends."""
+    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return cp, np.cumsum([len(t) for t in texts], dtype=np.int64)
+
+
+def key_buffer(jit: Any, chars: int, lines: int) -> np.ndarray:
+    """Room for the keys of ``chars`` characters in ``lines`` lines: each character's longest
+    normalised form plus a space, and a newline a line."""
+    form_at, _ = jit.key_table()
+    return np.empty((int(np.diff(form_at).max()) + 1) * chars + lines, dtype=np.uint8)
+
+
+def norm_word_lines(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``" ".join(norm_words(t))`` of each text, whether its spaces are exactly the gaps between
+    its words (not so when a word holds a space: NFKC of some ligatures), and its number of words."""
+    jit = kernel()
+    if jit is None or not texts:
+        return _norm_word_lines_py(texts)
+    cp, ends = code_points(texts)
+    keyed = np.empty(len(texts), dtype=np.bool_)
+    counts = np.empty(len(texts), dtype=np.int64)
+    buf = key_buffer(jit, len(cp), len(texts))
+    form_at, forms = jit.key_table()
+    kn = jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, buf)
+    lines = buf[:kn].tobytes().decode("utf-8").split("\n")
+    lines.pop()  # after the last "\n"
+    odd = np.flatnonzero(~keyed).tolist()
+    if odd:
+        redo = _norm_word_lines_py([texts[i] for i in odd])
+        for n, i in enumerate(odd):
+            lines[i] = redo[0][n]
+        keyed[odd] = redo[1]
+    return lines, keyed, counts
+
+
+def _norm_word_lines_py(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    words = [norm_words(t) for t in texts]
+    lines = [" ".join(w) for w in words]
+    gaps = np.array([not w or line.count(" ") == len(w) - 1 for w, line in zip(words, lines)], dtype=bool)
+    return lines, gaps, np.array([len(w) for w in words], dtype=np.int64)
