@@ -23,7 +23,7 @@ from cleaners.boilerplate import (Key, learn_boilerplate, paragraph_keys_and_lin
 from cleaners.config import Config
 from cleaners.dedup import Sketch, SketchCache, clusters, find_pairs
 from cleaners.docstore import DocInfo, DocStore
-from cleaners.memory import map_large_arrays, release_free_memory
+from cleaners.memory import fewer_collections, map_large_arrays, release_free_memory
 from cleaners.minhash import similarities
 from cleaners.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document
@@ -308,7 +308,7 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
 
     Documents come back in doc_id order, articles in article_id order.
     """
-    with DocStore() as store:
+    with DocStore() as store, fewer_collections():
         store.add(docs)
         m = match_store(store, cfg, sketches, on_stage)
         ids = m.article_ids()

@@ -6,7 +6,14 @@ helpers keep the process's resident size close to what it actually holds.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 _MMAP_THRESHOLD = 1 << 20
+# Container allocations between two collections of the youngest generation while matching
+# (CPython's default is 700; see fewer_collections).
+GC_YOUNG_THRESHOLD = 20_000
 
 
 def map_large_arrays() -> None:
@@ -41,12 +48,29 @@ def release_free_memory() -> None:
     Freed blocks in the middle of the heap otherwise stay in the process's
     resident size, and the next stage's large arrays are mapped afresh.
     """
-    import gc
-
     gc.collect()
     trim = getattr(_libc(), "malloc_trim", None)
     if trim is not None:
         trim(0)
 
 
-__all__ = ["map_large_arrays", "release_free_memory"]
+@contextmanager
+def fewer_collections(young: int = GC_YOUNG_THRESHOLD) -> Iterator[None]:
+    """Run the block with the cyclic collector's first threshold at ``young`` (never lowered).
+
+    The match step holds hundreds of MB of objects and makes millions of short-lived
+    lists and dicts (tokens, records); at the default threshold the collector runs every
+    700 of them and its older generations traverse what is held again and again. Measured
+    on regroup + commit of 10,000 documents (tmp probe, two runs each): regroup 11.2 / 11.5 s
+    at 700, 10.1 / 9.8 s at 20,000. Nothing is left uncollected: the collector still runs,
+    less often, and the thresholds are restored when the block ends.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(young, old[0]), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+__all__ = ["fewer_collections", "map_large_arrays", "release_free_memory"]

@@ -29,6 +29,7 @@ from cleaners import __version__
 from cleaners.batch import accounting, batch_size_for, process_files
 from cleaners.config import Config
 from cleaners.docstore import DocStore
+from cleaners.memory import fewer_collections
 from cleaners.incremental import matching_fingerprint, plan_run, regroup
 from cleaners.output import (STATE_NAME, export_state, output_lock, read_json, read_jsonl, reject_record,
                              write_json, write_jsonl)
@@ -140,7 +141,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
             yield d
 
     t0 = time.perf_counter()
-    with DocStore(Path(work) / "match-documents.sqlite") as store:
+    with DocStore(Path(work) / "match-documents.sqlite") as store, fewer_collections():
         n_new = store.add_dicts(documents())
         acc = accounting(processed, doc_paths, (r["source"]["path"] for r in rejects))
         for path in acc["unaccounted_files"]:  # a bug, never expected: loud, and still accounted for
