@@ -285,3 +285,29 @@ def sentence_rows(cp, text_ends, flags, form_at, forms, abbr, abbr_ends, min_wor
                           out_doc, out_start, out_end, out_keyed, keys, n, kn)
         t0 = t1
     return n, kn
+
+
+@njit(cache=True, nogil=True)
+def clutter_word_counts(cp, ends, flags, out):  # pragma: no cover - compiled
+    """len(clutter.WORD.findall(text)) of each text cp[ends[i-1]:ends[i]]: runs of [^\\W_]
+    joined by single "-" or "'" between two of them."""
+    a = 0
+    for i in range(len(ends)):
+        e = ends[i]
+        n = 0
+        k = a
+        while k < e:
+            if not flags[cp[k]] & ALNUM:
+                k += 1
+                continue
+            n += 1
+            k += 1
+            while True:
+                while k < e and flags[cp[k]] & ALNUM:
+                    k += 1
+                if k + 1 < e and (cp[k] == 45 or cp[k] == 39) and flags[cp[k + 1]] & ALNUM:
+                    k += 2
+                    continue
+                break
+        out[i] = n
+        a = e

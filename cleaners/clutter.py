@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
 
+from cleaners.fasttok import clutter_word_counts
 from cleaners.records import Document, Removal
 from cleaners.textutil import is_timestamp_line, parse_timestamp, sentences
 
@@ -77,8 +78,27 @@ WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 
 @lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[str, ...]:
-    """Word tokens of a paragraph (cached: every rule asks for them)."""
+    """Word tokens of a paragraph (cached: several rules ask for them)."""
     return tuple(WORD.findall(text))
+
+
+_COUNTS: dict[str, int] = {}  # word_count of recent paragraphs (strip_clutter counts a document's at once)
+_COUNTS_MAX = 4096
+
+
+def word_count(text: str) -> int:
+    """``len(_words(text))``: what most rules look at first (cached, without making the words)."""
+    n = _COUNTS.get(text)
+    if n is None:
+        n = len(WORD.findall(text))
+        _remember_counts([text], [n])
+    return n
+
+
+def _remember_counts(texts: list[str], counts: list[int]) -> None:
+    if len(_COUNTS) + len(texts) > _COUNTS_MAX:
+        _COUNTS.clear()
+    _COUNTS.update(zip(texts, counts))
 
 
 # Keyword pre-checks. Several rules search a paragraph with a long case-insensitive
@@ -106,15 +126,15 @@ def _may_contain(text: str, keywords: tuple[str, ...]) -> bool:
 
 def is_prose(text: str) -> bool:
     """A sentence-like paragraph: long enough and ending like a sentence."""
-    return len(_words(text)) >= 15 and text.rstrip().endswith((".", "!", "?", "”", '"', "’", "'", "。", ")"))
+    return word_count(text) >= 15 and text.rstrip().endswith((".", "!", "?", "”", '"', "’", "'", "。", ")"))
 
 
 def caption_prefix(p: str) -> str | None:
-    return "caption" if CAPTION_PREFIX.match(p) and len(_words(p)) <= 80 else None
+    return "caption" if CAPTION_PREFIX.match(p) and word_count(p) <= 80 else None
 
 
 def credit(p: str) -> str | None:
-    if len(_words(p)) > 40:
+    if word_count(p) > 40:
         return None
     s = p.strip()
     # the one unanchored alternative ends in "\)$" (s is stripped: no final newline)
@@ -122,9 +142,9 @@ def credit(p: str) -> str | None:
 
 
 def share_bar(p: str) -> str | None:
-    words = _words(p)
-    if not 0 < len(words) <= 12:
+    if not 0 < word_count(p) <= 12:
         return None
+    words = _words(p)
     words = [w.lower() for w in words]
     if all(w in SHARE_WORDS for w in words) and \
             any(w in ("share", "tweet", "facebook", "twitter", "linkedin", "whatsapp", "email", "print")
@@ -138,12 +158,12 @@ COOKIE_WORDS = ("cookie",)  # in every COOKIE match
 
 
 def newsletter(p: str) -> str | None:
-    return "newsletter-prompt" if len(_words(p)) <= 40 and _may_contain(p, NEWSLETTER_WORDS) \
+    return "newsletter-prompt" if word_count(p) <= 40 and _may_contain(p, NEWSLETTER_WORDS) \
         and NEWSLETTER.search(p) else None
 
 
 def cookie(p: str) -> str | None:
-    return "cookie-prompt" if len(_words(p)) <= 60 and _may_contain(p, COOKIE_WORDS) \
+    return "cookie-prompt" if word_count(p) <= 60 and _may_contain(p, COOKIE_WORDS) \
         and COOKIE.search(p) else None
 
 
@@ -153,10 +173,11 @@ def advert(p: str) -> str | None:
 
 def repeated_caption(p: str) -> str | None:
     """A short phrase written twice in a row: an image's alt text plus its caption."""
-    words = _words(p)
-    n = len(words)
-    if 4 <= n <= 60 and n % 2 == 0 and words[: n // 2] == words[n // 2:] and not is_prose(p):
-        return "repeated-caption"
+    n = word_count(p)
+    if 4 <= n <= 60 and n % 2 == 0 and not is_prose(p):
+        words = _words(p)
+        if words[: n // 2] == words[n // 2:]:
+            return "repeated-caption"
     return None
 
 
@@ -172,7 +193,7 @@ FEED_TAIL = re.compile(r"^(?:the\s+post\s+.{1,300}\s+appeared\s+first\s+on\s+.{1
 
 def feed_tail(p: str) -> str | None:
     """RSS/feed footers: 'The post X appeared first on Y.'"""
-    return "feed-footer" if len(_words(p)) <= 60 and FEED_TAIL.match(p.strip()) else None
+    return "feed-footer" if word_count(p) <= 60 and FEED_TAIL.match(p.strip()) else None
 
 
 # Copyright and reuse notices, in the languages of the corpora seen so far.
@@ -196,7 +217,7 @@ def copyright_notice(p: str) -> str | None:
     60 words: reuse notices add a sentence or two ("Distribution and use of this
     material are governed by our Subscriber Agreement and by copyright law...").
     """
-    if len(_words(p)) > 60:
+    if word_count(p) > 60:
         return None
     found = COPYRIGHT.match(p) or (
         (_may_contain(p, COPYRIGHT_WORDS) or any(k in p for k in COPYRIGHT_CJK)) and COPYRIGHT.search(p))
@@ -212,7 +233,7 @@ def call_to_action(p: str) -> str | None:
     Only lines that do not end like a sentence: "To learn more, click here." is
     often part of a how-to text.
     """
-    if len(_words(p)) <= 20 and CALL_TO_ACTION.search(p) \
+    if word_count(p) <= 20 and CALL_TO_ACTION.search(p) \
             and not p.rstrip().endswith((".", "!", "?", ":", ")", "。")):
         return "call-to-action"
     return None
@@ -227,7 +248,7 @@ RELATED_LINK = re.compile(
 
 
 def related_link(p: str) -> str | None:
-    return "related-link" if len(_words(p)) <= 25 and RELATED_LINK.match(p.strip()) else None
+    return "related-link" if word_count(p) <= 25 and RELATED_LINK.match(p.strip()) else None
 
 
 # What a sign-up or share widget says after (or instead of) its form.
@@ -240,7 +261,7 @@ WIDGET_MESSAGE = re.compile(
 
 
 def widget_message(p: str) -> str | None:
-    return "widget-message" if len(_words(p)) <= 20 and WIDGET_MESSAGE.match(p.strip()) else None
+    return "widget-message" if word_count(p) <= 20 and WIDGET_MESSAGE.match(p.strip()) else None
 
 
 # "Write to Al Root at allen.root@dowjones.com": the author's address, not the story.
@@ -249,7 +270,7 @@ AUTHOR_CONTACT = re.compile(
 
 
 def author_contact(p: str) -> str | None:
-    return "author-contact" if len(_words(p)) <= 40 and AUTHOR_CONTACT.match(p.strip()) else None
+    return "author-contact" if word_count(p) <= 40 and AUTHOR_CONTACT.match(p.strip()) else None
 
 
 # "5 min read", "Reading time: 3 minutes", "Tempo de leitura: 2 minutos", "Lesezeit: 4 Min."
@@ -298,7 +319,7 @@ CONTRIBUTOR_CREDIT = re.compile(
 
 def contributor_credit(p: str) -> str | None:
     # CONTRIBUTOR_CREDIT is case-sensitive: no match without the word itself
-    return "contributor-credit" if len(_words(p)) <= 60 and "contributed" in p \
+    return "contributor-credit" if word_count(p) <= 60 and "contributed" in p \
         and CONTRIBUTOR_CREDIT.match(p.strip()) else None
 
 
@@ -336,7 +357,7 @@ def contact_line(p: str) -> str | None:
     "Follow us to stay up to date on industry trends." names no network or address
     and is kept; so is a line starting in lower case (the tail of a sentence).
     """
-    if len(_words(p)) > 50 or not p[:1].isupper():
+    if word_count(p) > 50 or not p[:1].isupper():
         return None
     # p[0] is a letter, so the first sentence starts at 0 and must begin as a contact sentence
     if not CONTACT_START.match(p):
@@ -361,7 +382,7 @@ AFFILIATE_WORDS = ("affiliate", "amazon", "qualifying", "commission", "sale")  #
 
 
 def affiliate_disclosure(p: str) -> str | None:
-    return "affiliate-disclosure" if len(_words(p)) <= 80 and _may_contain(p, AFFILIATE_WORDS) \
+    return "affiliate-disclosure" if word_count(p) <= 80 and _may_contain(p, AFFILIATE_WORDS) \
         and AFFILIATE.search(p) else None
 
 
@@ -388,9 +409,9 @@ def is_title_variant(p: str, title: str) -> bool:
     """The headline again, as the page shows it: the <title> without the site name
     ("X - Digg", "Opinion | X"), or with a word or two changed (>= 80 % shared words
     both ways)."""
-    words = [w.lower() for w in _words(p)]
-    if not words or len(words) > 40:
+    if not 0 < word_count(p) <= 40:
         return False
+    words = [w.lower() for w in _words(p)]
     part_norms, title_words, title_total = _title_parts(title)
     if " ".join(words) in part_norms:
         return True
@@ -417,14 +438,16 @@ def strip_clutter(doc: Document) -> Document:
     meta = dict(doc.meta)
     published = doc.published
     title_norm = _norm(doc.title) if doc.title else None
+    title_words = word_count(doc.title) if doc.title else 0
+    _remember_counts(paras, clutter_word_counts(paras))  # every paragraph's, in one call
 
     _mark_lists(paras, reasons)
-    previous: str | None = None
+    previous: str | None = None  # the last paragraph kept so far
     for i, p in enumerate(paras):
         if reasons[i]:
             continue
-        norm = _norm(p)
-        if title_norm and norm == title_norm:
+        n = word_count(p)  # equal norms have as many words: a norm is computed only when they match
+        if title_norm and n == title_words and _norm(p) == title_norm:
             reasons[i] = "title->metadata"
             continue
         if doc.title and i < TITLE_VARIANT_SCOPE and is_title_variant(p, doc.title):
@@ -454,10 +477,11 @@ def strip_clutter(doc: Document) -> Document:
         else:
             # the same short line twice in a row (an image alt text, then its caption);
             # lines that repeat further apart are often content (recipes, interview questions)
-            if norm and norm == previous and not is_prose(p):
+            if n and previous is not None and n == word_count(previous) and not is_prose(p) \
+                    and _norm(p) == _norm(previous):
                 reasons[i] = "repeated-line"
         if reasons[i] is None:
-            previous = norm  # the last paragraph kept so far
+            previous = p
     _mark_header_captions(paras, reasons)
 
     kept: list[str] = []
@@ -503,5 +527,5 @@ def _mark_header_captions(paras: list[str], reasons: list[str | None]) -> None:
     """In the first lines, a line right above a timestamp is the lead photo's caption."""
     for i in range(min(len(paras) - 1, 4)):
         if reasons[i] is None and reasons[i + 1] == "timestamp->metadata" \
-                and len(_words(paras[i])) <= 60 and len(sentences(paras[i])) <= 1:
+                and word_count(paras[i]) <= 60 and len(sentences(paras[i])) <= 1:
             reasons[i] = "caption (above timestamp)"

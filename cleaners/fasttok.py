@@ -69,3 +69,16 @@ def _norm_word_lines_py(texts: list[str]) -> tuple[list[str], np.ndarray, np.nda
     lines = [" ".join(w) for w in words]
     gaps = np.array([not w or line.count(" ") == len(w) - 1 for w, line in zip(words, lines)], dtype=bool)
     return lines, gaps, np.array([len(w) for w in words], dtype=np.int64)
+
+
+def clutter_word_counts(texts: list[str]) -> list[int]:
+    """``len(clutter.WORD.findall(t))`` of each text (``clutter.word_count``), in one call."""
+    from cleaners.clutter import WORD
+
+    jit = kernel()
+    if jit is None or not texts:
+        return [len(WORD.findall(t)) for t in texts]
+    cp, ends = code_points(texts)
+    out = np.empty(len(texts), dtype=np.int64)
+    jit.clutter_word_counts(cp, ends, jit.char_flags(), out)
+    return out.tolist()

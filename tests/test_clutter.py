@@ -324,3 +324,21 @@ def test_contact_line_precheck() -> None:
     assert contact_line("E-mail Tariq Malik at tmalik@space.com. Follow us @Spacedotcom") == "contact-line"
     assert contact_line("Reach the author at x@y.com") == "contact-line"
     assert contact_line("He said: Follow us at @foo") is None
+
+
+def test_word_counts_of_a_document_at_once_are_the_words_rules_count() -> None:
+    """clutter_word_counts (one kernel call a document when numba is in use) == len(WORD.findall)
+    of each paragraph: hyphens and apostrophes join words only between two word characters;
+    "_", CJK, combining marks and digits as the regex engine classes them."""
+    import random
+
+    from cleaners.clutter import WORD, _words, word_count
+    from cleaners.fasttok import clutter_word_counts
+
+    rng = random.Random(3)
+    alphabet = list("ab Z9_-'’.,\n\t東ñ\u0301²") + ["don't", "state-of-the-art", "--", "''", "x-", "-y", "'s"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    texts += ["Share this article on Facebook", "Photo: AP", ""]
+    assert clutter_word_counts(texts) == [len(WORD.findall(t)) for t in texts]
+    assert clutter_word_counts([]) == []
+    assert [word_count(t) for t in texts] == [len(_words(t)) for t in texts]
