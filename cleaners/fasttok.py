@@ -1,4 +1,4 @@
-"""Tokenising many texts in one call: the numba kernel of ``cleaners._sentences_jit``
+"""Tokenising many texts in one call: the numba kernel of ``cleaners._text_jit``
 when the numba backend is in use, else (and in the tests, as the reference) the
 regex functions of ``cleaners.textutil``. Both give the same values."""
 
@@ -11,18 +11,18 @@ import numpy as np
 from cleaners.fastminhash import backend
 from cleaners.textutil import norm_words
 
-_module: object = None  # cleaners._sentences_jit once imported; False when it cannot be
+_module: object = None  # cleaners._text_jit once imported; False when it cannot be
 
 
 def kernel() -> Any:
-    """cleaners._sentences_jit, or None when the signature backend is numpy or numba does not import."""
+    """cleaners._text_jit, or None when the signature backend is numpy or numba does not import."""
     global _module
     if backend() != "numba":
         return None
     if _module is None:
         try:
-            from cleaners import _sentences_jit
-            _module = _sentences_jit
+            from cleaners import _text_jit
+            _module = _text_jit
         except Exception:  # numba refusing this numpy: the regex path gives the same values
             _module = False
     return _module or None

@@ -367,7 +367,7 @@ def _sentence_rows_py(chunk: tuple[int, list[str]], min_words: int
 
 def _sentence_rows_jit(chunk: tuple[int, list[str]], min_words: int, jit: Any
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """``_sentence_rows_py`` by the numba kernel (``cleaners._sentences_jit``): the same rows.
+    """``_sentence_rows_py`` by the numba kernel (``cleaners._text_jit``): the same rows.
 
     The kernel writes the keys of sentences of simple characters (see the kernel's
     module), one a line; the few others (NFKC, casefold) are built here.
@@ -393,7 +393,7 @@ def _sentence_rows_jit(chunk: tuple[int, list[str]], min_words: int, jit: Any
 
 @lru_cache(maxsize=1)
 def _abbreviation_table() -> tuple[np.ndarray, np.ndarray]:
-    from cleaners._sentences_jit import abbreviations
+    from cleaners._text_jit import abbreviations
     return abbreviations(ABBREV_WORDS)
 
 

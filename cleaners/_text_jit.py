@@ -1,25 +1,28 @@
-"""numba kernel of ``cleaners.passages.sentence_table``'s first step (imported lazily).
+"""numba kernels that tokenise many texts in one call (imported lazily by ``cleaners.fasttok``).
 
-For each text it finds what ``textutil.sentences`` finds (paragraphs split on
-newlines, cut after ``SENT_END`` unless ``_abbreviation`` says the text before
-ends with an abbreviation, each piece trimmed of whitespace), the ``TOKEN``
-tokens of each sentence, and its ``class_key`` (the normalised tokens joined by
-single spaces) when every character of its tokens is *simple*: ASCII, or a
-Latin, Greek or Cyrillic letter below U+0530 that NFKC leaves as it is and that
+- ``sentence_rows``: what ``passages._sentence_rows_py`` finds, the first step of
+  ``passages.sentence_table``: the sentences of ``textutil.sentences`` (paragraphs
+  split on newlines, cut after ``SENT_END`` unless ``_abbreviation`` says the text
+  before ends with an abbreviation, each piece trimmed of whitespace), the ``TOKEN``
+  tokens of each and its ``class_key``.
+- ``word_lines``: ``" ".join(norm_words(text))`` of each paragraph (the first match
+  pass: paragraph keys and document shingles).
+- ``clutter_word_counts``: ``len(clutter.WORD.findall(text))`` of each paragraph.
+
+A key or line is written when every character of its tokens is *simple*: ASCII, or
+a Latin, Greek or Cyrillic letter below U+0530 that NFKC leaves as it is and that
 no neighbour composes with, so a token's NFKC-casefold is the casefold of each
-character (the tests check every pair of them with ``unicodedata``). Other
-sentences (CJK, compatibility forms, combining marks) are flagged and Python
-builds their keys. A CJK character is a token on its own, so its form (NFKC, then
-casefold) is read from the same table unless it holds a space; inside a longer
-token ("2019年") only CJK characters that NFKC leaves alone and that compose with
-nothing are (``IN_RUN``).
+character (the tests check every pair of them with ``unicodedata``). A CJK
+character is a token on its own, so its form (NFKC, then casefold) is read from
+the same table unless it holds a space; inside a longer token ("2019年") only CJK
+characters that NFKC leaves alone and that compose with nothing are (``IN_RUN``).
+Other keys (compatibility forms, combining marks) are flagged and Python builds them.
 
 The text comes as UTF-32 code points, so offsets are character offsets. What
 ``\\w``, ``\\s`` and the CJK class mean for each code point is read from a
 table built from the regex engine itself (``char_flags``), not restated here;
-the tests compare the kernel's sentences, tokens and keys with the regex
-version on the corpus fixtures and on random strings.
-"""
+the tests compare every kernel with the regex version on real article texts and
+on random strings of the characters where the rules differ."""
 
 from __future__ import annotations
 
