@@ -17,13 +17,15 @@ version it replaced; both give the same passages.
 from __future__ import annotations
 
 import hashlib
+import os
 import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from itertools import repeat
 from difflib import SequenceMatcher
+from functools import lru_cache
+from itertools import pairwise, repeat
 from operator import methodcaller
 from typing import Any
 
@@ -33,9 +35,9 @@ from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
 from cleaners.fastminhash import (UniqueCodes, backend, cost_runs, decode_pairs, intersection_sizes_flat,
                                   signatures_flat)
-from cleaners.memory import release_free_memory
 from cleaners.fasttok import code_points, key_buffer
 from cleaners.fasttok import kernel as sentences_kernel
+from cleaners.memory import release_free_memory
 from cleaners.textutil import ABBREV_WORDS, TOKEN, Token, is_cjk, sentences, tokens
 
 
@@ -436,7 +438,9 @@ def _gram_heads_py(keys: list[str], k: int) -> tuple[np.ndarray, list[int]]:
 
 def _gram_heads(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray | list[int]]:
     """``_gram_heads_py``, by the numba kernel (``cleaners._sha1_jit``) when it is
-    available and every key is words joined by single spaces (no NUL-joined key)."""
+    available and every key is words joined by single spaces (no NUL-joined key).
+    A large chunk of keys is hashed in up to ``_HASH_THREADS`` parts at once (the
+    kernel releases the GIL), each part a run of whole keys."""
     jit = _sha1_kernel()
     if jit is None:
         return _gram_heads_py(keys, k)
@@ -445,10 +449,28 @@ def _gram_heads(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray | list[
         return _gram_heads_py(keys, k)
     data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
     key_ends = np.append(np.flatnonzero(data == 0x0A), len(data)).astype(np.int64)
-    out = np.empty(joined.count(" ") + len(keys), dtype=np.int64)  # >= the words, >= the grams
     sizes = np.empty(len(keys), dtype=np.int64)
-    n = jit.gram_heads(data, key_ends, k, out, sizes)
-    return out[:n].astype(np.uint32), sizes
+    parts = max(1, min(_HASH_THREADS, len(data) // _MIN_THREAD_BYTES, len(keys)))
+    cuts = [0, *np.searchsorted(key_ends, np.linspace(0, len(data), parts + 1)[1:-1]).tolist(), len(keys)]
+
+    def run(ab: tuple[int, int]) -> np.ndarray:  # keys a..b-1, their bytes a slice of data
+        a, b = ab
+        if a == b:
+            return np.zeros(0, dtype=np.int64)
+        s0 = int(key_ends[a - 1]) + 1 if a else 0
+        part = data[s0:key_ends[b - 1]]
+        out = np.empty(int(np.count_nonzero(part == 0x20)) + b - a, dtype=np.int64)  # >= words >= grams
+        n = jit.gram_heads(part, key_ends[a:b] - s0, k, out, sizes[a:b])
+        return out[:n]
+
+    if parts == 1:
+        return run((0, len(keys))).astype(np.uint32), sizes
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        return np.concatenate(list(pool.map(run, pairwise(cuts)))).astype(np.uint32), sizes
+
+
+_HASH_THREADS = min(4, os.cpu_count() or 1)  # threads hashing one chunk of class keys
+_MIN_THREAD_BYTES = 1 << 16  # bytes of keys a thread gets at least (fewer: fewer threads)
 
 
 _sha1_module: object = None  # cleaners._sha1_jit once imported; False when it cannot be

@@ -153,10 +153,13 @@ def test_sha1_shingles_by_the_kernel_equal_hashlib(monkeypatch: pytest.MonkeyPat
         keys.append(class_key(words))
     assert not any(k.startswith("\0") for k in keys)
     monkeypatch.setattr(ps, "_SHINGLE_CHARS", 5000)  # many chunks
-    ids, counts = sha1_shingles(keys, 3)
-    offsets = np.cumsum(counts) - counts
-    for c, key in enumerate(keys):
-        assert np.array_equal(ids[offsets[c]:offsets[c] + counts[c]], shingle_ids(key_words(key), 3)), key
+    for threads in (1, 3):  # each chunk hashed whole, or in 3 parts by 3 threads
+        monkeypatch.setattr(ps, "_HASH_THREADS", threads)
+        monkeypatch.setattr(ps, "_MIN_THREAD_BYTES", 100)
+        ids, counts = sha1_shingles(keys, 3)
+        offsets = np.cumsum(counts) - counts
+        for c, key in enumerate(keys):
+            assert np.array_equal(ids[offsets[c]:offsets[c] + counts[c]], shingle_ids(key_words(key), 3)), key
     w, buf = np.empty(80, dtype=np.int64), np.empty(64, dtype=np.uint8)
     for n in range(0, 300):
         data = bytes(rng.randrange(256) for _ in range(n))
