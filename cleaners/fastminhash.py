@@ -33,6 +33,7 @@ numba for the signature kernel when it is installed.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
@@ -40,6 +41,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from itertools import chain, pairwise
+from typing import Any
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
@@ -320,6 +322,22 @@ def _jit_kernels() -> dict | None:
                     log.info("numba unavailable (%s): numpy signature kernel", exc)
                     _jit_module = False
     return _jit_module.KERNELS if _jit_module else None  # type: ignore[attr-defined]
+
+
+def jit_module(name: str) -> Any:
+    """The numba kernel module ``cleaners.<name>`` (imported on first use), or None when the
+    backend is numpy or the module does not import (numba refusing this numpy): its callers
+    then take their numpy or regex path, which gives the same values."""
+    return _import_kernels(name) if backend() == "numba" else None
+
+
+@lru_cache(maxsize=None)
+def _import_kernels(name: str) -> Any:
+    try:
+        return importlib.import_module(f"cleaners.{name}")
+    except Exception as exc:  # ImportError, or numba refusing this numpy
+        log.info("cleaners.%s unavailable (%s): the numpy/regex path is used", name, exc)
+        return None
 
 
 def backend() -> str:

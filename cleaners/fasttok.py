@@ -8,24 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from cleaners.fastminhash import backend
+from cleaners.fastminhash import jit_module
 from cleaners.textutil import norm_words
-
-_module: object = None  # cleaners._text_jit once imported; False when it cannot be
-
 
 def kernel() -> Any:
     """cleaners._text_jit, or None when the signature backend is numpy or numba does not import."""
-    global _module
-    if backend() != "numba":
-        return None
-    if _module is None:
-        try:
-            from cleaners import _text_jit
-            _module = _text_jit
-        except Exception:  # numba refusing this numpy: the regex path gives the same values
-            _module = False
-    return _module or None
+    return jit_module("_text_jit")
 
 
 def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -33,8 +33,8 @@ import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
-from cleaners.fastminhash import (UniqueCodes, backend, cost_runs, decode_pairs, intersection_sizes_flat,
-                                  signatures_flat)
+from cleaners.fastminhash import (UniqueCodes, cost_runs, decode_pairs, intersection_sizes_flat,
+                                  jit_module, signatures_flat)
 from cleaners.fasttok import code_points, key_buffer
 from cleaners.fasttok import kernel as sentences_kernel
 from cleaners.memory import release_free_memory
@@ -473,21 +473,9 @@ _HASH_THREADS = min(4, os.cpu_count() or 1)  # threads hashing one chunk of clas
 _MIN_THREAD_BYTES = 1 << 16  # bytes of keys a thread gets at least (fewer: fewer threads)
 
 
-_sha1_module: object = None  # cleaners._sha1_jit once imported; False when it cannot be
-
-
 def _sha1_kernel() -> Any:
     """cleaners._sha1_jit, or None when the signature backend is numpy or numba does not import."""
-    global _sha1_module
-    if backend() != "numba":
-        return None
-    if _sha1_module is None:
-        try:
-            from cleaners import _sha1_jit
-            _sha1_module = _sha1_jit
-        except Exception:  # numba refusing this numpy: the hashlib path gives the same ids
-            _sha1_module = False
-    return _sha1_module or None
+    return jit_module("_sha1_jit")
 
 
 def sha1_shingles(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
