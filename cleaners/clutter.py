@@ -144,8 +144,7 @@ def credit(p: str) -> str | None:
 def share_bar(p: str) -> str | None:
     if not 0 < word_count(p) <= 12:
         return None
-    words = _words(p)
-    words = [w.lower() for w in words]
+    words = [w.lower() for w in _words(p)]
     if all(w in SHARE_WORDS for w in words) and \
             any(w in ("share", "tweet", "facebook", "twitter", "linkedin", "whatsapp", "email", "print")
                 for w in words):
