@@ -122,11 +122,24 @@ def key_table() -> tuple[np.ndarray, np.ndarray]:
     return offsets, np.frombuffer(b"".join(data), dtype=np.uint8).copy()
 
 
-def abbreviations(words: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """The abbreviations (with their final ".") as code points, concatenated, and their ends."""
-    cps = [np.frombuffer((w + ".").encode("utf-32-le"), dtype=np.uint32) for w in words]
-    return (np.concatenate(cps) if cps else np.zeros(0, dtype=np.uint32),
-            np.cumsum([len(c) for c in cps]).astype(np.int64))
+def key_buffer(chars: int, lines: int) -> np.ndarray:
+    """Room for the keys of ``chars`` characters in ``lines`` lines: each character's longest
+    form in key_table plus a space, and a newline a line."""
+    return np.empty((_longest_form() + 1) * chars + lines, dtype=np.uint8)
+
+
+@lru_cache(maxsize=1)
+def _longest_form() -> int:
+    return int(np.diff(key_table()[0]).max())
+
+
+@lru_cache(maxsize=1)
+def abbreviation_table() -> tuple[np.ndarray, np.ndarray]:
+    """textutil.ABBREV_WORDS with their final "." as code points, concatenated, and their ends."""
+    from cleaners.textutil import ABBREV_WORDS
+
+    cps = [np.frombuffer((w + ".").encode("utf-32-le"), dtype=np.uint32) for w in ABBREV_WORDS]
+    return np.concatenate(cps), np.cumsum([len(c) for c in cps]).astype(np.int64)
 
 
 @njit(cache=True, nogil=True)

@@ -22,13 +22,6 @@ def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return cp, np.cumsum([len(t) for t in texts], dtype=np.int64)
 
 
-def key_buffer(jit: Any, chars: int, lines: int) -> np.ndarray:
-    """Room for the keys of ``chars`` characters in ``lines`` lines: each character's longest
-    normalised form plus a space, and a newline a line."""
-    form_at, _ = jit.key_table()
-    return np.empty((int(np.diff(form_at).max()) + 1) * chars + lines, dtype=np.uint8)
-
-
 def norm_word_lines(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """``" ".join(norm_words(t))`` of each text, whether its spaces are exactly the gaps between
     its words (not so when a word holds a space: NFKC of some ligatures), and its number of words."""
@@ -38,7 +31,7 @@ def norm_word_lines(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray
     cp, ends = code_points(texts)
     keyed = np.empty(len(texts), dtype=np.bool_)
     counts = np.empty(len(texts), dtype=np.int64)
-    buf = key_buffer(jit, len(cp), len(texts))
+    buf = jit.key_buffer(len(cp), len(texts))
     form_at, forms = jit.key_table()
     kn = jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, buf)
     lines = buf[:kn].tobytes().decode("utf-8").split("\n")

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from functools import lru_cache
 from itertools import pairwise, repeat
 from operator import methodcaller
 from typing import Any
@@ -35,10 +34,10 @@ from cleaners.config import DedupConfig, PassageConfig
 from cleaners.dedup import UnionFind
 from cleaners.fastminhash import (UniqueCodes, cost_runs, decode_pairs, intersection_sizes_flat,
                                   jit_module, signatures_flat)
-from cleaners.fasttok import code_points, key_buffer
+from cleaners.fasttok import code_points
 from cleaners.fasttok import kernel as sentences_kernel
 from cleaners.memory import release_free_memory
-from cleaners.textutil import ABBREV_WORDS, TOKEN, Token, is_cjk, sentences, tokens
+from cleaners.textutil import TOKEN, Token, is_cjk, sentences, tokens
 
 
 @dataclass(frozen=True)
@@ -382,8 +381,8 @@ def _sentence_rows_jit(chunk: tuple[int, list[str]], min_words: int, jit: Any
     end = np.empty(room, dtype=np.int64)
     keyed = np.empty(room, dtype=np.bool_)
     form_at, forms = jit.key_table()
-    buf = key_buffer(jit, len(cp), room)
-    abbr, abbr_ends = _abbreviation_table()
+    buf = jit.key_buffer(len(cp), room)
+    abbr, abbr_ends = jit.abbreviation_table()
     n, kn = jit.sentence_rows(cp, ends, jit.char_flags(), form_at, forms, abbr, abbr_ends, min_words,
                               doc, start, end, keyed, buf)
     keys = buf[:kn].tobytes().decode("utf-8").split("\n")
@@ -391,12 +390,6 @@ def _sentence_rows_jit(chunk: tuple[int, list[str]], min_words: int, jit: Any
     for j in np.flatnonzero(~keyed[:n]).tolist():
         keys[j] = class_key(TOKEN.findall(texts[doc[j]], start[j], end[j]))
     return doc[:n] + first, start[:n].copy(), end[:n].copy(), keys
-
-
-@lru_cache(maxsize=1)
-def _abbreviation_table() -> tuple[np.ndarray, np.ndarray]:
-    from cleaners._text_jit import abbreviations
-    return abbreviations(ABBREV_WORDS)
 
 
 def token_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -64,7 +64,7 @@ def test_keys_and_lines_of_many_documents_are_keys_and_words() -> None:
     from pathlib import Path
 
     from cleaners.boilerplate import paragraph_keys, paragraph_keys_and_lines
-    from cleaners.fasttok import code_points, kernel, key_buffer, norm_word_lines
+    from cleaners.fasttok import code_points, kernel, norm_word_lines
     from cleaners.textutil import norm_words
 
     truth = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "ground-truth.json"
@@ -94,7 +94,7 @@ def test_keys_and_lines_of_many_documents_are_keys_and_words() -> None:
         cp, ends = code_points(real)
         keyed, counts = np.empty(len(real), dtype=bool), np.empty(len(real), dtype=np.int64)
         form_at, forms = jit.key_table()
-        jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, key_buffer(jit, len(cp), len(real)))
+        jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, jit.key_buffer(len(cp), len(real)))
         assert keyed.mean() > 0.95 and counts.sum() > 2000
     lines, gaps, counts = norm_word_lines(["a ﬁ b", "\ufdfa x", "", "Жж東京 2019年"])
     assert lines == ["a fi b", " ".join(norm_words("\ufdfa x")), "", "жж東京 2019年"]  # one run: one token
