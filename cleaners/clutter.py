@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from cleaners.fasttok import clutter_word_counts
@@ -124,26 +124,54 @@ def _may_contain(text: str, keywords: tuple[str, ...]) -> bool:
     return low is None or any(map(low.__contains__, keywords))
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A paragraph rule that can fire only on paragraphs of ``min_words`` to ``max_words`` words
+    (``word_count``; None: no upper bound). Called on a paragraph it checks the count, then
+    asks ``test``; strip_clutter, which knows every paragraph's count, skips the rules whose
+    range leaves a paragraph out and calls ``test`` directly on the rest (``rules_for``)."""
+
+    test: Callable[[str], str | None]
+    max_words: int | None = None
+    min_words: int = 0
+
+    def __call__(self, p: str) -> str | None:
+        return self.test(p) if self.admits(word_count(p)) else None
+
+    def admits(self, n: int) -> bool:
+        return self.min_words <= n and (self.max_words is None or n <= self.max_words)
+
+    @property
+    def __name__(self) -> str:  # noqa: A003 - rules are named by their test in reports and tests
+        return self.test.__name__
+
+
+def words(max_words: int | None = None, min_words: int = 0) -> Callable[[Callable[[str], str | None]], Rule]:
+    """Decorator: the rule's word range (see Rule)."""
+    def wrap(test: Callable[[str], str | None]) -> Rule:
+        return Rule(test, max_words, min_words)
+    return wrap
+
+
 def is_prose(text: str) -> bool:
     """A sentence-like paragraph: long enough and ending like a sentence."""
     return word_count(text) >= 15 and text.rstrip().endswith((".", "!", "?", "”", '"', "’", "'", "。", ")"))
 
 
+@words(max_words=80)
 def caption_prefix(p: str) -> str | None:
-    return "caption" if CAPTION_PREFIX.match(p) and word_count(p) <= 80 else None
+    return "caption" if CAPTION_PREFIX.match(p) else None
 
 
+@words(max_words=40)
 def credit(p: str) -> str | None:
-    if word_count(p) > 40:
-        return None
     s = p.strip()
     # the one unanchored alternative ends in "\)$" (s is stripped: no final newline)
     return "caption-credit" if CREDIT.match(s) or (s.endswith(")") and CREDIT.search(s)) else None
 
 
+@words(min_words=1, max_words=12)
 def share_bar(p: str) -> str | None:
-    if not 0 < word_count(p) <= 12:
-        return None
     words = [w.lower() for w in _words(p)]
     if all(w in SHARE_WORDS for w in words) and \
             any(w in ("share", "tweet", "facebook", "twitter", "linkedin", "whatsapp", "email", "print")
@@ -156,30 +184,32 @@ NEWSLETTER_WORDS = ("sign", "subscrib", "register", "newsletter")  # one is in e
 COOKIE_WORDS = ("cookie",)  # in every COOKIE match
 
 
+@words(max_words=40)
 def newsletter(p: str) -> str | None:
-    return "newsletter-prompt" if word_count(p) <= 40 and _may_contain(p, NEWSLETTER_WORDS) \
-        and NEWSLETTER.search(p) else None
+    return "newsletter-prompt" if _may_contain(p, NEWSLETTER_WORDS) and NEWSLETTER.search(p) else None
 
 
+@words(max_words=60)
 def cookie(p: str) -> str | None:
-    return "cookie-prompt" if word_count(p) <= 60 and _may_contain(p, COOKIE_WORDS) \
-        and COOKIE.search(p) else None
+    return "cookie-prompt" if _may_contain(p, COOKIE_WORDS) and COOKIE.search(p) else None
 
 
 def advert(p: str) -> str | None:
     return "advertisement" if ADVERT.match(p.strip()) else None
 
 
+@words(min_words=4, max_words=60)
 def repeated_caption(p: str) -> str | None:
     """A short phrase written twice in a row: an image's alt text plus its caption."""
     n = word_count(p)
-    if 4 <= n <= 60 and n % 2 == 0 and not is_prose(p):
+    if n % 2 == 0 and not is_prose(p):
         words = _words(p)
         if words[: n // 2] == words[n // 2:]:
             return "repeated-caption"
     return None
 
 
+@words(max_words=0)  # BULLET_ONLY's characters are no WORD characters (tests/test_clutter.py)
 def bullet_only(p: str) -> str | None:
     return "list-marker" if BULLET_ONLY.match(p.strip()) else None
 
@@ -190,9 +220,10 @@ FEED_TAIL = re.compile(r"^(?:the\s+post\s+.{1,300}\s+appeared\s+first\s+on\s+.{1
                        r"(?:first\s+)?(?:in|on|at)\s+.{1,100})$", re.IGNORECASE)
 
 
+@words(max_words=60)
 def feed_tail(p: str) -> str | None:
     """RSS/feed footers: 'The post X appeared first on Y.'"""
-    return "feed-footer" if word_count(p) <= 60 and FEED_TAIL.match(p.strip()) else None
+    return "feed-footer" if FEED_TAIL.match(p.strip()) else None
 
 
 # Copyright and reuse notices, in the languages of the corpora seen so far.
@@ -207,33 +238,32 @@ COPYRIGHT = re.compile(
 
 # Every match of an unanchored COPYRIGHT alternative holds one of these.
 COPYRIGHT_WORDS = ("rights", "rechte", "droits", "derechos", "direitos", "diritti")
-COPYRIGHT_CJK = ("無断転載", "무단", "저작권자", "版权所有", "版權所有")
+COPYRIGHT_CJK = re.compile("無断転載|무단|저작권자|版权所有|版權所有")
 
 
+@words(max_words=60)
 def copyright_notice(p: str) -> str | None:
     """A short copyright or reuse notice ("Copyright © 2019 X. All rights reserved.").
 
     60 words: reuse notices add a sentence or two ("Distribution and use of this
     material are governed by our Subscriber Agreement and by copyright law...").
     """
-    if word_count(p) > 60:
-        return None
     found = COPYRIGHT.match(p) or (
-        (_may_contain(p, COPYRIGHT_WORDS) or any(k in p for k in COPYRIGHT_CJK)) and COPYRIGHT.search(p))
+        (_may_contain(p, COPYRIGHT_WORDS) or COPYRIGHT_CJK.search(p)) and COPYRIGHT.search(p))
     return "copyright-notice" if found else None
 
 
 CALL_TO_ACTION = re.compile(r"\b(?:click|tap)(?:ing)?\s+here\b", re.IGNORECASE)
 
 
+@words(max_words=20)
 def call_to_action(p: str) -> str | None:
     """A short 'CLICK HERE TO GET THE APP' line: a link prompt, not a sentence of the story.
 
     Only lines that do not end like a sentence: "To learn more, click here." is
     often part of a how-to text.
     """
-    if word_count(p) <= 20 and CALL_TO_ACTION.search(p) \
-            and not p.rstrip().endswith((".", "!", "?", ":", ")", "。")):
+    if CALL_TO_ACTION.search(p) and not p.rstrip().endswith((".", "!", "?", ":", ")", "。")):
         return "call-to-action"
     return None
 
@@ -246,8 +276,9 @@ RELATED_LINK = re.compile(
     r"\s*:\s*\S|^also\s+on\s+\w+\.\w+\s+\S", re.IGNORECASE)
 
 
+@words(max_words=25)
 def related_link(p: str) -> str | None:
-    return "related-link" if word_count(p) <= 25 and RELATED_LINK.match(p.strip()) else None
+    return "related-link" if RELATED_LINK.match(p.strip()) else None
 
 
 # What a sign-up or share widget says after (or instead of) its form.
@@ -259,8 +290,9 @@ WIDGET_MESSAGE = re.compile(
     re.IGNORECASE)
 
 
+@words(max_words=20)
 def widget_message(p: str) -> str | None:
-    return "widget-message" if word_count(p) <= 20 and WIDGET_MESSAGE.match(p.strip()) else None
+    return "widget-message" if WIDGET_MESSAGE.match(p.strip()) else None
 
 
 # "Write to Al Root at allen.root@dowjones.com": the author's address, not the story.
@@ -268,8 +300,9 @@ AUTHOR_CONTACT = re.compile(
     r"^(?:write\s+to|contact|e-?mail)\s+.{1,80}?\s(?:at|via|:)\s+\S+@\S+\.\w+\.?$", re.IGNORECASE)
 
 
+@words(max_words=40)
 def author_contact(p: str) -> str | None:
-    return "author-contact" if word_count(p) <= 40 and AUTHOR_CONTACT.match(p.strip()) else None
+    return "author-contact" if AUTHOR_CONTACT.match(p.strip()) else None
 
 
 # "5 min read", "Reading time: 3 minutes", "Tempo de leitura: 2 minutos", "Lesezeit: 4 Min."
@@ -316,10 +349,10 @@ CONTRIBUTOR_CREDIT = re.compile(
     r"(?:\s+(?:from|in)\s+[^.!?]{1,60})?\.?$")
 
 
+@words(max_words=60)
 def contributor_credit(p: str) -> str | None:
     # CONTRIBUTOR_CREDIT is case-sensitive: no match without the word itself
-    return "contributor-credit" if word_count(p) <= 60 and "contributed" in p \
-        and CONTRIBUTOR_CREDIT.match(p.strip()) else None
+    return "contributor-credit" if "contributed" in p and CONTRIBUTOR_CREDIT.match(p.strip()) else None
 
 
 SOCIAL = r"(?:twitter|facebook|instagram|youtube|linkedin|tiktok|snapchat|pinterest|threads|bluesky|mastodon)"
@@ -350,13 +383,14 @@ def _contact_sentence(s: str) -> bool:
     return bool(CONTACT_SENTENCE.match(s))
 
 
+@words(max_words=50)
 def contact_line(p: str) -> str | None:
     """A short paragraph made only of follow-us / contact-the-author sentences.
 
     "Follow us to stay up to date on industry trends." names no network or address
     and is kept; so is a line starting in lower case (the tail of a sentence).
     """
-    if word_count(p) > 50 or not p[:1].isupper():
+    if not p[:1].isupper():
         return None
     # p[0] is a letter, so the first sentence starts at 0 and must begin as a contact sentence
     if not CONTACT_START.match(p):
@@ -380,16 +414,27 @@ AFFILIATE = re.compile(
 AFFILIATE_WORDS = ("affiliate", "amazon", "qualifying", "commission", "sale")  # one is in every match
 
 
+@words(max_words=80)
 def affiliate_disclosure(p: str) -> str | None:
-    return "affiliate-disclosure" if word_count(p) <= 80 and _may_contain(p, AFFILIATE_WORDS) \
-        and AFFILIATE.search(p) else None
+    return "affiliate-disclosure" if _may_contain(p, AFFILIATE_WORDS) and AFFILIATE.search(p) else None
 
 
-PARAGRAPH_RULES: tuple[Callable[[str], str | None], ...] = (
+PARAGRAPH_RULES: tuple[Rule, ...] = tuple(r if isinstance(r, Rule) else Rule(r) for r in (
     caption_prefix, credit, share_bar, newsletter, cookie, advert, repeated_caption, bullet_only,
     feed_tail, copyright_notice, call_to_action, widget_message, author_contact, related_link,
     reading_time, shortcode, comments_link, contributor_credit, contact_line, affiliate_disclosure,
-)
+))
+# Beyond this many words every paragraph is admitted by the same rules.
+_LONGEST_BOUND = max(max(r.min_words, r.max_words or 0) for r in PARAGRAPH_RULES)
+# The tests of the rules a paragraph of n words may fire on, in PARAGRAPH_RULES' order (the
+# first reason found is the one kept): row n, or the last row for longer paragraphs.
+_RULES_BY_WORDS: tuple[tuple[Callable[[str], str | None], ...], ...] = tuple(
+    tuple(r.test for r in PARAGRAPH_RULES if r.admits(n)) for n in range(_LONGEST_BOUND + 2))
+
+
+def rules_for(n: int) -> tuple[Callable[[str], str | None], ...]:
+    """The tests of PARAGRAPH_RULES that can fire on a paragraph of n words."""
+    return _RULES_BY_WORDS[min(n, _LONGEST_BOUND + 1)]
 
 
 def _norm(text: str) -> str:
@@ -468,8 +513,8 @@ def strip_clutter(doc: Document) -> Document:
             reasons[i] = "byline->metadata"
             meta.setdefault("byline", p.strip())
             continue
-        for rule in PARAGRAPH_RULES:
-            reason = rule(p)
+        for test in rules_for(n):
+            reason = test(p)
             if reason:
                 reasons[i] = reason
                 break

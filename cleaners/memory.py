@@ -46,9 +46,12 @@ def release_free_memory() -> None:
     """Give memory freed by the match step back to the OS (glibc's malloc_trim; elsewhere a no-op).
 
     Freed blocks in the middle of the heap otherwise stay in the process's
-    resident size, and the next stage's large arrays are mapped afresh.
+    resident size, and the next stage's large arrays are mapped afresh. No full
+    collection first: the stages' temporaries hold no reference cycles and go with
+    their last reference, and a full collection walks every object the caller still
+    holds (0.2 s for the passage stage's two calls with 10,000 documents held in
+    memory, against 0.006 s for the trims alone; the same peak resident size).
     """
-    gc.collect()
     trim = getattr(_libc(), "malloc_trim", None)
     if trim is not None:
         trim(0)

@@ -87,29 +87,39 @@ def doc_sentences(doc: int, text: str, min_words: int) -> list[Sentence]:
 Alignment = tuple[int, int, int, int, int, float]  # a0, a1, b0, b1 (token indexes), words, similarity
 
 
+Block = tuple[int, int, int]  # (start in a, start in b, size): difflib's matching blocks
+
+
 def align_tokens(wa: tuple[str, ...], wb: tuple[str, ...], cfg: PassageConfig) -> Alignment | None:
     """The longest aligned run of tokens (small gaps allowed), if long and close enough."""
-    blocks = [blk for blk in SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks()
-              if blk.size]
+    blocks = [(blk.a, blk.b, blk.size)
+              for blk in SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks() if blk.size]
+    return best_run(blocks, wa, cfg)
+
+
+def best_run(blocks: Sequence[Block], wa: Sequence[str], cfg: PassageConfig) -> Alignment | None:
+    """align_tokens after the matching blocks (sorted, non-empty) of wa and its partner: the run of
+    blocks with gaps of at most max_gap_words holding the most matched tokens, if it is long and
+    close enough."""
     if not blocks:
         return None
-    runs: list[list] = [[blocks[0]]]
+    runs: list[list[Block]] = [[blocks[0]]]
     for blk in blocks[1:]:
         prev = runs[-1][-1]
-        gap_a = blk.a - (prev.a + prev.size)
-        gap_b = blk.b - (prev.b + prev.size)
+        gap_a = blk[0] - (prev[0] + prev[2])
+        gap_b = blk[1] - (prev[1] + prev[2])
         if gap_a <= cfg.max_gap_words and gap_b <= cfg.max_gap_words:
             runs[-1].append(blk)
         else:
             runs.append([blk])
-    best = max(runs, key=lambda r: sum(x.size for x in r))
-    matched = sum(x.size for x in best)
+    best = max(runs, key=lambda r: sum(x[2] for x in r))
+    matched = sum(x[2] for x in best)
     if matched < cfg.min_words:
         return None
     if is_cjk("".join(wa)) and matched < cfg.min_cjk_chars:
         return None
-    a0, a1 = best[0].a, best[-1].a + best[-1].size
-    b0, b1 = best[0].b, best[-1].b + best[-1].size
+    a0, a1 = best[0][0], best[-1][0] + best[-1][2]
+    b0, b1 = best[0][1], best[-1][1] + best[-1][2]
     sim = matched / max(a1 - a0, b1 - b0)
     if sim < cfg.min_similarity:
         return None
@@ -726,12 +736,10 @@ def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Seque
         c = int(cls[s])
         if c not in keys:
             keys[c] = sentence_key(texts[int(table.doc[s])], int(table.start[s]), int(table.end[s]))
-    cache: dict[tuple[int, int], Alignment | None] = {}
+    pairs = list(zip(cls[k].tolist(), cls[o].tolist()))
+    cache = _align_classes(list(dict.fromkeys(pairs)), keys, cfg)
     aligned: list[tuple[int, int, Alignment]] = []
-    for a, b in zip(k.tolist(), o.tolist()):
-        key = (int(cls[a]), int(cls[b]))
-        if key not in cache:
-            cache[key] = align_tokens(tuple(key_words(keys[key[0]])), tuple(key_words(keys[key[1]])), cfg)
+    for a, b, key in zip(k.tolist(), o.tolist(), pairs):
         al = cache[key]
         if al is not None:
             aligned.append((a, b, al))
@@ -749,6 +757,35 @@ def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Seque
         links.append(PassageLink(Span(int(table.doc[a]), at[a, a0][0], at[a, a1 - 1][1]),
                                  Span(int(table.doc[b]), at[b, b0][0], at[b, b1 - 1][1]), sim, matched))
     return links
+
+
+def _align_classes(pairs: list[tuple[int, int]], keys: dict[int, str], cfg: PassageConfig
+                   ) -> dict[tuple[int, int], Alignment | None]:
+    """align_tokens of the words of each pair of classes; the matching blocks of all pairs come
+    from one kernel call when numba is in use (cleaners._align_jit: difflib's blocks)."""
+    words = {c: key_words(key) for c, key in keys.items()}
+    jit = jit_module("_align_jit")
+    if jit is None or not pairs:
+        return {(x, y): align_tokens(tuple(words[x]), tuple(words[y]), cfg) for x, y in pairs}
+    ids: dict[str, int] = {}
+    local = {c: n for n, c in enumerate(words)}
+    seq = np.fromiter((ids.setdefault(w, len(ids)) for ws in words.values() for w in ws), dtype=np.int64)
+    off = np.zeros(len(words) + 1, dtype=np.int64)
+    off[1:] = np.cumsum([len(ws) for ws in words.values()])
+    pa = np.array([local[x] for x, _ in pairs], dtype=np.int64)
+    pb = np.array([local[y] for _, y in pairs], dtype=np.int64)
+    room = int(np.minimum(off[pa + 1] - off[pa], off[pb + 1] - off[pb]).sum())
+    bi, bj, bk = (np.empty(room, dtype=np.int64) for _ in range(3))
+    bn = np.empty(len(pairs), dtype=np.int64)
+    jit.matching_blocks(seq, off, pa, pb, bi, bj, bk, bn)
+    out: dict[tuple[int, int], Alignment | None] = {}
+    at = 0
+    for (x, y), n, la, lb in zip(pairs, bn.tolist(), (off[pa + 1] - off[pa]).tolist(),
+                                 (off[pb + 1] - off[pb]).tolist()):
+        blocks = list(zip(bi[at:at + n].tolist(), bj[at:at + n].tolist(), bk[at:at + n].tolist()))
+        out[x, y] = best_run(blocks, words[x], cfg)
+        at += min(la, lb)
+    return out
 
 
 def _group(links: list[PassageLink]) -> list[SharedPassage]:

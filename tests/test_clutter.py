@@ -342,3 +342,33 @@ def test_word_counts_of_a_document_at_once_are_the_words_rules_count() -> None:
     assert clutter_word_counts(texts) == [len(WORD.findall(t)) for t in texts]
     assert clutter_word_counts([]) == []
     assert [word_count(t) for t in texts] == [len(_words(t)) for t in texts]
+
+
+def test_rules_skipped_by_word_count_could_not_have_fired() -> None:
+    """strip_clutter asks only the rules whose word range admits a paragraph (rules_for); called
+    alone, each rule checks its range itself, so both ways give the same first reason. And
+    bullet_only's range (no words) is exact: none of BULLET_ONLY's characters is a WORD character."""
+    import random
+
+    from cleaners import clutter as c
+
+    assert not any(c.WORD.search(ch) for ch in "-–—•*·|>»")
+    rng = random.Random(4)
+    lines = ["Share on Facebook Twitter Email", "Photo: Reuters", "Advertisement", "•", "— | —",
+             "Sign up for our newsletter to get updates", "Copyright 2020 Foo. All rights reserved.",
+             "CLICK HERE TO GET THE APP", "Read more: the story of the week", "5 min read", "12 comments",
+             "Follow us on Twitter @foo", "This post may contain affiliate links.", "John Doe contributed reporting.",
+             "Big red car Big red car", "[button link=x]Go[/button]", "The post X appeared first on Y.",
+             "Write to Al Root at allen.root@dowjones.com", "Thanks for signing up!", "(AP Photo/Evan Vucci)"]
+    filler = "the minister said talks would continue next week in tokyo".split()
+    seen = set()
+    for _ in range(3000):
+        p = rng.choice(lines)
+        if rng.random() < 0.7:  # lengthen it across the rules' bounds
+            p = p + " " + " ".join(rng.choice(filler) for _ in range(rng.randrange(0, 90)))
+        n = c.word_count(p)
+        alone = next(filter(None, (rule(p) for rule in c.PARAGRAPH_RULES)), None)
+        dispatched = next(filter(None, (test(p) for test in c.rules_for(n))), None)
+        assert alone == dispatched, p
+        seen.add(alone)
+    assert len(seen) > 12  # many rules fired

@@ -345,3 +345,51 @@ def test_stock_sentences_do_not_depend_on_the_edge_chunking(monkeypatch: pytest.
     ranges_stats: dict[str, int] = {}
     assert find_shared_passages(texts, groups, cfg, DedupConfig(), ranges_stats) == whole
     assert ranges_stats == whole_stats
+
+
+def test_matching_blocks_by_the_kernel_equal_difflib() -> None:
+    """cleaners._align_jit gives difflib's matching blocks (autojunk off): on random sequences
+    over tiny alphabets (ties and repeats everywhere, empty sequences) and, through
+    _align_classes, the alignments of real sentences and edited copies of them."""
+    import json
+    from difflib import SequenceMatcher
+    from pathlib import Path
+
+    import cleaners.passages as ps
+    from cleaners.fastminhash import jit_module
+
+    jit = jit_module("_align_jit")
+    if jit is None:
+        pytest.skip("numba backend not in use: alignment takes the difflib path")
+    rng = random.Random(3)
+    seqs = [[rng.randrange(alpha) for _ in range(rng.randrange(0, 40))]
+            for alpha in rng.choices([1, 2, 3, 6, 50], k=800)]
+    pairs = [(rng.randrange(len(seqs)), rng.randrange(len(seqs))) for _ in range(4000)]
+    off = np.zeros(len(seqs) + 1, dtype=np.int64)
+    off[1:] = np.cumsum([len(s) for s in seqs])
+    seq = np.array([x for s in seqs for x in s], dtype=np.int64)
+    pa, pb = (np.array(side, dtype=np.int64) for side in zip(*pairs))
+    room = int(np.minimum(off[pa + 1] - off[pa], off[pb + 1] - off[pb]).sum())
+    bi, bj, bk = (np.empty(room, dtype=np.int64) for _ in range(3))
+    bn = np.empty(len(pairs), dtype=np.int64)
+    jit.matching_blocks(seq, off, pa, pb, bi, bj, bk, bn)
+    at = 0
+    for p, (x, y) in enumerate(pairs):
+        want = [(m.a, m.b, m.size) for m in SequenceMatcher(None, seqs[x], seqs[y], autojunk=False)
+                .get_matching_blocks() if m.size]
+        got = list(zip(*(v[at:at + bn[p]].tolist() for v in (bi, bj, bk))))
+        assert got == want, (seqs[x], seqs[y])
+        at += min(len(seqs[x]), len(seqs[y]))
+
+    truth = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "ground-truth.json"
+    texts = [v["articleBody"] for v in json.loads(truth.read_text(encoding="utf-8")).values()]
+    sents = [text[a:b] for text in texts for a, b in sentences(text)][:400]
+    sents += [_edit(rng, s) for s in sents]
+    keys = {c: class_key(TOKEN.findall(s)) for c, s in enumerate(sents)}
+    cls_pairs = [(c, c + 400) for c in range(400)] + [(rng.randrange(800), rng.randrange(800)) for _ in range(400)]
+    cfg = PassageConfig()
+    got_al = ps._align_classes(cls_pairs, keys, cfg)
+    want_al = {p: ps.align_tokens(tuple(key_words(keys[p[0]])), tuple(key_words(keys[p[1]])), cfg)
+               for p in cls_pairs}
+    assert got_al == want_al
+    assert sum(v is not None for v in want_al.values()) > 100  # real alignments compared
