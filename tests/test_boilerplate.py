@@ -99,3 +99,13 @@ def test_keys_and_lines_of_many_documents_are_keys_and_words() -> None:
     lines, gaps, counts = norm_word_lines(["a ﬁ b", "\ufdfa x", "", "Жж東京 2019年"])
     assert lines == ["a fi b", " ".join(norm_words("\ufdfa x")), "", "жж東京 2019年"]  # one run: one token
     assert gaps.tolist() == [True, False, True, True] and counts.tolist() == [3, 2, 0, 2]
+
+
+def test_code_points_keep_lone_surrogates_and_astral_characters() -> None:
+    """code_points encodes strictly first and falls back to surrogatepass: the same code points."""
+    from cleaners.fasttok import code_points
+
+    for texts in (["ab", "", "é東\U0001f600"], ["lone \udc80 here", "x\ud83d"], []):
+        cp, ends = code_points(texts)
+        assert cp.tolist() == [ord(c) for c in "".join(texts)]
+        assert ends.tolist() == list(np.cumsum([len(t) for t in texts]))
