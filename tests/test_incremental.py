@@ -204,3 +204,24 @@ def test_window_freezes_old_articles(seeds_dir: Path, tmp_path: Path) -> None:
         outside = regroup(state, new_docs, [], cfg, window_days=30, now=time.time() + 40 * 86400)
     assert inside.frozen_documents == 0 and inside.grown_articles and not inside.new_articles
     assert outside.frozen_documents == 5 and outside.new_articles and not outside.grown_articles
+
+
+def test_state_written_in_wal_mode_opens_in_rollback_journal_mode_with_its_data(tmp_path: Path) -> None:
+    """States of earlier versions were in WAL mode: opened now they convert (no -wal file left
+    after a commit) and keep what they held."""
+    import sqlite3
+
+    path = tmp_path / "s.sqlite"
+    with State(path) as state:
+        state.commit_run(run_id="r1", files=[FileInfo("a.txt", 1, 2, "ab")], renamed={},
+                         replaced_paths=[], docs=[], rejects=[], doc_records=[], articles=[], created={})
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert db.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"  # as an earlier version left it
+    db.close()
+    with State(path) as state:
+        assert state.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert list(state.files()) == ["a.txt"] and state.generation == 1
+        state.commit_run(run_id="r2", files=[], renamed={}, replaced_paths=[], docs=[], rejects=[],
+                         doc_records=[], articles=[], created={})
+    assert not (tmp_path / "s.sqlite-wal").exists()
