@@ -153,6 +153,16 @@ class DocStore:
         return out
 
 
+    def json_rows(self, doc_ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
+        """(doc_id, source path, document JSON as stored) of these documents, in doc_id order: what
+        the state keeps of a new document, without decoding and encoding it again."""
+        want = sorted(set(doc_ids))
+        for lo in range(0, len(want), self.CHUNK):
+            ids = want[lo:lo + self.CHUNK]
+            q = f"SELECT doc_id, info, data FROM docs WHERE doc_id IN ({','.join('?' * len(ids))}) ORDER BY doc_id"
+            for doc_id, info, data in self.db.execute(q, ids):
+                yield doc_id, json.loads(info)[0]["path"], data
+
     # -- sketches parked by a SketchCache (cleaners.dedup.SketchSpill)
     def put_sketches(self, items: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]]) -> None:
         self.db.execute("BEGIN")

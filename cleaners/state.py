@@ -179,17 +179,19 @@ class State:
 
     # -- one run's changes, in one transaction
     def commit_run(self, *, run_id: str, files: Iterable[FileInfo], renamed: dict[str, str],
-                   replaced_paths: Iterable[str], docs: Iterable[Document | dict[str, Any]],
+                   replaced_paths: Iterable[str],
+                   docs: Iterable[Document | dict[str, Any] | tuple[str, str, str]],
                    rejects: Iterable[tuple[str, dict[str, Any]]],
                    doc_records: Iterable[dict[str, Any]], articles: Iterable[dict[str, Any]],
                    created: dict[str, int],
                    sketches: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None) -> int:
         """Apply a run: new files, documents, rejects and the regrouped records. Returns the generation.
 
-        ``docs`` are Documents or their ``document_to_dict`` form (as batch files hold
-        them). ``docs``, ``doc_records``, ``articles`` and ``sketches`` ((text key,
-        (shingle ids, hash values)) pairs) are consumed one at a time (they may
-        be generators reading from disk), all inside one transaction.
+        ``docs`` are Documents, their ``document_to_dict`` form (as batch files hold
+        them) or (doc_id, source path, that form as JSON text) (``DocStore.json_rows``).
+        ``docs``, ``doc_records``, ``articles`` and ``sketches`` ((text key, (shingle ids,
+        hash values)) pairs) are consumed one at a time (they may be generators reading
+        from disk), all inside one transaction.
         """
         now = time.time()
         db = self.db
@@ -204,9 +206,12 @@ class State:
                 db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
                            (f.path, f.size, f.mtime_ns, f.sha256, run_id))
             for d in docs:
-                data = d if isinstance(d, dict) else document_to_dict(d)
-                db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
-                           (data["doc_id"], data["source"]["path"], now, json.dumps(data, ensure_ascii=False)))
+                if isinstance(d, tuple):
+                    doc_id, path, text = d
+                else:
+                    data = d if isinstance(d, dict) else document_to_dict(d)
+                    doc_id, path, text = data["doc_id"], data["source"]["path"], json.dumps(data, ensure_ascii=False)
+                db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)", (doc_id, path, now, text))
             seqs: dict[str, int] = {}
             for path, rec in rejects:
                 seqs[path] = seqs.get(path, 0) + 1

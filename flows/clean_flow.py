@@ -101,13 +101,6 @@ def _batch_records(batch_files: list[str]) -> Iterator[dict[str, Any]]:
         yield from read_jsonl(Path(bf))
 
 
-def _batch_documents(batch_files: list[str]) -> Iterator[dict[str, Any]]:
-    """The documents of the batch files, in their ``document_to_dict`` form."""
-    for rec in _batch_records(batch_files):
-        if "document" in rec:
-            yield rec["document"]
-
-
 @task(name="match-and-commit")
 def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
                      config: dict[str, Any], run_id: str, window_days: float | None,
@@ -126,6 +119,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     del plan["files"]
     rejects: list[dict[str, Any]] = []
     doc_paths: list[str] = []
+    new_ids: list[str] = []
     removed: dict[str, int] = {}
 
     def documents() -> Iterator[dict[str, Any]]:
@@ -135,6 +129,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
                 continue
             d = rec["document"]
             doc_paths.append(d["source"]["path"])
+            new_ids.append(d["doc_id"])
             for _, reason in d["removed"]:
                 key = reason.split(" (")[0]
                 removed[key] = removed.get(key, 0) + 1
@@ -165,7 +160,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
 
             generation = state.commit_run(
                 run_id=run_id, files=_plan_files(plan_file), renamed=plan["renamed"],
-                replaced_paths=plan["replaced_paths"], docs=_batch_documents(batch_files),
+                replaced_paths=plan["replaced_paths"], docs=store.json_rows(new_ids),
                 rejects=[(r["source"]["path"], r) for r in rejects],
                 doc_records=regrouped.doc_records(), articles=articles(), created=regrouped.created,
                 sketches=regrouped.sketches.items())

@@ -175,3 +175,27 @@ def test_sketch_cache_parks_its_sketches_on_disk(tmp_path) -> None:
         assert set(items) == {SketchCache.key(t) for t in texts} | {SketchCache.key(
             "a new text of its own with several words in it")}
         assert all(np.array_equal(items[SketchCache.key(t)][1], sk[1]) for t, sk in zip(texts, before))
+
+
+def test_docstore_json_rows_are_the_documents_json_as_the_state_writes_it(tmp_path) -> None:
+    """json_rows gives (doc_id, path, JSON) of the documents asked for (in doc_id order, across
+    query chunks): the JSON the state would encode from the batch file's document."""
+    import json
+
+    from cleaners.docstore import DocStore
+    from cleaners.records import Document, Source, document_to_dict
+
+    docs = [Document(doc_id=f"d{n:03d}", source=Source(f"in/{n}.txt", None, "ab", "text"),
+                     title=f"Title «{n}»", published=None, language="en",
+                     paragraphs=(f"Paragraph {n} — with “quotes”.", "Second."))
+            for n in range(30)]
+    with DocStore(tmp_path / "s.sqlite") as store:
+        store.CHUNK = 4
+        store.add_dicts(document_to_dict(d) for d in reversed(docs))
+        want = ["d007", "d002", "d029", "d013", "d000", "d021"]
+        rows = list(store.json_rows(want))
+    assert [r[0] for r in rows] == sorted(want)
+    by_id = {d.doc_id: d for d in docs}
+    for doc_id, path, data in rows:
+        assert path == by_id[doc_id].source.path
+        assert data == json.dumps(document_to_dict(by_id[doc_id]), ensure_ascii=False)
