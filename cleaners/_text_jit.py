@@ -8,6 +8,8 @@
 - ``word_lines``: ``" ".join(norm_words(text))`` of each paragraph (the first match
   pass: paragraph keys and document shingles).
 - ``clutter_word_counts``: ``len(clutter.WORD.findall(text))`` of each paragraph.
+- ``stop_word_scores``: what ``textutil.detect_language`` counts of a text's lowered words
+  (how many, and how many are each language's stop words), with no word strings.
 
 A key or line is written when every character of its tokens is *simple*: ASCII, or
 a Latin, Greek or Cyrillic letter below U+0530 that NFKC leaves as it is and that
@@ -327,3 +329,100 @@ def clutter_word_counts(cp, ends, flags, out):  # pragma: no cover - compiled
                 break
         out[i] = n
         a = e
+
+
+# --------------------------------------------------------------------------- detect_language
+
+@lru_cache(maxsize=1)
+def lower_table() -> np.ndarray:
+    """int32 per code point c: chr(c).lower() when that is one character and a letter
+    ([^\\W\\d_], as textutil.LETTERS counts), 0 when it is one character and no letter, -1
+    when lower() gives more than one (U+0130): the kernel then leaves the text to Python.
+
+    lower() is per character but for the final sigma, which is a letter either way (and in
+    no stop word); the table is made a block of code points at a time (a block that grows
+    when lowered is done a character at a time)."""
+    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    parts: list[str] = []
+    multi: list[int] = []
+    for lo in range(0, len(every), 4096):
+        block = every[lo:lo + 4096]
+        low = block.lower()
+        if len(low) != len(block):
+            lows = [c.lower() for c in block]
+            multi += [lo + k for k, x in enumerate(lows) if len(x) != 1]
+            low = "".join(x if len(x) == 1 else "\0" for x in lows)
+        parts.append(low)
+    lowered = "".join(parts)
+    table = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int32)
+    edges = np.zeros(len(lowered) + 1, dtype=np.int32)
+    for m in re.finditer(r"[^\W\d_]+", lowered):
+        edges[m.start()] += 1
+        edges[m.end()] -= 1
+    table[np.cumsum(edges[:-1]) == 0] = 0
+    table[multi] = -1
+    return table
+
+
+@lru_cache(maxsize=1)
+def stop_word_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """textutil.STOPWORDS as (code points of each distinct word, concatenated, shortest words
+    first; their ends; per word a bit mask of the languages listing it, bit g for the g-th
+    language; by_len[n]: the first word of n characters (words by_len[n]:by_len[n + 1]))."""
+    from cleaners.textutil import STOPWORDS
+
+    masks: dict[str, int] = {}
+    for g, words in enumerate(STOPWORDS.values()):
+        for w in words.split():
+            masks[w] = masks.get(w, 0) | 1 << g
+    words = sorted(masks, key=len)
+    ends = np.zeros(len(words) + 1, dtype=np.int64)
+    ends[1:] = np.cumsum([len(w) for w in words])
+    longest = len(words[-1])
+    by_len = np.searchsorted(np.array([len(w) for w in words]), np.arange(longest + 2), side="left")
+    return (np.array([ord(ch) for w in words for ch in w], dtype=np.int32), ends,
+            np.array([masks[w] for w in words], dtype=np.int64), by_len.astype(np.int64))
+
+
+@njit(cache=True, nogil=True)
+def stop_word_scores(cp, lower, stop_cp, stop_ends, stop_masks, by_len, scores):  # pragma: no cover - compiled
+    """The runs of letters of the lowered text (textutil.LETTERS.findall(text.lower())): returns
+    how many, and adds to scores[g] each run that is a stop word of language g. Returns -1
+    (scores unfinished) when a character lowers to more than one: Python decides then."""
+    n = len(cp)
+    words = 0
+    i = 0
+    while i < n:
+        c = lower[cp[i]]
+        if c < 0:
+            return -1
+        if c == 0:
+            i += 1
+            continue
+        j = i + 1
+        while j < n:
+            d = lower[cp[j]]
+            if d < 0:
+                return -1
+            if d == 0:
+                break
+            j += 1
+        words += 1
+        size = j - i
+        if size + 1 >= len(by_len):  # longer than every stop word
+            i = j
+            continue
+        for w in range(by_len[size], by_len[size + 1]):
+            a = stop_ends[w]
+            same = True
+            for q in range(size):
+                if stop_cp[a + q] != lower[cp[i + q]]:
+                    same = False
+                    break
+            if same:
+                for g in range(len(scores)):
+                    if (stop_masks[w] >> g) & 1:
+                        scores[g] += 1
+                break
+        i = j
+    return words

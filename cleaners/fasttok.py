@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from cleaners.fastminhash import jit_module
-from cleaners.textutil import norm_words
+from cleaners.textutil import STOPWORDS, norm_words
 
 def kernel() -> Any:
     """cleaners._text_jit, or None when the signature backend is numpy or numba does not import."""
@@ -68,3 +68,16 @@ def clutter_word_counts(texts: list[str]) -> list[int]:
     out = np.empty(len(texts), dtype=np.int64)
     jit.clutter_word_counts(cp, ends, jit.char_flags(), out)
     return out.tolist()
+
+
+def stop_word_scores(text: str) -> tuple[int, list[int]] | None:
+    """For ``textutil.detect_language``: how many words ``LETTERS.findall(text.lower())`` gives
+    and, per language of ``STOPWORDS`` (in order), how many of them are its stop words; by the
+    kernel, with no word strings. None without it, or when a character of the text lowers to
+    more than one (the caller then counts with the regex)."""
+    jit = kernel()
+    if jit is None or not text:
+        return None
+    scores = np.zeros(len(STOPWORDS), dtype=np.int64)
+    n = jit.stop_word_scores(code_points([text])[0], jit.lower_table(), *jit.stop_word_table(), scores)
+    return None if n < 0 else (int(n), scores.tolist())

@@ -151,13 +151,18 @@ def detect_language(text: str) -> str | None:
             return "zh"
         if cyr > 0.3 * letters:
             return "ru"
-    words = LETTERS.findall(sample.lower())
-    if len(words) < 5:
+    from cleaners.fasttok import stop_word_scores  # imports this module
+
+    counted = stop_word_scores(sample)  # the numba kernel, with no word strings
+    if counted is None:
+        words = LETTERS.findall(sample.lower())
+        counts = Counter(words)
+        counted = len(words), [sum(counts[w] for w in stop if w in counts) for stop in _STOP.values()]
+    n, scores = counted
+    if n < 5:
         return None
-    counts = Counter(words)
-    scores = {lang: sum(counts[w] for w in stop if w in counts) for lang, stop in _STOP.items()}
-    lang, best = max(scores.items(), key=lambda kv: kv[1])
-    return lang if best >= max(2, 0.05 * len(words)) else None
+    g = max(range(len(scores)), key=scores.__getitem__)  # the first language of the highest score
+    return list(_STOP)[g] if scores[g] >= max(2, 0.05 * n) else None
 
 
 MONTHS = {m: i + 1 for i, m in enumerate(

@@ -129,3 +129,52 @@ def test_detect_language_by_script_and_stop_words() -> None:
     # a few Cyrillic letters in English text do not make it Russian
     assert detect_language(en + " The Ж symbol was on the cover of the report and the plan.") == "en"
     assert detect_language("ok") is None and detect_language("   ") is None
+
+
+def test_stop_word_scores_by_the_kernel_equal_the_word_counts() -> None:
+    """fasttok.stop_word_scores (detect_language's counting without word strings) equals
+    LETTERS.findall(text.lower()) and the stop-word counts per language: on real article texts
+    and on random strings of the characters where lowering and letters are odd (İ lowers to
+    two characters, final sigma, the Kelvin sign, digits, "_", combining marks, accented stop
+    words); and the lowering table is chr(c).lower() for every code point."""
+    import json
+    import random
+    from collections import Counter
+    from pathlib import Path
+
+    import pytest
+
+    from cleaners import fasttok
+    from cleaners.textutil import _STOP, LETTERS
+
+    jit = fasttok.kernel()
+    if jit is None:
+        pytest.skip("numba backend not in use: detect_language counts with the regex")
+    table = jit.lower_table()
+    for c in range(0x110000):
+        low = chr(c).lower()
+        want = -1 if len(low) != 1 else (ord(low) if LETTERS.fullmatch(low) else 0)
+        assert table[c] == want, hex(c)
+
+    truth = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "ground-truth.json"
+    texts = [v["articleBody"][:4000] for v in json.loads(truth.read_text(encoding="utf-8")).values()]
+    rng = random.Random(9)
+    alphabet = list(" ,.'_9\u0301\u212aΣσςÉé") + ["the ", "The ", "DE ", "für ", "não ", "más ", "della ",
+                                                  "ΣΑΣ ", "x"]
+    for _ in range(3000):
+        chars = [rng.choice(alphabet) for _ in range(rng.randint(0, 40))]
+        if rng.random() < 0.1:
+            chars.insert(rng.randint(0, len(chars)), rng.choice(["İ", "İs "]))
+        texts.append("".join(chars))
+    seen_none = seen_scores = 0
+    for text in texts:
+        got = fasttok.stop_word_scores(text)
+        if got is None:
+            assert "İ" in text or not text
+            seen_none += 1
+            continue
+        words = LETTERS.findall(text.lower())
+        counts = Counter(words)
+        assert got == (len(words), [sum(counts[w] for w in stop if w in counts) for stop in _STOP.values()]), text
+        seen_scores += any(got[1])
+    assert seen_none > 100 and seen_scores > 1000, (seen_none, seen_scores)
