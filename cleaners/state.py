@@ -258,17 +258,18 @@ class State:
         return generation
 
     # -- export
-    def iter_doc_records(self) -> Iterator[dict[str, Any]]:
+    # The records as stored: the JSON text commit_run encoded (json.dumps, ensure_ascii=False).
+    def doc_record_lines(self) -> Iterator[str]:
         for (data,) in self.db.execute("SELECT data FROM doc_records ORDER BY doc_id"):
-            yield json.loads(data)
+            yield data
 
-    def iter_articles(self) -> Iterator[dict[str, Any]]:
+    def article_lines(self) -> Iterator[str]:
         for (data,) in self.db.execute("SELECT data FROM articles ORDER BY article_id"):
-            yield json.loads(data)
+            yield data
 
-    def iter_rejects(self) -> Iterator[dict[str, Any]]:
+    def reject_lines(self) -> Iterator[str]:
         for (data,) in self.db.execute("SELECT data FROM rejects ORDER BY path, seq"):
-            yield json.loads(data)
+            yield data
 
     def counts(self) -> dict[str, int]:
         one = lambda q: self.db.execute(q).fetchone()[0]  # noqa: E731

@@ -225,3 +225,26 @@ def test_state_written_in_wal_mode_opens_in_rollback_journal_mode_with_its_data(
         state.commit_run(run_id="r2", files=[], renamed={}, replaced_paths=[], docs=[], rejects=[],
                          doc_records=[], articles=[], created={})
     assert not (tmp_path / "s.sqlite-wal").exists()
+
+
+def test_export_copies_the_records_json_as_encoding_them_again_would_write_it(seeds_dir: Path,
+                                                                            tmp_path: Path) -> None:
+    """Export writes the stored JSON text of each record: every line is what json.dumps of the
+    decoded record gives, and exporting again from the state gives the same files."""
+    import json
+
+    from cleaners.output import export_state
+
+    out = tmp_path / "out"
+    _run(seeds_dir, out)
+    names = ("documents.jsonl", "articles.jsonl", "rejects.jsonl")
+    first = {n: (out / n).read_text(encoding="utf-8") for n in names}
+    lines = [ln for n in names[:2] for ln in first[n].splitlines()]
+    assert len(lines) >= 10
+    assert all(json.dumps(json.loads(ln), ensure_ascii=False) == ln for ln in lines)
+    for n in names:
+        (out / n).unlink()
+    with State(out / "state.sqlite") as state:
+        counts = export_state(state, out)
+    assert counts["documents"] == first["documents.jsonl"].count("\n")
+    assert {n: (out / n).read_text(encoding="utf-8") for n in names} == first
