@@ -80,6 +80,11 @@ class DocStore:
         """Add documents given as ``document_to_dict`` objects (as batch files hold them)."""
         return self._insert((d["doc_id"], _info_json(d), json.dumps(d, ensure_ascii=False)) for d in rows)
 
+    def add_encoded(self, rows: Iterable[tuple[dict[str, Any], str]]) -> int:
+        """Add documents given as ``document_to_dict`` objects with their JSON text
+        (``json.dumps(d, ensure_ascii=False)``, as a batch file's line holds it)."""
+        return self._insert((d["doc_id"], _info_json(d), data) for d, data in rows)
+
     def add_json(self, rows: Iterable[str]) -> int:
         """Add documents given as ``document_to_dict`` JSON text (as the state holds them)."""
         return self._insert((d["doc_id"], _info_json(d), data) for data in rows for d in (json.loads(data),))

@@ -31,7 +31,7 @@ from cleaners.config import Config
 from cleaners.docstore import DocStore
 from cleaners.memory import fewer_collections
 from cleaners.incremental import matching_fingerprint, plan_run, regroup
-from cleaners.output import (STATE_NAME, export_state, output_lock, read_json, read_jsonl, reject_record,
+from cleaners.output import (STATE_NAME, export_state, output_lock, read_json, reject_record,
                              write_json, write_jsonl)
 from cleaners.readers import InputFile, discover
 from cleaners.records import Reject, Source, document_to_dict
@@ -96,9 +96,22 @@ def plan_inputs(input_dir: str, items_file: str, state_path: str, plan_file: str
             "replaced_paths": len(plan.replaced_paths)}
 
 
-def _batch_records(batch_files: list[str]) -> Iterator[dict[str, Any]]:
+_DOCUMENT_LINE = '{"document": '  # how a document's line of a batch file begins (clean_batch)
+
+
+def _batch_records(batch_files: list[str]) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each record of the batch files, with its document's JSON text when it holds one:
+    the line is write_jsonl's ``json.dumps({"document": d})``, so ``json.dumps(d)`` (what the
+    scratch store keeps) is the line without its first 13 and last characters."""
     for bf in batch_files:
-        yield from read_jsonl(Path(bf))
+        with open(bf, encoding="utf-8") as fh:
+            for line in fh:
+                line = line.rstrip("\n")
+                if not line.strip():
+                    continue
+                rec = json.loads(line)
+                doc = "document" in rec and len(rec) == 1 and line.startswith(_DOCUMENT_LINE)
+                yield rec, line[len(_DOCUMENT_LINE):-1] if doc else ""
 
 
 @task(name="match-and-commit")
@@ -122,8 +135,8 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     new_ids: list[str] = []
     removed: dict[str, int] = {}
 
-    def documents() -> Iterator[dict[str, Any]]:
-        for rec in _batch_records(batch_files):
+    def documents() -> Iterator[tuple[dict[str, Any], str]]:
+        for rec, text in _batch_records(batch_files):
             if "document" not in rec:
                 rejects.append(rec["reject"])
                 continue
@@ -133,11 +146,11 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
             for _, reason in d["removed"]:
                 key = reason.split(" (")[0]
                 removed[key] = removed.get(key, 0) + 1
-            yield d
+            yield d, text or json.dumps(d, ensure_ascii=False)
 
     t0 = time.perf_counter()
     with DocStore(Path(work) / "match-documents.sqlite") as store, fewer_collections():
-        n_new = store.add_dicts(documents())
+        n_new = store.add_encoded(documents())
         acc = accounting(processed, doc_paths, (r["source"]["path"] for r in rejects))
         for path in acc["unaccounted_files"]:  # a bug, never expected: loud, and still accounted for
             rejects.append(reject_record(Reject(Source(path, None, "", "unknown"), "unaccounted",

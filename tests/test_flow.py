@@ -112,3 +112,24 @@ def test_cleaners_never_import_prefect() -> None:
             "for m in pkgutil.iter_modules(cleaners.__path__): importlib.import_module('cleaners.' + m.name)\n"
             "assert 'prefect' not in sys.modules, 'cleaners imported prefect'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_batch_lines_give_each_documents_json_text_as_json_dumps_would(tmp_path: Path) -> None:
+    """The match step stores a document's JSON text cut out of its batch-file line: it must be
+    json.dumps of the decoded document (quotes, unicode, nested lists), and rejects get none."""
+    import json
+
+    from cleaners.output import write_jsonl
+    from flows.clean_flow import _batch_records
+
+    doc = {"doc_id": "d1", "source": {"path": "a \"b\".txt", "record": None}, "title": "Ümlaut — “q”",
+           "paragraphs": ["x\ny", "tab\there"], "removed": [["POPULAR", "list-heading (POPULAR ARTICLE)"]],
+           "meta": {"k": "v"}, "n": 1.5}
+    write_jsonl(tmp_path / "b.jsonl", [{"document": doc}, {"reject": {"source": {"path": "c"}}},
+                                        {"document": dict(doc, doc_id="d2")}])
+    got = list(_batch_records([str(tmp_path / "b.jsonl")]))
+    assert [rec for rec, _ in got] == [{"document": doc}, {"reject": {"source": {"path": "c"}}},
+                                       {"document": dict(doc, doc_id="d2")}]
+    assert got[0][1] == json.dumps(doc, ensure_ascii=False)
+    assert got[1][1] == ""
+    assert got[2][1] == json.dumps(dict(doc, doc_id="d2"), ensure_ascii=False)
