@@ -110,6 +110,13 @@ class DocTexts:
         for i, d in enumerate(self.store.iter_docs()):
             yield self.final(i, d).text
 
+    def read_many(self, indexes: list[int]) -> Iterator[dict[int, str]]:
+        """The texts of these documents (ascending), CHUNK of them at a time: {index: text}.
+        Only those documents are read, where indexing reads every document of a block."""
+        for lo in range(0, len(indexes), self.CHUNK):
+            docs = self.store.get_many(indexes[lo:lo + self.CHUNK])
+            yield {i: self.final(i, docs[i]).text for i in sorted(docs)}
+
     def __getitem__(self, i: int) -> str:
         i = int(i)
         if not self._lo <= i < self._lo + len(self._block):

@@ -731,11 +731,12 @@ def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Seque
     the texts in document order (``texts`` may be read from disk).
     """
     cls = table.cls
-    keys: dict[int, str] = {}  # class -> its class_key, read from one of its sentences
-    for s in np.unique(np.concatenate([k, o])).tolist():  # in document order
-        c = int(cls[s])
-        if c not in keys:
-            keys[c] = sentence_key(texts[int(table.doc[s])], int(table.start[s]), int(table.end[s]))
+    first: dict[int, int] = {}  # class -> its first sentence among the pairs (document order)
+    for s in np.unique(np.concatenate([k, o])).tolist():
+        first.setdefault(int(cls[s]), s)
+    keys: dict[int, str] = {}  # class -> its class_key, read from that sentence
+    for s, text in _sentence_texts(texts, table, sorted(first.values())):
+        keys[int(cls[s])] = sentence_key(text, int(table.start[s]), int(table.end[s]))
     pairs = list(zip(cls[k].tolist(), cls[o].tolist()))
     cache = _align_classes(list(dict.fromkeys(pairs)), keys, cfg)
     aligned: list[tuple[int, int, Alignment]] = []
@@ -748,8 +749,8 @@ def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Seque
         want.setdefault(a, set()).update((a0, a1 - 1))
         want.setdefault(b, set()).update((b0, b1 - 1))
     at: dict[tuple[int, int], tuple[int, int]] = {}  # (sentence, token) -> its character span
-    for s in sorted(want):  # sentences are numbered in document order
-        bounds = token_bounds(texts[int(table.doc[s])], int(table.start[s]), int(table.end[s]))
+    for s, text in _sentence_texts(texts, table, sorted(want)):
+        bounds = token_bounds(text, int(table.start[s]), int(table.end[s]))
         for tok in want[s]:
             at[s, tok] = bounds[tok]
     links: list[PassageLink] = []
@@ -757,6 +758,26 @@ def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Seque
         links.append(PassageLink(Span(int(table.doc[a]), at[a, a0][0], at[a, a1 - 1][1]),
                                  Span(int(table.doc[b]), at[b, b0][0], at[b, b1 - 1][1]), sim, matched))
     return links
+
+
+def _sentence_texts(texts: Sequence[str], table: SentenceTable, sentences: list[int]
+                    ) -> Iterator[tuple[int, str]]:
+    """(sentence, its document's text) for these sentences (ascending: document order). Only
+    their documents are read, a chunk at a time, when ``texts`` can read many at once (the
+    store-backed ``articles.DocTexts``); else by indexing."""
+    read_many = getattr(texts, "read_many", None)
+    docs = table.doc[sentences].tolist() if sentences else []
+    if read_many is None:
+        for s, d in zip(sentences, docs):
+            yield s, texts[d]
+        return
+    at = 0
+    for chunk in read_many(list(dict.fromkeys(docs))):  # {document: text}, ascending chunks
+        while at < len(sentences) and docs[at] in chunk:
+            yield sentences[at], chunk[docs[at]]
+            at += 1
+    if at != len(sentences):
+        raise RuntimeError(f"document {docs[at]} was not read: the passage offsets would be incomplete")
 
 
 def _align_classes(pairs: list[tuple[int, int]], keys: dict[int, str], cfg: PassageConfig

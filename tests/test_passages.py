@@ -393,3 +393,21 @@ def test_matching_blocks_by_the_kernel_equal_difflib() -> None:
                for p in cls_pairs}
     assert got_al == want_al
     assert sum(v is not None for v in want_al.values()) > 100  # real alignments compared
+
+
+class _ChunkedTexts(list):
+    """Texts that can also be read a few documents at a time, as the store-backed DocTexts."""
+
+    def read_many(self, indexes: list[int]):  # type: ignore[no-untyped-def]
+        for lo in range(0, len(indexes), 2):
+            yield {i: self[i] for i in indexes[lo:lo + 2]}
+
+
+def test_passages_read_only_the_documents_they_need_with_the_same_result() -> None:
+    """align_pairs reads the texts of the sentences it needs through read_many when the texts
+    offer it (two documents a chunk here): the same passages as indexing every text."""
+    texts, groups = _corpus(1, 120, 2)
+    cfg = replace(PassageConfig(), max_candidate_articles=30)
+    want = find_shared_passages(texts, groups, cfg, DedupConfig(), {})
+    got = find_shared_passages(_ChunkedTexts(texts), groups, cfg, DedupConfig(), {})
+    assert want and _keys(got) == _keys(want)
