@@ -542,6 +542,15 @@ def _band_keys(sigs: BandSignatures, n: int, bands: int, rows: int) -> Iterator[
                 yield np.unique(band, axis=0, return_inverse=True)[1].ravel()
 
 
+def _maybe_shared(keys: np.ndarray) -> np.ndarray:
+    """The indexes of the keys whose low bits another key has too: every key equal to another
+    is among them, found by counting, not sorting. Of n distinct keys about a quarter to
+    a third are (2n to 4n possible low values), so sorting them is 3-4x less work."""
+    bits = max(8, len(keys).bit_length() + 1)
+    low = (keys & keys.dtype.type((1 << bits) - 1)).astype(np.intp)
+    return np.flatnonzero(np.bincount(low, minlength=1 << bits)[low] > 1)
+
+
 def band_pairs(sigs: BandSignatures, bands: int, rows: int, weights: np.ndarray, limit: int
                ) -> tuple[np.ndarray, np.ndarray]:
     """Classes sharing a band: ((m, 2) pairs u < v, sorted; stock flag per class).
@@ -554,7 +563,8 @@ def band_pairs(sigs: BandSignatures, bands: int, rows: int, weights: np.ndarray,
     stock = weights > limit  # a class alone can fill a bucket
     codes = UniqueCodes()  # merged as they come: a pair is found once per band it shares
     for kb in _band_keys(sigs, n, bands, rows):
-        order = np.argsort(kb)  # the order inside a bucket does not matter
+        maybe = _maybe_shared(kb)  # only these can be in a bucket of two or more: sort them alone
+        order = maybe[np.argsort(kb[maybe])]  # the order inside a bucket does not matter
         ks = kb[order]
         dup = np.flatnonzero(ks[1:] == ks[:-1])  # sorted position i is in the bucket of i + 1
         if not len(dup):

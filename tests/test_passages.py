@@ -236,6 +236,39 @@ def test_band_pairs_never_list_pairs_of_a_huge_bucket() -> None:
     assert stock.all() and len(pairs) == 40 * 39 // 2  # band 1's bucket (59 sentences) is listed
 
 
+def test_band_pairs_equal_the_pairs_sharing_a_band_by_brute_force() -> None:
+    """Buckets found among the keys _maybe_shared keeps (a superset of the shared ones) give
+    every pair of classes with an equal band, and only those; stock flags as the bucket weights
+    say. Small value ranges make many collisions of whole bands and of low bits alone."""
+    from cleaners.passages import _maybe_shared
+
+    rng = np.random.default_rng(4)
+    for n, high, rows, bands, limit in ((300, 4, 2, 3, 10**9), (2000, 1 << 31, 1, 4, 10**9),
+                                        (500, 3, 1, 2, 40), (700, 2**32 - 1, 2, 2, 10**9)):
+        sigs = rng.integers(0, high, size=(n, rows * bands), dtype=np.uint64).astype(np.uint32)
+        sigs[n // 2:n // 2 + 20] = sigs[:20]  # planted copies
+        weights = rng.integers(1, 4, size=n)
+        pairs, stock = band_pairs(sigs, bands, rows, weights, limit)
+        want: set[tuple[int, int]] = set()
+        want_stock = np.zeros(n, dtype=bool)
+        for b in range(bands):
+            buckets: dict[bytes, list[int]] = {}
+            for i in range(n):
+                buckets.setdefault(sigs[i, b * rows:(b + 1) * rows].tobytes(), []).append(i)
+            for members in buckets.values():
+                if weights[members].sum() > limit:
+                    want_stock[members] = True
+                elif len(members) > 1:
+                    want |= {(u, v) for u in members for v in members if u < v}
+        want_stock |= weights > limit
+        assert set(map(tuple, pairs.tolist())) == want
+        assert np.array_equal(stock, want_stock)
+    keys = rng.integers(0, 2**63, size=5000, dtype=np.uint64)
+    keys[100:200] = keys[:100]
+    maybe = set(_maybe_shared(keys).tolist())
+    assert set(range(200)) <= maybe and len(maybe) < 5000 // 2
+
+
 def test_shared_counts() -> None:
     ids = np.array([1, 2, 3, 2, 3, 4, 9], dtype=np.uint32)
     counts = np.array([3, 3, 1, 0])
