@@ -23,6 +23,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from difflib import SequenceMatcher
 from itertools import pairwise, repeat
 from operator import methodcaller
@@ -94,13 +95,13 @@ def align_tokens(wa: tuple[str, ...], wb: tuple[str, ...], cfg: PassageConfig) -
     """The longest aligned run of tokens (small gaps allowed), if long and close enough."""
     blocks = [(blk.a, blk.b, blk.size)
               for blk in SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks() if blk.size]
-    return best_run(blocks, wa, cfg)
+    return best_run(blocks, cfg, lambda: is_cjk("".join(wa)))
 
 
-def best_run(blocks: Sequence[Block], wa: Sequence[str], cfg: PassageConfig) -> Alignment | None:
+def best_run(blocks: Sequence[Block], cfg: PassageConfig, cjk: Callable[[], bool]) -> Alignment | None:
     """align_tokens after the matching blocks (sorted, non-empty) of wa and its partner: the run of
     blocks with gaps of at most max_gap_words holding the most matched tokens, if it is long and
-    close enough."""
+    close enough. ``cjk()``: whether wa's words are mostly CJK (asked only of a long run)."""
     if not blocks:
         return None
     runs: list[list[Block]] = [[blocks[0]]]
@@ -116,7 +117,7 @@ def best_run(blocks: Sequence[Block], wa: Sequence[str], cfg: PassageConfig) -> 
     matched = sum(x[2] for x in best)
     if matched < cfg.min_words:
         return None
-    if is_cjk("".join(wa)) and matched < cfg.min_cjk_chars:
+    if matched < cfg.min_cjk_chars and cjk():
         return None
     a0, a1 = best[0][0], best[-1][0] + best[-1][2]
     b0, b1 = best[0][1], best[-1][1] + best[-1][2]
@@ -790,33 +791,48 @@ def _sentence_texts(texts: Sequence[str], table: SentenceTable, sentences: list[
         raise RuntimeError(f"document {docs[at]} was not read: the passage offsets would be incomplete")
 
 
+_ALIGN_PAIRS = 1 << 16  # class pairs aligned per kernel call (bounds the block arrays)
+
+
 def _align_classes(pairs: list[tuple[int, int]], keys: dict[int, str], cfg: PassageConfig
                    ) -> dict[tuple[int, int], Alignment | None]:
-    """align_tokens of the words of each pair of classes; the matching blocks of all pairs come
-    from one kernel call when numba is in use (cleaners._align_jit: difflib's blocks)."""
-    words = {c: key_words(key) for c, key in keys.items()}
+    """align_tokens of the words of each pair of classes; the matching blocks come from the
+    kernel (cleaners._align_jit: difflib's blocks), ``_ALIGN_PAIRS`` pairs a call, when numba
+    is in use. The classes' words are held as integer ids only (one string a distinct word)."""
     jit = jit_module("_align_jit")
     if jit is None or not pairs:
-        return {(x, y): align_tokens(tuple(words[x]), tuple(words[y]), cfg) for x, y in pairs}
+        return {(x, y): align_tokens(tuple(key_words(keys[x])), tuple(key_words(keys[y])), cfg)
+                for x, y in pairs}
     ids: dict[str, int] = {}
-    local = {c: n for n, c in enumerate(words)}
-    seq = np.fromiter((ids.setdefault(w, len(ids)) for ws in words.values() for w in ws), dtype=np.int64)
-    off = np.zeros(len(words) + 1, dtype=np.int64)
-    off[1:] = np.cumsum([len(ws) for ws in words.values()])
-    pa = np.array([local[x] for x, _ in pairs], dtype=np.int64)
-    pb = np.array([local[y] for _, y in pairs], dtype=np.int64)
-    room = int(np.minimum(off[pa + 1] - off[pa], off[pb + 1] - off[pb]).sum())
-    bi, bj, bk = (np.empty(room, dtype=np.int64) for _ in range(3))
-    bn = np.empty(len(pairs), dtype=np.int64)
-    jit.matching_blocks(seq, off, pa, pb, bi, bj, bk, bn)
+    local: dict[int, int] = {}
+    flat = array("q")
+    ends = array("q", [0])
+    for c, key in keys.items():
+        local[c] = len(local)
+        flat.extend([ids.setdefault(w, len(ids)) for w in key_words(key)])
+        ends.append(len(flat))
+    del ids
+    seq = np.frombuffer(flat, dtype=np.int64) if flat else np.zeros(0, dtype=np.int64)
+    off = np.frombuffer(ends, dtype=np.int64)
     out: dict[tuple[int, int], Alignment | None] = {}
-    at = 0
-    for (x, y), n, la, lb in zip(pairs, bn.tolist(), (off[pa + 1] - off[pa]).tolist(),
-                                 (off[pb + 1] - off[pb]).tolist()):
-        blocks = list(zip(bi[at:at + n].tolist(), bj[at:at + n].tolist(), bk[at:at + n].tolist()))
-        out[x, y] = best_run(blocks, words[x], cfg)
-        at += min(la, lb)
+    for lo in range(0, len(pairs), _ALIGN_PAIRS):
+        chunk = pairs[lo:lo + _ALIGN_PAIRS]
+        pa = np.array([local[x] for x, _ in chunk], dtype=np.int64)
+        pb = np.array([local[y] for _, y in chunk], dtype=np.int64)
+        room = np.minimum(off[pa + 1] - off[pa], off[pb + 1] - off[pb])
+        bi, bj, bk = (np.empty(int(room.sum()), dtype=np.int64) for _ in range(3))
+        bn = np.empty(len(chunk), dtype=np.int64)
+        jit.matching_blocks(seq, off, pa, pb, bi, bj, bk, bn)
+        at = 0
+        for (x, y), n, r in zip(chunk, bn.tolist(), room.tolist()):
+            blocks = list(zip(bi[at:at + n].tolist(), bj[at:at + n].tolist(), bk[at:at + n].tolist()))
+            out[x, y] = best_run(blocks, cfg, partial(_key_is_cjk, keys[x]))
+            at += r
     return out
+
+
+def _key_is_cjk(key: str) -> bool:
+    return is_cjk("".join(key_words(key)))
 
 
 def _group(links: list[PassageLink]) -> list[SharedPassage]:
