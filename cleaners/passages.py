@@ -2,7 +2,8 @@
 
 Each sentence with enough words gets a MinHash of its word 3-grams; LSH gives
 candidate sentence pairs in different articles; each candidate is verified by
-aligning the two token sequences (difflib), so the reported passage is the
+aligning the two token sequences (difflib's matching blocks; computed by a
+numba kernel, cleaners._align_jit, when numba is in use), so the reported passage is the
 aligned run itself, with character offsets in each document's cleaned text.
 
 The work is done on arrays: sentences with equal words form one class
