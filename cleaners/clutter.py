@@ -146,7 +146,7 @@ class Rule:
         return self.test.__name__
 
 
-def words(max_words: int | None = None, min_words: int = 0) -> Callable[[Callable[[str], str | None]], Rule]:
+def word_range(max_words: int | None = None, min_words: int = 0) -> Callable[[Callable[[str], str | None]], Rule]:
     """Decorator: the rule's word range (see Rule)."""
     def wrap(test: Callable[[str], str | None]) -> Rule:
         return Rule(test, max_words, min_words)
@@ -158,19 +158,19 @@ def is_prose(text: str) -> bool:
     return word_count(text) >= 15 and text.rstrip().endswith((".", "!", "?", "”", '"', "’", "'", "。", ")"))
 
 
-@words(max_words=80)
+@word_range(max_words=80)
 def caption_prefix(p: str) -> str | None:
     return "caption" if CAPTION_PREFIX.match(p) else None
 
 
-@words(max_words=40)
+@word_range(max_words=40)
 def credit(p: str) -> str | None:
     s = p.strip()
     # the one unanchored alternative ends in "\)$" (s is stripped: no final newline)
     return "caption-credit" if CREDIT.match(s) or (s.endswith(")") and CREDIT.search(s)) else None
 
 
-@words(min_words=1, max_words=12)
+@word_range(min_words=1, max_words=12)
 def share_bar(p: str) -> str | None:
     words = [w.lower() for w in _words(p)]
     if all(w in SHARE_WORDS for w in words) and \
@@ -184,12 +184,12 @@ NEWSLETTER_WORDS = ("sign", "subscrib", "register", "newsletter")  # one is in e
 COOKIE_WORDS = ("cookie",)  # in every COOKIE match
 
 
-@words(max_words=40)
+@word_range(max_words=40)
 def newsletter(p: str) -> str | None:
     return "newsletter-prompt" if _may_contain(p, NEWSLETTER_WORDS) and NEWSLETTER.search(p) else None
 
 
-@words(max_words=60)
+@word_range(max_words=60)
 def cookie(p: str) -> str | None:
     return "cookie-prompt" if _may_contain(p, COOKIE_WORDS) and COOKIE.search(p) else None
 
@@ -198,7 +198,7 @@ def advert(p: str) -> str | None:
     return "advertisement" if ADVERT.match(p.strip()) else None
 
 
-@words(min_words=4, max_words=60)
+@word_range(min_words=4, max_words=60)
 def repeated_caption(p: str) -> str | None:
     """A short phrase written twice in a row: an image's alt text plus its caption."""
     n = word_count(p)
@@ -209,7 +209,7 @@ def repeated_caption(p: str) -> str | None:
     return None
 
 
-@words(max_words=0)  # BULLET_ONLY's characters are no WORD characters (tests/test_clutter.py)
+@word_range(max_words=0)  # BULLET_ONLY's characters are no WORD characters (tests/test_clutter.py)
 def bullet_only(p: str) -> str | None:
     return "list-marker" if BULLET_ONLY.match(p.strip()) else None
 
@@ -220,7 +220,7 @@ FEED_TAIL = re.compile(r"^(?:the\s+post\s+.{1,300}\s+appeared\s+first\s+on\s+.{1
                        r"(?:first\s+)?(?:in|on|at)\s+.{1,100})$", re.IGNORECASE)
 
 
-@words(max_words=60)
+@word_range(max_words=60)
 def feed_tail(p: str) -> str | None:
     """RSS/feed footers: 'The post X appeared first on Y.'"""
     return "feed-footer" if FEED_TAIL.match(p.strip()) else None
@@ -241,7 +241,7 @@ COPYRIGHT_WORDS = ("rights", "rechte", "droits", "derechos", "direitos", "diritt
 COPYRIGHT_CJK = re.compile("無断転載|무단|저작권자|版权所有|版權所有")
 
 
-@words(max_words=60)
+@word_range(max_words=60)
 def copyright_notice(p: str) -> str | None:
     """A short copyright or reuse notice ("Copyright © 2019 X. All rights reserved.").
 
@@ -256,7 +256,7 @@ def copyright_notice(p: str) -> str | None:
 CALL_TO_ACTION = re.compile(r"\b(?:click|tap)(?:ing)?\s+here\b", re.IGNORECASE)
 
 
-@words(max_words=20)
+@word_range(max_words=20)
 def call_to_action(p: str) -> str | None:
     """A short 'CLICK HERE TO GET THE APP' line: a link prompt, not a sentence of the story.
 
@@ -276,7 +276,7 @@ RELATED_LINK = re.compile(
     r"\s*:\s*\S|^also\s+on\s+\w+\.\w+\s+\S", re.IGNORECASE)
 
 
-@words(max_words=25)
+@word_range(max_words=25)
 def related_link(p: str) -> str | None:
     return "related-link" if RELATED_LINK.match(p.strip()) else None
 
@@ -290,7 +290,7 @@ WIDGET_MESSAGE = re.compile(
     re.IGNORECASE)
 
 
-@words(max_words=20)
+@word_range(max_words=20)
 def widget_message(p: str) -> str | None:
     return "widget-message" if WIDGET_MESSAGE.match(p.strip()) else None
 
@@ -300,7 +300,7 @@ AUTHOR_CONTACT = re.compile(
     r"^(?:write\s+to|contact|e-?mail)\s+.{1,80}?\s(?:at|via|:)\s+\S+@\S+\.\w+\.?$", re.IGNORECASE)
 
 
-@words(max_words=40)
+@word_range(max_words=40)
 def author_contact(p: str) -> str | None:
     return "author-contact" if AUTHOR_CONTACT.match(p.strip()) else None
 
@@ -349,7 +349,7 @@ CONTRIBUTOR_CREDIT = re.compile(
     r"(?:\s+(?:from|in)\s+[^.!?]{1,60})?\.?$")
 
 
-@words(max_words=60)
+@word_range(max_words=60)
 def contributor_credit(p: str) -> str | None:
     # CONTRIBUTOR_CREDIT is case-sensitive: no match without the word itself
     return "contributor-credit" if "contributed" in p and CONTRIBUTOR_CREDIT.match(p.strip()) else None
@@ -383,7 +383,7 @@ def _contact_sentence(s: str) -> bool:
     return bool(CONTACT_SENTENCE.match(s))
 
 
-@words(max_words=50)
+@word_range(max_words=50)
 def contact_line(p: str) -> str | None:
     """A short paragraph made only of follow-us / contact-the-author sentences.
 
@@ -414,7 +414,7 @@ AFFILIATE = re.compile(
 AFFILIATE_WORDS = ("affiliate", "amazon", "qualifying", "commission", "sale")  # one is in every match
 
 
-@words(max_words=80)
+@word_range(max_words=80)
 def affiliate_disclosure(p: str) -> str | None:
     return "affiliate-disclosure" if _may_contain(p, AFFILIATE_WORDS) and AFFILIATE.search(p) else None
 
