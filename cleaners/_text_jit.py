@@ -50,18 +50,27 @@ IN_RUN = 1024  # a CJK_FORM character that is its own form and combines with not
 FORM_LIMIT = 0x10000  # key_table covers the code points below: all SIMPLE and CJK_FORM ones
 
 
+def _every_code_point() -> str:
+    """Every code point once, in order (lone surrogates included): what the tables are read from."""
+    return np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _matching(pattern: str, text: str) -> np.ndarray:
+    """The offsets of the characters of text that the one-character pattern matches."""
+    return np.fromiter((m.start() for m in re.finditer(pattern, text)), dtype=np.int64)
+
+
 @lru_cache(maxsize=1)
 def char_flags() -> np.ndarray:
     """The flags of every code point, found by the patterns and functions they stand for."""
     from cleaners.textutil import CJK as CJK_RANGES
     from cleaners.textutil import CLOSERS
 
-    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    every = _every_code_point()
     flags = np.zeros(0x110000, dtype=np.uint16)
     for pattern, bit in ((r"[^\W_]", ALNUM), (r"\s", SPACE), (rf"[{CJK_RANGES}]", CJK), (r"\w", WORD),
                          (r"[.!?。！？]", ENDER), (r"[。！？]", CJK_ENDER), (r"""["'”’»)\]]""", CLOSER)):
-        at = np.fromiter((m.start() for m in re.finditer(pattern, every)), dtype=np.int64)
-        flags[at] |= bit
+        flags[_matching(pattern, every)] |= bit
     flags[[ord(c) for c in CLOSERS]] |= STRIP
     flags[[ord(c) for c in simple_chars()]] |= SIMPLE
     seconds = composition_seconds()
@@ -342,7 +351,9 @@ def lower_table() -> np.ndarray:
     lower() is per character but for the final sigma, which is a letter either way (and in
     no stop word); the table is made a block of code points at a time (a block that grows
     when lowered is done a character at a time)."""
-    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    from cleaners.textutil import LETTER
+
+    every = _every_code_point()
     parts: list[str] = []
     multi: list[int] = []
     for lo in range(0, len(every), 4096):
@@ -355,11 +366,9 @@ def lower_table() -> np.ndarray:
         parts.append(low)
     lowered = "".join(parts)
     table = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int32)
-    edges = np.zeros(len(lowered) + 1, dtype=np.int32)
-    for m in re.finditer(r"[^\W\d_]+", lowered):
-        edges[m.start()] += 1
-        edges[m.end()] -= 1
-    table[np.cumsum(edges[:-1]) == 0] = 0
+    letter = np.zeros(len(table), dtype=bool)
+    letter[_matching(LETTER.pattern, lowered)] = True
+    table[~letter] = 0
     table[multi] = -1
     return table
 

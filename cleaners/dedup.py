@@ -14,6 +14,7 @@ from datasketch import LeanMinHash, MinHashLSH
 from cleaners.config import DedupConfig
 from cleaners.fastminhash import (backend, intersection_sizes, intersection_sizes_flat, lsh_pairs,
                                   shingle_ids_many, shingle_ids_many_joined, signatures)
+from cleaners.fasttok import norm_word_lines
 from cleaners.minhash import shingle_ids, signature, similarities
 from cleaners.textutil import is_cjk, norm_words
 
@@ -57,15 +58,14 @@ def doc_shingles_many(texts: list[str], cfg: DedupConfig,
     holding a space (``boilerplate.paragraph_keys_and_lines`` makes them): not tokenised again.
     """
     joined = list(lines) if lines is not None else [None] * len(texts)
+    missing = [i for i, line in enumerate(joined) if line is None]
     split: dict[int, list[str]] = {}  # texts with a word that holds a space: kept as word lists
-    for i, line in enumerate(joined):
-        if line is None:
-            words = norm_words(texts[i])
-            line = " ".join(words)
-            if words and line.count(" ") != len(words) - 1:
-                split[i] = words
-            else:
-                joined[i] = line
+    made, gaps, _ = norm_word_lines([texts[i] for i in missing])
+    for i, line, whole in zip(missing, made, gaps.tolist()):
+        if whole:
+            joined[i] = line
+        else:
+            split[i] = norm_words(texts[i])
     k = cfg.shingle_words
     ks = [k + 1 if is_cjk(t) else k for t in texts]
     out: list[np.ndarray] = [np.zeros(0, dtype=np.uint32)] * len(texts)
