@@ -475,6 +475,41 @@ def _title_parts(title: str) -> tuple[frozenset[str], Counter[str], int]:
     return part_norms, title_words, sum(title_words.values())
 
 
+# What paragraph_verdict found, by paragraph text: a pure function of the text, and the same
+# paragraphs come again and again in a news folder (wire copies, reprints, a site's footer
+# on every page: 38 % of the paragraphs of the benchmark corpus). Emptied when full.
+_VERDICTS: dict[str, tuple[str | None, str | None, str | None]] = {}
+_VERDICTS_MAX = 1 << 15
+_KEEP: tuple[None, None, None] = (None, None, None)
+
+
+def paragraph_verdict(p: str, n: int) -> tuple[str | None, str | None, str | None]:
+    """What the one-paragraph checks say of p (n: its word_count): (reason, timestamp, byline),
+    all None when p is kept. A timestamp or byline is what goes to the metadata."""
+    got = _VERDICTS.get(p)
+    if got is None:
+        got = _paragraph_verdict(p, n)
+        if len(_VERDICTS) >= _VERDICTS_MAX:
+            _VERDICTS.clear()
+        _VERDICTS[p] = got
+    return got
+
+
+def _paragraph_verdict(p: str, n: int) -> tuple[str | None, str | None, str | None]:
+    if is_timestamp_line(p):
+        return "timestamp->metadata", p.strip(), None
+    m = TIMESTAMP_BY.match(p.strip()) if "by" in p else None  # case-sensitive "\s+by\s+"
+    if m and is_timestamp_line(m.group("ts")):
+        return "timestamp->metadata", m.group("ts"), m.group("who")
+    if BYLINE.match(p.strip()):
+        return "byline->metadata", None, p.strip()
+    for test in rules_for(n):
+        reason = test(p)
+        if reason:
+            return reason, None, None
+    return _KEEP
+
+
 def strip_clutter(doc: Document) -> Document:
     """Remove clutter paragraphs; move timestamps, datelines, bylines to metadata."""
     paras = list(doc.paragraphs)
@@ -497,34 +532,21 @@ def strip_clutter(doc: Document) -> Document:
         if doc.title and i < TITLE_VARIANT_SCOPE and is_title_variant(p, doc.title):
             reasons[i] = "title-variant"
             continue
-        if is_timestamp_line(p):
-            reasons[i] = "timestamp->metadata"
-            published = published or parse_timestamp(p)
-            meta.setdefault("timestamp", p.strip())
+        reason, timestamp, byline = paragraph_verdict(p, n)
+        if reason:
+            reasons[i] = reason
+            if timestamp is not None:
+                published = published or parse_timestamp(timestamp)
+                meta.setdefault("timestamp", timestamp)
+            if byline is not None:
+                meta.setdefault("byline", byline)
             continue
-        m = TIMESTAMP_BY.match(p.strip()) if "by" in p else None  # case-sensitive "\s+by\s+"
-        if m and is_timestamp_line(m.group("ts")):
-            reasons[i] = "timestamp->metadata"
-            published = published or parse_timestamp(m.group("ts"))
-            meta.setdefault("timestamp", m.group("ts"))
-            meta.setdefault("byline", m.group("who"))
-            continue
-        if BYLINE.match(p.strip()):
-            reasons[i] = "byline->metadata"
-            meta.setdefault("byline", p.strip())
-            continue
-        for test in rules_for(n):
-            reason = test(p)
-            if reason:
-                reasons[i] = reason
-                break
+        # the same short line twice in a row (an image alt text, then its caption);
+        # lines that repeat further apart are often content (recipes, interview questions)
+        if n and previous is not None and n == word_count(previous) and not is_prose(p) \
+                and _norm(p) == _norm(previous):
+            reasons[i] = "repeated-line"
         else:
-            # the same short line twice in a row (an image alt text, then its caption);
-            # lines that repeat further apart are often content (recipes, interview questions)
-            if n and previous is not None and n == word_count(previous) and not is_prose(p) \
-                    and _norm(p) == _norm(previous):
-                reasons[i] = "repeated-line"
-        if reasons[i] is None:
             previous = p
     _mark_header_captions(paras, reasons)
 

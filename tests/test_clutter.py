@@ -372,3 +372,24 @@ def test_rules_skipped_by_word_count_could_not_have_fired() -> None:
         assert alone == dispatched, p
         seen.add(alone)
     assert len(seen) > 12  # many rules fired
+
+
+def test_remembered_verdicts_never_carry_a_page_s_context() -> None:
+    """strip_clutter remembers what the one-paragraph checks said of each paragraph text;
+    what depends on the page (its title, the line before, the metadata already found) is
+    decided again on every page."""
+    from cleaners import clutter
+
+    clutter._VERDICTS.clear()
+    ts = "14:37 JST, October 19, 2024"
+    first = strip_clutter(_doc("Council Approves Library Budget", ts, "Sidebar item", "Sidebar item", PROSE,
+                               title="Council approves library budget"))
+    assert [r.reason for r in first.removed] == ["title->metadata", "timestamp->metadata", "repeated-line"]
+    assert clutter._VERDICTS[ts] == ("timestamp->metadata", ts, None)
+    assert clutter._VERDICTS["Sidebar item"] == clutter._KEEP
+    body = ("Council Approves Library Budget", "Sidebar item", PROSE, PROSE2, PROSE)
+    again = strip_clutter(_doc(*body, ts, title="Other title"))  # (not a caption: far from the top)
+    assert again.paragraphs == body
+    assert [r.reason for r in again.removed] == ["timestamp->metadata"]
+    assert again.published == first.published == "2024-10-19T14:37:00+09:00"
+    assert dict(again.meta)["timestamp"] == ts
