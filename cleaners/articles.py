@@ -21,7 +21,7 @@ import numpy as np
 from cleaners.boilerplate import (Key, learn_boilerplate, paragraph_keys_and_lines, site_of,
                                   strip_boilerplate)
 from cleaners.config import Config
-from cleaners.dedup import Sketch, SketchCache, clusters, find_pairs
+from cleaners.dedup import Sketch, SketchCache, find_clusters
 from cleaners.docstore import DocInfo, DocStore
 from cleaners.memory import fewer_collections, map_large_arrays, release_free_memory
 from cleaners.minhash import similarities
@@ -233,9 +233,9 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
                                          for k, (d, x) in enumerate(zip(docs, texts))]
     stage("learned and removed site boilerplate")
     shingles = [sk[0] for sk in final]
-    matches = find_pairs(shingles, cfg.dedup, _rows(final, cfg), cfg.lsh_redis_url)
+    linked = find_clusters(shingles, cfg.dedup, _rows(final, cfg), cfg.lsh_redis_url)
     del final
-    m.groups = clusters(n, matches)
+    m.groups = linked.groups
     for g, members in enumerate(m.groups):
         m.group_of[members] = g
         canon = min(members, key=lambda i: canonical_key(infos[i], int(m.n_words[i])))
@@ -247,7 +247,7 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     if store.path is not None:  # not needed again before the state is written
         cache.park(store)
         release_free_memory()
-    stage(f"matched: {len(matches)} verified pairs, {len(m.groups)} articles")
+    stage(f"matched: {linked.compared} pairs compared, {len(m.groups)} articles")
     passage_stats: dict[str, int] = {}
     passages = find_shared_passages(DocTexts(store, m.final), m.group_of.tolist(), cfg.passages,
                                     cfg.dedup, passage_stats)
@@ -255,7 +255,7 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     m.passages_of = _passages_by_doc(m.passages)
     stage(f"found {len(m.passages)} shared passages")
     m.stats = {"documents": n, "articles": len(m.groups),
-               "duplicate_documents": n - len(m.groups), "verified_pairs": len(matches),
+               "duplicate_documents": n - len(m.groups), "compared_pairs": linked.compared,
                "shared_passages": len(m.passages), "passages_dropped_as_boilerplate": dropped,
                "common_sentences_skipped": passage_stats.get("common_sentences_skipped", 0)}
     return m

@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from cleaners.config import DedupConfig
-from cleaners.dedup import Signatures, clusters, doc_shingles, find_pairs
+from cleaners.dedup import Signatures, doc_shingles, find_clusters
 from cleaners.docstore import DocInfo
 from cleaners.fasttok import norm_word_lines
 from cleaners.records import Document, Removal
@@ -51,7 +51,7 @@ def learn_boilerplate(docs: Sequence[Document | DocInfo], cfg: DedupConfig,
         return {}
     if shingles is None:
         shingles = [doc_shingles(d.text, cfg) for d in docs]
-    groups = clusters(len(docs), find_pairs(shingles, cfg, sigs))
+    groups = find_clusters(shingles, cfg, sigs).groups
     story = np.empty(len(docs), dtype=np.int64)
     for g, members in enumerate(groups):
         story[members] = g

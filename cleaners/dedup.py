@@ -12,8 +12,8 @@ import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
 from cleaners.config import DedupConfig
-from cleaners.fastminhash import (backend, intersection_sizes, intersection_sizes_flat, lsh_pairs,
-                                  shingle_ids_many, shingle_ids_many_joined, signatures)
+from cleaners.fastminhash import (backend, band_buckets, band_keys, intersection_sizes, intersection_sizes_flat,
+                                  jit_module, lsh_pairs, shingle_ids_many, shingle_ids_many_joined, signatures)
 from cleaners.fasttok import norm_word_lines
 from cleaners.minhash import shingle_ids, signature, similarities
 from cleaners.textutil import is_cjk, norm_words
@@ -228,6 +228,102 @@ def redis_candidate_pairs(sigs: list[LeanMinHash], nonempty: np.ndarray, cfg: De
         for key in client.scan_iter(match=basename + b"*", count=1000):
             client.delete(key)
         client.close()
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Near-duplicate clusters (``clusters``' order) and the exact comparisons made to find them."""
+
+    groups: list[list[int]]
+    compared: int
+
+
+def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures | None = None,
+                  redis_url: str | None = None) -> Linked:
+    """``clusters(n, find_pairs(...))`` without verifying every candidate pair.
+
+    Candidates are met bucket by bucket (band after band); a pair whose documents are
+    already connected is not compared, nor is a pair compared once and refused: the
+    components are those of every candidate verified, but the comparisons grow with the
+    documents instead of with the square of the cluster sizes (a story reprinted by 500
+    outlets is 124,750 candidate pairs and 499 links). With ``redis_url`` the candidates
+    come from datasketch's MinHashLSH in Redis, each pair a bucket of two.
+    """
+    n = len(shingles)
+    if sigs is None:
+        sigs = [signature(s, cfg.num_perm, cfg.scheme, cfg.seed) for s in shingles]
+    nonempty = np.fromiter((len(s) > 0 for s in shingles), dtype=bool, count=n)
+    counts = np.fromiter(map(len, shingles), dtype=np.int64, count=n)
+    linker = _Linker(shingles, counts, cfg)
+    if redis_url is not None:
+        if isinstance(sigs, np.ndarray):
+            sigs = [LeanMinHash(seed=cfg.seed, hashvalues=hv, scheme=cfg.scheme) for hv in sigs]
+        pairs = np.asarray(redis_candidate_pairs(sigs, nonempty, cfg, redis_url), dtype=np.int64).reshape(-1, 2)
+        starts = np.arange(0, 2 * len(pairs), 2, dtype=np.int64)
+        linker.link(pairs.ravel(), starts, starts + 2)
+    elif n >= 2:
+        hv = sigs if isinstance(sigs, np.ndarray) else np.stack([s.hashvalues for s in sigs])
+        keys, idx = band_keys(hv, cfg.lsh_bands, cfg.lsh_rows, nonempty)
+        for band in keys:
+            linker.link(*band_buckets(band, idx))
+    return Linked(linker.groups(), linker.compared)
+
+
+class _Linker:
+    """The union-find of ``find_clusters``: the numba kernel (``_link_jit.link_buckets``)
+    or the same walk in Python."""
+
+    def __init__(self, shingles: list[np.ndarray], counts: np.ndarray, cfg: DedupConfig) -> None:
+        self.shingles, self.cfg, self.compared = shingles, cfg, 0
+        self.kernels = jit_module("_link_jit")
+        n = len(shingles)
+        if self.kernels is not None:
+            nonempty = [a for a in shingles if len(a)]
+            self.ids = np.concatenate(nonempty) if nonempty else np.zeros(0, dtype=np.uint32)
+            self.ends = np.cumsum(counts, dtype=np.int64)
+            self.starts = self.ends - counts
+            self.parent = np.arange(n, dtype=np.int64)
+            self.failed = self.kernels.new_failed_set()
+        else:
+            self.uf = UnionFind(n)
+            self.refused: set[tuple[int, int]] = set()
+
+    def link(self, members: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Join the verified pairs of each bucket ``members[starts[t]:ends[t]]``."""
+        if not len(starts):
+            return
+        c = self.cfg
+        if self.kernels is not None:
+            self.compared += self.kernels.link_buckets(
+                members, starts, ends, self.ids, self.starts, self.ends,
+                self.parent, self.failed, c.jaccard_threshold, c.containment_threshold,
+                c.min_containment_shingles)
+            return
+        uf, refused, shingles = self.uf, self.refused, self.shingles
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            bucket = members[s:e].tolist()
+            if len({uf.find(x) for x in bucket}) == 1:
+                continue
+            for q in range(1, len(bucket)):
+                b = bucket[q]
+                for a in bucket[:q]:
+                    if uf.find(a) == uf.find(b) or (a, b) in refused:
+                        continue
+                    self.compared += 1
+                    if is_duplicate(shingles[a], shingles[b], c)[0]:
+                        uf.union(a, b)
+                    else:
+                        refused.add((a, b))
+
+    def groups(self) -> list[list[int]]:
+        if self.kernels is None:
+            roots = [self.uf.find(i) for i in range(len(self.shingles))]
+        else:
+            roots = self.kernels.roots(self.parent).tolist()
+        groups: dict[int, list[int]] = {}
+        for i, r in enumerate(roots):
+            groups.setdefault(r, []).append(i)
+        return sorted(groups.values(), key=lambda g: g[0])
 
 
 def clusters(n: int, matches: list[Match] | Verified) -> list[list[int]]:

@@ -662,23 +662,15 @@ def _bucket_pair_codes(order: np.ndarray, same: np.ndarray, n: int) -> Iterator[
         run = run[:-1] & same[d - 1:]
 
 
-def lsh_pairs(hashvalues: np.ndarray, bands: int, rows: int,
-              mask: np.ndarray | None = None) -> np.ndarray:
-    """All pairs (i, j), i < j, of rows that agree on every value of at least
-    one band ``[b * rows, (b + 1) * rows)``: the candidates that
-    ``MinHashLSH(num_perm, params=(bands, rows))`` with every row inserted
-    returns to ``query`` (its buckets are exact band equality).
-
-    ``mask`` (bool per row) leaves rows out, e.g. empty documents. Returns an
-    (m, 2) int64 array sorted by (i, j).
-    """
+def band_keys(hashvalues: np.ndarray, bands: int, rows: int,
+              mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, idx): ``keys[b, k]`` identifies band b of row ``idx[k]`` (equal bands, equal
+    keys), for the rows ``mask`` keeps (all when None)."""
     hv = np.asarray(hashvalues)
     n = len(hv)
     if hv.ndim != 2 or bands * rows > hv.shape[1] or bands < 1 or rows < 1:
         raise ValueError(f"need an (n, >= {bands * rows}) signature matrix, got shape {hv.shape}")
     idx = np.arange(n) if mask is None else np.flatnonzero(mask)
-    if len(idx) < 2:
-        return np.zeros((0, 2), dtype=np.int64)
     sub = hv[idx, : bands * rows].reshape(len(idx), bands, rows)
     if rows * sub.dtype.itemsize <= 8:  # pack each band into one uint64 key
         keys = np.zeros((len(idx), bands), dtype=_U64)
@@ -689,8 +681,35 @@ def lsh_pairs(hashvalues: np.ndarray, bands: int, rows: int,
         keys = np.empty((len(idx), bands), dtype=np.int64)
         for b in range(bands):
             keys[:, b] = np.unique(sub[:, b, :], axis=0, return_inverse=True)[1].ravel()
-    keys_t = np.ascontiguousarray(keys.T)  # (bands, n)
-    del keys, sub
+    return np.ascontiguousarray(keys.T), idx
+
+
+def band_buckets(keys: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One band's buckets of two or more rows: (members, starts, ends), bucket t being
+    ``members[starts[t]:ends[t]]``, rows ``idx[...]`` in ascending order (``keys`` as
+    ``band_keys`` gives one band's)."""
+    order = np.argsort(keys, kind="stable")
+    ks = keys[order]
+    bounds = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1], True])
+    starts, ends = bounds[:-1], bounds[1:]
+    keep = ends - starts >= 2
+    return idx[order], starts[keep], ends[keep]
+
+
+def lsh_pairs(hashvalues: np.ndarray, bands: int, rows: int,
+              mask: np.ndarray | None = None) -> np.ndarray:
+    """All pairs (i, j), i < j, of rows that agree on every value of at least
+    one band ``[b * rows, (b + 1) * rows)``: the candidates that
+    ``MinHashLSH(num_perm, params=(bands, rows))`` with every row inserted
+    returns to ``query`` (its buckets are exact band equality).
+
+    ``mask`` (bool per row) leaves rows out, e.g. empty documents. Returns an
+    (m, 2) int64 array sorted by (i, j).
+    """
+    n = len(hashvalues)
+    keys_t, idx = band_keys(hashvalues, bands, rows, mask)
+    if len(idx) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
     found = UniqueCodes()
     for b in range(bands):  # one band at a time: pair codes are merged as they come
         order = np.argsort(keys_t[b], kind="stable")

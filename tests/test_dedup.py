@@ -142,6 +142,42 @@ def test_bulk_verification_equals_is_duplicate(backend: str, monkeypatch: pytest
     assert 0 < len(want) < len(cands)
 
 
+def test_find_clusters_equals_every_candidate_verified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """find_clusters compares only pairs not yet connected, yet gives the clusters of every
+    candidate pair verified; the numba kernel and the Python walk make the same comparisons."""
+    import cleaners.fastminhash as fm
+    from cleaners.dedup import clusters, find_clusters, find_pairs
+
+    rng = np.random.default_rng(11)
+    cfg = DedupConfig()
+    arrays = [np.zeros(0, dtype=np.uint32)]
+    for story in range(12):  # copies drift from their story: chains where a ~ b ~ c but not a ~ c
+        base = np.unique(rng.integers(story * 10_000, story * 10_000 + 9_000, 500)).astype(np.uint32)
+        current = base
+        for _ in range(int(rng.integers(1, 25))):
+            kind = rng.integers(3)
+            if kind == 0:  # a copy of the last version with a few ids changed
+                keep = rng.choice(current, int(len(current) * rng.uniform(0.8, 0.95)), replace=False)
+                current = np.union1d(keep, rng.integers(story * 10_000, story * 10_000 + 9_000, 40))
+                arrays.append(current.astype(np.uint32))
+            elif kind == 1:  # an extract (containment)
+                arrays.append(np.sort(rng.choice(base, int(rng.integers(30, 300)), replace=False)))
+            else:  # a looser copy of the story
+                arrays.append(np.sort(rng.choice(base, int(len(base) * rng.uniform(0.5, 0.9)), replace=False)))
+    sigs = fm.signatures(arrays, cfg.num_perm, cfg.seed, cfg.scheme)
+    verified = find_pairs(arrays, cfg, sigs)
+    candidates = len(fm.lsh_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, np.array([len(a) > 0 for a in arrays])))
+    want = clusters(len(arrays), verified)
+    assert 1 < len(want) < len(arrays) - 20 and candidates > len(verified), "clusters, and refused candidates"
+    got = {}
+    for backend in ["numpy"] + (["numba"] if importlib.util.find_spec("numba") else []):
+        monkeypatch.setattr(fm, "BACKEND", backend)
+        got[backend] = find_clusters(arrays, cfg, sigs)
+        assert got[backend].groups == want, backend
+        assert got[backend].compared < len(verified), "already connected pairs are not compared"
+    assert len({linked.compared for linked in got.values()}) == 1
+
+
 def test_group_documents_reports_each_stage() -> None:
     """on_stage hears about every stage, in order, with its duration (the flow logs them)."""
     docs = [_doc("a", BODY, "one"), _doc("b", BODY, "two"), _doc("c", OTHER, "one")]
@@ -150,7 +186,7 @@ def test_group_documents_reports_each_stage() -> None:
     names = [w for w, _ in heard]
     assert names[0] == "signed 3 documents"
     assert names[1] == "learned and removed site boilerplate"
-    assert names[2] == f"matched: {g.stats['verified_pairs']} verified pairs, 2 articles"
+    assert names[2] == f"matched: {g.stats['compared_pairs']} pairs compared, 2 articles"
     assert names[3].startswith("found ") and names[4] == "built the article and document records"
     assert all(sec >= 0 for _, sec in heard)
 
