@@ -445,3 +445,29 @@ def test_passages_read_only_the_documents_they_need_with_the_same_result() -> No
     want = find_shared_passages(texts, groups, cfg, DedupConfig(), {})
     got = find_shared_passages(_ChunkedTexts(texts), groups, cfg, DedupConfig(), {})
     assert want and _keys(got) == _keys(want)
+
+
+@pytest.mark.parametrize("chunks", [None, (2, 3)])
+def test_cross_article_pairs_are_every_pair_of_different_articles(chunks, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cross_article_pairs pairs blocks of articles before sentences; it gives what pairing every
+    sentence of every edge gives (big classes mostly in one article, inactive sentences, self
+    edges), in the same order, also when edges and pairs are taken a few at a time."""
+    from cleaners import passages
+
+    if chunks:
+        monkeypatch.setattr(passages, "_EDGE_CHUNK", chunks[0])
+        monkeypatch.setattr(passages, "_PAIRS_PER_CHUNK", chunks[1])
+    rng = np.random.default_rng(5)
+    cls = rng.choice(40, 400, p=np.r_[[0.3, 0.2], np.full(38, 0.5 / 38)])
+    grp = np.where(cls < 2, rng.choice([0, 1], 400, p=[0.9, 0.1]), rng.integers(0, 6, 400))
+    active = rng.random(400) > 0.2
+    u = rng.integers(0, 40, 120)
+    v = rng.integers(0, 40, 120)
+    edges = sorted(set(zip(u.tolist(), v.tolist())) | {(c, c) for c in range(40)})
+    rng.shuffle(edges)
+    eu, ev = (np.array(x, dtype=np.int32) for x in zip(*edges))
+    members = passages.Members.of(cls, 40)
+    want = [(k, o) for a, b in edges for k in np.flatnonzero(cls == a).tolist() if active[k]
+            for o in np.flatnonzero(cls == b).tolist() if o > k and grp[k] != grp[o]]
+    k, o = passages.cross_article_pairs(eu, ev, members, active, grp)
+    assert list(zip(k.tolist(), o.tolist())) == want and len(want) > 100
