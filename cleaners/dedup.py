@@ -263,9 +263,10 @@ def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures
         linker.link(pairs.ravel(), starts, starts + 2)
     elif n >= 2:
         hv = sigs if isinstance(sigs, np.ndarray) else np.stack([s.hashvalues for s in sigs])
-        keys, idx = band_keys(hv, cfg.lsh_bands, cfg.lsh_rows, nonempty)
-        for band in keys:
-            linker.link(*band_buckets(band, idx))
+        r = cfg.lsh_rows
+        for b in range(cfg.lsh_bands):  # one band's keys at a time (all of them: 51 MB at 100k)
+            keys, idx = band_keys(hv[:, b * r:(b + 1) * r], 1, r, nonempty)
+            linker.link(*band_buckets(keys[0], idx))
     return Linked(linker.groups(), linker.compared)
 
 
