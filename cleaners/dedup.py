@@ -285,6 +285,7 @@ class _Linker:
             self.starts = self.ends - counts
             self.parent = np.arange(n, dtype=np.int64)
             self.failed = self.kernels.new_failed_set()
+            self.n_failed = np.zeros(1, dtype=np.int64)
         else:
             self.uf = UnionFind(n)
             self.refused: set[tuple[int, int]] = set()
@@ -295,10 +296,10 @@ class _Linker:
             return
         c = self.cfg
         if self.kernels is not None:
-            self.compared += self.kernels.link_buckets(
-                members, starts, ends, self.ids, self.starts, self.ends,
-                self.parent, self.failed, c.jaccard_threshold, c.containment_threshold,
-                c.min_containment_shingles)
+            compared, self.failed = self.kernels.link_buckets(
+                members, starts, ends, self.ids, self.starts, self.ends, self.parent, self.failed,
+                self.n_failed, c.jaccard_threshold, c.containment_threshold, c.min_containment_shingles)
+            self.compared += compared
             return
         uf, refused, shingles = self.uf, self.refused, self.shingles
         for s, e in zip(starts.tolist(), ends.tolist()):

@@ -175,6 +175,11 @@ def test_find_clusters_equals_every_candidate_verified(monkeypatch: pytest.Monke
         got[backend] = find_clusters(arrays, cfg, sigs)
         assert got[backend].groups == want, backend
         assert got[backend].compared < len(verified), "already connected pairs are not compared"
+    if "numba" in got:  # the kernel's table of refused pairs, grown from two slots, forgets none
+        kernels = fm.jit_module("_link_jit")
+        monkeypatch.setattr(kernels, "new_failed_set", lambda: np.full(2, -1, dtype=np.int64))
+        got["numba, small table"] = find_clusters(arrays, cfg, sigs)
+        assert got["numba, small table"].groups == want
     assert len({linked.compared for linked in got.values()}) == 1
 
 
