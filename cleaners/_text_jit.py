@@ -28,9 +28,15 @@ on random strings of the characters where the rules differ."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import sys
+import tempfile
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -60,9 +66,50 @@ def _matching(pattern: str, text: str) -> np.ndarray:
     return np.fromiter((m.start() for m in re.finditer(pattern, text)), dtype=np.int64)
 
 
+def _table_dir() -> Path:
+    """Where the tables are kept between processes: beside numba's cache of these kernels."""
+    return Path(__file__).parent / "__pycache__"
+
+
+def _stored(name: str, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """``build()``, made once and then read from a file (0.28 s of table building in every
+    process that tokenises, e.g. each clean worker, otherwise). The file's name holds a hash
+    of the Python and Unicode versions and of this module's and textutil's source, the
+    inputs of every table; a file that cannot be read is made again, and a folder that
+    cannot be written means building each time."""
+    from cleaners import textutil
+
+    key = hashlib.sha1("\0".join([sys.version, unicodedata.unidata_version]).encode())
+    for module in (__file__, textutil.__file__):
+        key.update(Path(module).read_bytes())
+    path = _table_dir() / f"newsclean-{name}-{key.hexdigest()[:16]}.npz"
+    try:
+        with np.load(path) as stored:
+            return tuple(stored[f"a{i}"] for i in range(len(stored.files)))
+    except (OSError, ValueError, KeyError, EOFError):
+        pass
+    arrays = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **{f"a{i}": a for i, a in enumerate(arrays)})
+        os.replace(tmp, path)
+        for old in path.parent.glob(f"newsclean-{name}-*.npz"):  # tables of earlier sources
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return arrays
+
+
 @lru_cache(maxsize=1)
 def char_flags() -> np.ndarray:
     """The flags of every code point, found by the patterns and functions they stand for."""
+    return _stored("char_flags", lambda: (_char_flags(),))[0]
+
+
+def _char_flags() -> np.ndarray:
     from cleaners.textutil import CJK as CJK_RANGES
     from cleaners.textutil import CLOSERS
 
@@ -116,6 +163,11 @@ def key_table() -> tuple[np.ndarray, np.ndarray]:
     """(offsets, bytes): the UTF-8 of the class_key form of code point c < FORM_LIMIT is
     bytes[offsets[c]:offsets[c + 1]]: lower() of ASCII, casefold() of a SIMPLE character,
     NFKC and casefold of a CJK_FORM one (the only forms the kernel reads)."""
+    offsets, data = _stored("key_table", _key_table)
+    return offsets, data
+
+
+def _key_table() -> tuple[np.ndarray, np.ndarray]:
     flags = char_flags()
     data = []
     for c in range(FORM_LIMIT):
@@ -351,6 +403,10 @@ def lower_table() -> np.ndarray:
     lower() is per character but for the final sigma, which is a letter either way (and in
     no stop word); the table is made a block of code points at a time (a block that grows
     when lowered is done a character at a time)."""
+    return _stored("lower_table", lambda: (_lower_table(),))[0]
+
+
+def _lower_table() -> np.ndarray:
     from cleaners.textutil import LETTER
 
     every = _every_code_point()

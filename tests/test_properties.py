@@ -178,3 +178,35 @@ def test_stop_word_scores_by_the_kernel_equal_the_word_counts() -> None:
         assert got == (len(words), [sum(counts[w] for w in stop if w in counts) for stop in _STOP.values()]), text
         seen_scores += any(got[1])
     assert seen_none > 100 and seen_scores > 1000, (seen_none, seen_scores)
+
+
+def test_kernel_tables_are_built_once_and_then_read(tmp_path, monkeypatch) -> None:
+    """The tokeniser's tables are kept in a file after the first build: read back equal, a
+    damaged file is built again, and a folder that cannot be written still gives the tables."""
+    import numpy as np
+    import pytest
+
+    from cleaners import fasttok
+
+    jit = fasttok.kernel()
+    if jit is None:
+        pytest.skip("numba backend not in use: no kernel tables")
+    monkeypatch.setattr(jit, "_table_dir", lambda: tmp_path / "tables")
+    builds = []
+
+    def build() -> tuple[np.ndarray, ...]:
+        builds.append(1)
+        return jit._char_flags(), np.arange(5, dtype=np.int64)
+
+    first = jit._stored("flags", build)
+    again = jit._stored("flags", build)
+    assert len(builds) == 1 and len(again) == 2
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(first, again))
+    assert np.array_equal(first[0], jit.char_flags())  # the module's table: the same flags
+    [stored] = (tmp_path / "tables").glob("newsclean-flags-*.npz")
+    stored.write_bytes(b"not a table")
+    assert np.array_equal(jit._stored("flags", build)[1], np.arange(5)) and len(builds) == 2
+    assert len(list((tmp_path / "tables").glob("newsclean-flags-*.npz"))) == 1
+    (tmp_path / "a file").write_text("")
+    monkeypatch.setattr(jit, "_table_dir", lambda: tmp_path / "a file" / "tables")  # cannot be made
+    assert np.array_equal(jit._stored("flags", build)[1], np.arange(5)) and len(builds) == 3
