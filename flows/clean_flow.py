@@ -151,6 +151,8 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     t0 = time.perf_counter()
     with DocStore(Path(work) / "match-documents.sqlite") as store, fewer_collections():
         n_new = store.add_encoded(documents())
+        log.info("read %d new documents into the match step's scratch store (%.1fs)", n_new,
+                 time.perf_counter() - t0)
         acc = accounting(processed, doc_paths, (r["source"]["path"] for r in rejects))
         for path in acc["unaccounted_files"]:  # a bug, never expected: loud, and still accounted for
             rejects.append(reject_record(Reject(Source(path, None, "", "unknown"), "unaccounted",
@@ -171,6 +173,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
                                                       "outlets": a["outlets"]}
                     yield a
 
+            t_commit = time.perf_counter()
             generation = state.commit_run(
                 run_id=run_id, files=_plan_files(plan_file), renamed=plan["renamed"],
                 replaced_paths=plan["replaced_paths"], docs=store.json_rows(new_ids),
@@ -178,6 +181,8 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
                 doc_records=regrouped.doc_records(), articles=articles(), created=regrouped.created,
                 sketches=regrouped.sketches.items())
             totals = state.counts()
+            log.info("built the records and committed the run to the state (%.1fs, peak memory %s)",
+                     time.perf_counter() - t_commit, _peak_memory())
     stats = regrouped.stats
     t_match = time.perf_counter() - t0
     log.info("matched %d documents into %d articles (%d shared passages) in %.2fs; "

@@ -96,6 +96,10 @@ def test_flow_run_is_visible_in_prefect_with_logs(seeds_dir: Path, tmp_path: Pat
     assert fr.state and fr.state.is_completed()
     messages = " | ".join(log.message for log in logs)
     assert "discovered 5 files" in messages and "matched 5 documents into 5 articles" in messages
+    # every part of the match step says how long it took: the stages, the scratch store, the commit
+    for part in ("read 5 new documents into the match step's scratch store (", "match: signed 5 documents (",
+                 "match: found 1 shared passages (", "committed the run to the state ("):
+        assert part in messages, part
 
 
 def test_rerun_gives_identical_outputs(seeds_dir: Path, tmp_path: Path) -> None:
