@@ -271,12 +271,12 @@ def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures
 
 
 class _Linker:
-    """The union-find of ``find_clusters``: the numba kernel (``_link_jit.link_buckets``)
+    """The union-find of ``find_clusters``: the numba kernel (``_minhash_jit.link_buckets``)
     or the same walk in Python."""
 
     def __init__(self, shingles: list[np.ndarray], counts: np.ndarray, cfg: DedupConfig) -> None:
         self.shingles, self.cfg, self.compared = shingles, cfg, 0
-        self.kernels = jit_module("_link_jit")
+        self.kernels = jit_module("_minhash_jit")
         n = len(shingles)
         if self.kernels is not None:
             nonempty = [a for a in shingles if len(a)]

@@ -176,7 +176,7 @@ def test_find_clusters_equals_every_candidate_verified(monkeypatch: pytest.Monke
         assert got[backend].groups == want, backend
         assert got[backend].compared < len(verified), "already connected pairs are not compared"
     if "numba" in got:  # the kernel's table of refused pairs, grown from two slots, forgets none
-        kernels = fm.jit_module("_link_jit")
+        kernels = fm.jit_module("_minhash_jit")
         monkeypatch.setattr(kernels, "new_failed_set", lambda: np.full(2, -1, dtype=np.int64))
         got["numba, small table"] = find_clusters(arrays, cfg, sigs)
         assert got["numba, small table"].groups == want
