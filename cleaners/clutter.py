@@ -181,12 +181,14 @@ def share_bar(p: str) -> str | None:
 
 
 NEWSLETTER_WORDS = ("sign", "subscrib", "register", "newsletter")  # one is in every NEWSLETTER match
+NEWSLETTER_OBJECTS = ("newsletter", "update", "alert", "mail", "inbox")  # and one of these
 COOKIE_WORDS = ("cookie",)  # in every COOKIE match
 
 
 @word_range(max_words=40)
 def newsletter(p: str) -> str | None:
-    return "newsletter-prompt" if _may_contain(p, NEWSLETTER_WORDS) and NEWSLETTER.search(p) else None
+    return "newsletter-prompt" if _may_contain(p, NEWSLETTER_WORDS) and _may_contain(p, NEWSLETTER_OBJECTS) \
+        and NEWSLETTER.search(p) else None
 
 
 @word_range(max_words=60)
@@ -412,11 +414,13 @@ AFFILIATE = re.compile(
 
 
 AFFILIATE_WORDS = ("affiliate", "amazon", "qualifying", "commission", "sale")  # one is in every match
+AFFILIATE_PARTNERS = ("link", "associate", "purchase", "may", "might")  # and one of these
 
 
 @word_range(max_words=80)
 def affiliate_disclosure(p: str) -> str | None:
-    return "affiliate-disclosure" if _may_contain(p, AFFILIATE_WORDS) and AFFILIATE.search(p) else None
+    return "affiliate-disclosure" if _may_contain(p, AFFILIATE_WORDS) and _may_contain(p, AFFILIATE_PARTNERS) \
+        and AFFILIATE.search(p) else None
 
 
 PARAGRAPH_RULES: tuple[Rule, ...] = tuple(r if isinstance(r, Rule) else Rule(r) for r in (
@@ -459,6 +463,10 @@ def is_title_variant(p: str, title: str) -> bool:
     part_norms, title_words, title_total = _title_parts(title)
     if " ".join(words) in part_norms:
         return True
+    # shared <= both counts: the two 80 % conditions need each count >= 0.8 times the other
+    # (the same float products as below)
+    if 0.8 * title_total > len(words) or 0.8 * len(words) > title_total:
+        return False
     shared = sum(min(n, title_words[w]) for w, n in Counter(words).items() if w in title_words)
     return shared >= 0.8 * len(words) and shared >= 0.8 * title_total
 

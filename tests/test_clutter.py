@@ -133,6 +133,13 @@ def test_title_variants_at_the_top_are_removed() -> None:
                            title="The Early Reviews Are Here - Digg"))
     assert d.paragraphs[0] == "Light installations at Milan Design Week"
     assert d.paragraphs[-1] == "The Early Reviews Are Here"
+    # >= 80 % of the words shared both ways, at the edges (4 of 5 words, 4 of 4)
+    from cleaners.clutter import is_title_variant
+
+    assert is_title_variant("Council backs new library plan", "Council backs library plan")
+    assert is_title_variant("Council backs library plan", "Council backs new library plan")
+    assert not is_title_variant("Council backs the new library plan", "Council backs library plan")
+    assert not is_title_variant("Council backs library", "Council backs the new library plan")
 
 
 def test_reading_time_lines() -> None:
@@ -310,6 +317,10 @@ def test_prechecked_rules_agree_with_the_plain_searches() -> None:
         "Photo: Reuters", "Credit: Getty", "Courtesy of the family", "AP Photo / John Doe",
         "As an Amazon Associate I earn from qualifying purchases.", "We may earn a commission.",
         "We might get a share of the sale", "Affiliate links below", "ΟΔΟΣ ΑΣ Σ ΣΑ ὈΔΥΣΣΕΎΣ σΣ",
+        "Sign up for updates", "Register for E-MAIL alerts", "Subscribing puts it in your inbox", "Sign up now",
+        "Subscribe to the podcast", "Sign up: newsletters", "Register today for newſletter updates",
+        "We MAY EARN A COMMISSION", "Commission on sales rose", "As an amazon associate", "Amazon links",
+        "Mıght get a share of the sale", "Affiliate programme", "Qualifying purchases",
         "An ordinary sentence about the rights of workers, which is long enough to be prose.",
     ]
     for p in cases + [f"Some words before. {p}" for p in cases] + [p.upper() for p in cases]:
