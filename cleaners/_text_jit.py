@@ -89,17 +89,20 @@ def _stored(name: str, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.
     except (OSError, ValueError, KeyError, EOFError):
         pass
     arrays = build()
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **{f"a{i}": a for i, a in enumerate(arrays)})
         os.replace(tmp, path)
+        tmp = None
         for old in path.parent.glob(f"newsclean-{name}-*.npz"):  # tables of earlier sources
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:
-        pass
+        if tmp is not None:  # a half-written file (a full disk): not left behind
+            Path(tmp).unlink(missing_ok=True)
     return arrays
 
 

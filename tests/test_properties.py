@@ -210,3 +210,11 @@ def test_kernel_tables_are_built_once_and_then_read(tmp_path, monkeypatch) -> No
     (tmp_path / "a file").write_text("")
     monkeypatch.setattr(jit, "_table_dir", lambda: tmp_path / "a file" / "tables")  # cannot be made
     assert np.array_equal(jit._stored("flags", build)[1], np.arange(5)) and len(builds) == 3
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jit, "_table_dir", lambda: tmp_path / "full")
+    monkeypatch.setattr(jit.np, "savez", full_disk)
+    assert np.array_equal(jit._stored("flags", build)[1], np.arange(5)) and len(builds) == 4
+    assert list((tmp_path / "full").iterdir()) == []  # no half-written file left
