@@ -705,15 +705,18 @@ def cross_article_pairs(eu: np.ndarray, ev: np.ndarray, members: Members, active
     """
     blocks = _ArticleBlocks.of(members, grp)
     es, ks, os_ = [], [], []
-    for e0 in range(0, len(eu), _EDGE_CHUNK):  # block pairs of a slice of edges at a time
-        e, bu, bv = blocks.cross_pairs(eu[e0:e0 + _EDGE_CHUNK], ev[e0:e0 + _EDGE_CHUNK])
-        cost = blocks.size[bu].astype(np.int64) * blocks.size[bv]
-        for lo, hi in cost_runs(np.cumsum(cost), _PAIRS_PER_CHUNK):
-            w, k, o = blocks.sentence_pairs(bu[lo:hi], bv[lo:hi])
-            keep = active[k] & (o > k)
-            es.append(e[lo:hi][w[keep]] + e0)
-            ks.append(k[keep])
-            os_.append(o[keep])
+    for e0 in range(0, len(eu), _EDGE_CHUNK):
+        su, sv = eu[e0:e0 + _EDGE_CHUNK], ev[e0:e0 + _EDGE_CHUNK]
+        # block pairs of a bounded number of edges at a time, then their sentence pairs
+        for a, b in cost_runs(np.cumsum(blocks.count[su].astype(np.int64) * blocks.count[sv]), _PAIRS_PER_CHUNK):
+            e, bu, bv = blocks.cross_pairs(su[a:b], sv[a:b])
+            cost = blocks.size[bu].astype(np.int64) * blocks.size[bv]
+            for lo, hi in cost_runs(np.cumsum(cost), _PAIRS_PER_CHUNK):
+                w, k, o = blocks.sentence_pairs(bu[lo:hi], bv[lo:hi])
+                keep = active[k] & (o > k)
+                es.append(e[lo:hi][w[keep]] + e0 + a)
+                ks.append(k[keep])
+                os_.append(o[keep])
     if not ks:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     k, o = np.concatenate(ks), np.concatenate(os_)
