@@ -46,22 +46,21 @@ def matching_blocks(seq, off, pair_a, pair_b, out_i, out_j, out_k, out_n):  # pr
     Pair p's blocks are written from the sum of the earlier pairs' ``min(len(a), len(b))``
     on (room enough: blocks are disjoint in both); out_n[p] is how many. Returns the total room used.
     """
-    longest_b = 1
+    longest = 1  # the longest sequence, plus one: sizes every work array (a pair finds < that many blocks)
     for c in range(len(off) - 1):
-        longest_b = max(longest_b, off[c + 1] - off[c] + 1)
-    prev = np.zeros(longest_b, dtype=np.int64)
-    cur = np.zeros(longest_b, dtype=np.int64)
+        longest = max(longest, off[c + 1] - off[c] + 1)
+    prev = np.zeros(longest, dtype=np.int64)
+    cur = np.zeros(longest, dtype=np.int64)
+    stack = np.empty(longest * 4, dtype=np.int64)
+    found_i = np.empty(longest, dtype=np.int64)
+    found_j = np.empty(longest, dtype=np.int64)
+    found_k = np.empty(longest, dtype=np.int64)
     at = 0
     for p in range(len(pair_a)):
         a0, b0 = off[pair_a[p]], off[pair_b[p]]
         la, lb = off[pair_a[p] + 1] - a0, off[pair_b[p] + 1] - b0
         room = min(la, lb)
-        stack = np.empty((room + 1) * 4, dtype=np.int64)
-        found_i = np.empty(room + 1, dtype=np.int64)
-        found_j = np.empty(room + 1, dtype=np.int64)
-        found_k = np.empty(room + 1, dtype=np.int64)
         nf = 0
-        top = 0
         stack[0], stack[1], stack[2], stack[3] = 0, la, 0, lb
         top = 1
         while top:

@@ -134,16 +134,18 @@ def find_pairs(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures | 
     ``redis_url`` names a Redis server for datasketch's Redis storage; both
     give the same candidates.
     """
-    if sigs is None:
-        sigs = [signature(s, cfg.num_perm, cfg.scheme, cfg.seed) for s in shingles]
-    nonempty = np.fromiter((len(s) > 0 for s in shingles), dtype=bool, count=len(shingles))
+    sigs = _signed(shingles, cfg, sigs)
+    nonempty = np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles)) > 0
     if redis_url is None:
         cands = candidate_pairs(sigs, nonempty, cfg)
     else:
-        if isinstance(sigs, np.ndarray):
-            sigs = [LeanMinHash(seed=cfg.seed, hashvalues=hv, scheme=cfg.scheme) for hv in sigs]
         cands = redis_candidate_pairs(sigs, nonempty, cfg, redis_url)
     return verify(shingles, cands, cfg)
+
+
+def _signed(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures | None) -> Signatures:
+    """``sigs``, or the documents' signatures when not given."""
+    return sigs if sigs is not None else [signature(s, cfg.num_perm, cfg.scheme, cfg.seed) for s in shingles]
 
 
 def verify_pairs(shingles: list[np.ndarray], cands: np.ndarray | list[tuple[int, int]],
@@ -200,11 +202,14 @@ def candidate_pairs(sigs: Signatures, nonempty: np.ndarray, cfg: DedupConfig) ->
     return np.asarray(lsh_pairs(hv, cfg.lsh_bands, cfg.lsh_rows, nonempty), dtype=np.int64).reshape(-1, 2)
 
 
-def redis_candidate_pairs(sigs: list[LeanMinHash], nonempty: np.ndarray, cfg: DedupConfig,
+def redis_candidate_pairs(sigs: Signatures, nonempty: np.ndarray, cfg: DedupConfig,
                           redis_url: str) -> list[tuple[int, int]]:
     """The same pairs from a datasketch MinHashLSH kept in Redis (one key prefix per call, removed after)."""
     import redis  # optional dependency: only needed with --lsh-redis
     from redis.connection import parse_url
+
+    if isinstance(sigs, np.ndarray):
+        sigs = [LeanMinHash(seed=cfg.seed, hashvalues=hv, scheme=cfg.scheme) for hv in sigs]
 
     params = parse_url(redis_url)
     basename = f"newsclean:lsh:{uuid.uuid4().hex}:".encode()
@@ -250,14 +255,11 @@ def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures
     come from datasketch's MinHashLSH in Redis, each pair a bucket of two.
     """
     n = len(shingles)
-    if sigs is None:
-        sigs = [signature(s, cfg.num_perm, cfg.scheme, cfg.seed) for s in shingles]
-    nonempty = np.fromiter((len(s) > 0 for s in shingles), dtype=bool, count=n)
+    sigs = _signed(shingles, cfg, sigs)
     counts = np.fromiter(map(len, shingles), dtype=np.int64, count=n)
+    nonempty = counts > 0
     linker = _Linker(shingles, counts, cfg)
     if redis_url is not None:
-        if isinstance(sigs, np.ndarray):
-            sigs = [LeanMinHash(seed=cfg.seed, hashvalues=hv, scheme=cfg.scheme) for hv in sigs]
         pairs = np.asarray(redis_candidate_pairs(sigs, nonempty, cfg, redis_url), dtype=np.int64).reshape(-1, 2)
         starts = np.arange(0, 2 * len(pairs), 2, dtype=np.int64)
         linker.link(pairs.ravel(), starts, starts + 2)
@@ -319,13 +321,8 @@ class _Linker:
 
     def groups(self) -> list[list[int]]:
         if self.kernels is None:
-            roots = [self.uf.find(i) for i in range(len(self.shingles))]
-        else:
-            roots = self.kernels.roots(self.parent).tolist()
-        groups: dict[int, list[int]] = {}
-        for i, r in enumerate(roots):
-            groups.setdefault(r, []).append(i)
-        return sorted(groups.values(), key=lambda g: g[0])
+            return _components(self.uf.find(i) for i in range(len(self.shingles)))
+        return _components(self.kernels.roots(self.parent).tolist())
 
 
 def clusters(n: int, matches: list[Match] | Verified) -> list[list[int]]:
@@ -339,9 +336,14 @@ def clusters(n: int, matches: list[Match] | Verified) -> list[list[int]]:
     else:
         for m in matches:
             uf.union(m.a, m.b)
+    return _components(uf.find(i) for i in range(n))
+
+
+def _components(roots: Iterable[int]) -> list[list[int]]:
+    """The members of each root (``roots[i]``: item i's), each list sorted, in order of first member."""
     groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(uf.find(i), []).append(i)
+    for i, r in enumerate(roots):
+        groups.setdefault(r, []).append(i)
     return sorted(groups.values(), key=lambda g: g[0])
 
 

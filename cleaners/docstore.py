@@ -157,7 +157,6 @@ class DocStore:
                 out[by_id[doc_id]] = document_from_dict(json.loads(data))
         return out
 
-
     def json_rows(self, doc_ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
         """(doc_id, source path, document JSON as stored) of these documents, in doc_id order: what
         the state keeps of a new document, without decoding and encoding it again."""
