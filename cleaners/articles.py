@@ -173,11 +173,9 @@ class _Handoff:
     """Chunks of texts handed from the match step's pass over the store to a thread that
     reads them as one stream (``sentence_candidates``), a few chunks in flight at most.
 
-    The numba kernels of both sides release the GIL, so the passage sentences are split
-    and shingled while the main thread signs the same texts: the store is read and
-    decoded once for both. The reader then waits (``wait_released``) until the main
-    thread has clustered and let go of its sketches (``released``), so the two steps'
-    largest arrays are not held at once. An error on either side ends both: the
+    The numba kernels of both sides release the GIL, so the passage sentences are split,
+    shingled and bucketed while the main thread signs and clusters the same texts: the
+    store is read and decoded once for both. An error on either side ends both: the
     reader's error is raised by ``put``/``close``, ``abort`` stops the reader.
     """
 
@@ -186,17 +184,7 @@ class _Handoff:
     def __init__(self, in_flight: int = 4) -> None:
         self._q: queue.Queue[Any] = queue.Queue(in_flight)
         self._aborted = threading.Event()
-        self._released = threading.Event()
         self.reader: Future[Any] | None = None
-
-    def released(self) -> None:
-        """The writer holds no large arrays any more: the reader may go on."""
-        self._released.set()
-
-    def wait_released(self) -> None:
-        self._released.wait()
-        if self._aborted.is_set():
-            raise RuntimeError("the match step stopped before it had clustered")
 
     def __iter__(self) -> Iterator[str]:
         while True:
@@ -222,7 +210,6 @@ class _Handoff:
 
     def abort(self) -> None:
         self._aborted.set()
-        self._released.set()
         try:
             self._q.put_nowait(self._END)  # wakes a reader waiting for a chunk
         except queue.Full:
@@ -288,18 +275,16 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     # the final texts go to the sketches (here) and to the passage sentences (a thread) at once
     handoff = _Handoff()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsclean-passages") as reader:
-        handoff.reader = reader.submit(sentence_candidates, handoff, cfg.passages, cfg.dedup,
-                                       handoff.wait_released)
+        handoff.reader = reader.submit(sentence_candidates, handoff, cfg.passages, cfg.dedup)
         try:
             linked = _final_pass(store, m, cache, cfg, first_words, handoff, stage)
         except BaseException:
             handoff.abort()
             raise
-        handoff.released()
         stage(f"matched: {linked.compared} pairs compared, {len(m.groups)} articles")
         candidates = handoff.reader.result()
-    stage(f"split {len(candidates.table.doc)} sentences (alongside the two stages above) and found "
-          f"{len(candidates.pairs)} candidate pairs of them")
+    stage(f"split {len(candidates.table.doc)} sentences and found {len(candidates.pairs)} candidate pairs "
+          "of them (alongside the two stages above)")
     passage_stats: dict[str, int] = {}
     passages = shared_passages(candidates, DocTexts(store, m.final), m.group_of.tolist(), cfg.passages,
                                passage_stats)

@@ -176,18 +176,10 @@ class Candidates:
     pairs: np.ndarray  # (m, 2) class pairs u < v sharing a band and >= MIN_SHARED_SHINGLES shingles
 
 
-def sentence_candidates(texts: Iterable[str], cfg: PassageConfig, dcfg: DedupConfig,
-                        before_buckets: Callable[[], None] | None = None) -> Candidates:
-    """Sentences of the texts, their classes, and the class pairs worth aligning (any groups).
-
-    ``before_buckets`` is called once the sentences are split and shingled, before the
-    LSH buckets (the largest arrays of the step) are made: the match step waits there
-    until its own clustering has let go of its arrays.
-    """
+def sentence_candidates(texts: Iterable[str], cfg: PassageConfig, dcfg: DedupConfig) -> Candidates:
+    """Sentences of the texts, their classes, and the class pairs worth aligning (any groups)."""
     table = sentence_table(texts, cfg.min_words, cfg.shingle_words)
     release_free_memory()  # the keys of each chunk of sentences were small objects, now freed
-    if before_buckets is not None:
-        before_buckets()
     n_cls = len(table.counts)
     if not n_cls:
         empty = np.zeros(0, dtype=np.int64)

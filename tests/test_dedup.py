@@ -192,7 +192,8 @@ def test_group_documents_reports_each_stage() -> None:
     assert names[0] == "signed 3 documents"
     assert names[1] == "learned and removed site boilerplate"
     assert names[2] == f"matched: {g.stats['compared_pairs']} pairs compared, 2 articles"
-    assert names[3].startswith("split ") and names[3].endswith(" candidate pairs of them")
+    assert names[3].startswith("split ") and names[3].endswith(" candidate pairs of them (alongside the two "
+                                                               "stages above)")
     assert names[4].startswith("found ") and names[5] == "built the article and document records"
     assert len(names) == 6
     assert all(sec >= 0 for _, sec in heard)
@@ -287,25 +288,12 @@ def test_handoff_streams_chunks_in_order_and_stops_on_either_side() -> None:
         with pytest.raises(RuntimeError, match="stopped before handing over every text"):
             h.reader.result(timeout=5)
 
-    h = _Handoff()
-    with ThreadPoolExecutor(1) as pool:  # a reader waiting for the writer to let go is stopped too
-        h.reader = pool.submit(h.wait_released)
-        h.abort()
-        with pytest.raises(RuntimeError, match="stopped before it had clustered"):
-            h.reader.result(timeout=5)
-    h = _Handoff()
-    with ThreadPoolExecutor(1) as pool:
-        h.reader = pool.submit(h.wait_released)
-        assert not h.reader.done()
-        h.released()
-        assert h.reader.result(timeout=5) is None
-
 
 def test_group_documents_raises_a_passage_error_instead_of_waiting(monkeypatch) -> None:
     """An error in the passage thread ends the match step with that error."""
     import cleaners.articles as articles
 
-    def broken(texts, cfg, dcfg, before_buckets=None):
+    def broken(texts, cfg, dcfg):
         for _ in texts:
             raise MemoryError("no room for the sentences")
 
