@@ -10,12 +10,9 @@ Canonical rule (documented in the README, deterministic):
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +25,7 @@ from cleaners.dedup import Sketch, SketchCache, find_clusters
 from cleaners.docstore import DocInfo, DocStore
 from cleaners.memory import fewer_collections, map_large_arrays, release_free_memory
 from cleaners.minhash import similarities
-from cleaners.passages import SharedPassage, sentence_candidates, shared_passages
+from cleaners.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document
 from cleaners.textutil import word_count
 
@@ -169,53 +166,6 @@ class Matched:
         return [article_id_for(self.infos[c].doc_id) for c in self.canon]
 
 
-class _Handoff:
-    """Chunks of texts handed from the match step's pass over the store to a thread that
-    reads them as one stream (``sentence_candidates``), a few chunks in flight at most.
-
-    The numba kernels of both sides release the GIL, so the passage sentences are split,
-    shingled and bucketed while the main thread signs and clusters the same texts: the
-    store is read and decoded once for both. An error on either side ends both: the
-    reader's error is raised by ``put``/``close``, ``abort`` stops the reader.
-    """
-
-    _END = object()
-
-    def __init__(self, in_flight: int = 4) -> None:
-        self._q: queue.Queue[Any] = queue.Queue(in_flight)
-        self._aborted = threading.Event()
-        self.reader: Future[Any] | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        while True:
-            item = self._q.get()
-            if self._aborted.is_set():
-                raise RuntimeError("the match step stopped before handing over every text")
-            if item is self._END:
-                return
-            yield from item
-
-    def put(self, texts: list[str] | object) -> None:
-        while True:
-            try:
-                self._q.put(texts, timeout=0.05)
-                return
-            except queue.Full:
-                if self.reader is not None and self.reader.done():
-                    self.reader.result()  # raises the reader's error
-                    raise RuntimeError("the passage reader ended before every text was handed over")
-
-    def close(self) -> None:
-        self.put(self._END)
-
-    def abort(self) -> None:
-        self._aborted.set()
-        try:
-            self._q.put_nowait(self._END)  # wakes a reader waiting for a chunk
-        except queue.Full:
-            pass  # the reader is busy: it sees the flag at its next chunk
-
-
 def _chunks(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
     chunk: list[Document] = []
     for d in items:
@@ -272,48 +222,15 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     del first
     m = Matched(infos, learned, keys, np.zeros(n, dtype=np.int64), [], [], np.zeros(n, dtype=np.int64),
                 np.ones(n), np.ones(n), [], {}, {})
-    # the final texts go to the sketches (here) and to the passage sentences (a thread) at once
-    handoff = _Handoff()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsclean-passages") as reader:
-        handoff.reader = reader.submit(sentence_candidates, handoff, cfg.passages, cfg.dedup)
-        try:
-            linked = _final_pass(store, m, cache, cfg, first_words, handoff, stage)
-        except BaseException:
-            handoff.abort()
-            raise
-        stage(f"matched: {linked.compared} pairs compared, {len(m.groups)} articles")
-        candidates = handoff.reader.result()
-    stage(f"split {len(candidates.table.doc)} sentences and found {len(candidates.pairs)} candidate pairs "
-          "of them (alongside the two stages above)")
-    passage_stats: dict[str, int] = {}
-    passages = shared_passages(candidates, DocTexts(store, m.final), m.group_of.tolist(), cfg.passages,
-                               passage_stats)
-    del candidates
-    m.passages, dropped = _filter_passages(passages, infos)
-    m.passages_of = _passages_by_doc(m.passages)
-    stage(f"found {len(m.passages)} shared passages")
-    m.stats = {"documents": n, "articles": len(m.groups),
-               "duplicate_documents": n - len(m.groups), "compared_pairs": linked.compared,
-               "shared_passages": len(m.passages), "passages_dropped_as_boilerplate": dropped,
-               "common_sentences_skipped": passage_stats.get("common_sentences_skipped", 0)}
-    return m
-
-
-def _final_pass(store: DocStore, m: Matched, cache: SketchCache, cfg: Config, first_words: np.ndarray,
-                handoff: _Handoff, stage: Callable[[str], None]) -> Any:
-    """Sketch every document as grouped (its texts also handed over), cluster, pick canonicals."""
-    infos = m.infos
     final: list[Sketch] = []
     for lo, chunk in enumerate(_chunks(store.iter_docs(), cache.CHUNK)):
         docs = [m.final(lo * cache.CHUNK + k, d) for k, d in enumerate(chunk)]
         texts = [d.text for d in docs]
-        handoff.put(texts)
         final += cache.get_many(texts)
         at = lo * cache.CHUNK
         # word_count(text) == len(norm_words(text)): counted in the first pass unless boilerplate went
         m.n_words[at:at + len(texts)] = [int(first_words[at + k]) if d is chunk[k] else word_count(x)
                                          for k, (d, x) in enumerate(zip(docs, texts))]
-    handoff.close()
     stage("learned and removed site boilerplate")
     shingles = [sk[0] for sk in final]
     linked = find_clusters(shingles, cfg.dedup, _rows(final, cfg), cfg.lsh_redis_url)
@@ -330,7 +247,18 @@ def _final_pass(store: DocStore, m: Matched, cache: SketchCache, cfg: Config, fi
     if store.path is not None:  # not needed again before the state is written
         cache.park(store)
         release_free_memory()
-    return linked
+    stage(f"matched: {linked.compared} pairs compared, {len(m.groups)} articles")
+    passage_stats: dict[str, int] = {}
+    passages = find_shared_passages(DocTexts(store, m.final), m.group_of.tolist(), cfg.passages,
+                                    cfg.dedup, passage_stats)
+    m.passages, dropped = _filter_passages(passages, infos)
+    m.passages_of = _passages_by_doc(m.passages)
+    stage(f"found {len(m.passages)} shared passages")
+    m.stats = {"documents": n, "articles": len(m.groups),
+               "duplicate_documents": n - len(m.groups), "compared_pairs": linked.compared,
+               "shared_passages": len(m.passages), "passages_dropped_as_boilerplate": dropped,
+               "common_sentences_skipped": passage_stats.get("common_sentences_skipped", 0)}
+    return m
 
 
 def document_records(store: DocStore, m: Matched, article_ids: list[str]) -> Iterator[dict[str, Any]]:

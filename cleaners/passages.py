@@ -159,31 +159,15 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
 
     Sentences with the same words are one *class*: shingled, signed, bucketed,
     checked and aligned once. Arrays, not objects, hold the sentences.
-
-    The work is two steps: ``sentence_candidates`` (needs the texts, not the
-    groups: the match step runs it while it clusters) and ``shared_passages``.
     """
-    return shared_passages(sentence_candidates(texts, cfg, dcfg), texts, groups, cfg, stats)
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """What ``sentence_candidates`` found: the sentences and their verified candidate classes."""
-
-    table: SentenceTable  # without the shingle ids (no longer needed)
-    mult: np.ndarray  # per class: how many sentences
-    stock: np.ndarray  # per class: a stock line (too many candidates)
-    pairs: np.ndarray  # (m, 2) class pairs u < v sharing a band and >= MIN_SHARED_SHINGLES shingles
-
-
-def sentence_candidates(texts: Iterable[str], cfg: PassageConfig, dcfg: DedupConfig) -> Candidates:
-    """Sentences of the texts, their classes, and the class pairs worth aligning (any groups)."""
+    stats = stats if stats is not None else {}
     table = sentence_table(texts, cfg.min_words, cfg.shingle_words)
     release_free_memory()  # the keys of each chunk of sentences were small objects, now freed
     n_cls = len(table.counts)
     if not n_cls:
-        empty = np.zeros(0, dtype=np.int64)
-        return Candidates(table, empty, np.zeros(0, dtype=bool), np.zeros((0, 2), dtype=np.int64))
+        stats["common_sentences_skipped"] = 0
+        return []
+    grp = np.asarray(groups, dtype=np.int64)[table.doc]  # article of each sentence
     mult = np.bincount(table.cls, minlength=n_cls)
     ids, counts = table.ids, table.counts
 
@@ -202,27 +186,13 @@ def sentence_candidates(texts: Iterable[str], cfg: PassageConfig, dcfg: DedupCon
     pairs = pairs[shared >= MIN_SHARED_SHINGLES]
     del shared, offsets, ids
     table = replace(table, ids=table.ids[:0])  # the shingles are not needed any more: free them
-    return Candidates(table, mult, stock, pairs)
-
-
-def shared_passages(cand: Candidates, texts: Sequence[str], groups: list[int], cfg: PassageConfig,
-                    stats: dict[str, int] | None = None) -> list[SharedPassage]:
-    """``find_shared_passages`` from the candidates (``texts``: the same texts, read again
-    only for the sentences that get aligned)."""
-    stats = stats if stats is not None else {}
-    table, stock, pairs, counts = cand.table, cand.stock, cand.pairs, cand.table.counts
-    n_cls = len(counts)
-    if not n_cls:
-        stats["common_sentences_skipped"] = 0
-        return []
-    grp = np.asarray(groups, dtype=np.int64)[table.doc]  # article of each sentence
     self_ok = np.flatnonzero(counts >= MIN_SHARED_SHINGLES)  # a class shares all its shingles with itself
     # directed edges U -> V (V a verified candidate class of U's sentences), U not stock;
     # class numbers in 32 bits when they fit (the edges are the largest arrays held from here on)
     edge = np.int32 if n_cls < 2**31 else np.int64
     eu = np.concatenate([pairs[:, 0], pairs[:, 1], self_ok]).astype(edge, copy=False)
     ev = np.concatenate([pairs[:, 1], pairs[:, 0], self_ok]).astype(edge, copy=False)
-    del pairs, cand  # the edges hold them now
+    del pairs  # the edges hold them now
     keep = ~stock[eu]
     eu, ev = eu[keep], ev[keep]
     del keep

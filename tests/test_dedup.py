@@ -192,10 +192,7 @@ def test_group_documents_reports_each_stage() -> None:
     assert names[0] == "signed 3 documents"
     assert names[1] == "learned and removed site boilerplate"
     assert names[2] == f"matched: {g.stats['compared_pairs']} pairs compared, 2 articles"
-    assert names[3].startswith("split ") and names[3].endswith(" candidate pairs of them (alongside the two "
-                                                               "stages above)")
-    assert names[4].startswith("found ") and names[5] == "built the article and document records"
-    assert len(names) == 6
+    assert names[3].startswith("found ") and names[4] == "built the article and document records"
     assert all(sec >= 0 for _, sec in heard)
 
 
@@ -243,62 +240,3 @@ def test_docstore_json_rows_are_the_documents_json_as_the_state_writes_it(tmp_pa
     for doc_id, path, data in rows:
         assert path == by_id[doc_id].source.path
         assert data == json.dumps(document_to_dict(by_id[doc_id]), ensure_ascii=False)
-
-
-def test_handoff_streams_chunks_in_order_and_stops_on_either_side() -> None:
-    """The match step hands its texts to the passage thread through _Handoff: the reader sees
-    every text once, in order; a reader's error reaches the writer, and an aborted writer
-    stops the reader (neither side waits forever)."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    from cleaners.articles import _Handoff
-
-    chunks = [[f"t{c}.{k}" for k in range(3)] for c in range(20)]
-    h = _Handoff(in_flight=2)
-    with ThreadPoolExecutor(1) as pool:
-        h.reader = pool.submit(list, h)
-        for c in chunks:
-            h.put(c)
-        h.close()
-        assert h.reader.result() == [t for c in chunks for t in c]
-
-    def fails(texts) -> None:
-        next(iter(texts))
-        raise ValueError("reader broke")
-
-    h = _Handoff(in_flight=1)
-    with ThreadPoolExecutor(1) as pool:
-        h.reader = pool.submit(fails, h)
-        with pytest.raises(ValueError, match="reader broke"):
-            for c in chunks:  # the queue fills once the reader is gone: put raises its error
-                h.put(c)
-            h.close()
-
-    started = threading.Event()
-    h = _Handoff(in_flight=1)
-    with ThreadPoolExecutor(1) as pool:
-        def reads(texts) -> list[str]:
-            started.set()
-            return list(texts)
-        h.reader = pool.submit(reads, h)
-        h.put(chunks[0])
-        started.wait(5)
-        h.abort()
-        with pytest.raises(RuntimeError, match="stopped before handing over every text"):
-            h.reader.result(timeout=5)
-
-
-def test_group_documents_raises_a_passage_error_instead_of_waiting(monkeypatch) -> None:
-    """An error in the passage thread ends the match step with that error."""
-    import cleaners.articles as articles
-
-    def broken(texts, cfg, dcfg):
-        for _ in texts:
-            raise MemoryError("no room for the sentences")
-
-    monkeypatch.setattr(articles, "sentence_candidates", broken)
-    docs = [_doc(f"d{i}", [f"Paragraph {i} of a story about harbour {i} and its {i} boats."] + BODY, "one")
-            for i in range(30)]
-    with pytest.raises(MemoryError, match="no room"):
-        group_documents(docs, Config())
