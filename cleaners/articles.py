@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from cleaners.boilerplate import (Key, learn_boilerplate, paragraph_keys_and_lines, site_of,
+from cleaners.boilerplate import (Key, learn_boilerplate, paragraph_keys_and_lines_of, site_of,
                                   strip_boilerplate)
 from cleaners.config import Config
 from cleaners.dedup import Sketch, SketchCache, find_clusters
-from cleaners.docstore import DocInfo, DocStore
+from cleaners.docstore import Body, DocInfo, DocStore, paragraphs_of
 from cleaners.memory import fewer_collections, map_large_arrays, release_free_memory
 from cleaners.minhash import similarities
 from cleaners.passages import SharedPassage, find_shared_passages
@@ -97,7 +97,7 @@ class DocTexts:
 
     CHUNK = 256
 
-    def __init__(self, store: DocStore, final: Callable[[int, Document], Document]) -> None:
+    def __init__(self, store: DocStore, final: Callable[[int, Body], str]) -> None:
         self.store = store
         self.final = final
         self._lo = 0
@@ -107,22 +107,22 @@ class DocTexts:
         return len(self.store)
 
     def __iter__(self) -> Iterator[str]:
-        for i, d in enumerate(self.store.iter_docs()):
-            yield self.final(i, d).text
+        for i, b in enumerate(self.store.iter_bodies()):
+            yield self.final(i, b)
 
     def read_many(self, indexes: list[int]) -> Iterator[dict[int, str]]:
         """The texts of these documents (ascending), CHUNK of them at a time: {index: text}.
         Only those documents are read, where indexing reads every document of a block."""
         for lo in range(0, len(indexes), self.CHUNK):
-            docs = self.store.get_many(indexes[lo:lo + self.CHUNK])
-            yield {i: self.final(i, docs[i]).text for i in sorted(docs)}
+            bodies = self.store.get_bodies_many(indexes[lo:lo + self.CHUNK])
+            yield {i: self.final(i, bodies[i]) for i in sorted(bodies)}
 
     def __getitem__(self, i: int) -> str:
         i = int(i)
         if not self._lo <= i < self._lo + len(self._block):
             self._lo = i
-            self._block = [self.final(i + n, d).text
-                           for n, d in enumerate(self.store.get_range(i, i + self.CHUNK))]
+            self._block = [self.final(i + n, b)
+                           for n, b in enumerate(self.store.get_bodies_range(i, i + self.CHUNK))]
         return self._block[i - self._lo]
 
 
@@ -150,6 +150,19 @@ class Matched:
         """Document i as grouped: without its site's learned boilerplate."""
         return strip_boilerplate(doc, self.learned, self.keys[i]) if self.learned else doc
 
+    def final_text(self, i: int, body: Body) -> str:
+        """``final(i, doc).text`` from the document's body (``DocStore.iter_bodies``)."""
+        text = body[0]
+        if not self.learned:
+            return text
+        gone = self.learned.get(site_of(self.infos[i]) or "")
+        if not gone:
+            return text
+        hit = [k in gone for k in self.keys[i]]
+        if not any(hit) or all(hit):
+            return text  # strip_boilerplate leaves such a document as it was
+        return "\n\n".join(p for p, h in zip(paragraphs_of(body), hit) if not h)
+
     def final_keys(self, i: int) -> list[Key]:
         keys = self.keys[i]
         site = site_of(self.infos[i]) or ""
@@ -166,8 +179,8 @@ class Matched:
         return [article_id_for(self.infos[c].doc_id) for c in self.canon]
 
 
-def _chunks(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    chunk: list[Document] = []
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
     for d in items:
         chunk.append(d)
         if len(chunk) == size:
@@ -208,11 +221,11 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     keys = PackedKeys()
     first: list[Sketch] = []
     first_words = np.zeros(n, dtype=np.int64)  # word count of each text as stored
-    for lo, chunk in enumerate(_chunks(store.iter_docs(), cache.CHUNK)):
-        rows = paragraph_keys_and_lines(chunk)
+    for lo, chunk in enumerate(_chunks(store.iter_bodies(), cache.CHUNK)):
+        rows = paragraph_keys_and_lines_of([paragraphs_of(b) for b in chunk])
         for k, _, _ in rows:
             keys.append(k)
-        first += cache.get_many([d.text for d in chunk], [line for _, line, _ in rows])
+        first += cache.get_many([b[0] for b in chunk], [line for _, line, _ in rows])
         first_words[lo * cache.CHUNK:lo * cache.CHUNK + len(chunk)] = [n for _, _, n in rows]
         del rows
     stage(f"signed {n} documents")
@@ -223,14 +236,13 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     m = Matched(infos, learned, keys, np.zeros(n, dtype=np.int64), [], [], np.zeros(n, dtype=np.int64),
                 np.ones(n), np.ones(n), [], {}, {})
     final: list[Sketch] = []
-    for lo, chunk in enumerate(_chunks(store.iter_docs(), cache.CHUNK)):
-        docs = [m.final(lo * cache.CHUNK + k, d) for k, d in enumerate(chunk)]
-        texts = [d.text for d in docs]
+    for lo, chunk in enumerate(_chunks(store.iter_bodies(), cache.CHUNK)):
+        texts = [m.final_text(lo * cache.CHUNK + k, b) for k, b in enumerate(chunk)]
         final += cache.get_many(texts)
         at = lo * cache.CHUNK
         # word_count(text) == len(norm_words(text)): counted in the first pass unless boilerplate went
-        m.n_words[at:at + len(texts)] = [int(first_words[at + k]) if d is chunk[k] else word_count(x)
-                                         for k, (d, x) in enumerate(zip(docs, texts))]
+        m.n_words[at:at + len(texts)] = [int(first_words[at + k]) if x is chunk[k][0] else word_count(x)
+                                         for k, x in enumerate(texts)]
     stage("learned and removed site boilerplate")
     shingles = [sk[0] for sk in final]
     linked = find_clusters(shingles, cfg.dedup, _rows(final, cfg), cfg.lsh_redis_url)
@@ -249,7 +261,7 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
         release_free_memory()
     stage(f"matched: {linked.compared} pairs compared, {len(m.groups)} articles")
     passage_stats: dict[str, int] = {}
-    passages = find_shared_passages(DocTexts(store, m.final), m.group_of.tolist(), cfg.passages,
+    passages = find_shared_passages(DocTexts(store, m.final_text), m.group_of.tolist(), cfg.passages,
                                     cfg.dedup, passage_stats)
     m.passages, dropped = _filter_passages(passages, infos)
     m.passages_of = _passages_by_doc(m.passages)
@@ -278,7 +290,7 @@ def article_records(store: DocStore, m: Matched, article_ids: list[str],
         shared_of = {g: sorted({n for i in m.groups[g] for n in m.passages_of.get(i, ())}) for g in groups}
         need = {m.canon[g] for g in groups}
         need.update(s.doc for ns in shared_of.values() for n in ns for s in m.passages[n].spans)
-        texts = {i: m.final(i, d).text for i, d in store.get_many(need).items()}
+        texts = {i: m.final_text(i, b) for i, b in store.get_bodies_many(need).items()}
         for g in groups:
             yield _article_record(m, g, article_ids[g], texts, shared_of[g])
 

@@ -101,11 +101,17 @@ def paragraph_keys_and_lines(docs: Sequence[Document]) -> list[tuple[list[Key], 
     The paragraphs of all the documents are tokenised in one call (``fasttok.norm_word_lines``),
     and no word list is made: the line is what document shingles are hashed from.
     """
-    lines, gaps, counts = norm_word_lines([p for d in docs for p in d.paragraphs])
+    return paragraph_keys_and_lines_of([d.paragraphs for d in docs])
+
+
+def paragraph_keys_and_lines_of(paragraph_lists: Sequence[Sequence[str]]
+                                ) -> list[tuple[list[Key], str | None, int]]:
+    """``paragraph_keys_and_lines`` of documents given by their paragraphs."""
+    lines, gaps, counts = norm_word_lines([p for ps in paragraph_lists for p in ps])
     out: list[tuple[list[Key], str | None, int]] = []
     at = 0
-    for d in docs:
-        n = len(d.paragraphs)
+    for ps in paragraph_lists:
+        n = len(ps)
         mine = lines[at:at + n]
         keys: list[Key] = [hash(k) if k else None for k in mine]
         safe = bool(gaps[at:at + n].all())

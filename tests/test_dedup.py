@@ -240,3 +240,60 @@ def test_docstore_json_rows_are_the_documents_json_as_the_state_writes_it(tmp_pa
     for doc_id, path, data in rows:
         assert path == by_id[doc_id].source.path
         assert data == json.dumps(document_to_dict(by_id[doc_id]), ensure_ascii=False)
+
+
+def test_docstore_bodies_are_the_documents_texts_and_paragraphs(tmp_path) -> None:
+    """iter_bodies / get_bodies_range / get_bodies_many give each document's text and paragraphs
+    as Document.text and .paragraphs, also for paragraphs a join and split at blank lines would
+    not give back (read from the JSON then), across query chunks and from every add_* path."""
+    import json
+
+    from cleaners.docstore import DocStore, paragraphs_of
+    from cleaners.records import document_to_dict
+
+    odd = [(), ("",), ("a\n", "b"), ("one\n\ntwo", "three"), ("x", "", "y"), ("\nlead", "tail\n"),
+           ("plain", "text"), ("só “quoted” — text",)]
+    docs = [_doc(f"d{n:02d}", list(ps), "one") for n, ps in enumerate(odd * 3)]
+    dicts = [document_to_dict(d) for d in docs]
+    for how in ("add", "add_dicts", "add_encoded", "add_json"):
+        with DocStore(tmp_path / f"{how}.sqlite") as store:
+            store.CHUNK = 3
+            if how == "add":
+                store.add(reversed(docs))
+            elif how == "add_dicts":
+                store.add_dicts(dicts)
+            elif how == "add_encoded":
+                store.add_encoded((d, json.dumps(d, ensure_ascii=False)) for d in dicts)
+            else:
+                store.add_json(json.dumps(d, ensure_ascii=False) for d in dicts)
+            order = sorted(docs, key=lambda d: d.doc_id)
+            want = [(d.text, list(d.paragraphs)) for d in order]
+            got = [(b[0], paragraphs_of(b)) for b in store.iter_bodies()]
+            assert got == want, how
+            assert [(b[0], paragraphs_of(b)) for b in store.get_bodies_range(4, 11)] == want[4:11]
+            many = store.get_bodies_many([17, 2, 9, 2, 23])
+            assert sorted(many) == [2, 9, 17, 23]
+            assert all((many[i][0], paragraphs_of(many[i])) == want[i] for i in many)
+            # the plain rows are not decoded: their paragraphs are split from the text when asked
+            assert sum(b[1] is None for b in store.iter_bodies()) == 15  # 5 of the 8 kinds, 3 times
+
+
+def test_final_text_is_the_text_of_the_final_document() -> None:
+    """Matched.final_text (from a stored body) == Matched.final(i, doc).text for every document,
+    with a site's learned boilerplate stripped from some of them."""
+    from cleaners.articles import match_store
+    from cleaners.docstore import DocStore
+
+    footer = "Subscribe to the Harbour Gazette for the news of the coast every morning."
+    stories = [[f"Story {n}: the council of town {n} met on day {n} to talk about boats and nets {n}.",
+                f"Its members {n} voted {n} times on the budget of the port {n} in a long night session."]
+               for n in range(12)]
+    docs = [_doc(f"g{n:02d}", paras + [footer], "gazette") for n, paras in enumerate(stories)]
+    docs += [_doc("h00", [footer], "gazette"), _doc("o00", stories[0], "other")]
+    with DocStore() as store:
+        store.add(docs)
+        m = match_store(store, Config())
+        assert m.learned, "the footer should be learned as the site's boilerplate"
+        finals = [m.final(i, d).text for i, d in enumerate(store.iter_docs())]
+        assert [m.final_text(i, b) for i, b in enumerate(store.iter_bodies())] == finals
+        assert sum(f != d.text for f, d in zip(finals, store.iter_docs())) == 12
