@@ -52,6 +52,8 @@ def _body(paragraphs: list[str]) -> str | None:
     """The text (paragraphs joined by a blank line) when splitting it at blank lines gives the
     paragraphs back, else None (a paragraph holding a blank line, or no paragraph at all)."""
     text = "\n\n".join(paragraphs)
+    if paragraphs and text.count("\n") == 2 * (len(paragraphs) - 1):
+        return text  # no paragraph holds a line break: the blank lines are the joins
     return text if text.split("\n\n") == paragraphs else None
 
 

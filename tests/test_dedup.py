@@ -254,8 +254,11 @@ def test_docstore_bodies_are_the_documents_texts_and_paragraphs(tmp_path) -> Non
     odd = [(), ("",), ("a\n", "b"), ("one\n\ntwo", "three"), ("x", "", "y"), ("\nlead", "tail\n"),
            ("plain", "text"), ("só “quoted” — text",)]
     docs = [_doc(f"d{n:02d}", list(ps), "one") for n, ps in enumerate(odd * 3)]
+    # JSON look-alikes in the fields before the paragraphs and in the paragraphs themselves
+    docs[6] = replace(docs[6], title='"paragraphs": [] and "paragraphs": ["plain", "text"]')
+    docs[7] = replace(docs[7], paragraphs=('a \\"paragraphs\\": [] \\', '"quoted" \\n'))
     dicts = [document_to_dict(d) for d in docs]
-    for how in ("add", "add_dicts", "add_encoded", "add_json"):
+    for how in ("add", "add_dicts", "add_encoded", "add_json", "add_encoded, ASCII JSON"):
         with DocStore(tmp_path / f"{how}.sqlite") as store:
             store.CHUNK = 3
             if how == "add":
@@ -264,9 +267,17 @@ def test_docstore_bodies_are_the_documents_texts_and_paragraphs(tmp_path) -> Non
                 store.add_dicts(dicts)
             elif how == "add_encoded":
                 store.add_encoded((d, json.dumps(d, ensure_ascii=False)) for d in dicts)
-            else:
+            elif how == "add_json":
                 store.add_json(json.dumps(d, ensure_ascii=False) for d in dicts)
+            else:  # JSON text of another form is kept as given
+                store.add_encoded((d, json.dumps(d)) for d in dicts)
             order = sorted(docs, key=lambda d: d.doc_id)
+            assert list(store.iter_docs()) == order, how
+            assert list(store.get_many([3, 7, 1]).values()) == [order[1], order[3], order[7]]
+            ascii_json = how.endswith("ASCII JSON")
+            assert [data for _, _, data in store.json_rows(d.doc_id for d in docs)] == [
+                json.dumps(document_to_dict(d), ensure_ascii=ascii_json) for d in order], how
+
             want = [(d.text, list(d.paragraphs)) for d in order]
             got = [(b[0], paragraphs_of(b)) for b in store.iter_bodies()]
             assert got == want, how
@@ -275,7 +286,7 @@ def test_docstore_bodies_are_the_documents_texts_and_paragraphs(tmp_path) -> Non
             assert sorted(many) == [2, 9, 17, 23]
             assert all((many[i][0], paragraphs_of(many[i])) == want[i] for i in many)
             # the plain rows are not decoded: their paragraphs are split from the text when asked
-            assert sum(b[1] is None for b in store.iter_bodies()) == 15  # 5 of the 8 kinds, 3 times
+            assert sum(b[1] is None for b in store.iter_bodies()) == 15, how  # 5 of the 8 kinds, 3 times
 
 
 def test_final_text_is_the_text_of_the_final_document() -> None:
