@@ -28,7 +28,10 @@ Two independent pieces:
   exactly), from the signature matrix in one vectorised pass.
 
 numpy plus datasketch (for the permutation parameters and LeanMinHash), and
-numba for the signature kernel when it is installed.
+numba for the signature kernel when it is installed. datasketch is imported
+where it is used, not with this module: its package imports scipy.integrate
+(for MinHashLSH's parameter search), 0.47 s of every cleaning worker's start,
+and the cleaning step needs only ``jit_module`` from here.
 """
 
 from __future__ import annotations
@@ -41,10 +44,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from itertools import chain, pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 __all__ = [
     "HASH_NAME", "cost_runs", "empty_hashvalues", "intersection_sizes", "intersection_sizes_flat", "lsh_pairs", "permutations", "shingle_ids_fast",
@@ -362,6 +367,8 @@ def _check_scheme(scheme: str) -> None:
 def permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) exactly as datasketch draws them (taken from a datasketch MinHash)."""
     _check_scheme(scheme)
+    from datasketch import MinHash  # here, not at import (see the module's docstring)
+
     a, b = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations  # type: ignore[arg-type]
     dtype = _DTYPE[scheme]
     a = np.ascontiguousarray(a, dtype=dtype)
@@ -560,6 +567,8 @@ def to_lean(hashvalues_row: np.ndarray, seed: int, scheme: str = "affine32") -> 
     without its per-object range check and copy (the row is validated here
     and kept as a view).
     """
+    from datasketch import LeanMinHash
+
     _check_scheme(scheme)
     row = np.asarray(hashvalues_row)
     if row.ndim != 1 or not len(row):

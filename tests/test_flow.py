@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,16 @@ def test_batch_lines_give_each_documents_json_text_as_json_dumps_would(tmp_path:
     assert got[0][1] == json.dumps(doc, ensure_ascii=False)
     assert got[1][1] == ""
     assert got[2][1] == json.dumps(dict(doc, doc_id="d2"), ensure_ascii=False)
+
+
+def test_a_cleaning_worker_does_not_import_the_matching_libraries() -> None:
+    """A cleaning worker imports flows.clean_flow (to run clean_batch) and the cleaning modules:
+    neither pulls in datasketch (whose package imports scipy.integrate, 0.4 s of a worker's
+    start); the match step imports them where it runs."""
+    code = ("import sys, flows.clean_flow, cleaners.batch, cleaners.pipeline\n"
+            "print(sorted(m for m in ('datasketch', 'scipy', 'cleaners.dedup', 'cleaners.articles')"
+            " if m in sys.modules))")
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent, env=env, timeout=120)
+    assert out.stdout.strip() == "[]"
