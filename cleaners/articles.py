@@ -150,29 +150,26 @@ class Matched:
         """Document i as grouped: without its site's learned boilerplate."""
         return strip_boilerplate(doc, self.learned, self.keys[i]) if self.learned else doc
 
-    def final_text(self, i: int, body: Body) -> str:
-        """``final(i, doc).text`` from the document's body (``DocStore.iter_bodies``)."""
-        text = body[0]
-        if not self.learned:
-            return text
+    def _removed(self, i: int, keys: list[Key]) -> list[bool] | None:
+        """Which of document i's paragraphs (``keys``: their keys) its site's learned boilerplate
+        removes; None when strip_boilerplate leaves the document as it was (none or all of them)."""
         gone = self.learned.get(site_of(self.infos[i]) or "")
         if not gone:
-            return text
-        hit = [k in gone for k in self.keys[i]]
-        if not any(hit) or all(hit):
-            return text  # strip_boilerplate leaves such a document as it was
+            return None
+        hit = [k in gone for k in keys]
+        return hit if any(hit) and not all(hit) else None
+
+    def final_text(self, i: int, body: Body) -> str:
+        """``final(i, doc).text`` from the document's body (``DocStore.iter_bodies``)."""
+        hit = self._removed(i, self.keys[i]) if self.learned else None
+        if hit is None:
+            return body[0]
         return "\n\n".join(p for p, h in zip(paragraphs_of(body), hit) if not h)
 
     def final_keys(self, i: int) -> list[Key]:
         keys = self.keys[i]
-        site = site_of(self.infos[i]) or ""
-        gone = self.learned.get(site)
-        if not gone:
-            return keys
-        kept = [k for k in keys if k not in gone]
-        if len(kept) == len(keys) or not kept:
-            return keys  # strip_boilerplate leaves such a document as it was
-        return kept
+        hit = self._removed(i, keys)
+        return keys if hit is None else [k for k, h in zip(keys, hit) if not h]
 
     def article_ids(self) -> list[str]:
         """The id each group gets on its own (regroup may keep older ids instead)."""
