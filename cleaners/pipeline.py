@@ -44,6 +44,7 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
         text, fixes = raw.text, (Fix("decode", "text field of a JSON record"),)
     else:
         text, fixes = decode(raw.data, raw.declared_charset)
+    fixes += raw.fixes
     removed: list[Removal] = []
     meta: dict[str, str] = {}
     source = raw.source

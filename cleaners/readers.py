@@ -11,6 +11,7 @@ import hashlib
 
 import json
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cleaners.config import ReadConfig
-from cleaners.records import RawDoc, Reject, Source
+from cleaners.records import Fix, RawDoc, Reject, Source
 
 HTML_EXTS = {".html", ".htm", ".xhtml", ".shtml"}
 TEXT_EXTS = {".txt", ".text"}
@@ -280,7 +281,8 @@ def _read_json(data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
         yield _from_json_object(obj, src, data)
         return
     for i, item in enumerate(items):
-        raw = json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        # surrogatepass: a lone surrogate escape in the record must not stop its hashing
+        raw = json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
         yield _from_json_object(item, Source(src.path, i, sha256(raw), src.format), raw)
 
 
@@ -294,20 +296,40 @@ def _first(obj: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return None
 
 
+# JSON can escape half of a surrogate pair ("\ud83d" without its "\ude00": a cut emoji from
+# a JavaScript serializer); json.loads keeps it as a lone surrogate, which no UTF-8 writer
+# accepts. Such characters become U+FFFD (as ftfy's fix_surrogates does), and the document
+# says so in its fixes.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(fields: dict[str, Any]) -> tuple[dict[str, Any], tuple[Fix, ...]]:
+    """The string fields with lone surrogates replaced, and the fix that says how many."""
+    out, n = dict(fields), 0
+    for key, value in fields.items():
+        if isinstance(value, str):
+            out[key], k = _LONE_SURROGATE.subn("\ufffd", value)
+            n += k
+    if not n:
+        return fields, ()
+    return out, (Fix("json:lone-surrogates", f"{n} lone surrogate escape(s) replaced with U+FFFD"),)
+
+
 def _from_json_object(obj: Any, src: Source, raw: bytes) -> RawDoc | Reject:
     if not isinstance(obj, dict):
         return Reject(src, "invalid-record", f"expected a JSON object, got {type(obj).__name__}")
     url = _first(obj, URL_KEYS)
-    url = str(url) if url is not None else None
     outlet = _first(obj, OUTLET_KEYS)
-    outlet = str(outlet) if outlet is not None else outlet_from_url(url)
-    src = Source(src.path, src.record, src.sha256, src.format, url, outlet)
     title = _first(obj, TITLE_KEYS)
     published = _first(obj, DATE_KEYS)
-    html = _first(obj, HTML_KEYS)
-    text = _first(obj, TEXT_KEYS)
-    common = dict(title=str(title) if title else None,
-                  published=str(published) if published is not None else None)
+    fields, fixes = _without_surrogates({
+        "url": str(url) if url is not None else None, "outlet": str(outlet) if outlet is not None else None,
+        "title": str(title) if title else None, "published": str(published) if published is not None else None,
+        "html": _first(obj, HTML_KEYS), "text": _first(obj, TEXT_KEYS)})
+    url, html, text = fields["url"], fields["html"], fields["text"]
+    outlet = fields["outlet"] if fields["outlet"] is not None else outlet_from_url(url)
+    src = Source(src.path, src.record, src.sha256, src.format, url, outlet)
+    common = dict(title=fields["title"], published=fields["published"], fixes=fixes)
     if isinstance(html, str) and html.strip():
         return RawDoc(src, html.encode("utf-8"), "html", "utf-8", **common)
     if isinstance(text, str) and text.strip():

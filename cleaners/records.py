@@ -50,6 +50,7 @@ class RawDoc:
     title: str | None = None  # from a JSON record's fields
     published: str | None = None
     text: str | None = None  # already-decoded text from a JSON record
+    fixes: tuple[Fix, ...] = ()  # what reading changed (e.g. lone surrogates of a JSON record)
 
 
 @dataclass(frozen=True)

@@ -132,3 +132,33 @@ def test_output_folder_inside_input_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "clean" / "documents.jsonl").write_text("{}\n")
     paths = [i.path for i in discover(tmp_path, Config().read, exclude=tmp_path / "clean")]
     assert paths == ["a.txt"]
+
+
+def test_lone_surrogate_escapes_in_json_records_are_replaced_and_recorded(tmp_path: Path) -> None:
+    """A JSON record may escape half of a surrogate pair (a cut emoji); json.loads keeps it as a
+    character no UTF-8 writer accepts. Reading replaces it with U+FFFD in every field it uses
+    and says so in the document's fixes; the document is cleaned and stored like any other
+    (a whole pair stays the character it encodes)."""
+    from cleaners.articles import group_documents
+    from cleaners.batch import process_files
+
+    story = " ".join(BODY)
+    (tmp_path / "feed.jsonl").write_text(
+        json.dumps({"title": "Cut \ud83d emoji", "url": "https://ex.com/a\udc00", "text": "Start \ud800 " + story})
+        + "\n" + json.dumps({"title": "Whole 😀 pair", "text": "Pair \ud83d\ude00 " + story}) + "\n",
+        encoding="ascii")  # json.dumps escapes every non-ASCII character: the file holds "\ud83d"
+    page = article_html("Budget \udfff", BODY)
+    (tmp_path / "list.json").write_text(json.dumps([{"html": page}]), encoding="ascii")
+    got = _read_all(tmp_path)
+    assert [type(g) for g in got] == [RawDoc, RawDoc, RawDoc]
+    by_title = {g.title: g for g in got}
+    cut = by_title["Cut \ufffd emoji"]
+    assert cut.text.startswith("Start \ufffd ") and cut.source.url == "https://ex.com/a\ufffd"
+    assert [(f.name, f.detail) for f in cut.fixes] == [
+        ("json:lone-surrogates", "3 lone surrogate escape(s) replaced with U+FFFD")]
+    assert by_title["Whole 😀 pair"].text.startswith("Pair 😀 ") and not by_title["Whole 😀 pair"].fixes
+    docs, rejects = process_files(tmp_path, list(discover(tmp_path, ReadConfig())), Config())
+    assert not rejects and len(docs) == 3
+    assert all("json:lone-surrogates" in [f.name for f in d.fixes] for d in docs if "Whole" not in (d.title or ""))
+    grouped = group_documents(docs, Config())  # stored (UTF-8) and grouped without an error
+    assert len(grouped.documents) == 3
