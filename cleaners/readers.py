@@ -280,6 +280,9 @@ def _read_json(data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
     else:
         yield _from_json_object(obj, src, data)
         return
+    if not items:
+        yield Reject(src, "no-records", "the JSON holds an empty list of records")
+        return
     for i, item in enumerate(items):
         # surrogatepass: a lone surrogate escape in the record must not stop its hashing
         raw = json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")

@@ -162,3 +162,14 @@ def test_lone_surrogate_escapes_in_json_records_are_replaced_and_recorded(tmp_pa
     assert all("json:lone-surrogates" in [f.name for f in d.fixes] for d in docs if "Whole" not in (d.title or ""))
     grouped = group_documents(docs, Config())  # stored (UTF-8) and grouped without an error
     assert len(grouped.documents) == 3
+
+
+def test_a_json_file_with_an_empty_list_of_records_is_rejected(tmp_path: Path) -> None:
+    """An empty list (bare or under a list key) is a reject with a reason, not a lost file."""
+    (tmp_path / "bare.json").write_text("[]")
+    (tmp_path / "wrapped.json").write_text('{"articles": [], "status": "ok"}')
+    (tmp_path / "one.json").write_text(json.dumps({"items": [{"text": " ".join(BODY)}]}))
+    got = {g.source.path: g for g in _read_all(tmp_path)}
+    assert isinstance(got["one.json"], RawDoc)
+    for path in ("bare.json", "wrapped.json"):
+        assert isinstance(got[path], Reject) and got[path].reason == "no-records", got[path]
