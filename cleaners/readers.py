@@ -249,6 +249,9 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
         yield from _read_json(data, src)
 
 
+_TOO_DEEP = "JSON nesting exceeded the parser's limit"
+
+
 def _read_jsonl(data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
     record = 0
     for line in data.splitlines():
@@ -261,6 +264,9 @@ def _read_jsonl(data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
         except (ValueError, UnicodeDecodeError) as exc:
             yield Reject(rsrc, "invalid-json", str(exc)[:200])
             continue
+        except RecursionError:
+            yield Reject(rsrc, "too-deeply-nested", _TOO_DEEP)
+            continue
         yield _from_json_object(obj, rsrc, line)
 
 
@@ -269,6 +275,9 @@ def _read_json(data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         yield Reject(src, "invalid-json", str(exc)[:200])
+        return
+    except RecursionError:
+        yield Reject(src, "too-deeply-nested", _TOO_DEEP)
         return
     items: list[Any]
     if isinstance(obj, list):

@@ -173,3 +173,16 @@ def test_a_json_file_with_an_empty_list_of_records_is_rejected(tmp_path: Path) -
     assert isinstance(got["one.json"], RawDoc)
     for path in ("bare.json", "wrapped.json"):
         assert isinstance(got[path], Reject) and got[path].reason == "no-records", got[path]
+
+
+def test_json_nested_past_the_parsers_limit_is_rejected(tmp_path: Path) -> None:
+    """json.loads raises RecursionError on deep nesting: a reject for that file or line, not a
+    failed run; the other lines of the JSONL file are still read."""
+    deep = "[" * 100_000 + "]" * 100_000
+    (tmp_path / "deep.json").write_text(deep)
+    (tmp_path / "lines.jsonl").write_text(
+        '{"text": ' + deep + "}\n" + json.dumps({"text": " ".join(BODY)}) + "\n")
+    got = sorted(_read_all(tmp_path), key=lambda g: (g.source.path, g.source.record or 0))
+    assert [(g.source.path, g.source.record, getattr(g, "reason", "read")) for g in got] == [
+        ("deep.json", None, "too-deeply-nested"), ("lines.jsonl", 0, "too-deeply-nested"),
+        ("lines.jsonl", 1, "read")]
