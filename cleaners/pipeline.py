@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from datetime import date
 
 from cleaners.clutter import strip_clutter
 from cleaners.config import Config
@@ -79,7 +80,10 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
         fixed = fixed.strip()
         if fixed:
             paragraphs.append(fixed)
-    published = _iso_date(raw.published) or _iso_date(ex.published)
+    published = _iso_date(raw.published)
+    if raw.published and published is None:
+        fixes += (Fix("published", f"not a date: {raw.published.strip()[:80]!r} (dropped)"),)
+    published = published or _iso_date(ex.published)
     doc = Document(
         doc_id=doc_id_for(raw.source),
         source=source,
@@ -116,12 +120,21 @@ def _word_count_below(text: str, limit: int) -> int | None:
 
 
 def _iso_date(value: str | None) -> str | None:
+    """An ISO 8601 value as given when its date is a real one ("2024-13-45" is not: it would
+    sort before real dates and break pandas' to_datetime), else what parse_timestamp reads."""
     if not value:
         return None
     value = value.strip()
-    if len(value) >= 10 and value[4] == "-" and value[7] == "-":
+    if len(value) >= 10 and value[4] == "-" and value[7] == "-" and _real_date(value[:10]):
         return value
     return parse_timestamp(value)
+
+
+def _real_date(ymd: str) -> bool:
+    try:
+        return date.fromisoformat(ymd).year >= 1000
+    except ValueError:
+        return False
 
 
 def _dedupe_fixes(fixes: tuple[Fix, ...]) -> tuple[Fix, ...]:
