@@ -157,9 +157,6 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     input_dir = Path(args.input_dir)
     if not input_dir.is_dir():
         parser.error(f"INPUT_DIR {str(input_dir)!r} is not a folder: give the folder of scraped files")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        parser.error(f"--out {str(out)!r} exists and is not a folder: choose another path")
     if args.max_file_mb <= 0:
         parser.error(f"--max-file-mb must be positive, got {args.max_file_mb}")
     max_bytes = int(args.max_file_mb * 1024 * 1024)
@@ -172,6 +169,7 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     _check_parallel(args, parser)
+    out = _checked_out(input_dir, Path(args.out), parser)  # last: it creates the folder
     from cleaners.output import OutputLocked
     from flows.clean_flow import clean_folder, summary
 
@@ -217,6 +215,7 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     _check_parallel(args, parser)
+    _checked_out(input_dir, Path(args.out), parser)
     from flows.clean_flow import clean_folder
 
     name = args.name or f"newsclean-{input_dir.resolve().name}"
@@ -227,6 +226,20 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
           f"; Ctrl+C stops it")
     clean_folder.serve(name=name, cron=args.cron, interval=args.interval, parameters=params)
     return 0
+
+
+def _checked_out(input_dir: Path, out: Path, parser: argparse.ArgumentParser) -> Path:
+    """The output folder, created; a usage error when it cannot be, or when it is INPUT_DIR."""
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out {str(out)!r} exists and is not a folder: choose another path")
+    if out.resolve() == input_dir.resolve():
+        parser.error(f"--out {str(out)!r} is INPUT_DIR itself: the outputs and the state would be read as "
+                     "inputs by the next run; give another folder (a subfolder of INPUT_DIR is skipped)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"--out {str(out)!r} cannot be created ({exc.strerror or exc}): choose a writable folder")
+    return out
 
 
 def _check_parallel(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

@@ -94,3 +94,21 @@ def test_ftfy_defaults_flag_straightens_quotes_only_when_asked(tmp_path: Path) -
         texts[name] = doc["text"]
     assert "“the talks will continue”" in texts["default"] and "Ｔｏｋｙｏ" in texts["default"]
     assert '"the talks will continue"' in texts["ftfy"] and "Tokyo hosted" in texts["ftfy"]
+
+
+def test_output_folder_that_is_the_input_or_cannot_be_made_is_a_clear_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--out equal to INPUT_DIR would make the next run read the outputs and the state as inputs;
+    an --out that cannot be created is named with the reason. Both are usage errors (exit 2),
+    raised before anything is written."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("A story of some words.")
+    for out in (tmp_path / "in", tmp_path / "in" / "."):
+        with pytest.raises(SystemExit) as exc:
+            main(["run", str(tmp_path / "in"), "--out", str(out)])
+        assert exc.value.code == 2 and "is INPUT_DIR itself" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SystemExit) as exc:
+        main(["run", str(tmp_path / "in"), "--out", str(tmp_path / "file" / "out")])
+    assert exc.value.code == 2 and "cannot be created (Not a directory)" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["a.txt"]
