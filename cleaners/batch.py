@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,16 @@ def process_files(root: Path, items: Iterable[InputFile], cfg: Config) -> tuple[
     """Read, decode, extract and clean every document in the given files."""
     docs: list[Document] = []
     rejects: list[Reject] = []
-    for item in items:
-        for result in clean_all(read_file(root, item, cfg.read), cfg):
-            (docs if isinstance(result, Document) else rejects).append(result)
+    for result in iter_processed(root, items, cfg):
+        (docs if isinstance(result, Document) else rejects).append(result)
     return docs, rejects
+
+
+def iter_processed(root: Path, items: Iterable[InputFile], cfg: Config) -> Iterator[Document | Reject]:
+    """``process_files`` one result at a time, in file and record order (a feed dump of
+    100,000 records is then never held as 100,000 documents)."""
+    for item in items:
+        yield from clean_all(read_file(root, item, cfg.read), cfg)
 
 
 def accounting(files: Iterable[str], doc_paths: Iterable[str], reject_paths: Iterable[str]) -> dict[str, Any]:

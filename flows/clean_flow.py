@@ -26,7 +26,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 
 from cleaners import __version__
-from cleaners.batch import accounting, batch_size_for, process_files
+from cleaners.batch import accounting, batch_size_for, iter_processed
 from cleaners.config import Config
 from cleaners.docstore import DocStore
 from cleaners.memory import fewer_collections
@@ -76,11 +76,19 @@ def clean_batch(input_dir: str, items_file: str, batch_file: str,
     """Clean the batch of files listed in items_file; documents and rejects go to batch_file (JSON Lines)."""
     cfg = Config.from_dict(config)
     items = read_json(Path(items_file))
-    docs, rejects = process_files(Path(input_dir), [InputFile(**i) for i in items], cfg)
-    records = [{"document": document_to_dict(d)} for d in docs]
-    records += [{"reject": reject_record(r)} for r in rejects]
-    write_jsonl(Path(batch_file), records)
-    return {"files": len(items), "documents": len(docs), "rejects": len(rejects)}
+    counts = {"files": len(items), "documents": 0, "rejects": 0}
+
+    def records() -> Iterator[dict[str, Any]]:  # written as they are cleaned: memory stays flat
+        for r in iter_processed(Path(input_dir), [InputFile(**i) for i in items], cfg):
+            if isinstance(r, Reject):
+                counts["rejects"] += 1
+                yield {"reject": reject_record(r)}
+            else:
+                counts["documents"] += 1
+                yield {"document": document_to_dict(r)}
+
+    write_jsonl(Path(batch_file), records())
+    return counts
 
 
 @task(name="plan-inputs")

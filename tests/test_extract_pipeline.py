@@ -135,3 +135,22 @@ def test_a_published_value_that_is_not_a_date_is_dropped_and_named() -> None:
     assert got["October 17, 2024"] == ("2024-10-17", [])
     for bad in ("2024-13-45T99:99", "2024-02-30", "0000-00-00", "1700000000000", "soon"):
         assert got[bad] == (None, [f"not a date: {bad!r} (dropped)"]), got[bad]
+
+
+def test_files_are_cleaned_one_result_at_a_time(tmp_path: Path) -> None:
+    """iter_processed (what a clean-batch task writes from) reads a file only when its results
+    are asked for: a batch is never held whole. Shown with a file removed after the first
+    result was taken: it is then reported as vanished, not cleaned."""
+    from cleaners.batch import iter_processed
+    from cleaners.config import ReadConfig
+    from cleaners.readers import discover
+
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(" ".join(BODY))
+    items = sorted(discover(tmp_path, ReadConfig()), key=lambda i: i.path)
+    results = iter_processed(tmp_path, items, Config())
+    first = next(results)
+    assert isinstance(first, Document) and first.source.path == "a.txt"
+    (tmp_path / "b.txt").unlink()
+    rest = list(results)
+    assert [(r.source.path, r.reason) for r in rest if isinstance(r, Reject)] == [("b.txt", "vanished")]
