@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timezone
 
 from cleaners.clutter import strip_clutter
 from cleaners.config import Config
@@ -80,7 +80,7 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
         fixed = fixed.strip()
         if fixed:
             paragraphs.append(fixed)
-    published = _iso_date(raw.published)
+    published = _iso_date(raw.published) or _epoch_date(raw.published)
     if raw.published and published is None:
         fixes += (Fix("published", f"not a date: {raw.published.strip()[:80]!r} (dropped)"),)
     published = published or _iso_date(ex.published)
@@ -128,6 +128,19 @@ def _iso_date(value: str | None) -> str | None:
     if len(value) >= 10 and value[4] == "-" and value[7] == "-" and _real_date(value[:10]):
         return value
     return parse_timestamp(value)
+
+
+_EPOCH = re.compile(r"\d{10}(?:\d{3})?(?:\.\d+)?")  # Unix seconds or milliseconds, 2001-09-09 to 2286
+
+
+def _epoch_date(value: str | None) -> str | None:
+    """A record's published value given as Unix time (feeds often do): ISO 8601 in UTC."""
+    if not value or not _EPOCH.fullmatch(value.strip()):
+        return None
+    seconds = float(value)
+    if seconds >= 1e12:
+        seconds /= 1000
+    return datetime.fromtimestamp(int(seconds), timezone.utc).isoformat()
 
 
 def _real_date(ymd: str) -> bool:

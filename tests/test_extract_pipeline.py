@@ -120,12 +120,13 @@ def test_repeated_story_triggers_one_recall_pass(monkeypatch) -> None:
 
 def test_a_published_value_that_is_not_a_date_is_dropped_and_named() -> None:
     """A record's published value is kept as given when its date is real, read by
-    parse_timestamp when it is another date form, and otherwise dropped with a fix that
-    names it ("2024-13-45" would sort before real dates and break pandas' to_datetime)."""
+    parse_timestamp when it is another date form or as Unix time when it is a number of
+    seconds or milliseconds, and otherwise dropped with a fix that names it ("2024-13-45" would sort before real dates and break pandas' to_datetime)."""
     body = " ".join(BODY)
     got = {}
     for value in ("2024-10-17T09:30:00Z", "2024-10-17 09:30 UTC", "October 17, 2024", "2024-13-45T99:99",
-                  "2024-02-30", "0000-00-00", "1700000000000", "soon"):
+                  "2024-02-30", "0000-00-00", "1700000000", "1700000000123", "1700000000.5", "170000000",
+                  "99999999999999", "soon"):
         doc = clean(RawDoc(Source("f.jsonl", 0, "x", "jsonl"), body.encode(), "text", "utf-8",
                            title="T", published=value, text=body), Config())
         assert isinstance(doc, Document), doc
@@ -133,7 +134,9 @@ def test_a_published_value_that_is_not_a_date_is_dropped_and_named() -> None:
     assert got["2024-10-17T09:30:00Z"] == ("2024-10-17T09:30:00Z", [])
     assert got["2024-10-17 09:30 UTC"] == ("2024-10-17 09:30 UTC", [])
     assert got["October 17, 2024"] == ("2024-10-17", [])
-    for bad in ("2024-13-45T99:99", "2024-02-30", "0000-00-00", "1700000000000", "soon"):
+    for epoch in ("1700000000", "1700000000123", "1700000000.5"):  # Unix seconds or milliseconds
+        assert got[epoch] == ("2023-11-14T22:13:20+00:00", []), got[epoch]
+    for bad in ("2024-13-45T99:99", "2024-02-30", "0000-00-00", "170000000", "99999999999999", "soon"):
         assert got[bad] == (None, [f"not a date: {bad!r} (dropped)"]), got[bad]
 
 
