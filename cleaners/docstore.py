@@ -44,6 +44,9 @@ class DocInfo:
     language: str | None
 
 
+_BETWEEN = "doc_id BETWEEN ? AND ? ORDER BY doc_id"  # the rows of a span of indexes, in index order
+
+
 def _info_json(d: dict[str, Any]) -> str:
     return json.dumps([d["source"], d["title"], d["published"], d["language"]], ensure_ascii=False)
 
@@ -158,49 +161,38 @@ class DocStore:
 
     def iter_docs(self) -> Iterator[Document]:
         """Every document, in index order; CHUNK of them parsed at a time."""
-        infos = self.infos
-        for lo in range(0, len(infos), self.CHUNK):
-            hi = min(lo + self.CHUNK, len(infos)) - 1
-            for (data,) in self.db.execute("SELECT data FROM docs WHERE doc_id BETWEEN ? AND ? "
-                                           "ORDER BY doc_id", (infos[lo].doc_id, infos[hi].doc_id)):
+        for span in self._spans(0, len(self)):
+            for (data,) in self.db.execute(f"SELECT data FROM docs WHERE {_BETWEEN}", span):
                 yield document_from_dict(json.loads(data))
 
     def get_range(self, lo: int, hi: int) -> list[Document]:
         """Documents lo .. hi - 1."""
-        infos = self.infos
-        hi = min(hi, len(infos))
-        if lo >= hi:
-            return []
-        rows = self.db.execute("SELECT data FROM docs WHERE doc_id BETWEEN ? AND ? ORDER BY doc_id",
-                               (infos[lo].doc_id, infos[hi - 1].doc_id))
-        return [document_from_dict(json.loads(data)) for (data,) in rows]
+        return [document_from_dict(json.loads(data)) for span in self._spans(lo, hi)
+                for (data,) in self.db.execute(f"SELECT data FROM docs WHERE {_BETWEEN}", span)]
+
+    def get_many(self, indexes: Iterable[int]) -> dict[int, Document]:
+        """The documents at these indexes, by index."""
+        out: dict[int, Document] = {}
+        for part, where, ids in self._parts(indexes):
+            rows = self.db.execute(f"SELECT data FROM docs WHERE {where}", ids)
+            out.update((i, document_from_dict(json.loads(data))) for i, (data,) in zip(part, rows))
+        return out
 
     def iter_bodies(self) -> Iterator[Body]:
         """Every document's text and paragraphs, in index order, without decoding its JSON
         (unless its paragraphs do not survive a join and split)."""
-        infos = self.infos
-        for lo in range(0, len(infos), self.CHUNK):
-            hi = min(lo + self.CHUNK, len(infos)) - 1
-            yield from self._bodies("doc_id BETWEEN ? AND ? ORDER BY doc_id", (infos[lo].doc_id, infos[hi].doc_id))
+        for span in self._spans(0, len(self)):
+            yield from self._bodies(_BETWEEN, span)
 
     def get_bodies_range(self, lo: int, hi: int) -> list[Body]:
         """``iter_bodies`` of documents lo .. hi - 1."""
-        infos = self.infos
-        hi = min(hi, len(infos))
-        if lo >= hi:
-            return []
-        return list(self._bodies("doc_id BETWEEN ? AND ? ORDER BY doc_id", (infos[lo].doc_id, infos[hi - 1].doc_id)))
+        return [b for span in self._spans(lo, hi) for b in self._bodies(_BETWEEN, span)]
 
     def get_bodies_many(self, indexes: Iterable[int]) -> dict[int, Body]:
         """``iter_bodies`` of the documents at these indexes, by index."""
-        infos = self.infos
-        want = sorted(set(indexes))
         out: dict[int, Body] = {}
-        for lo in range(0, len(want), self.CHUNK):
-            part = want[lo:lo + self.CHUNK]
-            ids = [infos[i].doc_id for i in part]
-            bodies = self._bodies(f"doc_id IN ({','.join('?' * len(ids))}) ORDER BY doc_id", ids)
-            out.update(zip(part, bodies))  # doc_id order is index order
+        for part, where, ids in self._parts(indexes):
+            out.update(zip(part, self._bodies(where, ids)))
         return out
 
     def _bodies(self, where: str, args: Any) -> Iterator[Body]:
@@ -209,18 +201,21 @@ class DocStore:
                                           args):
             yield (body, None) if body is not None else _decoded_body(data)
 
-    def get_many(self, indexes: Iterable[int]) -> dict[int, Document]:
-        """The documents at these indexes, by index."""
+    def _spans(self, lo: int, hi: int) -> Iterator[tuple[str, str]]:
+        """(first, last doc_id) of documents lo .. hi - 1, CHUNK documents at a time (``_BETWEEN``)."""
+        infos = self.infos
+        hi = min(hi, len(infos))
+        for a in range(lo, hi, self.CHUNK):
+            yield infos[a].doc_id, infos[min(a + self.CHUNK, hi) - 1].doc_id
+
+    def _parts(self, indexes: Iterable[int]) -> Iterator[tuple[list[int], str, list[str]]]:
+        """The distinct indexes in ascending order, CHUNK at a time, with a where-clause that
+        selects their rows in that order and its doc_ids (doc_id order is index order)."""
         infos = self.infos
         want = sorted(set(indexes))
-        by_id = {infos[i].doc_id: i for i in want}
-        out: dict[int, Document] = {}
-        for lo in range(0, len(want), self.CHUNK):
-            ids = [infos[i].doc_id for i in want[lo:lo + self.CHUNK]]
-            q = f"SELECT doc_id, data FROM docs WHERE doc_id IN ({','.join('?' * len(ids))})"
-            for doc_id, data in self.db.execute(q, ids):
-                out[by_id[doc_id]] = document_from_dict(json.loads(data))
-        return out
+        for a in range(0, len(want), self.CHUNK):
+            part = want[a:a + self.CHUNK]
+            yield part, f"doc_id IN ({','.join('?' * len(part))}) ORDER BY doc_id", [infos[i].doc_id for i in part]
 
     def json_rows(self, doc_ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
         """(doc_id, source path, document JSON as stored) of these documents, in doc_id order: what

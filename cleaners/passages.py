@@ -752,23 +752,24 @@ class _ArticleBlocks:
 
     def cross_pairs(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(edge, block of u, block of v) for every pair of blocks of different articles."""
-        e1 = np.repeat(np.arange(len(u)), self.count[u])
-        bu = self.first[u][e1] + _ragged_arange(self.count[u])
-        lens = self.count[v[e1]]
-        w = np.repeat(np.arange(len(e1)), lens)
-        bv = self.first[v[e1]][w] + _ragged_arange(lens)
+        e1, bu = _expand(self.first, self.count, u)
+        w, bv = _expand(self.first, self.count, v[e1])
         bu = bu[w]
         keep = self.art[bu] != self.art[bv]
         return e1[w][keep], bu[keep], bv[keep]
 
     def sentence_pairs(self, bu: np.ndarray, bv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(block pair, k, o) for every sentence k of bu[i] and o of bv[i]."""
-        w1 = np.repeat(np.arange(len(bu)), self.size[bu])
-        k = self.sent[self.start[bu][w1] + _ragged_arange(self.size[bu])]
-        lens = self.size[bv[w1]]
-        w2 = np.repeat(np.arange(len(w1)), lens)
-        o = self.sent[self.start[bv[w1]][w2] + _ragged_arange(lens)]
-        return w1[w2], k[w2], o
+        w1, k = _expand(self.start, self.size, bu)
+        w2, o = _expand(self.start, self.size, bv[w1])
+        return w1[w2], self.sent[k[w2]], self.sent[o]
+
+
+def _expand(first: np.ndarray, count: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(i, x) for every x in ``first[which[i]]`` .. ``first[which[i]] + count[which[i]] - 1``."""
+    lens = count[which]
+    i = np.repeat(np.arange(len(which)), lens)
+    return i, first[which][i] + _ragged_arange(lens)
 
 
 # ---------------------------------------------------------------------------
