@@ -63,6 +63,13 @@ class InputFile:
     # The real relative path as hex of its bytes, when it differs from ``path``
     # (names with bytes that are not UTF-8); used to open the file.
     raw_path_hex: str | None = None
+    # A share of a large JSON Lines file (see feed_shares): (first byte, end byte,
+    # number of its first record). None: the whole file.
+    share: tuple[int, int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.share is not None and not isinstance(self.share, tuple):  # a list, read back from JSON
+            object.__setattr__(self, "share", tuple(self.share))
 
     def fs_path(self, root: Path) -> Path:
         if self.raw_path_hex is None:
@@ -219,6 +226,15 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
     if fmt == "warc":
         yield from _read_warc(path, bare, cfg)
         return
+    if item.share is not None:
+        data_range = _read_share(path, item)
+        if data_range is not None:
+            first = item.share[2]
+            yield from _read_jsonl(data_range, Source(item.path, None, "", fmt_label), first,
+                                   max_line=cfg.max_file_bytes)
+            return
+        if item.share[0] > 0:  # the file changed since it was split: its first share reads all of it
+            return
     try:
         data = _read_bounded(path, gz, cfg)
     except _TooLarge as exc:
@@ -249,16 +265,80 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
         yield from _read_json(data, src)
 
 
+def feed_shares(path: Path, share_bytes: int,
+                max_line: int | None = None) -> list[tuple[int, int, int]] | None:
+    """A JSON Lines file cut into ranges of about ``share_bytes`` that end after a
+    newline: (first byte, end byte, number of the range's first record), blank
+    lines not counted, so reading the ranges one after another (``InputFile.share``)
+    gives exactly the records of reading the file whole. Ranges without a record
+    join their neighbour; a file too small to cut is one range. None when a line
+    is longer than ``max_line`` bytes (it would have to be held to find its end).
+
+    A range starts right after a ``\\n`` byte, where ``bytes.splitlines`` starts a
+    line too (a ``\\r\\n`` is never cut), whatever the records' encoding.
+    """
+    if share_bytes < 1:
+        raise ValueError(f"share_bytes must be >= 1, got {share_bytes!r}")
+    shares: list[tuple[int, int, int]] = []
+    record = 0
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        start = 0
+        while start < size:
+            chunk = bytearray(fh.read(share_bytes))
+            while chunk and chunk[-1] != 10 and start + len(chunk) < size:  # 10 == ord("\n")
+                more = fh.read(64 * 1024)
+                cut = more.find(b"\n")
+                chunk += more if cut < 0 else more[:cut + 1]
+                if max_line is not None and len(chunk) > share_bytes + max_line:
+                    return None  # the last line began inside the first share_bytes
+                if cut >= 0:
+                    fh.seek(start + len(chunk))
+                    break
+            if not chunk:
+                break
+            records = sum(1 for line in chunk.splitlines() if line.strip())
+            if shares and (not records or shares[-1][2] == record):  # either side has no record
+                shares[-1] = (shares[-1][0], start + len(chunk), shares[-1][2])
+            else:
+                shares.append((start, start + len(chunk), record))
+            record += records
+            start += len(chunk)
+    return shares or [(0, 0, 0)]
+
+
+def _read_share(path: Path, item: InputFile) -> bytes | None:
+    """The bytes of ``item.share``; None when the file's size is no longer the one it was
+    cut at (``item.size``): it changed since, and is read whole instead."""
+    assert item.share is not None
+    start, end, _ = item.share
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size != item.size:
+                return None
+            fh.seek(start)
+            return fh.read(end - start)
+    except OSError:
+        return None  # the whole-file read names the error
+
+
 _TOO_DEEP = "JSON nesting exceeded the parser's limit"
 
 
-def _read_jsonl(data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
-    record = 0
+def _read_jsonl(data: bytes, src: Source, first_record: int = 0,
+                max_line: int | None = None) -> Iterator[RawDoc | Reject]:
+    """The records of JSON Lines bytes, numbered from first_record; a line over
+    max_line bytes (in a feed read in shares, which may be over the file limit) is
+    rejected as too large."""
+    record = first_record
     for line in data.splitlines():
         if not line.strip():
             continue
         rsrc = Source(src.path, record, sha256(line), src.format)
         record += 1
+        if max_line is not None and len(line) > max_line:
+            yield Reject(rsrc, "too-large", f"record over {max_line} bytes (raise --max-file-mb)")
+            continue
         try:
             obj = json.loads(line)
         except (ValueError, UnicodeDecodeError) as exc:

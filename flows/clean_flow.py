@@ -13,7 +13,6 @@ import platform
 import shutil
 import sys
 import time
-from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 from contextlib import contextmanager, nullcontext
@@ -26,14 +25,14 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 
 from cleaners import __version__
-from cleaners.batch import accounting, batch_size_for, iter_processed
+from cleaners.batch import accounting, batch_size_for, batches_of, files_in, iter_processed, split_feeds
 from cleaners.config import Config
 from cleaners.docstore import DocStore
 from cleaners.memory import fewer_collections
 from cleaners.output import (STATE_NAME, export_state, output_lock, read_json, reject_record,
                              write_json, write_jsonl)
 from cleaners.readers import InputFile, discover
-from cleaners.records import Reject, Source, document_to_dict
+from cleaners.records import Reject, Source, document_to_dict, flat_dict
 from cleaners.state import FileInfo, State
 
 LIBRARIES = ("prefect", "trafilatura", "datasketch", "ftfy", "charset-normalizer", "lxml",
@@ -64,7 +63,7 @@ def library_versions() -> dict[str, str]:
 def discover_inputs(input_dir: str, out_dir: str, config: dict[str, Any], items_file: str) -> int:
     """The files to read, written to items_file; returns how many."""
     cfg = Config.from_dict(config)
-    items = [asdict(i) for i in discover(Path(input_dir), cfg.read, exclude=Path(out_dir))]
+    items = [flat_dict(i) for i in discover(Path(input_dir), cfg.read, exclude=Path(out_dir))]
     write_json(Path(items_file), items, indent=None)
     get_run_logger().info("discovered %d files under %s", len(items), input_dir)
     return len(items)
@@ -75,11 +74,11 @@ def clean_batch(input_dir: str, items_file: str, batch_file: str,
                 config: dict[str, Any]) -> dict[str, int]:
     """Clean the batch of files listed in items_file; documents and rejects go to batch_file (JSON Lines)."""
     cfg = Config.from_dict(config)
-    items = read_json(Path(items_file))
-    counts = {"files": len(items), "documents": 0, "rejects": 0}
+    items = [InputFile(**i) for i in read_json(Path(items_file))]
+    counts = {"files": files_in(items), "documents": 0, "rejects": 0}
 
     def records() -> Iterator[dict[str, Any]]:  # written as they are cleaned: memory stays flat
-        for r in iter_processed(Path(input_dir), [InputFile(**i) for i in items], cfg):
+        for r in iter_processed(Path(input_dir), items, cfg):
             if isinstance(r, Reject):
                 counts["rejects"] += 1
                 yield {"reject": reject_record(r)}
@@ -103,7 +102,7 @@ def plan_inputs(input_dir: str, items_file: str, state_path: str, plan_file: str
     get_run_logger().info("%d new or changed files to process, %d unchanged, %d touched, %d renamed",
                           len(plan.process), plan.unchanged, plan.touched, len(plan.renamed))
     write_json(Path(plan_file), {
-        "process": [asdict(i) for i in plan.process], "files": [asdict(f) for f in plan.files],
+        "process": [flat_dict(i) for i in plan.process], "files": [flat_dict(f) for f in plan.files],
         "renamed": plan.renamed, "replaced_paths": plan.replaced_paths,
         "unchanged": plan.unchanged, "touched": plan.touched, "copies": plan.copies}, indent=None)
     return {"process": len(plan.process), "files": len(plan.files), "renamed": len(plan.renamed),
@@ -323,10 +322,6 @@ def _share_temporary_api() -> Iterator[None]:
         os.environ.pop("PREFECT_API_URL", None)
 
 
-def _batches(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
 @flow(name="newsclean", log_prints=False)
 def clean_folder(input_dir: str, out_dir: str, config: dict[str, Any] | None = None,
                  show_progress: bool = False, state_path: str | None = None,
@@ -412,7 +407,7 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
         "versions": library_versions(),
         "minhash": {"scheme": cfg.dedup.scheme, "shingle_hash": cfg.dedup.shingle_hash,
                     "num_perm": cfg.dedup.num_perm, "seed": cfg.dedup.seed},
-        "counts": {"files": n_items, **result["counts"]},
+        "counts": {"files": n_items, **result["counts"], "feed_shares": totals["feed_shares"]},
         "accounting": {**result["accounting"], "files_seen": n_items},
         "seconds": {"discover_and_plan": round(t_discover, 3), "clean": round(t_clean, 3),
                     "match": result["seconds_match"], "total": round(time.perf_counter() - t0, 3)},
@@ -426,14 +421,19 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
                pool: TaskRunner | None, t_start: float) -> tuple[dict[str, int], list[str], float]:
     """Clean the planned files in batches: (totals, batch files, seconds)."""
     size = batch_size_for(len(plan["process"]), workers, cfg.batch_size)
-    batches = _batches(plan["process"], size)
+    items = split_feeds(Path(input_dir), [InputFile(**i) for i in plan["process"]], cfg.read, workers)
+    batches = batches_of(items, size)
+    shares = sum(1 for i in items if i.share is not None)
     if plan["process"]:
-        log.info("cleaning %d files in %d batches of up to %d (%s)", len(plan["process"]), len(batches), size,
-                 "--batch-size" if cfg.batch_size else f"sized for {workers} worker(s)")
+        log.info("cleaning %d files in %d batches of up to %d (%s)%s", len(plan["process"]), len(batches), size,
+                 "--batch-size" if cfg.batch_size else f"sized for {workers} worker(s)",
+                 f"; {files_in(i for i in items if i.share)} JSON Lines file(s) over "
+                 f"{cfg.read.share_bytes} bytes cut into {shares} shares" if shares else "")
+    del items
     batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
     item_files = [str(work / f"batch-{n:05d}.items.json") for n in range(len(batches))]
     for b, f in zip(batches, item_files):
-        write_json(Path(f), b, indent=None)
+        write_json(Path(f), [flat_dict(i) for i in b], indent=None)
     del batches
     totals = {"files": 0, "documents": 0, "rejects": 0}
     with _progress(show_progress, len(plan["process"])) as advance:
@@ -441,6 +441,7 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
             for k in totals:
                 totals[k] += res[k]
             advance(res["files"])
+    totals["feed_shares"] = shares
     log.info("cleaned %d files in %d batches: %d documents, %d rejected",
              totals["files"], len(batch_files), totals["documents"], totals["rejects"])
     return totals, batch_files, time.perf_counter() - t_start

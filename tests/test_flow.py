@@ -80,6 +80,23 @@ def test_flow_writes_the_output_contract(mixed_input: Path, tmp_path: Path) -> N
     assert not (out / ".newsclean-work").exists()
 
 
+def test_a_feed_cut_into_shares_gives_the_outputs_of_reading_it_whole(mixed_input: Path, tmp_path: Path) -> None:
+    from flows.clean_flow import clean_folder
+
+    lines = [json.dumps({"url": f"https://wire.example/{i}", "title": f"Wire story {i % 4}",
+                         "text": "\n\n".join(BODY[i % 4:] + BODY[:i % 4]), "source": f"Outlet {i % 3}"})
+             for i in range(12)]
+    (mixed_input / "wire.jsonl").write_text("\n".join(lines[:5]) + "\n\n{broken\n" + "\n".join(lines[5:]) + "\n")
+    whole = clean_folder(str(mixed_input), str(tmp_path / "whole"))
+    cut = clean_folder(str(mixed_input), str(tmp_path / "cut"), config={"read": {"share_bytes": 600}})
+    for name in ("documents.jsonl", "articles.jsonl", "rejects.jsonl"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "cut" / name).read_bytes(), name
+    assert cut["counts"]["files_processed"] == whole["counts"]["files_processed"] == 12
+    assert whole["counts"]["feed_shares"] == 0 and cut["counts"]["feed_shares"] > 5
+    assert cut["accounting"] == whole["accounting"] and cut["accounting"]["ok"]
+    assert len(read_jsonl(tmp_path / "cut" / "documents.jsonl")) == 9 + 12
+
+
 def test_flow_run_is_visible_in_prefect_with_logs(seeds_dir: Path, tmp_path: Path) -> None:
     from uuid import UUID
 

@@ -186,3 +186,104 @@ def test_json_nested_past_the_parsers_limit_is_rejected(tmp_path: Path) -> None:
     assert [(g.source.path, g.source.record, getattr(g, "reason", "read")) for g in got] == [
         ("deep.json", None, "too-deeply-nested"), ("lines.jsonl", 0, "too-deeply-nested"),
         ("lines.jsonl", 1, "read")]
+
+
+def _feed_bytes() -> bytes:
+    """A JSON Lines feed with what cutting it could break: a BOM, CRLF and lone CR line ends,
+    runs of blank and whitespace-only lines, a bad line, a line longer than a share, a
+    record with no body, and no newline at the end."""
+    rec = [json.dumps({"url": f"https://a.example/{i}", "title": f"Story {i}", "text": BODY[i % len(BODY)]})
+           for i in range(12)]
+    return (b"\xef\xbb\xbf" + rec[0].encode() + b"\r\n" + rec[1].encode() + b"\n\n   \n\n"
+            + b"{not json\n" + rec[2].encode() + b"\r" + rec[3].encode() + b"\n"
+            + json.dumps({"url": "https://a.example/long", "title": "Long",
+                          "text": " ".join(BODY) * 3}).encode() + b"\n"
+            + json.dumps({"url": "https://a.example/empty", "title": "no body"}).encode() + b"\n"
+            + b"\n".join(r.encode() for r in rec[4:]) + b"\n\n\n\t\n" + rec[0].encode())
+
+
+def test_a_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from cleaners.batch import share_bytes_for, split_feeds
+    from cleaners.readers import InputFile, feed_shares
+
+    for data in (_feed_bytes(), b"\n \n\t\n" * 40 + _feed_bytes()):  # blank lines first: none of them a share
+        (tmp_path / "feed.jsonl").write_bytes(data)
+        whole_item = next(discover(tmp_path, ReadConfig()))
+        whole = list(read_file(tmp_path, whole_item, ReadConfig()))
+        assert len(whole) == 16 and {type(r) for r in whole} == {RawDoc, Reject}
+        for share_bytes in (1, 7, 100, 333, 1000, 2500, len(data) - 1):
+            shares = feed_shares(tmp_path / "feed.jsonl", share_bytes)
+            # the shares cover the file in order, each ends after a newline, each holds a record
+            assert shares[0][0] == 0 and shares[-1][1] == len(data)
+            assert all(a[1] == b[0] for a, b in zip(shares, shares[1:]))
+            assert all(data[end - 1:end] == b"\n" for _, end, _ in shares[:-1])
+            assert all(any(line.strip() for line in data[s:e].splitlines()) for s, e, _ in shares)
+            items = [replace(whole_item, share=s) for s in shares]
+            got = [r for item in items for r in read_file(tmp_path, item, ReadConfig())]
+            assert got == whole, share_bytes
+            # split_feeds cuts at share_bytes_for's size, when that gives two shares or more
+            cfg = ReadConfig(share_bytes=share_bytes)
+            size = share_bytes_for(len(data), 3, cfg)
+            assert size == max(share_bytes, -(-len(data) // 12))
+            want = feed_shares(tmp_path / "feed.jsonl", size)
+            assert [i.share for i in split_feeds(tmp_path, [whole_item], cfg, workers=3)] == \
+                (want if len(want) > 1 else [None])
+    assert len(feed_shares(tmp_path / "feed.jsonl", 100)) > 5
+    # a share whose file changed after it was cut: the first share reads the file whole,
+    # the others nothing, so every record is still read exactly once
+    items = split_feeds(tmp_path, [whole_item], ReadConfig(share_bytes=500))
+    assert len(items) > 1
+    (tmp_path / "feed.jsonl").write_bytes(data + b"\n" + data.splitlines()[-1])
+    grown = list(read_file(tmp_path, InputFile("feed.jsonl", len(data) + 1 + len(data.splitlines()[-1])),
+                            ReadConfig()))
+    got = [r for item in items for r in read_file(tmp_path, item, ReadConfig())]
+    assert got == grown and len(got) == len(whole) + 1
+
+
+def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
+    import hashlib
+
+    from cleaners.batch import batches_of, files_in, split_feeds
+    from cleaners.readers import InputFile
+
+    data = _feed_bytes()
+    for name in ("feed.jsonl", "copy.ndjson", "small.jsonl", "big.json", "page.txt"):
+        (tmp_path / name).write_bytes(data if name != "small.jsonl" else data[:300])
+    with gzip.open(tmp_path / "zipped.jsonl.gz", "wb") as fh:
+        fh.write(data)  # not seekable: read whole
+    (tmp_path / "pdf.jsonl").write_bytes(b"%PDF-1.4\n" + data)  # rejected whole as binary
+    cfg = ReadConfig(share_bytes=400)
+    items = list(discover(tmp_path, cfg))
+    split = split_feeds(tmp_path, items, cfg)
+    cut = {i.path for i in split if i.share is not None}
+    assert cut == {"feed.jsonl", "copy.ndjson"}
+    assert files_in(split) == len(items) == 7
+    assert [i.path for i in split if i.share is None] == [i.path for i in items if i.path not in cut]
+    # a feed over the file size limit is still read, in shares, when its lines are under it
+    whole_cfg = ReadConfig(max_file_bytes=10 * len(data))
+    feed = next(i for i in items if i.path == "feed.jsonl")
+    expected = list(read_file(tmp_path, feed, whole_cfg))
+    over = ReadConfig(share_bytes=400, max_file_bytes=len(data) - 1)
+    shares = [i for i in split_feeds(tmp_path, [feed], over) if i.share]
+    assert len(shares) > 1 and [r for i in shares for r in read_file(tmp_path, i, over)] == expected
+    assert [r.reason for r in read_file(tmp_path, feed, over)] == ["too-large"]  # read whole: rejected
+    # ... and then a record over the limit is rejected alone
+    long_line = max(data.splitlines(), key=len)
+    line_limit = ReadConfig(share_bytes=len(long_line) + 100, max_file_bytes=len(long_line) - 1)
+    got = [r for i in split_feeds(tmp_path, [feed], line_limit) for r in read_file(tmp_path, i, line_limit)]
+    assert [r.source.record for r in got] == [r.source.record for r in expected]
+    assert [(r.source.record, r.reason) for r in got if isinstance(r, Reject) and r.reason == "too-large"] == \
+        [(r.source.record, "too-large") for r in expected if r.source.sha256 == hashlib.sha256(long_line).hexdigest()]
+    # a line too long to find its end within the limit: the file stays whole, one too-large reject
+    (tmp_path / "long-first.jsonl").write_bytes(long_line + b"\n" + data)
+    first = InputFile("long-first.jsonl", len(long_line) + 1 + len(data))
+    tight = ReadConfig(share_bytes=100, max_file_bytes=100)  # shares of 1,805 bytes: the line is 2,072
+    assert split_feeds(tmp_path, [first], tight) == [first]
+    assert [r.reason for r in read_file(tmp_path, first, tight)] == ["too-large"]
+    # each share is a batch of its own; whole files are batched around them, in order
+    batches = batches_of(split, 2)
+    assert [i for b in batches for i in b] == split
+    assert all(len(b) == 1 for b in batches if any(i.share for i in b))
+    assert max(len(b) for b in batches) == 2
