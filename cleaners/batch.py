@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from cleaners.config import Config, ReadConfig
 from cleaners.pipeline import clean_all
-from cleaners.readers import InputFile, feed_shares, format_of, read_file, sniff_binary
+from cleaners.readers import InputFile, feed_shares, format_of, read_file, sniff_binary, warc_shares
 from cleaners.records import Document, Reject
 
 
@@ -44,39 +44,55 @@ def share_bytes_for(size: int, workers: int, cfg: ReadConfig) -> int:
     return min(MAX_SHARE_BYTES, max(cfg.share_bytes, per))
 
 
-def split_feeds(root: Path, items: Iterable[InputFile], cfg: ReadConfig, workers: int = 1) -> list[InputFile]:
-    """The items, with each JSON Lines file of more than ``cfg.share_bytes`` replaced by
-    its shares (``readers.feed_shares``, sized by share_bytes_for), in order. Reading the
-    shares in order gives the same records as the whole file. A feed over
-    ``cfg.max_file_bytes`` is read in shares too (a share is at most MAX_SHARE_BYTES and
-    a line), and then its records must each be under the limit. Files the reader would
-    reject whole (binary, gzipped so not seekable, unreadable, over the limit with a
-    longer line) stay whole, to be rejected once."""
+def split_files(root: Path, items: Iterable[InputFile], cfg: ReadConfig, workers: int = 1) -> list[InputFile]:
+    """The items, with each large JSON Lines file and (for more than one worker) each
+    large WARC file replaced by its shares, in order: ranges of whole lines
+    (``readers.feed_shares``) or whole records (``readers.warc_shares``) of about
+    share_bytes_for bytes, over ``cfg.share_bytes`` in all. Reading the shares in order
+    gives the records of reading the file whole.
+
+    A JSON Lines feed over ``cfg.max_file_bytes`` is read in shares too (a share is at
+    most MAX_SHARE_BYTES and a line), and then its records must each be under the
+    limit. Files the reader would reject whole (binary, gzipped JSON Lines, which
+    cannot be sought, unreadable, too large) stay whole, to be rejected once. Cutting
+    a WARC reads it through once here, so it is only done when workers can share it.
+    """
     out: list[InputFile] = []
     for item in items:
-        if item.problem or item.share is not None or format_of(item.path) != ("jsonl", False) \
-                or item.size <= cfg.share_bytes:
+        shares = None if item.problem or item.share is not None or item.size <= cfg.share_bytes \
+            else _shares(item.fs_path(root), item, cfg, workers)
+        if shares is None:
             out.append(item)
-            continue
-        path = item.fs_path(root)
-        try:
-            with open(path, "rb") as fh:
-                head = fh.read(8192)
-            shares = feed_shares(path, share_bytes_for(item.size, workers, cfg), max_line=cfg.max_file_bytes)
-            size = path.stat().st_size
-        except OSError:  # the reader rejects it with the reason
-            out.append(item)
-            continue
-        if sniff_binary(head) or shares is None or len(shares) < 2 or size != shares[-1][1]:
-            out.append(item)
-            continue
-        out.extend(replace(item, size=size, share=s) for s in shares)
+        else:
+            out.extend(replace(item, size=shares[-1][1], share=s) for s in shares)
     return out
 
 
+def _shares(path: Path, item: InputFile, cfg: ReadConfig, workers: int) -> list[tuple[int, int, int]] | None:
+    """The shares of one file, or None when it stays whole."""
+    fmt, gz = format_of(item.path)
+    size = share_bytes_for(item.size, workers, cfg)
+    try:
+        if fmt == "jsonl" and not gz:
+            with open(path, "rb") as fh:
+                if sniff_binary(fh.read(8192)):
+                    return None
+            shares = feed_shares(path, size, max_line=cfg.max_file_bytes)
+        elif fmt == "warc" and workers > 1 and item.size <= cfg.max_decompressed_bytes:
+            shares = warc_shares(path, size)
+        else:
+            return None
+        now = path.stat().st_size
+    except OSError:  # the reader rejects it with the reason
+        return None
+    if shares is None or len(shares) < 2 or now != shares[-1][1]:
+        return None
+    return shares
+
+
 def batches_of(items: list[InputFile], size: int) -> list[list[InputFile]]:
-    """Consecutive batches of up to ``size`` files, in order; each share of a split
-    feed is a batch of its own (a share is already about a batch of work)."""
+    """Consecutive batches of up to ``size`` files, in order; each share of a cut
+    file is a batch of its own (a share is already about a batch of work)."""
     batches: list[list[InputFile]] = []
     current: list[InputFile] = []
     for item in items:
@@ -96,7 +112,7 @@ def batches_of(items: list[InputFile], size: int) -> list[list[InputFile]]:
 
 
 def files_in(items: Iterable[InputFile]) -> int:
-    """How many input files the items are: a split feed counts once (at its first share)."""
+    """How many input files the items are: a file cut into shares counts once (at its first)."""
     return sum(1 for i in items if i.share is None or i.share[0] == 0)
 
 

@@ -18,9 +18,10 @@ class ReadConfig:
     # Bound on decompressed size of one .gz, so a gzip bomb cannot fill memory.
     max_decompressed_bytes: int = 200 * 1024 * 1024
     follow_symlinks: bool = False  # never leave INPUT_DIR unless asked
-    # A JSON Lines file (not gzipped) bigger than this is cleaned in shares of at
-    # least this many bytes, about four per worker (cleaners.batch.split_feeds), each
-    # its own batch, so one feed dump uses every worker and no worker holds all of it.
+    # A JSON Lines file (not gzipped) or, with several workers, a WARC file bigger than
+    # this is cleaned in shares of at least this many bytes, about four per worker
+    # (cleaners.batch.split_files), each its own batch, so one feed dump or crawl uses
+    # every worker and no worker holds all of a feed.
     # 4 MiB is about 700 text records (0.6 s of cleaning) or 50-100 HTML pages: a task
     # run's orchestration stays under 10 %. Outputs do not depend on it.
     share_bytes: int = 4 * 1024 * 1024

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-
+import io
 import json
 import os
 import re
@@ -224,7 +224,7 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
         return
     path = item.fs_path(root)
     if fmt == "warc":
-        yield from _read_warc(path, bare, cfg)
+        yield from _read_warc(path, bare, cfg, item)
         return
     if item.share is not None:
         data_range = _read_share(path, item)
@@ -432,26 +432,39 @@ def _from_json_object(obj: Any, src: Source, raw: bytes) -> RawDoc | Reject:
                   f"record has none of the fields {', '.join(HTML_KEYS + TEXT_KEYS)}")
 
 
-def _read_warc(path: Path, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
+def _read_warc(path: Path, bare: Source, cfg: ReadConfig,
+               item: InputFile | None = None) -> Iterator[RawDoc | Reject]:
+    """The documents of a WARC file, or of the share of it ``item.share`` names (a run of
+    whole records, see warc_shares; numbered from the share's first index)."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    try:
-        size = path.stat().st_size
-        if size > cfg.max_decompressed_bytes:
-            yield Reject(bare, "too-large", f"WARC is over {cfg.max_decompressed_bytes} bytes")
+    share = item.share if item is not None else None
+    fh: Any
+    if share is not None:
+        data = _read_share(path, item)  # type: ignore[arg-type]
+        if data is None:  # changed since it was cut: the first share reads it whole
+            if share[0] == 0:
+                yield from _read_warc(path, bare, cfg)
             return
-        fh = open(path, "rb")
-    except OSError as exc:
-        yield Reject(bare, "unreadable-file", str(exc))
-        return
-    index = 0
+        fh, size = io.BytesIO(data), len(data)
+    else:
+        try:
+            size = path.stat().st_size
+            if size > cfg.max_decompressed_bytes:
+                yield Reject(bare, "too-large", f"WARC is over {cfg.max_decompressed_bytes} bytes")
+                return
+            fh = open(path, "rb")
+        except OSError as exc:
+            yield Reject(bare, "unreadable-file", str(exc))
+            return
+    index = share[2] if share is not None else 0
     produced = False
     records = 0
     with fh:
         try:
             for rec in ArchiveIterator(fh):
-                if rec.rec_type is None or rec.rec_headers.get_header("WARC-Record-ID") is None:
+                if _invalid_warc_record(rec):
                     yield Reject(Source(bare.path, index, "", bare.format), "corrupt-warc",
                                  "record without WARC-Type or WARC-Record-ID")
                     index += 1
@@ -494,9 +507,56 @@ def _read_warc(path: Path, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | R
             src = Source(bare.path, index, "", bare.format)
             yield Reject(src, "corrupt-warc", f"{type(exc).__name__}: {str(exc)[:200]}")
             return
+    if share is not None:  # cut only when the whole file has documents (warc_shares)
+        return
     if not produced and records == 0 and size > 0:
         yield Reject(bare, "corrupt-warc", "no readable WARC record")
     elif not produced:
         yield Reject(bare, "empty-warc", f"{records} records, none of them a response")
+
+
+def _invalid_warc_record(rec: Any) -> bool:
+    return rec.rec_type is None or rec.rec_headers.get_header("WARC-Record-ID") is None
+
+
+def _numbered_warc_record(rec: Any) -> bool:
+    """Whether a WARC record takes a record number in the output: a response or
+    resource (a document or a reject), or an invalid record (a corrupt-warc reject)."""
+    return _invalid_warc_record(rec) or rec.rec_type in ("response", "resource")
+
+
+def warc_shares(path: Path, share_bytes: int) -> list[tuple[int, int, int]] | None:
+    """A WARC file cut at record boundaries into ranges of about ``share_bytes`` (of the
+    file, compressed or not): (first byte, end byte, number of the range's first
+    record), so reading the ranges one after another gives the records of reading
+    the file whole. Reads (and decompresses) the whole file once. None when the file
+    cannot be cut: warcio fails on it, or it has no record that becomes a document
+    or a reject. Ranges without such a record join their neighbour."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    if share_bytes < 1:
+        raise ValueError(f"share_bytes must be >= 1, got {share_bytes!r}")
+    starts: list[tuple[int, int]] = []  # (offset, numbered records before it)
+    numbered = 0
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            it = ArchiveIterator(fh)  # parsing HTTP headers as the reader does: it fails where it fails
+            for rec in it:
+                starts.append((it.get_record_offset(), numbered))
+                numbered += _numbered_warc_record(rec)
+    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError):
+        return None
+    if not numbered:
+        return None
+    shares: list[tuple[int, int, int]] = []
+    for offset, before in starts:
+        if not shares or (offset - shares[-1][0] >= share_bytes and before > shares[-1][2]):
+            shares.append((offset, size, before))
+    shares = [(a[0], b[0], a[2]) for a, b in zip(shares, shares[1:])] + shares[-1:]
+    if shares[0][0] != 0:  # bytes before the first record (none in a valid file) stay with it
+        shares[0] = (0, shares[0][1], shares[0][2])
+    return shares
 
 

@@ -25,7 +25,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 
 from cleaners import __version__
-from cleaners.batch import accounting, batch_size_for, batches_of, files_in, iter_processed, split_feeds
+from cleaners.batch import accounting, batch_size_for, batches_of, files_in, iter_processed, split_files
 from cleaners.config import Config
 from cleaners.docstore import DocStore
 from cleaners.memory import fewer_collections
@@ -407,7 +407,7 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
         "versions": library_versions(),
         "minhash": {"scheme": cfg.dedup.scheme, "shingle_hash": cfg.dedup.shingle_hash,
                     "num_perm": cfg.dedup.num_perm, "seed": cfg.dedup.seed},
-        "counts": {"files": n_items, **result["counts"], "feed_shares": totals["feed_shares"]},
+        "counts": {"files": n_items, **result["counts"], "file_shares": totals["file_shares"]},
         "accounting": {**result["accounting"], "files_seen": n_items},
         "seconds": {"discover_and_plan": round(t_discover, 3), "clean": round(t_clean, 3),
                     "match": result["seconds_match"], "total": round(time.perf_counter() - t0, 3)},
@@ -421,14 +421,14 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
                pool: TaskRunner | None, t_start: float) -> tuple[dict[str, int], list[str], float]:
     """Clean the planned files in batches: (totals, batch files, seconds)."""
     size = batch_size_for(len(plan["process"]), workers, cfg.batch_size)
-    items = split_feeds(Path(input_dir), [InputFile(**i) for i in plan["process"]], cfg.read, workers)
+    items = split_files(Path(input_dir), [InputFile(**i) for i in plan["process"]], cfg.read, workers)
     batches = batches_of(items, size)
     shares = sum(1 for i in items if i.share is not None)
     if plan["process"]:
         log.info("cleaning %d files in %d batches of up to %d (%s)%s", len(plan["process"]), len(batches), size,
                  "--batch-size" if cfg.batch_size else f"sized for {workers} worker(s)",
-                 f"; {files_in(i for i in items if i.share)} JSON Lines file(s) over "
-                 f"{cfg.read.share_bytes} bytes cut into {shares} shares" if shares else "")
+                 f"; {files_in(i for i in items if i.share)} large file(s) cut into {shares} shares"
+                 if shares else "")
     del items
     batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
     item_files = [str(work / f"batch-{n:05d}.items.json") for n in range(len(batches))]
@@ -441,7 +441,7 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
             for k in totals:
                 totals[k] += res[k]
             advance(res["files"])
-    totals["feed_shares"] = shares
+    totals["file_shares"] = shares
     log.info("cleaned %d files in %d batches: %d documents, %d rejected",
              totals["files"], len(batch_files), totals["documents"], totals["rejects"])
     return totals, batch_files, time.perf_counter() - t_start

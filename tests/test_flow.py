@@ -92,7 +92,7 @@ def test_a_feed_cut_into_shares_gives_the_outputs_of_reading_it_whole(mixed_inpu
     for name in ("documents.jsonl", "articles.jsonl", "rejects.jsonl"):
         assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "cut" / name).read_bytes(), name
     assert cut["counts"]["files_processed"] == whole["counts"]["files_processed"] == 12
-    assert whole["counts"]["feed_shares"] == 0 and cut["counts"]["feed_shares"] > 5
+    assert whole["counts"]["file_shares"] == 0 and cut["counts"]["file_shares"] > 5
     assert cut["accounting"] == whole["accounting"] and cut["accounting"]["ok"]
     assert len(read_jsonl(tmp_path / "cut" / "documents.jsonl")) == 9 + 12
 

@@ -205,7 +205,7 @@ def _feed_bytes() -> bytes:
 def test_a_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from cleaners.batch import share_bytes_for, split_feeds
+    from cleaners.batch import share_bytes_for, split_files
     from cleaners.readers import InputFile, feed_shares
 
     for data in (_feed_bytes(), b"\n \n\t\n" * 40 + _feed_bytes()):  # blank lines first: none of them a share
@@ -223,17 +223,17 @@ def test_a_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: P
             items = [replace(whole_item, share=s) for s in shares]
             got = [r for item in items for r in read_file(tmp_path, item, ReadConfig())]
             assert got == whole, share_bytes
-            # split_feeds cuts at share_bytes_for's size, when that gives two shares or more
+            # split_files cuts at share_bytes_for's size, when that gives two shares or more
             cfg = ReadConfig(share_bytes=share_bytes)
             size = share_bytes_for(len(data), 3, cfg)
             assert size == max(share_bytes, -(-len(data) // 12))
             want = feed_shares(tmp_path / "feed.jsonl", size)
-            assert [i.share for i in split_feeds(tmp_path, [whole_item], cfg, workers=3)] == \
+            assert [i.share for i in split_files(tmp_path, [whole_item], cfg, workers=3)] == \
                 (want if len(want) > 1 else [None])
     assert len(feed_shares(tmp_path / "feed.jsonl", 100)) > 5
     # a share whose file changed after it was cut: the first share reads the file whole,
     # the others nothing, so every record is still read exactly once
-    items = split_feeds(tmp_path, [whole_item], ReadConfig(share_bytes=500))
+    items = split_files(tmp_path, [whole_item], ReadConfig(share_bytes=500))
     assert len(items) > 1
     (tmp_path / "feed.jsonl").write_bytes(data + b"\n" + data.splitlines()[-1])
     grown = list(read_file(tmp_path, InputFile("feed.jsonl", len(data) + 1 + len(data.splitlines()[-1])),
@@ -245,7 +245,7 @@ def test_a_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: P
 def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
     import hashlib
 
-    from cleaners.batch import batches_of, files_in, split_feeds
+    from cleaners.batch import batches_of, files_in, split_files
     from cleaners.readers import InputFile
 
     data = _feed_bytes()
@@ -256,7 +256,7 @@ def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
     (tmp_path / "pdf.jsonl").write_bytes(b"%PDF-1.4\n" + data)  # rejected whole as binary
     cfg = ReadConfig(share_bytes=400)
     items = list(discover(tmp_path, cfg))
-    split = split_feeds(tmp_path, items, cfg)
+    split = split_files(tmp_path, items, cfg)
     cut = {i.path for i in split if i.share is not None}
     assert cut == {"feed.jsonl", "copy.ndjson"}
     assert files_in(split) == len(items) == 7
@@ -266,13 +266,13 @@ def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
     feed = next(i for i in items if i.path == "feed.jsonl")
     expected = list(read_file(tmp_path, feed, whole_cfg))
     over = ReadConfig(share_bytes=400, max_file_bytes=len(data) - 1)
-    shares = [i for i in split_feeds(tmp_path, [feed], over) if i.share]
+    shares = [i for i in split_files(tmp_path, [feed], over) if i.share]
     assert len(shares) > 1 and [r for i in shares for r in read_file(tmp_path, i, over)] == expected
     assert [r.reason for r in read_file(tmp_path, feed, over)] == ["too-large"]  # read whole: rejected
     # ... and then a record over the limit is rejected alone
     long_line = max(data.splitlines(), key=len)
     line_limit = ReadConfig(share_bytes=len(long_line) + 100, max_file_bytes=len(long_line) - 1)
-    got = [r for i in split_feeds(tmp_path, [feed], line_limit) for r in read_file(tmp_path, i, line_limit)]
+    got = [r for i in split_files(tmp_path, [feed], line_limit) for r in read_file(tmp_path, i, line_limit)]
     assert [r.source.record for r in got] == [r.source.record for r in expected]
     assert [(r.source.record, r.reason) for r in got if isinstance(r, Reject) and r.reason == "too-large"] == \
         [(r.source.record, "too-large") for r in expected if r.source.sha256 == hashlib.sha256(long_line).hexdigest()]
@@ -280,10 +280,82 @@ def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
     (tmp_path / "long-first.jsonl").write_bytes(long_line + b"\n" + data)
     first = InputFile("long-first.jsonl", len(long_line) + 1 + len(data))
     tight = ReadConfig(share_bytes=100, max_file_bytes=100)  # shares of 1,805 bytes: the line is 2,072
-    assert split_feeds(tmp_path, [first], tight) == [first]
+    assert split_files(tmp_path, [first], tight) == [first]
     assert [r.reason for r in read_file(tmp_path, first, tight)] == ["too-large"]
     # each share is a batch of its own; whole files are batched around them, in order
     batches = batches_of(split, 2)
     assert [i for b in batches for i in b] == split
     assert all(len(b) == 1 for b in batches if any(i.share for i in b))
     assert max(len(b) for b in batches) == 2
+
+
+def _crawl(path: Path) -> None:
+    """A WARC with what a crawl holds besides pages: request, metadata and warcinfo records,
+    a 404, an image, an empty response and a plain-text resource."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as fh:
+        w = WARCWriter(fh, gzip=path.name.endswith(".gz"))
+        w.write_record(w.create_warcinfo_record(path.name, {"software": "test"}))
+        for i in range(14):
+            url = f"https://news{i % 3}.example/story-{i}"
+            status, ctype, body = "200 OK", "text/html; charset=utf-8", article_html(f"Story {i}", BODY).encode()
+            if i == 4:
+                status = "404 Not Found"
+            elif i == 7:
+                ctype, body = "image/png", b"\x89PNG" + bytes(300)
+            elif i == 9:
+                body = b""
+            w.write_record(w.create_warc_record(url, "request", payload=io.BytesIO(b"GET / HTTP/1.0\r\n\r\n"),
+                                                http_headers=StatusAndHeaders("GET / HTTP/1.0", [],
+                                                                              is_http_request=True)))
+            w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=
+                                                StatusAndHeaders(status, [("Content-Type", ctype)],
+                                                                 protocol="HTTP/1.0")))
+            if i % 5 == 0:
+                w.write_record(w.create_warc_record(url, "metadata", payload=io.BytesIO(b"fetchTimeMs: 12")))
+        w.write_record(w.create_warc_record("https://news0.example/notes.txt", "resource",
+                                            payload=io.BytesIO(" ".join(BODY).encode()),
+                                            warc_content_type="text/plain"))
+
+
+def test_a_crawl_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from cleaners.batch import split_files
+    from cleaners.readers import warc_shares
+
+    for name in ("crawl.warc.gz", "crawl.warc"):
+        _crawl(tmp_path / name)
+        item = next(i for i in discover(tmp_path, ReadConfig()) if i.path == name)
+        whole = list(read_file(tmp_path, item, ReadConfig()))
+        assert [type(r).__name__ for r in whole].count("RawDoc") == 12
+        assert {r.reason for r in whole if isinstance(r, Reject)} == {"http-status", "not-a-document",
+                                                                      "empty-record"}
+        counts = set()
+        for share_bytes in (1, 2000, 9000, item.size // 2):
+            shares = warc_shares(tmp_path / name, share_bytes)
+            assert shares is not None and shares[0][0] == 0 and shares[-1][1] == item.size
+            assert all(a[1] == b[0] for a, b in zip(shares, shares[1:]))
+            got = [r for s in shares for r in read_file(tmp_path, replace(item, share=s), ReadConfig())]
+            assert got == whole, (name, share_bytes)
+            counts.add(len(shares))
+        assert max(counts) == 15 and 2 in counts  # one share per page at most (a 404 or image is a page)
+        # cut only for more than one worker: reading it through to cut it pays off only then
+        cfg = ReadConfig(share_bytes=2000)
+        assert split_files(tmp_path, [item], cfg, workers=1) == [item]
+        cut = split_files(tmp_path, [item], cfg, workers=2)
+        assert len(cut) > 1 and [r for i in cut for r in read_file(tmp_path, i, cfg)] == whole
+        (tmp_path / name).unlink()
+    # a file warcio cannot read through is not cut: it is rejected once, whole
+    _crawl(tmp_path / "full.warc.gz")
+    data = (tmp_path / "full.warc.gz").read_bytes()
+    (tmp_path / "full.warc.gz").unlink()
+    (tmp_path / "broken.warc.gz").write_bytes(data[:len(data) // 2] + b"\x00" * 50 + data[len(data) // 2 + 50:])
+    broken = next(discover(tmp_path, ReadConfig()))
+    assert "corrupt-warc" in {r.reason for r in read_file(tmp_path, broken, ReadConfig()) if isinstance(r, Reject)}
+    assert warc_shares(tmp_path / "broken.warc.gz", 100) is None
+    assert split_files(tmp_path, [broken], ReadConfig(share_bytes=100), workers=2) == [broken]
