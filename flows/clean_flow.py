@@ -15,6 +15,7 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
+from collections import Counter
 from contextlib import contextmanager, nullcontext
 from typing import Any, Iterator
 
@@ -429,18 +430,22 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
                  "--batch-size" if cfg.batch_size else f"sized for {workers} worker(s)",
                  f"; {files_in(i for i in items if i.share)} large file(s) cut into {shares} shares"
                  if shares else "")
+    cut = Counter(i.path for i in items if i.share is not None)
     del items
     batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
     item_files = [str(work / f"batch-{n:05d}.items.json") for n in range(len(batches))]
+    # the progress bar counts files; a share of a cut file moves it by its part of the file
+    progress = {f: sum(1 / cut[i.path] if i.share else 1 for i in b) for b, f in zip(batches, batch_files)}
     for b, f in zip(batches, item_files):
         write_json(Path(f), [flat_dict(i) for i in b], indent=None)
     del batches
     totals = {"files": 0, "documents": 0, "rejects": 0}
     with _progress(show_progress, len(plan["process"])) as advance:
-        for res in _clean_batches(input_dir, item_files, batch_files, cfg_dict, workers, dask_address, pool):
+        for batch_file, res in _clean_batches(input_dir, item_files, batch_files, cfg_dict, workers,
+                                              dask_address, pool):
             for k in totals:
                 totals[k] += res[k]
-            advance(res["files"])
+            advance(progress[batch_file])
     totals["file_shares"] = shares
     log.info("cleaned %d files in %d batches: %d documents, %d rejected",
              totals["files"], len(batch_files), totals["documents"], totals["rejects"])
@@ -467,8 +472,9 @@ def _started_pool(workers: int) -> Iterator[TaskRunner]:
 
 def _clean_batches(input_dir: str, batches: list[str], batch_files: list[str],
                    cfg_dict: dict[str, Any], workers: int, dask_address: str | None,
-                   pool: TaskRunner | None = None) -> Iterator[dict[str, int]]:
-    """Run clean-batch over the batches (files listing their items); yield each result as it completes.
+                   pool: TaskRunner | None = None) -> Iterator[tuple[str, dict[str, int]]]:
+    """Run clean-batch over the batches (files listing their items); yield each batch file
+    and its result as it completes.
 
     With one worker (or one batch) the batches run one after another in this
     process; otherwise they go to ``pool`` when one was started, else to the
@@ -480,19 +486,19 @@ def _clean_batches(input_dir: str, batches: list[str], batch_files: list[str],
     runner = task_runner(workers, dask_address) if len(batches) > 1 else None
     if runner is None:  # one at a time: the work is CPU-bound, and lxml parsers shared
         for b, f in zip(batches, batch_files):  # by threads have crashed the process
-            yield clean_batch(input_dir, b, f, cfg_dict)
+            yield f, clean_batch(input_dir, b, f, cfg_dict)
         return
     with _share_temporary_api(), runner:
         yield from _submit_batches(runner, input_dir, batches, batch_files, cfg_dict)
 
 
 def _submit_batches(runner: TaskRunner, input_dir: str, batches: list[str],
-                    batch_files: list[str], cfg_dict: dict[str, Any]) -> Iterator[dict[str, int]]:
-    futures = [runner.submit(clean_batch, {"input_dir": input_dir, "items_file": b, "batch_file": f,
-                                            "config": cfg_dict})
-               for b, f in zip(batches, batch_files)]
-    for fut in as_completed(futures):
-        yield fut.result()
+                    batch_files: list[str], cfg_dict: dict[str, Any]) -> Iterator[tuple[str, dict[str, int]]]:
+    futures = {runner.submit(clean_batch, {"input_dir": input_dir, "items_file": b, "batch_file": f,
+                                           "config": cfg_dict}): f
+               for b, f in zip(batches, batch_files)}
+    for fut in as_completed(list(futures)):
+        yield futures[fut], fut.result()
 
 
 def _read_run_json(out: Path) -> dict[str, Any]:
