@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-from dataclasses import replace
 
 from cleaners.config import Config, ReadConfig
 from cleaners.pipeline import clean_all
@@ -45,17 +46,19 @@ def share_bytes_for(size: int, workers: int, cfg: ReadConfig) -> int:
 
 
 def split_files(root: Path, items: Iterable[InputFile], cfg: ReadConfig, workers: int = 1) -> list[InputFile]:
-    """The items, with each large JSON Lines file and (for more than one worker) each
-    large WARC file replaced by its shares, in order: ranges of whole lines
-    (``readers.feed_shares``) or whole records (``readers.warc_shares``) of about
-    share_bytes_for bytes, over ``cfg.share_bytes`` in all. Reading the shares in order
-    gives the records of reading the file whole.
+    """The items, with each JSON Lines file over ``cfg.share_bytes`` and (for more than
+    one worker) each such gzipped feed or WARC file replaced by its shares, in order:
+    ranges of whole lines (``readers.feed_shares``; of the decompressed bytes for a .gz)
+    or whole records (``readers.warc_shares``) of about share_bytes_for bytes. Reading
+    the shares in order gives the records of reading the file whole.
 
-    A JSON Lines feed over ``cfg.max_file_bytes`` is read in shares too (a share is at
-    most MAX_SHARE_BYTES and a line), and then its records must each be under the
-    limit. Files the reader would reject whole (binary, gzipped JSON Lines, which
-    cannot be sought, unreadable, too large) stay whole, to be rejected once. Cutting
-    a WARC reads it through once here, so it is only done when workers can share it.
+    A feed over ``cfg.max_file_bytes`` is read in shares too (a share is at most
+    MAX_SHARE_BYTES and a line), and then its records must each be under the limit.
+    Files the reader would reject whole (binary, unreadable, too large, a .gz over the
+    gzip-bomb bound) stay whole, to be rejected once. Cutting a WARC or a .gz reads it
+    through once here, and a gzipped share decompresses what comes before it again
+    (a .gz cannot be read from the middle), so those are only cut when several
+    workers share the work.
     """
     out: list[InputFile] = []
     for item in items:
@@ -64,30 +67,39 @@ def split_files(root: Path, items: Iterable[InputFile], cfg: ReadConfig, workers
         if shares is None:
             out.append(item)
         else:
-            out.extend(replace(item, size=shares[-1][1], share=s) for s in shares)
+            out.extend(replace(item, share=s) for s in shares)
     return out
 
 
 def _shares(path: Path, item: InputFile, cfg: ReadConfig, workers: int) -> list[tuple[int, int, int]] | None:
     """The shares of one file, or None when it stays whole."""
     fmt, gz = format_of(item.path)
-    size = share_bytes_for(item.size, workers, cfg)
     try:
-        if fmt == "jsonl" and not gz:
-            with open(path, "rb") as fh:
+        size = share_bytes_for(_gunzipped_size(path) if gz else item.size, workers, cfg)
+        if fmt == "jsonl" and (not gz or workers > 1):
+            with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
                 if sniff_binary(fh.read(8192)):
                     return None
-            shares = feed_shares(path, size, max_line=cfg.max_file_bytes)
+            shares = feed_shares(path, size, max_line=cfg.max_file_bytes, gz=gz,
+                                 max_size=cfg.max_decompressed_bytes if gz else None)
         elif fmt == "warc" and workers > 1 and item.size <= cfg.max_decompressed_bytes:
             shares = warc_shares(path, size)
         else:
             return None
         now = path.stat().st_size
-    except OSError:  # the reader rejects it with the reason
+    except (OSError, EOFError, zlib.error):  # the reader rejects it with the reason
         return None
-    if shares is None or len(shares) < 2 or now != shares[-1][1]:
+    if shares is None or len(shares) < 2 or now != item.size or (not gz and now != shares[-1][1]):
         return None
     return shares
+
+
+def _gunzipped_size(path: Path) -> int:
+    """About how many bytes a .gz decompresses to: its trailer's size (modulo 4 GiB, of
+    the last member only), or the file's size when that is less."""
+    with open(path, "rb") as fh:
+        fh.seek(-4, 2)
+        return max(int.from_bytes(fh.read(4), "little"), path.stat().st_size)
 
 
 def batches_of(items: list[InputFile], size: int) -> list[list[InputFile]]:

@@ -18,7 +18,7 @@ class ReadConfig:
     # Bound on decompressed size of one .gz, so a gzip bomb cannot fill memory.
     max_decompressed_bytes: int = 200 * 1024 * 1024
     follow_symlinks: bool = False  # never leave INPUT_DIR unless asked
-    # A JSON Lines file (not gzipped) or, with several workers, a WARC file bigger than
+    # A JSON Lines file or, with several workers, a .jsonl.gz or WARC file bigger than
     # this is cleaned in shares of at least this many bytes, about four per worker
     # (cleaners.batch.split_files), each its own batch, so one feed dump or crawl uses
     # every worker and no worker holds all of a feed.

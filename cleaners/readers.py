@@ -227,7 +227,7 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
         yield from _read_warc(path, bare, cfg, item)
         return
     if item.share is not None:
-        data_range = _read_share(path, item)
+        data_range = _read_share(path, item, gz)
         if data_range is not None:
             first = item.share[2]
             yield from _read_jsonl(data_range, Source(item.path, None, "", fmt_label), first,
@@ -265,14 +265,17 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
         yield from _read_json(data, src)
 
 
-def feed_shares(path: Path, share_bytes: int,
-                max_line: int | None = None) -> list[tuple[int, int, int]] | None:
+def feed_shares(path: Path, share_bytes: int, max_line: int | None = None, gz: bool = False,
+                max_size: int | None = None) -> list[tuple[int, int, int]] | None:
     """A JSON Lines file cut into ranges of about ``share_bytes`` that end after a
     newline: (first byte, end byte, number of the range's first record), blank
     lines not counted, so reading the ranges one after another (``InputFile.share``)
     gives exactly the records of reading the file whole. Ranges without a record
-    join their neighbour; a file too small to cut is one range. None when a line
-    is longer than ``max_line`` bytes (it would have to be held to find its end).
+    join their neighbour; a file too small to cut is one range. With ``gz`` the
+    bytes are those of the decompressed file, read once, front to back.
+
+    None when a line is longer than ``max_line`` bytes (it would have to be held to
+    find its end) or the (decompressed) file is over ``max_size`` bytes.
 
     A range starts right after a ``\\n`` byte, where ``bytes.splitlines`` starts a
     line too (a ``\\r\\n`` is never cut), whatever the records' encoding.
@@ -280,23 +283,31 @@ def feed_shares(path: Path, share_bytes: int,
     if share_bytes < 1:
         raise ValueError(f"share_bytes must be >= 1, got {share_bytes!r}")
     shares: list[tuple[int, int, int]] = []
-    record = 0
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        start = 0
-        while start < size:
-            chunk = bytearray(fh.read(share_bytes))
-            while chunk and chunk[-1] != 10 and start + len(chunk) < size:  # 10 == ord("\n")
-                more = fh.read(64 * 1024)
-                cut = more.find(b"\n")
-                chunk += more if cut < 0 else more[:cut + 1]
-                if max_line is not None and len(chunk) > share_bytes + max_line:
-                    return None  # the last line began inside the first share_bytes
-                if cut >= 0:
-                    fh.seek(start + len(chunk))
-                    break
-            if not chunk:
+    record = start = 0
+    buf = bytearray()  # read, not yet in a range
+    with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+        eof = False
+        while True:
+            while len(buf) < share_bytes and not eof:
+                more = fh.read(max(share_bytes - len(buf), 64 * 1024))
+                eof = not more
+                buf += more
+            if not buf:
                 break
+            end = buf.find(b"\n", min(share_bytes, len(buf)) - 1)  # the end of the line there
+            while end < 0 and not eof:
+                seen = len(buf)
+                more = fh.read(64 * 1024)
+                eof = not more
+                buf += more
+                end = buf.find(b"\n", seen)
+                if end < 0 and max_line is not None and len(buf) > share_bytes + max_line:
+                    return None  # that line began inside the first share_bytes
+            end = end + 1 if end >= 0 else len(buf)
+            if max_line is not None and end > share_bytes + max_line:
+                return None
+            chunk = bytes(buf[:end])
+            del buf[:end]
             records = sum(1 for line in chunk.splitlines() if line.strip())
             if shares and (not records or shares[-1][2] == record):  # either side has no record
                 shares[-1] = (shares[-1][0], start + len(chunk), shares[-1][2])
@@ -304,21 +315,33 @@ def feed_shares(path: Path, share_bytes: int,
                 shares.append((start, start + len(chunk), record))
             record += records
             start += len(chunk)
+            if max_size is not None and start > max_size:
+                return None
     return shares or [(0, 0, 0)]
 
 
-def _read_share(path: Path, item: InputFile) -> bytes | None:
-    """The bytes of ``item.share``; None when the file's size is no longer the one it was
-    cut at (``item.size``): it changed since, and is read whole instead."""
+def _read_share(path: Path, item: InputFile, gz: bool = False) -> bytes | None:
+    """The bytes of ``item.share`` (of the decompressed file with ``gz``: the bytes before
+    it are decompressed and dropped); None when the file's size is no longer the one it
+    was cut at (``item.size``): it changed since, and is read whole instead."""
     assert item.share is not None
     start, end, _ = item.share
     try:
-        with open(path, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size != item.size:
+        with open(path, "rb") as raw:
+            if os.fstat(raw.fileno()).st_size != item.size:
                 return None
-            fh.seek(start)
-            return fh.read(end - start)
-    except OSError:
+            if not gz:
+                raw.seek(start)
+                return raw.read(end - start)
+            with gzip.open(raw, "rb") as fh:
+                skip = start
+                while skip > 0:
+                    got = len(fh.read(min(skip, 1 << 20)))
+                    if not got:
+                        return None
+                    skip -= got
+                return fh.read(end - start)
+    except (OSError, EOFError, zlib.error):
         return None  # the whole-file read names the error
 
 

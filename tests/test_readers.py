@@ -252,7 +252,7 @@ def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
     for name in ("feed.jsonl", "copy.ndjson", "small.jsonl", "big.json", "page.txt"):
         (tmp_path / name).write_bytes(data if name != "small.jsonl" else data[:300])
     with gzip.open(tmp_path / "zipped.jsonl.gz", "wb") as fh:
-        fh.write(data)  # not seekable: read whole
+        fh.write(data)  # gzipped: cut only for more than one worker
     (tmp_path / "pdf.jsonl").write_bytes(b"%PDF-1.4\n" + data)  # rejected whole as binary
     cfg = ReadConfig(share_bytes=400)
     items = list(discover(tmp_path, cfg))
@@ -359,3 +359,29 @@ def test_a_crawl_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: 
     assert "corrupt-warc" in {r.reason for r in read_file(tmp_path, broken, ReadConfig()) if isinstance(r, Reject)}
     assert warc_shares(tmp_path / "broken.warc.gz", 100) is None
     assert split_files(tmp_path, [broken], ReadConfig(share_bytes=100), workers=2) == [broken]
+
+
+def test_a_gzipped_feed_is_cut_for_several_workers_by_its_decompressed_bytes(tmp_path: Path) -> None:
+    from cleaners.batch import split_files
+    from cleaners.readers import feed_shares
+
+    data = b"\n".join([_feed_bytes()] * 6)
+    with gzip.open(tmp_path / "feed.jsonl.gz", "wb") as fh:
+        fh.write(data)
+    (tmp_path / "feed.jsonl").write_bytes(data)
+    item, plain = sorted(discover(tmp_path, ReadConfig()), key=lambda i: i.path, reverse=True)
+    assert item.path == "feed.jsonl.gz"
+    cfg = ReadConfig(share_bytes=item.size // 2)
+    whole = list(read_file(tmp_path, item, cfg))
+    # the same ranges as the plain file's, read from the decompressed bytes
+    assert feed_shares(tmp_path / "feed.jsonl.gz", 1000, gz=True) == feed_shares(tmp_path / "feed.jsonl", 1000)
+    assert split_files(tmp_path, [item], cfg, workers=1) == [item]  # one worker: read whole, once
+    cut = split_files(tmp_path, [item], cfg, workers=2)
+    assert len(cut) > 4 and all(i.size == item.size for i in cut)
+    assert [r for i in cut for r in read_file(tmp_path, i, cfg)] == whole
+    assert [(r.source.record, type(r)) for r in whole] == \
+        [(r.source.record, type(r)) for r in read_file(tmp_path, plain, cfg)]
+    # the gzip-bomb bound holds: a feed decompressing past it is not cut, and is rejected whole
+    bomb = ReadConfig(share_bytes=item.size // 2, max_decompressed_bytes=len(data) - 1)
+    assert split_files(tmp_path, [item], bomb, workers=2) == [item]
+    assert [r.reason for r in read_file(tmp_path, item, bomb)] == ["too-large"]
