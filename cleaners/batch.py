@@ -19,8 +19,8 @@ from cleaners.records import Document, Reject
 BATCHES_PER_WORKER = 4  # the last batch to finish leaves the other workers idle for at most 1/4 of a share
 MIN_BATCH = 50  # below this the tens of ms a task run costs are over 1% of the work (HTML: ~1 s a batch)
 MAX_BATCH = 1000  # documents a worker holds at once; the progress bar moves at least every 1000 files
-# A share of a cut feed is at most this big: the bytes, their lines and the documents a worker
-# holds for one share stay around 100 MB.
+# A share of a cut file is at most this big (and a line or record): the bytes, their lines and
+# the documents a worker holds for one share stay around 100 MB.
 MAX_SHARE_BYTES = 32 * 1024 * 1024
 
 

@@ -173,8 +173,8 @@ class Config:
             )
         if self.read.share_bytes < 1:
             raise ValueError(
-                f"read.share_bytes must be positive, got {self.read.share_bytes!r} (the size of the "
-                "pieces a large JSON Lines file is cleaned in; the default is 4 MiB)"
+                f"read.share_bytes must be positive, got {self.read.share_bytes!r} (the least size of "
+                "the shares a large feed or WARC file is cleaned in; the default is 4 MiB)"
             )
         return self
 

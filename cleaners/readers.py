@@ -63,8 +63,8 @@ class InputFile:
     # The real relative path as hex of its bytes, when it differs from ``path``
     # (names with bytes that are not UTF-8); used to open the file.
     raw_path_hex: str | None = None
-    # A share of a large JSON Lines file (see feed_shares): (first byte, end byte,
-    # number of its first record). None: the whole file.
+    # A share of a large feed or WARC file (see feed_shares, warc_shares): (first byte,
+    # end byte, number of its first record). None: the whole file.
     share: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:

@@ -385,3 +385,47 @@ def test_a_gzipped_feed_is_cut_for_several_workers_by_its_decompressed_bytes(tmp
     bomb = ReadConfig(share_bytes=item.size // 2, max_decompressed_bytes=len(data) - 1)
     assert split_files(tmp_path, [item], bomb, workers=2) == [item]
     assert [r.reason for r in read_file(tmp_path, item, bomb)] == ["too-large"]
+
+
+def test_any_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: Path) -> None:
+    """Arbitrary bytes (line breaks of every kind, blank runs, broken and valid records),
+    any share size, plain and gzipped: the shares give the whole file's records."""
+    from dataclasses import replace
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from cleaners.batch import split_files
+    from cleaners.readers import InputFile, feed_shares, sniff_binary
+
+    record = st.builds(lambda t, u: json.dumps({"url": u, "title": t, "text": " ".join(BODY[:2]) + t}).encode(),
+                       st.text(max_size=30), st.sampled_from(["https://a.example/1", "https://b.example/2"]))
+    piece = st.one_of(record, st.sampled_from([b"\n", b"\r\n", b"\r", b"  \t", b"{bad", b"\xff\xfe", b"[]"]),
+                      st.binary(max_size=20))
+
+    @settings(max_examples=80, deadline=None)
+    @given(st.lists(piece, min_size=1, max_size=30).map(b"".join), st.integers(1, 400), st.booleans())
+    def check(data: bytes, share_bytes: int, gz: bool) -> None:
+        name = "f.jsonl.gz" if gz else "f.jsonl"
+        if gz:
+            with gzip.open(tmp_path / name, "wb") as fh:
+                fh.write(data)
+        else:
+            (tmp_path / name).write_bytes(data)
+        item = InputFile(name, (tmp_path / name).stat().st_size)
+        cfg = ReadConfig(share_bytes=share_bytes)
+        whole = list(read_file(tmp_path, item, cfg))
+        items = split_files(tmp_path, [item], cfg, workers=2)
+        assert [r for i in items for r in read_file(tmp_path, i, cfg)] == whole
+        # the ranges themselves, for any size (split_files has a least size, and keeps
+        # whole the files rejected whole: binary or blank)
+        shares = feed_shares(tmp_path / name, share_bytes, gz=gz)
+        assert shares is not None and shares[-1][1] == len(data)
+        if len(shares) > 1 and data.strip() and not sniff_binary(data):
+            seen["cut"] += 1
+            assert [r for s in shares for r in read_file(tmp_path, replace(item, share=s), cfg)] == whole
+        (tmp_path / name).unlink()
+
+    seen = {"cut": 0}
+    check()
+    assert seen["cut"] > 10
