@@ -82,7 +82,7 @@ def _shares(path: Path, item: InputFile, cfg: ReadConfig, workers: int) -> list[
                     return None
             shares = feed_shares(path, size, max_line=cfg.max_file_bytes, gz=gz,
                                  max_size=cfg.max_decompressed_bytes if gz else None)
-        elif fmt == "warc" and workers > 1 and item.size <= cfg.max_decompressed_bytes:
+        elif fmt == "warc" and workers > 1:
             shares = warc_shares(path, size)
         else:
             return None

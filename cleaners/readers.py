@@ -472,11 +472,8 @@ def _read_warc(path: Path, bare: Source, cfg: ReadConfig,
             return
         fh, size = io.BytesIO(data), len(data)
     else:
-        try:
+        try:  # no bound on the file: records are streamed, each bounded by max_file_bytes
             size = path.stat().st_size
-            if size > cfg.max_decompressed_bytes:
-                yield Reject(bare, "too-large", f"WARC is over {cfg.max_decompressed_bytes} bytes")
-                return
             fh = open(path, "rb")
         except OSError as exc:
             yield Reject(bare, "unreadable-file", str(exc))

@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "each task run costs tens of ms, batches amortise it)")
     run.add_argument("--max-file-mb", type=float, default=50,
                      help="larger files are rejected as too-large (also the bound for decompressed .gz); "
-                          "a .jsonl/.ndjson feed is read in shares instead, each record under this size")
+                          "WARC files and .jsonl/.ndjson feeds are read record by record instead, each "
+                          "record under this size")
     run.add_argument("--follow-symlinks", action="store_true",
                      help="read symlinked files and folders (only targets inside INPUT_DIR)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")

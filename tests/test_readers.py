@@ -344,6 +344,12 @@ def test_a_crawl_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: 
             assert got == whole, (name, share_bytes)
             counts.add(len(shares))
         assert max(counts) == 15 and 2 in counts  # one share per page at most (a 404 or image is a page)
+        # a WARC of any size is read (records are streamed); a record over the limit is rejected alone
+        assert list(read_file(tmp_path, item, ReadConfig(max_decompressed_bytes=1000))) == whole
+        small = list(read_file(tmp_path, item, ReadConfig(max_file_bytes=1000)))
+        assert [r.source.record for r in small] == [r.source.record for r in whole]
+        assert {r.reason for r in small if isinstance(r, Reject)} >= {"too-large"}
+        assert all(len(r.data) <= 1000 for r in small if isinstance(r, RawDoc))
         # cut only for more than one worker: reading it through to cut it pays off only then
         cfg = ReadConfig(share_bytes=2000)
         assert split_files(tmp_path, [item], cfg, workers=1) == [item]
