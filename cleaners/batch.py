@@ -36,13 +36,19 @@ def batch_size_for(n_files: int, workers: int, size: int | None = None) -> int:
 
 
 def share_bytes_for(size: int, workers: int, cfg: ReadConfig) -> int:
-    """How big the shares of a feed of ``size`` bytes are: about BATCHES_PER_WORKER per
-    worker, like batches of files, within [cfg.share_bytes, MAX_SHARE_BYTES]. Fewer, bigger
+    """How big the shares of a file of ``size`` bytes are: about BATCHES_PER_WORKER per
+    worker, like batches of files, at least cfg.share_bytes; at most MAX_SHARE_BYTES, in a
+    number of shares that is a multiple of the workers (277 MB of WARC on 2 workers: 10
+    shares, not 9 with the last one cleaned alone). Fewer, bigger
     shares: each task run also costs the run's Prefect server work, which a 2-core machine
     pays during matching (a 125 MB feed on 2 workers, 2026-11-26: 8 shares matched in
     18.7-19.6 s, 30 in 22.0-22.1 s, 59 in 22.1-22.9 s; cleaning 13.1-15.9 s for 8-30)."""
-    per = -(-size // (BATCHES_PER_WORKER * max(1, workers)))
-    return min(MAX_SHARE_BYTES, max(cfg.share_bytes, per))
+    workers = max(1, workers)
+    per = -(-size // (BATCHES_PER_WORKER * workers))
+    if per > MAX_SHARE_BYTES:  # more shares: a multiple of the workers, so none is left alone at the end
+        n = -(-size // MAX_SHARE_BYTES)
+        per = -(-size // (-(-n // workers) * workers))
+    return max(cfg.share_bytes, per)
 
 
 def split_files(root: Path, items: Iterable[InputFile], cfg: ReadConfig, workers: int = 1) -> list[InputFile]:
