@@ -460,7 +460,6 @@ def _read_warc(path: Path, bare: Source, cfg: ReadConfig,
     """The documents of a WARC file, or of the share of it ``item.share`` names (a run of
     whole records, see warc_shares; numbered from the share's first index)."""
     from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
 
     share = item.share if item is not None else None
     fh: Any
@@ -523,7 +522,9 @@ def _read_warc(path: Path, bare: Source, cfg: ReadConfig,
                     charset = ctype.lower().split("charset=")[1].split(";")[0].strip(" '\"")
                 kind = "text" if main_type == "text/plain" else "html"
                 yield RawDoc(src, body, kind, charset)
-        except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - warcio fails on damaged files in many ways
+            # (ArchiveLoadFailed, zlib.error, EOFError, ValueError; AttributeError on a response
+            # without WARC-Target-URI): the file ends here, named, and the run goes on
             src = Source(bare.path, index, "", bare.format)
             yield Reject(src, "corrupt-warc", f"{type(exc).__name__}: {str(exc)[:200]}")
             return
@@ -553,7 +554,6 @@ def warc_shares(path: Path, share_bytes: int) -> list[tuple[int, int, int]] | No
     cannot be cut: warcio fails on it, or it has no record that becomes a document
     or a reject. Ranges without such a record join their neighbour."""
     from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
 
     if share_bytes < 1:
         raise ValueError(f"share_bytes must be >= 1, got {share_bytes!r}")
@@ -566,7 +566,7 @@ def warc_shares(path: Path, share_bytes: int) -> list[tuple[int, int, int]] | No
             for rec in it:
                 starts.append((it.get_record_offset(), numbered))
                 numbered += _numbered_warc_record(rec)
-    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError):
+    except Exception:  # noqa: BLE001 - as the reader: a file warcio fails on is not cut
         return None
     if not numbered:
         return None

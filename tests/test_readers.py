@@ -450,3 +450,24 @@ def test_share_sizes_give_each_worker_the_same_number_of_shares() -> None:
                 assert shares % workers == 0 and shares >= 4 * workers, (size, workers)
             elif per > cfg.share_bytes:  # about four a worker
                 assert shares == 4 * workers, (size, workers)
+
+
+def test_a_warc_response_without_target_uri_is_a_reject_not_a_crash(tmp_path: Path) -> None:
+    """warcio raises AttributeError on a response record without WARC-Target-URI (a damaged
+    header): that used to stop the whole run; now the file ends there with corrupt-warc,
+    after the records before it, and the file is not cut."""
+    from cleaners.batch import split_files
+    from cleaners.readers import warc_shares
+
+    _crawl(tmp_path / "base.warc")
+    data = (tmp_path / "base.warc").read_bytes()
+    (tmp_path / "base.warc").unlink()
+    at = data.find(b"WARC-Target-URI", data.find(b"WARC-Type: response", len(data) // 2))
+    (tmp_path / "damaged.warc").write_bytes(data[:at] + b"WARC-Target-URX" + data[at + 15:])
+    item = next(discover(tmp_path, ReadConfig()))
+    got = list(read_file(tmp_path, item, ReadConfig()))
+    assert sum(isinstance(r, RawDoc) for r in got) >= 5
+    assert isinstance(got[-1], Reject) and got[-1].reason == "corrupt-warc"
+    assert "AttributeError" in got[-1].detail
+    assert warc_shares(tmp_path / "damaged.warc", 1000) is None
+    assert split_files(tmp_path, [item], ReadConfig(share_bytes=1000), workers=2) == [item]
