@@ -13,7 +13,7 @@ import json
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,18 +223,19 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
                      "expected .html/.htm, .txt, .json, .jsonl, .warc (optionally .gz)")
         return
     path = item.fs_path(root)
+    if item.share is not None:  # a share of a feed (of its decompressed bytes) or of a WARC
+        data = _read_share(path, item, gz and fmt == "jsonl")
+        if data is not None:
+            if fmt == "warc":
+                yield from _warc_records(io.BytesIO(data), bare, cfg, item.share[2])
+            else:
+                yield from _read_jsonl(data, bare, item.share[2], max_line=cfg.max_file_bytes)
+            return
+        if item.share[0] > 0:  # the file changed since it was cut: its first share reads all of it
+            return
     if fmt == "warc":
-        yield from _read_warc(path, bare, cfg, item)
+        yield from _read_warc(path, bare, cfg)
         return
-    if item.share is not None:
-        data_range = _read_share(path, item, gz)
-        if data_range is not None:
-            first = item.share[2]
-            yield from _read_jsonl(data_range, Source(item.path, None, "", fmt_label), first,
-                                   max_line=cfg.max_file_bytes)
-            return
-        if item.share[0] > 0:  # the file changed since it was split: its first share reads all of it
-            return
     try:
         data = _read_bounded(path, gz, cfg)
     except _TooLarge as exc:
@@ -455,85 +456,83 @@ def _from_json_object(obj: Any, src: Source, raw: bytes) -> RawDoc | Reject:
                   f"record has none of the fields {', '.join(HTML_KEYS + TEXT_KEYS)}")
 
 
-def _read_warc(path: Path, bare: Source, cfg: ReadConfig,
-               item: InputFile | None = None) -> Iterator[RawDoc | Reject]:
-    """The documents of a WARC file, or of the share of it ``item.share`` names (a run of
-    whole records, see warc_shares; numbered from the share's first index)."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    share = item.share if item is not None else None
-    fh: Any
-    if share is not None:
-        data = _read_share(path, item)  # type: ignore[arg-type]
-        if data is None:  # changed since it was cut: the first share reads it whole
-            if share[0] == 0:
-                yield from _read_warc(path, bare, cfg)
-            return
-        fh, size = io.BytesIO(data), len(data)
-    else:
-        try:  # no bound on the file: records are streamed, each bounded by max_file_bytes
-            size = path.stat().st_size
-            fh = open(path, "rb")
-        except OSError as exc:
-            yield Reject(bare, "unreadable-file", str(exc))
-            return
-    index = share[2] if share is not None else 0
-    produced = False
-    records = 0
-    with fh:
-        try:
-            for rec in ArchiveIterator(fh):
-                if _invalid_warc_record(rec):
-                    yield Reject(Source(bare.path, index, "", bare.format), "corrupt-warc",
-                                 "record without WARC-Type or WARC-Record-ID")
-                    index += 1
-                    produced = True
-                    continue
-                records += 1
-                if rec.rec_type not in ("response", "resource"):
-                    continue
-                url = rec.rec_headers.get_header("WARC-Target-URI")
-                ctype = ""
-                if rec.http_headers is not None:
-                    ctype = rec.http_headers.get_header("Content-Type") or ""
-                else:
-                    ctype = rec.rec_headers.get_header("Content-Type") or ""
-                body = rec.content_stream().read(cfg.max_file_bytes + 1)
-                src = Source(bare.path, index, sha256(body), bare.format, url, outlet_from_url(url))
-                index += 1
-                produced = True
-                if rec.http_headers is not None:
-                    status = rec.http_headers.get_statuscode()
-                    if status and not status.startswith("2"):
-                        yield Reject(src, "http-status", f"HTTP {status} for {url}")
-                        continue
-                if len(body) > cfg.max_file_bytes:
-                    yield Reject(src, "too-large", f"record over {cfg.max_file_bytes} bytes")
-                    continue
-                main_type = ctype.split(";")[0].strip().lower()
-                if main_type and "html" not in main_type and main_type != "text/plain":
-                    yield Reject(src, "not-a-document", f"content type {main_type}")
-                    continue
-                if not body.strip():
-                    yield Reject(src, "empty-record", "response with no body")
-                    continue
-                charset = None
-                if "charset=" in ctype.lower():
-                    charset = ctype.lower().split("charset=")[1].split(";")[0].strip(" '\"")
-                kind = "text" if main_type == "text/plain" else "html"
-                yield RawDoc(src, body, kind, charset)
-        except Exception as exc:  # noqa: BLE001 - warcio fails on damaged files in many ways
-            # (ArchiveLoadFailed, zlib.error, EOFError, ValueError; AttributeError on a response
-            # without WARC-Target-URI): the file ends here, named, and the run goes on
-            src = Source(bare.path, index, "", bare.format)
-            yield Reject(src, "corrupt-warc", f"{type(exc).__name__}: {str(exc)[:200]}")
-            return
-    if share is not None:  # cut only when the whole file has documents (warc_shares)
+def _read_warc(path: Path, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
+    """The documents of a whole WARC file. No bound on the file: its records are streamed,
+    each bounded by max_file_bytes."""
+    try:
+        size = path.stat().st_size
+        fh = open(path, "rb")
+    except OSError as exc:
+        yield Reject(bare, "unreadable-file", str(exc))
         return
+    with fh:
+        read = yield from _warc_records(fh, bare, cfg, 0)
+    if read is None:  # corrupt-warc, said
+        return
+    produced, records = read
     if not produced and records == 0 and size > 0:
         yield Reject(bare, "corrupt-warc", "no readable WARC record")
     elif not produced:
         yield Reject(bare, "empty-warc", f"{records} records, none of them a response")
+
+
+def _warc_records(fh: Any, bare: Source, cfg: ReadConfig,
+                  index: int) -> Generator[RawDoc | Reject, None, tuple[bool, int] | None]:
+    """The documents of the WARC records in ``fh`` (a file, or a share of one: a run of
+    whole records), numbered from ``index``. Returns whether any record was numbered and
+    how many records were read, or None when warcio failed (a corrupt-warc reject ends it)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    produced = False
+    records = 0
+    try:
+        for rec in ArchiveIterator(fh):
+            if _invalid_warc_record(rec):
+                yield Reject(Source(bare.path, index, "", bare.format), "corrupt-warc",
+                             "record without WARC-Type or WARC-Record-ID")
+                index += 1
+                produced = True
+                continue
+            records += 1
+            if rec.rec_type not in ("response", "resource"):
+                continue
+            url = rec.rec_headers.get_header("WARC-Target-URI")
+            ctype = ""
+            if rec.http_headers is not None:
+                ctype = rec.http_headers.get_header("Content-Type") or ""
+            else:
+                ctype = rec.rec_headers.get_header("Content-Type") or ""
+            body = rec.content_stream().read(cfg.max_file_bytes + 1)
+            src = Source(bare.path, index, sha256(body), bare.format, url, outlet_from_url(url))
+            index += 1
+            produced = True
+            if rec.http_headers is not None:
+                status = rec.http_headers.get_statuscode()
+                if status and not status.startswith("2"):
+                    yield Reject(src, "http-status", f"HTTP {status} for {url}")
+                    continue
+            if len(body) > cfg.max_file_bytes:
+                yield Reject(src, "too-large", f"record over {cfg.max_file_bytes} bytes")
+                continue
+            main_type = ctype.split(";")[0].strip().lower()
+            if main_type and "html" not in main_type and main_type != "text/plain":
+                yield Reject(src, "not-a-document", f"content type {main_type}")
+                continue
+            if not body.strip():
+                yield Reject(src, "empty-record", "response with no body")
+                continue
+            charset = None
+            if "charset=" in ctype.lower():
+                charset = ctype.lower().split("charset=")[1].split(";")[0].strip(" '\"")
+            kind = "text" if main_type == "text/plain" else "html"
+            yield RawDoc(src, body, kind, charset)
+    except Exception as exc:  # noqa: BLE001 - warcio fails on damaged files in many ways
+        # (ArchiveLoadFailed, zlib.error, EOFError, ValueError; AttributeError on a response
+        # without WARC-Target-URI): the file ends here, named, and the run goes on
+        yield Reject(Source(bare.path, index, "", bare.format), "corrupt-warc",
+                     f"{type(exc).__name__}: {str(exc)[:200]}")
+        return None
+    return produced, records
 
 
 def _invalid_warc_record(rec: Any) -> bool:

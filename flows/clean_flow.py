@@ -13,10 +13,10 @@ import platform
 import shutil
 import sys
 import time
-from importlib import metadata
-from pathlib import Path
 from collections import Counter
 from contextlib import contextmanager, nullcontext
+from importlib import metadata
+from pathlib import Path
 from typing import Any, Iterator
 
 from prefect import flow, get_run_logger, task

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from cleaners.config import Config
 from cleaners.readers import InputFile, discover, read_file
@@ -42,6 +43,13 @@ def article_html(title: str, paragraphs: list[str], charset: str = "utf-8",
 <footer>Copyright 2024 Example News. All rights reserved.</footer></body></html>"""
 
 
+def write_record(writer: Any, record: Any) -> None:
+    """warcio's writer.write_record, then its spooled temporary file closed (left to the
+    garbage collector it warns, ResourceWarning, in whichever test happens to run then)."""
+    writer.write_record(record)
+    record.raw_stream.close()
+
+
 def make_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:
     """A real WARC (warcio) with one response record per (url, body, content-type)."""
     from warcio.statusandheaders import StatusAndHeaders
@@ -51,7 +59,7 @@ def make_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:
         writer = WARCWriter(fh, gzip=path.name.endswith(".gz"))
         for url, body, ctype in pages:
             headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.0")
-            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+            write_record(writer, writer.create_warc_record(url, "response", payload=io.BytesIO(body),
                                                           http_headers=headers))
 
 

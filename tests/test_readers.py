@@ -10,7 +10,7 @@ from pathlib import Path
 from cleaners.config import Config, ReadConfig
 from cleaners.readers import discover, format_of, read_file
 from cleaners.records import RawDoc, Reject
-from tests.helpers import BODY, article_html, make_warc
+from tests.helpers import BODY, article_html, make_warc, write_record
 
 
 def _read_all(root: Path, cfg: ReadConfig | None = None) -> list[RawDoc | Reject]:
@@ -299,7 +299,7 @@ def _crawl(path: Path) -> None:
 
     with open(path, "wb") as fh:
         w = WARCWriter(fh, gzip=path.name.endswith(".gz"))
-        w.write_record(w.create_warcinfo_record(path.name, {"software": "test"}))
+        write_record(w, w.create_warcinfo_record(path.name, {"software": "test"}))
         for i in range(14):
             url = f"https://news{i % 3}.example/story-{i}"
             status, ctype, body = "200 OK", "text/html; charset=utf-8", article_html(f"Story {i}", BODY).encode()
@@ -309,15 +309,15 @@ def _crawl(path: Path) -> None:
                 ctype, body = "image/png", b"\x89PNG" + bytes(300)
             elif i == 9:
                 body = b""
-            w.write_record(w.create_warc_record(url, "request", payload=io.BytesIO(b"GET / HTTP/1.0\r\n\r\n"),
+            write_record(w, w.create_warc_record(url, "request", payload=io.BytesIO(b"GET / HTTP/1.0\r\n\r\n"),
                                                 http_headers=StatusAndHeaders("GET / HTTP/1.0", [],
                                                                               is_http_request=True)))
-            w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=
+            write_record(w, w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=
                                                 StatusAndHeaders(status, [("Content-Type", ctype)],
                                                                  protocol="HTTP/1.0")))
             if i % 5 == 0:
-                w.write_record(w.create_warc_record(url, "metadata", payload=io.BytesIO(b"fetchTimeMs: 12")))
-        w.write_record(w.create_warc_record("https://news0.example/notes.txt", "resource",
+                write_record(w, w.create_warc_record(url, "metadata", payload=io.BytesIO(b"fetchTimeMs: 12")))
+        write_record(w, w.create_warc_record("https://news0.example/notes.txt", "resource",
                                             payload=io.BytesIO(" ".join(BODY).encode()),
                                             warc_content_type="text/plain"))
 
