@@ -34,6 +34,17 @@ examples:
 """
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: X)" only where it tells something: not to a flag (False), not to an
+    option whose default is None (its help says what happens), not when the help names its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default is None or action.default is False or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsclean", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -41,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="clean and deduplicate INPUT_DIR into OUTPUT_DIR (a Prefect flow run)",
                          description="Clean and deduplicate every news file under INPUT_DIR.",
-                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                         formatter_class=DefaultsHelpFormatter)
     run.add_argument("input_dir", metavar="INPUT_DIR", help="folder of scraped news (read recursively)")
     run.add_argument("--out", "-o", metavar="OUTPUT_DIR", default="clean",
                      help="folder for documents.jsonl, articles.jsonl, rejects.jsonl, run.json")
@@ -65,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "schedule. Each run processes only the files that are new since the "
                                        "last one. Needs a running Prefect server: `prefect server start "
                                        "--host 127.0.0.1` and PREFECT_API_URL=http://127.0.0.1:4200/api.",
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           formatter_class=DefaultsHelpFormatter)
     serve.add_argument("input_dir", metavar="INPUT_DIR", help="folder the scrapers write into")
     serve.add_argument("--out", "-o", metavar="OUTPUT_DIR", default="clean", help="output folder")
     when = serve.add_mutually_exclusive_group(required=True)
@@ -79,18 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     _state_args(serve, default_window=30)
 
     export = sub.add_parser("export", help="rewrite the JSONL outputs of OUTPUT_DIR from its state database",
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                            formatter_class=DefaultsHelpFormatter)
     export.add_argument("out", metavar="OUTPUT_DIR", help="output folder holding state.sqlite")
     export.add_argument("--state", metavar="PATH", default=None, help="state database (default OUTPUT_DIR/state.sqlite)")
 
     runs = sub.add_parser("runs", help="list recent newsclean flow runs with state and counts",
-                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                          formatter_class=DefaultsHelpFormatter)
     runs.add_argument("--limit", type=int, default=10, help="how many runs, newest first")
     runs.add_argument("--scheduled", action="store_true",
                       help="also list scheduled runs that have not started yet (they come first)")
 
     logs = sub.add_parser("logs", help="print the logs of one flow run",
-                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                          formatter_class=DefaultsHelpFormatter)
     logs.add_argument("run_id", metavar="RUN_ID", help="flow run id (see `newsclean runs` or run.json)")
     logs.add_argument("--limit", type=int, default=1000, help="at most this many log lines")
     return parser
@@ -127,7 +138,8 @@ def _state_args(p: argparse.ArgumentParser, default_window: float | None = None)
                    help="SQLite state of processed files, documents and articles (default OUTPUT_DIR/state.sqlite)")
     p.add_argument("--window-days", type=float, default=default_window, metavar="DAYS",
                    help="only articles updated in the last DAYS are matched against new documents "
-                        "(bounds the index on long-running schedules; default: no limit for run)")
+                        "(bounds the index on long-running schedules)"
+                        + ("; default: no limit" if default_window is None else ""))
     if p.prog.endswith("run"):
         p.add_argument("--fresh", action="store_true",
                        help="forget the state and process every file again")

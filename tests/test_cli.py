@@ -25,6 +25,20 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(action.help for action in sub._choices_actions)
 
 
+def test_help_shows_defaults_only_where_they_tell_something(capsys: pytest.CaptureFixture[str]) -> None:
+    helps = {}
+    for cmd in ("run", "serve"):
+        with pytest.raises(SystemExit):
+            main([cmd, "--help"])
+        helps[cmd] = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    for cmd, out in helps.items():
+        assert "(default: None)" not in out and "(default: False)" not in out, cmd
+        assert f"(default: {os.cpu_count() or 1})" in out, cmd  # --workers
+        assert "(default: clean)" in out, cmd  # --out
+    assert "(default: 50)" in helps["run"]  # --max-file-mb
+    assert "(default: 30)" in helps["serve"] and "default: no limit" in helps["run"]  # --window-days
+
+
 def test_missing_input_dir_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["run", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
