@@ -497,11 +497,8 @@ def _warc_records(fh: Any, bare: Source, cfg: ReadConfig,
             if rec.rec_type not in ("response", "resource"):
                 continue
             url = rec.rec_headers.get_header("WARC-Target-URI")
-            ctype = ""
-            if rec.http_headers is not None:
-                ctype = rec.http_headers.get_header("Content-Type") or ""
-            else:
-                ctype = rec.rec_headers.get_header("Content-Type") or ""
+            headers = rec.http_headers if rec.http_headers is not None else rec.rec_headers
+            ctype = headers.get_header("Content-Type") or ""
             body = rec.content_stream().read(cfg.max_file_bytes + 1)
             src = Source(bare.path, index, sha256(body), bare.format, url, outlet_from_url(url))
             index += 1

@@ -426,14 +426,13 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
     items = split_files(Path(input_dir), [InputFile(**i) for i in plan["process"]], cfg.read, workers)
     t_cut = time.perf_counter() - t_cut
     batches = batches_of(items, size)
-    shares = sum(1 for i in items if i.share is not None)
+    cut = Counter(i.path for i in items if i.share is not None)  # shares of each cut file
+    del items
+    shares = sum(cut.values())
     if plan["process"]:
         log.info("cleaning %d files in %d batches of up to %d (%s)%s", len(plan["process"]), len(batches), size,
                  "--batch-size" if cfg.batch_size else f"sized for {workers} worker(s)",
-                 f"; {files_in(i for i in items if i.share)} large file(s) cut into {shares} shares "
-                 f"({t_cut:.1f}s)" if shares else "")
-    cut = Counter(i.path for i in items if i.share is not None)
-    del items
+                 f"; {len(cut)} large file(s) cut into {shares} shares ({t_cut:.1f}s)" if shares else "")
     batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
     item_files = [str(work / f"batch-{n:05d}.items.json") for n in range(len(batches))]
     # the progress bar counts files; a share of a cut file moves it by its part of the file
