@@ -102,6 +102,9 @@ STATE_NAME = "state.sqlite"
 LOCK_NAME = ".newsclean.lock"
 OUTPUT_NAMES = ("documents.jsonl", "articles.jsonl", "rejects.jsonl", "run.json")
 WORK_NAME = ".newsclean-work"
+# Inside WORK_NAME: cleaned batches of a run that did not finish, named by what they were made
+# from (files' bytes, settings, version): the next run reuses them instead of cleaning again.
+FINISHED_NAME = "finished-batches"
 
 
 @contextmanager
@@ -110,7 +113,8 @@ def output_lock(out: Path) -> Iterator[Path]:
 
     A second run on the same folder fails at once with OutputLocked (never
     interleaved writes). The lock is an flock, so a killed run releases it.
-    Work files left by a killed run are removed once the lock is held.
+    Work files left by a killed run are removed once the lock is held, except its
+    finished batches (FINISHED_NAME), which the next run reuses.
     """
     out.mkdir(parents=True, exist_ok=True)
     lock_path = out / LOCK_NAME
@@ -125,7 +129,10 @@ def output_lock(out: Path) -> Iterator[Path]:
                 f"finish or choose another --out") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        shutil.rmtree(out / WORK_NAME, ignore_errors=True)  # leftovers of a killed run
+        work = out / WORK_NAME
+        for left in work.iterdir() if work.is_dir() else ():  # leftovers of a killed run
+            if left.name != FINISHED_NAME:
+                shutil.rmtree(left, ignore_errors=True) if left.is_dir() else left.unlink(missing_ok=True)
         for name in OUTPUT_NAMES:
             for tmp in out.glob(f".{name}.*.tmp"):
                 tmp.unlink(missing_ok=True)

@@ -253,7 +253,10 @@ class State:
             self.set_meta("last_run", run_id)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:  # a failed COMMIT (disk full) has rolled back already:
+                pass  # report its error, not "cannot rollback - no transaction is active"
             raise
         return generation
 

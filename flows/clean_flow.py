@@ -30,11 +30,13 @@ from cleaners.batch import accounting, batch_size_for, batches_of, files_in, ite
 from cleaners.config import Config
 from cleaners.docstore import DocStore
 from cleaners.memory import fewer_collections
-from cleaners.output import (STATE_NAME, export_state, output_lock, read_json, reject_record,
+from cleaners.output import (FINISHED_NAME, STATE_NAME, export_state, output_lock, read_json, reject_record,
                              write_json, write_jsonl)
 from cleaners.readers import InputFile, discover
 from cleaners.records import Reject, Source, document_to_dict, flat_dict
 from cleaners.state import FileInfo, State
+from flows import lifecycle
+from flows.watchdog import worker_init
 
 LIBRARIES = ("prefect", "trafilatura", "datasketch", "ftfy", "charset-normalizer", "lxml",
              "warcio", "numpy")
@@ -196,6 +198,8 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
                 rejects=[(r["source"]["path"], r) for r in rejects],
                 doc_records=regrouped.doc_records(), articles=articles(), created=regrouped.created,
                 sketches=regrouped.sketches.items())
+            if lifecycle.CURRENT is not None:  # from here an interrupt loses nothing
+                lifecycle.CURRENT.committed = True
             totals = state.counts()
             log.info("built the records and committed the run to the state (%.1fs, peak memory %s)",
                      time.perf_counter() - t_commit, _peak_memory())
@@ -292,7 +296,7 @@ def task_runner(workers: int = 1, dask_address: str | None = None) -> TaskRunner
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if workers > 1:
-        return ProcessPoolTaskRunner(max_workers=workers)
+        return ProcessPoolTaskRunner(max_workers=workers, initializer=worker_init)
     return None
 
 
@@ -340,6 +344,8 @@ def clean_folder(input_dir: str, out_dir: str, config: dict[str, Any] | None = N
     cfg_dict = cfg.to_dict()
     out = Path(out_dir)
     run_id = str(flow_run.get_id() or "no-flow-run")
+    if lifecycle.CURRENT is not None:  # the command line's guard cancels this flow run on Ctrl-C
+        lifecycle.CURRENT.flow_run_id = run_id
     state_file = Path(state_path) if state_path else out / STATE_NAME
     with output_lock(out) as work_root:
         if fresh:
@@ -351,10 +357,12 @@ def clean_folder(input_dir: str, out_dir: str, config: dict[str, Any] | None = N
         work = work_root / run_id
         work.mkdir(parents=True, exist_ok=True)
         try:
-            return _run(input_dir, out, work, run_id, cfg, cfg_dict, show_progress, log,
-                        str(state_file), window_days, generation_before, workers, dask_address)
-        finally:
-            shutil.rmtree(work_root, ignore_errors=True)
+            run = _run(input_dir, out, work, run_id, cfg, cfg_dict, show_progress, log,
+                       str(state_file), window_days, generation_before, workers, dask_address)
+        finally:  # an interrupted or failed run keeps its finished batches for the next one
+            shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work_root, ignore_errors=True)
+        return run
 
 
 def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_dict: dict[str, Any],
@@ -433,7 +441,12 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
         log.info("cleaning %d files in %d batches of up to %d (%s)%s", len(plan["process"]), len(batches), size,
                  "--batch-size" if cfg.batch_size else f"sized for {workers} worker(s)",
                  f"; {len(cut)} large file(s) cut into {shares} shares ({t_cut:.1f}s)" if shares else "")
-    batch_files = [str(work / f"batch-{n:05d}.jsonl") for n in range(len(batches))]
+    finished = work.parent / FINISHED_NAME
+    finished.mkdir(parents=True, exist_ok=True)
+    for tmp in finished.glob(".*.tmp"):  # a batch being written when a run was killed
+        tmp.unlink(missing_ok=True)
+    shas = {f["path"]: f["sha256"] for f in plan["files"]}
+    batch_files = [str(finished / f"{batch_key(b, shas, cfg_dict)}.jsonl") for b in batches]
     item_files = [str(work / f"batch-{n:05d}.items.json") for n in range(len(batches))]
     # the progress bar counts files; a share of a cut file moves it by its part of the file
     progress = {f: sum(1 / cut[i.path] if i.share else 1 for i in b) for b, f in zip(batches, batch_files)}
@@ -441,8 +454,19 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
         write_json(Path(f), [flat_dict(i) for i in b], indent=None)
     del batches
     totals = {"files": 0, "documents": 0, "rejects": 0}
+    todo = [n for n, f in enumerate(batch_files) if not Path(f).exists()]  # the others: reused
+    reused = len(batch_files) - len(todo)
     with _progress(show_progress, len(plan["process"])) as advance:
-        for batch_file, res in _clean_batches(input_dir, item_files, batch_files, cfg_dict, workers,
+        for n, f in enumerate(batch_files):
+            if Path(f).exists():
+                res = _finished_counts(f, read_json(Path(item_files[n])))
+                for k in totals:
+                    totals[k] += res[k]
+                advance(progress[f])
+        if reused:
+            log.info("reused %d batches finished by an interrupted run (%d files)", reused, totals["files"])
+        for batch_file, res in _clean_batches(input_dir, [item_files[n] for n in todo],
+                                              [batch_files[n] for n in todo], cfg_dict, workers,
                                               dask_address, pool):
             for k in totals:
                 totals[k] += res[k]
@@ -451,6 +475,28 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
     log.info("cleaned %d files in %d batches: %d documents, %d rejected",
              totals["files"], len(batch_files), totals["documents"], totals["rejects"])
     return totals, batch_files, time.perf_counter() - t_start
+
+
+def batch_key(items: list[InputFile], shas: dict[str, str], cfg_dict: dict[str, Any]) -> str:
+    """A name for a batch's output that changes with anything it is made from: the items
+    (paths, sizes, shares), each file's SHA-256, the settings and newsclean's version."""
+    import hashlib
+
+    data = json.dumps([[flat_dict(i), shas.get(i.path)] for i in items] + [cfg_dict, __version__],
+                      sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
+def _finished_counts(batch_file: str, items: list[dict[str, Any]]) -> dict[str, int]:
+    """clean_batch's counts for a batch file an interrupted run finished."""
+    counts = {"files": files_in(InputFile(**i) for i in items), "documents": 0, "rejects": 0}
+    with open(batch_file, encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith(_DOCUMENT_LINE):
+                counts["documents"] += 1
+            elif line.strip():
+                counts["rejects"] += 1
+    return counts
 
 
 @task(name="start-worker")

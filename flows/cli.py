@@ -6,8 +6,9 @@ import argparse
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import flows  # noqa: F401  (sets Prefect defaults before Prefect is imported)
 
@@ -28,9 +29,15 @@ and run.json to the output folder. Every run is a Prefect flow run: see
 EPILOG = """\
 examples:
   newsclean run raw --out clean
-  newsclean runs --limit 5
+  newsclean server start           (keep one local Prefect API: later commands start in seconds)
+  newsclean runs --out clean --limit 5
   newsclean logs 0f5c...           (a flow run id from `newsclean runs` or clean/run.json)
   jq -r '.title' clean/articles.jsonl
+
+exit codes: 0 done (rejects included), 1 unexpected error (a bug: --debug shows the traceback),
+  2 usage error, 3 another run holds the output folder, 4 file or disk error (disk full,
+  read-only folder, permissions), 5 damaged state database (--fresh rebuilds it),
+  6 Prefect API not started or lost, 130 Ctrl-C, 143 SIGTERM.
 """
 
 
@@ -59,14 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=int, default=None,
                      help="files per Prefect task (default: about 4 batches per worker, 50 to 1000 files; "
                           "each task run costs tens of ms, batches amortise it)")
-    run.add_argument("--max-file-mb", type=float, default=50,
-                     help="larger files are rejected as too-large (also the bound for decompressed .gz); "
-                          "WARC files and .jsonl/.ndjson feeds are read record by record instead, each "
-                          "record under this size")
-    run.add_argument("--follow-symlinks", action="store_true",
-                     help="read symlinked files and folders (only targets inside INPUT_DIR)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
     run.add_argument("--json", action="store_true", help="print run.json to stdout when done")
+    _read_args(run)
     _cleaning_args(run)
     _parallel_args(run)
     _state_args(run)
@@ -82,9 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     when = serve.add_mutually_exclusive_group(required=True)
     when.add_argument("--cron", metavar="EXPR", help='cron schedule, e.g. "*/15 * * * *"')
     when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS")
-    serve.add_argument("--name", default=None, help="deployment name (default: newsclean-<INPUT_DIR name>)")
+    serve.add_argument("--name", default=None,
+                       help="deployment name (default: newsclean-<INPUT_DIR name>-<8 hex of its full path>, "
+                            "so two folders with one name do not share a deployment)")
     serve.add_argument("--batch-size", type=int, default=None,
                        help="files per Prefect task (default: sized from each run, see run --help)")
+    _read_args(serve)
     _cleaning_args(serve)
     _parallel_args(serve)
     _state_args(serve, default_window=30)
@@ -97,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list recent newsclean flow runs with state and counts",
                           formatter_class=DefaultsHelpFormatter)
     runs.add_argument("--limit", type=int, default=10, help="how many runs, newest first")
+    runs.add_argument("--out", "-o", metavar="OUTPUT_DIR", default=None,
+                      help="only runs that wrote to this output folder (default: every newsclean run)")
     runs.add_argument("--scheduled", action="store_true",
                       help="also list scheduled runs that have not started yet (they come first)")
 
@@ -104,7 +111,29 @@ def build_parser() -> argparse.ArgumentParser:
                           formatter_class=DefaultsHelpFormatter)
     logs.add_argument("run_id", metavar="RUN_ID", help="flow run id (see `newsclean runs` or run.json)")
     logs.add_argument("--limit", type=int, default=1000, help="at most this many log lines")
+
+    server = sub.add_parser("server", help="start, stop or show one local Prefect server for later commands",
+                            description="Keep one Prefect server (API and UI) running on 127.0.0.1 so that "
+                                        "`newsclean run`, `runs` and `logs` use it instead of starting a "
+                                        "temporary API each time (about 10-30 s). Its address is recorded in "
+                                        "PREFECT_HOME (~/.prefect); PREFECT_API_URL, when set, still wins. "
+                                        "Needed for `serve` (the temporary API has no scheduler).",
+                            formatter_class=DefaultsHelpFormatter)
+    server.add_argument("action", choices=("start", "stop", "status"), help="what to do")
+    server.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (start)")
+    for p in sub.choices.values():
+        p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+        p.set_defaults(subparser=p)
     return parser
+
+
+def _read_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-file-mb", type=float, default=50,
+                   help="larger files are rejected as too-large (also the bound for decompressed .gz); "
+                        "WARC files and .jsonl/.ndjson feeds are read record by record instead, each "
+                        "record under this size")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="read symlinked files and folders (only targets inside INPUT_DIR)")
 
 
 def _cleaning_args(p: argparse.ArgumentParser) -> None:
@@ -145,27 +174,135 @@ def _state_args(p: argparse.ArgumentParser, default_window: float | None = None)
                        help="forget the state and process every file again")
 
 
-def main(argv: list[str] | None = None) -> int:
+def console() -> None:
+    """The ``newsclean`` console script: this process owns its Prefect API, its worker
+    processes and its signals (flows/lifecycle.py), and exits without Prefect's at-exit
+    waits for an API that is gone."""
+    code = main(own_process=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """Run one command; returns its exit code (see EPILOG). ``own_process``: this is the
+    command's own process (signals, temporary API, child processes are ours to manage)."""
+    from flows import lifecycle
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    guard = None
+    if own_process and args.command in ("run", "runs", "logs"):
+        guard = lifecycle.RunGuard()
+        guard.install_signals()
+        lifecycle.CURRENT = guard
+    try:
+        return _dispatch(args, guard)
+    except KeyboardInterrupt:  # in-process callers without a guard
+        print("newsclean: interrupted: nothing committed; rerun to continue", file=sys.stderr)
+        return lifecycle.EXIT_SIGINT
+    except Exception as exc:  # noqa: BLE001 - every error becomes one line and an exit code
+        if getattr(args, "debug", False):
+            import traceback
+
+            traceback.print_exc()
+        code, line = error_line(exc, args)
+        print(f"newsclean: {line}", file=sys.stderr)
+        return code
+    finally:
+        if guard is not None:
+            guard.close()
+            lifecycle.CURRENT = None
+
+
+def _dispatch(args: argparse.Namespace, guard) -> int:  # type: ignore[no-untyped-def]
+    parser: argparse.ArgumentParser = args.subparser
     if args.command == "run":
-        return cmd_run(args, parser)
+        return cmd_run(args, parser, guard)
     if args.command == "runs":
-        return cmd_runs(args)
+        return cmd_runs(args, guard)
     if args.command == "serve":
         return cmd_serve(args, parser)
     if args.command == "export":
         return cmd_export(args, parser)
     if args.command == "logs":
-        return cmd_logs(args)
+        return cmd_logs(args, guard)
+    if args.command == "server":
+        return cmd_server(args)
     parser.error(f"unknown command {args.command!r}")
     return 2
 
 
-def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+_OPTION_NAMES = {"batch_size": "--batch-size", "max_file_bytes": "--max-file-mb", "workers": "--workers",
+                 "lsh_redis_url": "--lsh-redis"}
+
+
+def _option_names(message: str) -> str:
+    """A configuration error as the user typed it: ``batch_size`` -> ``--batch-size``."""
+    for field, option in _OPTION_NAMES.items():
+        message = message.replace(field, option)
+    return message
+
+
+def error_line(exc: BaseException, args: argparse.Namespace) -> tuple[int, str]:
+    """The exit code and one line (what, where, the remedy) for an error that ended a command."""
+    import errno
+    import sqlite3
+
+    from cleaners.output import OutputLocked
+    from flows import lifecycle
+
+    state = getattr(args, "state", None) or (Path(args.out) / "state.sqlite" if getattr(args, "out", None) else None)
+    if isinstance(exc, OutputLocked):
+        return lifecycle.EXIT_LOCKED, str(exc)
+    if isinstance(exc, lifecycle.ApiUnavailable):
+        return lifecycle.EXIT_API, str(exc)
+    if isinstance(exc, sqlite3.DatabaseError):
+        text = str(exc)
+        low = text.lower()
+        if any(k in low for k in ("full", "disk i/o", "readonly", "unable to open", "locked")):
+            return lifecycle.EXIT_IO, (f"state database {state}: {text}: free disk space or choose a writable "
+                                       "--out/--state, then rerun (nothing was committed)")
+        return lifecycle.EXIT_STATE, (f"state database {state} is damaged ({text}): rerun with --fresh to "
+                                      "rebuild it from the input files, or move it away")
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        cause = exc.strerror or str(exc)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            remedy = "free disk space and rerun (nothing was committed)"
+        elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            remedy = "choose a writable --out (and --state), or fix the permissions"
+        else:
+            remedy = "check the path and rerun"
+        return lifecycle.EXIT_IO, f"cannot use{where}: {cause}; {remedy}"
+    if isinstance(exc, ValueError):  # e.g. a state built with other matching settings
+        return lifecycle.EXIT_USAGE, _option_names(str(exc))
+    return lifecycle.EXIT_ERROR, (f"unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for the "
+                                  "traceback, and please report it)")
+
+
+def _start_api(guard) -> None:  # type: ignore[no-untyped-def]
+    """Begin finding the Prefect API (flows/lifecycle.py); say so when it takes a while."""
+    if guard is None:
+        return
+    guard.start_api()
+    if guard.api is not None:
+        print("newsclean: starting a temporary Prefect API for this command (10-30 s; "
+              "`newsclean server start` keeps one running)", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _api(guard) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Wait for the API the guard started (Prefect already reads its URL from the environment)."""
+    if guard is not None:
+        guard.api_ready()
+    yield
+
+
+def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser, guard=None) -> int:  # type: ignore[no-untyped-def]
     from cleaners.config import Config, ReadConfig
 
     input_dir = Path(args.input_dir)
@@ -173,6 +310,8 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"INPUT_DIR {str(input_dir)!r} is not a folder: give the folder of scraped files")
     if args.max_file_mb <= 0:
         parser.error(f"--max-file-mb must be positive, got {args.max_file_mb}")
+    if args.state and Path(args.state).is_dir():
+        parser.error(f"--state {args.state!r} is a folder: give a file path, e.g. {args.state.rstrip('/')}/state.sqlite")
     max_bytes = int(args.max_file_mb * 1024 * 1024)
     try:
         cfg = Config(read=ReadConfig(max_file_bytes=max_bytes,
@@ -181,24 +320,21 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                      encoding=_encoding_config(args),
                      batch_size=args.batch_size, lsh_redis_url=args.lsh_redis).validate()
     except ValueError as exc:
-        parser.error(str(exc))
+        parser.error(_option_names(str(exc)))
     _check_parallel(args, parser)
     out = _checked_out(input_dir, Path(args.out), parser)  # last: it creates the folder
-    from cleaners.output import OutputLocked
+    _start_api(guard)  # the server starts while the flow's modules import
     from flows.clean_flow import clean_folder, summary
 
-    try:
-        run = clean_folder(str(input_dir), str(out), cfg.to_dict(), show_progress=not args.no_progress,
-                           state_path=args.state, window_days=args.window_days, fresh=args.fresh,
-                           workers=args.workers, dask_address=args.dask_address)
-    except OutputLocked as exc:
-        print(f"newsclean: {exc}", file=sys.stderr)
-        return 3
-    except ValueError as exc:  # e.g. state built with other matching settings
-        print(f"newsclean: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        flush_logs()
+    with _api(guard):
+        if guard is not None:
+            guard.watch_api()
+        try:
+            run = clean_folder(str(input_dir.resolve()), str(out.resolve()), cfg.to_dict(), show_progress=not args.no_progress,
+                               state_path=args.state, window_days=args.window_days, fresh=args.fresh,
+                               workers=args.workers, dask_address=args.dask_address)
+        finally:
+            flush_logs()
     if args.json:
         print(json.dumps(run, indent=2, ensure_ascii=False))
     else:
@@ -215,6 +351,10 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     input_dir = Path(args.input_dir)
     if not input_dir.is_dir():
         parser.error(f"INPUT_DIR {str(input_dir)!r} is not a folder")
+    from flows.lifecycle import recorded_server
+
+    if not os.environ.get("PREFECT_API_URL") and (url := recorded_server()):
+        os.environ["PREFECT_API_URL"] = url  # the server of `newsclean server start`
     if not os.environ.get("PREFECT_API_URL"):
         from prefect.settings import PREFECT_API_URL
 
@@ -223,16 +363,24 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                   "scheduler). Start one with `prefect server start --host 127.0.0.1` and set "
                   "PREFECT_API_URL=http://127.0.0.1:4200/api", file=sys.stderr)
             return 2
+    if args.max_file_mb <= 0:
+        parser.error(f"--max-file-mb must be positive, got {args.max_file_mb}")
+    from cleaners.config import ReadConfig
+
+    max_bytes = int(args.max_file_mb * 1024 * 1024)
     try:
-        cfg = Config(encoding=_encoding_config(args), batch_size=args.batch_size,
+        cfg = Config(read=ReadConfig(max_file_bytes=max_bytes,
+                                     max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
+                                     follow_symlinks=args.follow_symlinks),
+                     encoding=_encoding_config(args), batch_size=args.batch_size,
                      lsh_redis_url=args.lsh_redis).validate()
     except ValueError as exc:
-        parser.error(str(exc))
+        parser.error(_option_names(str(exc)))
     _check_parallel(args, parser)
     _checked_out(input_dir, Path(args.out), parser)
     from flows.clean_flow import clean_folder
 
-    name = args.name or f"newsclean-{input_dir.resolve().name}"
+    name = args.name or deployment_name(input_dir)
     params = {"input_dir": str(input_dir.resolve()), "out_dir": str(Path(args.out).resolve()),
               "config": cfg.to_dict(), "state_path": args.state, "window_days": args.window_days,
               "workers": args.workers, "dask_address": args.dask_address}
@@ -240,6 +388,14 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
           f"; Ctrl+C stops it")
     clean_folder.serve(name=name, cron=args.cron, interval=args.interval, parameters=params)
     return 0
+
+
+def deployment_name(input_dir: Path) -> str:
+    """newsclean-<folder name>-<8 hex of its full path>: two folders named raw do not collide."""
+    import hashlib
+
+    full = str(input_dir.resolve())
+    return f"newsclean-{input_dir.resolve().name}-{hashlib.sha256(full.encode()).hexdigest()[:8]}"
 
 
 def _checked_out(input_dir: Path, out: Path, parser: argparse.ArgumentParser) -> Path:
@@ -301,43 +457,72 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 
 def flush_logs() -> None:
-    """Send buffered run logs to the Prefect API now, so `newsclean logs` sees all of them."""
+    """Send buffered run logs and events to the Prefect API now, so `newsclean logs` sees all
+    of them (and nothing is left for an at-exit drain)."""
+    from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
     APILogWorker.drain_all(timeout=10)
+    EventsWorker.drain_all(timeout=5)
 
 
-def cmd_runs(args: argparse.Namespace) -> int:
+_RUN_COUNTS = ("new_documents", "documents", "articles", "rejected")
+
+
+def cmd_runs(args: argparse.Namespace, guard=None) -> int:  # type: ignore[no-untyped-def]
+    _start_api(guard)
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter,
+    from prefect.client.schemas.filters import (ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey,
+                                                FlowFilter, FlowFilterName, FlowRunFilter,
                                                 FlowRunFilterStartTime)
     from prefect.client.schemas.sorting import FlowRunSort
 
     # Prefect sorts by start time, else expected start time: a schedule's future
     # runs would come first and push the runs that happened off the list.
     started = None if args.scheduled else FlowRunFilter(start_time=FlowRunFilterStartTime(is_null_=False))
-    with get_client(sync_client=True) as client:
+    out = str(Path(args.out).resolve()) if args.out else None
+    with _api(guard), get_client(sync_client=True) as client:
+        # the output folder is a parameter, which the API cannot filter on: read more, keep those
         runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["newsclean"])),
                                      flow_run_filter=started, sort=FlowRunSort.START_TIME_DESC,
-                                     limit=args.limit)
+                                     limit=200 if out else args.limit)
+        if out:
+            runs = [r for r in runs if _same_path((r.parameters or {}).get("out_dir"), out)][:args.limit]
+        arts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[r.id for r in runs]),
+            key=ArtifactFilterKey(any_=["newsclean-counts"]))) if runs else []
     if not runs:
-        print("no newsclean flow runs yet: start one with `newsclean run INPUT_DIR --out OUTPUT_DIR`")
+        where = f" writing to {args.out}" if out else ""
+        print(f"no newsclean flow runs{where} yet: start one with `newsclean run INPUT_DIR --out OUTPUT_DIR`")
         return 0
-    print(f"{'flow run id':36}  {'name':24}  {'state':10}  {'started':25}  parameters")
+    counts = {str(a.flow_run_id): _table_counts(a.data) for a in arts}
+    print(f"{'flow run id':36}  {'state':10}  {'started':25}  {'new':>6} {'docs':>7} {'articles':>8} "
+          f"{'rejected':>8}  input -> output")
     for r in runs:
         params = r.parameters or {}
-        started = r.start_time.isoformat(timespec="seconds") if r.start_time else "-"
-        print(f"{str(r.id):36}  {r.name[:24]:24}  {(r.state_name or '-'):10}  {started:25}  "
+        when = r.start_time.isoformat(timespec="seconds") if r.start_time else "-"
+        c = counts.get(str(r.id), {})
+        nums = " ".join(f"{c[k] if k in c else '-':>{w}}" for k, w in zip(_RUN_COUNTS, (6, 7, 8, 8)))
+        print(f"{str(r.id):36}  {(r.state_name or '-'):10}  {when:25}  {nums}  "
               f"{params.get('input_dir', '')} -> {params.get('out_dir', '')}")
     return 0
 
 
-def cmd_logs(args: argparse.Namespace) -> int:
-    from uuid import UUID
+def _same_path(a: object, b: str) -> bool:
+    return isinstance(a, str) and bool(a) and str(Path(a).resolve()) == b
 
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-    from prefect.client.schemas.sorting import LogSort
+
+def _table_counts(data: object) -> dict[str, int]:
+    """The step counts of a newsclean-counts table artifact ({step: count})."""
+    try:
+        rows = json.loads(data) if isinstance(data, str) else data
+        return {r["step"]: r["count"] for r in rows if isinstance(r.get("count"), int)}  # type: ignore[union-attr]
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return {}
+
+
+def cmd_logs(args: argparse.Namespace, guard=None) -> int:  # type: ignore[no-untyped-def]
+    from uuid import UUID
 
     try:
         run_id = UUID(args.run_id)
@@ -345,8 +530,13 @@ def cmd_logs(args: argparse.Namespace) -> int:
         print(f"newsclean: {args.run_id!r} is not a flow run id (a UUID); list them with `newsclean runs`",
               file=sys.stderr)
         return 2
+    _start_api(guard)
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId, TaskRunFilter, TaskRunFilterId
+    from prefect.client.schemas.sorting import LogSort
+
     logs: list = []
-    with get_client(sync_client=True) as client:
+    with _api(guard), get_client(sync_client=True) as client:
         while len(logs) < args.limit:  # the API serves at most 200 logs a request
             page = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])),
                                     sort=LogSort.TIMESTAMP_ASC, offset=len(logs),
@@ -354,13 +544,89 @@ def cmd_logs(args: argparse.Namespace) -> int:
             logs.extend(page)
             if len(page) < 200:
                 break
+        task_ids = sorted({e.task_run_id for e in logs if e.task_run_id}, key=str)
+        names: dict[str, str] = {}
+        for i in range(0, len(task_ids), 200):
+            for tr in client.read_task_runs(task_run_filter=TaskRunFilter(
+                    id=TaskRunFilterId(any_=task_ids[i:i + 200])), limit=200):
+                names[str(tr.id)] = tr.name
     if not logs:
         print(f"no logs for flow run {run_id}", file=sys.stderr)
         return 1
+    width = max([len(n) for n in names.values()] + [8])
     for entry in logs:
-        print(f"{entry.timestamp.isoformat(timespec='seconds')}  {entry.name:24}  {entry.message}")
+        who = names.get(str(entry.task_run_id), "task run") if entry.task_run_id else "flow run"
+        level = logging_level_name(entry.level)
+        print(f"{entry.timestamp.isoformat(timespec='seconds')}  {who:{width}}  {level:7}  {entry.message}")
     return 0
 
 
+def logging_level_name(level: int) -> str:
+    import logging
+
+    return logging.getLevelName(level)
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    """`newsclean server start|stop|status`: one local Prefect server (API and UI) for later commands."""
+    import signal
+    import subprocess
+    import time
+
+    from flows import lifecycle
+
+    home = lifecycle.prefect_home()
+    info_file = home / lifecycle.SERVER_FILE
+    try:
+        info = json.loads(info_file.read_text())
+    except (OSError, ValueError):
+        info = {}
+    url = lifecycle.recorded_server()
+    if args.action == "status":
+        print(f"running: {url} (UI {url[:-4]}), pid {info.get('pid')}" if url else "not running")
+        return 0 if url else 1
+    if args.action == "stop":
+        if not info:
+            print("no server started by `newsclean server start`")
+            return 0
+        try:
+            os.killpg(int(info["pid"]), signal.SIGTERM)
+        except (ProcessLookupError, KeyError, ValueError, PermissionError):
+            pass
+        info_file.unlink(missing_ok=True)
+        print(f"stopped the Prefect server (pid {info.get('pid')})")
+        return 0
+    if url:
+        print(f"already running: {url}")
+        return 0
+    home.mkdir(parents=True, exist_ok=True)
+    log_path = home / "newsclean-server.log"
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED",
+                                                                          "false")}
+    env.pop("PREFECT_API_URL", None)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                 "--port", str(args.port)], env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=log, start_new_session=True)
+    api = f"http://127.0.0.1:{args.port}/api"
+    deadline = time.monotonic() + float(os.environ.get("NEWSCLEAN_API_STARTUP_TIMEOUT", 90))
+    while time.monotonic() < deadline and proc.poll() is None:
+        if lifecycle._healthy(api):
+            from cleaners.output import write_json
+
+            write_json(info_file, {"api_url": api, "pid": proc.pid, "log": str(log_path)})
+            print(f"Prefect server running at {api[:-4]} (pid {proc.pid}, log {log_path}); newsclean commands "
+                  f"use it from now on; stop it with `newsclean server stop`")
+            return 0
+        time.sleep(0.3)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    print(f"newsclean: the Prefect server did not start (see {log_path}); is port {args.port} free? "
+          "Try --port", file=sys.stderr)
+    return lifecycle.EXIT_API
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

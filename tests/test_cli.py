@@ -49,7 +49,9 @@ def test_missing_input_dir_is_a_clear_error(tmp_path: Path, capsys: pytest.Captu
 def test_bad_batch_size_names_the_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["run", str(tmp_path), "--batch-size", "0"])
-    assert "batch_size must be >= 1, got 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--batch-size must be >= 1, got 0" in err  # the option as typed, not the field
+    assert err.startswith("usage: newsclean run ")  # the subcommand's usage line
 
 
 def test_batches_are_sized_for_the_workers_unless_given() -> None:
