@@ -376,7 +376,8 @@ class SketchCache:
     def __init__(self, cfg: DedupConfig, stored: dict[str, Sketch] | None = None) -> None:
         self.cfg = cfg
         self.stored = stored or {}
-        self.hits = 0
+        self.hits = 0  # sketches asked for again (repeats within the run included)
+        self._reused: set[str] = set()  # stored sketches (of earlier runs) used by this run
         self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (ids, ends, hash values)
         self._made: dict[str, tuple[int, int]] = {}  # key -> (block, row) of sketches made here
         self._from_stored: set[str] = set()  # stored sketches used by this run
@@ -399,6 +400,11 @@ class SketchCache:
         """How many sketches this run has used, in memory or parked."""
         return len(self._made) + len(self._from_stored) + len(self._parked)
 
+    @property
+    def reused(self) -> int:
+        """How many stored signatures of earlier runs this run used instead of signing again."""
+        return len(self._reused)
+
     def in_memory(self) -> int:
         return len(self._made) + len(self._from_stored)
 
@@ -413,6 +419,8 @@ class SketchCache:
             if (key in self._made or key in self._from_stored or key in self._parked
                     or key in self.stored or key in missing):
                 self.hits += 1
+                if key in self.stored:
+                    self._reused.add(key)
             else:
                 missing[key] = n
         todo = list(missing.items())

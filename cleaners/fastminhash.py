@@ -305,6 +305,32 @@ _MIN_CHUNK_IDS = 8192
 _MIN_ELEMS_PER_THREAD = 1 << 22
 _FLAT_IDS_AT_A_TIME = 1 << 22  # ids premixed at a time by signatures_flat (16 MB at affine32)
 
+def kernel_cache_dir() -> str:
+    """Where numba keeps the compiled kernels: NUMBA_CACHE_DIR when set, else the user's cache
+    folder (~/.cache/newsclean/numba). Not the package's __pycache__: an installed package's
+    folder may not be writable, and a cache there is lost with every reinstall."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.environ.get("NUMBA_CACHE_DIR") or os.path.join(base, "newsclean", "numba")
+
+
+# numba reads its cache folder once, when it is imported: set before any kernel module imports it
+os.environ.setdefault("NUMBA_CACHE_DIR", kernel_cache_dir())
+
+
+def kernels_cached(name: str) -> bool:
+    """Whether numba's cache holds compiled kernels of ``cleaners.<name>`` (an index file)."""
+    for _root, _dirs, files in os.walk(os.environ["NUMBA_CACHE_DIR"]):
+        if any(f.startswith(f"{name}.") and f.endswith(".nbi") for f in files):
+            return True
+    return False
+
+
+def _say_if_compiling(name: str) -> None:
+    if not kernels_cached(name):
+        log.warning("compiling the numba kernels of cleaners.%s on first use (once per install, "
+                    "about 5-30 s; cached in %s)", name, os.environ["NUMBA_CACHE_DIR"])
+
+
 # Signature kernel: "auto" (numba when it imports, else numpy), "numba" or
 # "numpy". Both are exact; the tests run each against datasketch.
 BACKEND: str = os.environ.get("NEWSCLEAN_MINHASH_BACKEND", "auto")
@@ -321,6 +347,7 @@ def _jit_kernels() -> dict | None:
         with _jit_lock:
             if _jit_module is None:
                 try:
+                    _say_if_compiling("_minhash_jit")
                     from cleaners import _minhash_jit
                     _jit_module = _minhash_jit
                 except Exception as exc:  # ImportError, or numba refusing this numpy
@@ -339,6 +366,8 @@ def jit_module(name: str) -> Any:
 @lru_cache(maxsize=None)
 def _import_kernels(name: str) -> Any:
     try:
+        if name != "_minhash_jit":
+            _say_if_compiling(name)
         return importlib.import_module(f"cleaners.{name}")
     except Exception as exc:  # ImportError, or numba refusing this numpy
         log.info("cleaners.%s unavailable (%s): the numpy/regex path is used", name, exc)

@@ -208,7 +208,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     log.info("matched %d documents into %d articles (%d shared passages) in %.2fs; "
              "%d new articles, %d grown; %d stored signatures reused; peak memory %s",
              stats["documents"], stats["articles"], stats["shared_passages"], t_match,
-             len(regrouped.new_articles), len(regrouped.grown_articles), regrouped.sketches.hits,
+             len(regrouped.new_articles), len(regrouped.grown_articles), regrouped.sketches.reused,
              _peak_memory())
     reasons: dict[str, int] = {}
     for r in rejects:
@@ -223,7 +223,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
         "removed_by_reason": dict(sorted(removed.items())),
         "new_articles": len(regrouped.new_articles), "grown_articles": len(regrouped.grown_articles),
         "frozen_documents": regrouped.frozen_documents,
-        "signatures_reused": regrouped.sketches.hits,
+        "signatures_reused": regrouped.sketches.reused,
         **{k: v for k, v in stats.items() if k != "documents"},
         "documents": totals["documents"], "articles": totals["articles"],
         "rejects_total": totals["rejects"],
