@@ -54,8 +54,16 @@ SHARE_WORDS = {"share", "tweet", "email", "e-mail", "mail", "print", "facebook",
                "linkedin", "whatsapp", "pinterest", "reddit", "copy", "link", "save", "comment",
                "comments", "on", "this", "article", "story", "telegram", "messenger", "flipboard",
                "line", "via", "gift", "bookmark", "url", "copied"}
+# What a sign-up prompt offers: the site's newsletters, updates or alerts, its e-mails ("our
+# free weekly email", "a daily email", "emails", "the email list", the news "by email") or the
+# news "in your inbox". A bare "email" or "inbox" is no such offer: in "Sign up for the Disney+
+# bundle using the same email as your Hulu account" (a how-to step, issue 21) or "... then check
+# your inbox" the thing signed up for is something else and the address is only a means.
+NEWSLETTER_OFFER = (r"(?:newsletters?|updates|alerts|e-?mails"
+                    r"|(?:our|daily|weekly|morning|evening)\s+(?:[\w-]+\s+){0,2}e-?mail(?!\s+address)"
+                    r"|e-?mail\s+(?:list|digest|briefing|edition)s?|(?:by|via)\s+e-?mail|(?:in|to|into)\s+your\s+inbox)")
 NEWSLETTER = re.compile(
-    r"\b(?:sign(?:ing)?\s+up|subscrib(?:e|ing)|register)\b.{0,80}\b(?:newsletters?|updates|alerts|e-?mails?|inbox)\b"
+    r"\b(?:sign(?:ing)?\s+up|subscrib(?:e|ing)|register)\b.{0,80}\b" + NEWSLETTER_OFFER + r"\b"
     r"|^get\s+(?:our|the)\b.{0,60}\bnewsletters?\b|\bnewsletters?\b.{0,40}\bsign\s+up\b", re.IGNORECASE)
 COOKIE = re.compile(
     r"\bwe\s+use\s+cookies\b|\b(?:this|our)\s+(?:web)?site\s+uses\s+cookies\b"
@@ -181,7 +189,7 @@ def share_bar(p: str) -> str | None:
 
 
 NEWSLETTER_WORDS = ("sign", "subscrib", "register", "newsletter")  # one is in every NEWSLETTER match
-NEWSLETTER_OBJECTS = ("newsletter", "update", "alert", "mail", "inbox")  # and one of these
+NEWSLETTER_OBJECTS = ("newsletter", "update", "alert", "mail", "inbox")  # and one (NEWSLETTER_OFFER holds one)
 COOKIE_WORDS = ("cookie",)  # in every COOKIE match
 
 

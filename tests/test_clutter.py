@@ -194,6 +194,34 @@ def test_newsletter_prompt_plural_and_gerund() -> None:
     assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep)
 
 
+def test_how_to_step_that_only_mentions_email_is_kept_with_its_list() -> None:
+    """Issue 21: signing up for something else (a bundle, an account, a device) with one's
+    e-mail address is a step of the story, not a newsletter prompt."""
+    steps = ("- Open the Hulu app and go to the Account page.",
+             "- Sign up for the Disney+ bundle using the same email as your Hulu account",
+             "- Log in to Disney+ and start watching.")
+    d = strip_clutter(_doc(PROSE, *steps, PROSE2))
+    assert d.paragraphs == (PROSE, *steps, PROSE2)
+    assert d.removed == ()
+    for keep in ("Sign up for a free account with your email address",
+                 "Register your device using the email you used before",
+                 "Sign up for a free trial, then check your inbox for the confirmation link.",
+                 "To register, write to our email address and give your name."):
+        assert strip_clutter(_doc(PROSE, keep)).paragraphs == (PROSE, keep), keep
+
+
+def test_prompts_offering_the_site_s_news_are_still_removed() -> None:
+    prompts = ("Sign up for our newsletter", "Subscribe to get breaking news alerts in your inbox",
+               "Get the Morning Brief newsletter", "Register for free email updates",
+               "Want more stories like this? Sign up for our free weekly email.",
+               "Sign up to receive our daily emails.", "Sign up for our email list.",
+               "Subscribe to get the Morning Brief by email.",
+               "Subscribe for the day's news straight to your inbox.")
+    d = strip_clutter(_doc(PROSE, *prompts, PROSE2))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == ["newsletter-prompt"] * len(prompts)
+
+
 def test_site_named_list_headings_and_explore_further() -> None:
     d = strip_clutter(_doc(PROSE, "Most read in world news", "Hunter diagnosed with plague after eating rabbit",
                            PROSE2, "Popular on IndieWire", "Explore further", "Hibernating astronauts"))
@@ -322,6 +350,9 @@ def test_prechecked_rules_agree_with_the_plain_searches() -> None:
         "We MAY EARN A COMMISSION", "Commission on sales rose", "As an amazon associate", "Amazon links",
         "Mıght get a share of the sale", "Affiliate programme", "Qualifying purchases",
         "An ordinary sentence about the rights of workers, which is long enough to be prose.",
+        "Sign up for the Disney+ bundle using the same email as your Hulu account", "Sign up for our free weekly EMAIL",
+        "Subscribe to get it by e-mail", "Register: news straight to your ınbox", "Sign up for our email address",
+        "Sign up for the email list", "Subscribe and check your inbox",
     ]
     for p in cases + [f"Some words before. {p}" for p in cases] + [p.upper() for p in cases]:
         assert fast(p) == plain(p), p
