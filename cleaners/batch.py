@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cleaners.config import Config, ReadConfig
 from cleaners.pipeline import clean_all
-from cleaners.readers import InputFile, feed_shares, format_of, read_file, sniff_binary, warc_shares
+from cleaners.readers import InputFile, feed_shares, format_of, open_input, read_file, sniff_binary, warc_shares
 from cleaners.records import Document, Reject
 
 
@@ -58,12 +60,14 @@ def split_files(root: Path, items: Iterable[InputFile], cfg: ReadConfig, workers
     the shares in order gives the records of reading the file whole.
 
     A feed over ``cfg.max_file_bytes`` is read in shares too (a share is at most
-    MAX_SHARE_BYTES and a line), and then its records must each be under the limit.
-    Files the reader would reject whole (binary, unreadable, too large, a .gz over the
-    gzip-bomb bound) stay whole, to be rejected once. Cutting a WARC or a .gz reads it
-    through once here, and a gzipped share decompresses what comes before it again
-    (a .gz cannot be read from the middle), so those are only cut when several
-    workers share the work.
+    MAX_SHARE_BYTES and a line), and then its records must each be under the limit (as
+    when it is read whole: the reader streams a feed, bounding each record). Files the
+    reader would reject whole (binary, unreadable, too large, a .gz over the gzip-bomb
+    bound) stay whole, to be rejected once. Files are opened as the reader opens them
+    (``readers.open_input``): one swapped for a symlink or a fifo is not cut. Cutting
+    a WARC or a .gz reads it through once here, and a gzipped share decompresses what
+    comes before it again (a .gz cannot be read from the middle), so those are only cut
+    when several workers share the work.
     """
     out: list[InputFile] = []
     for item in items:
@@ -80,15 +84,17 @@ def _shares(path: Path, item: InputFile, cfg: ReadConfig, workers: int) -> list[
     """The shares of one file, or None when it stays whole."""
     fmt, gz = format_of(item.path)
     try:
-        size = share_bytes_for(_gunzipped_size(path) if gz else item.size, workers, cfg)
+        size = share_bytes_for(_gunzipped_size(path, cfg) if gz else item.size, workers, cfg)
         if fmt == "jsonl" and (not gz or workers > 1):
-            with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+            with open_input(path, cfg.follow_symlinks) as raw, \
+                    (gzip.open(raw, "rb") if gz else nullcontext(raw)) as fh:
                 if sniff_binary(fh.read(8192)):
                     return None
             shares = feed_shares(path, size, max_line=cfg.max_file_bytes, gz=gz,
-                                 max_size=cfg.max_decompressed_bytes if gz else None)
+                                 max_size=cfg.max_decompressed_bytes if gz else None,
+                                 follow_symlinks=cfg.follow_symlinks)
         elif fmt == "warc" and workers > 1:
-            shares = warc_shares(path, size)
+            shares = warc_shares(path, size, follow_symlinks=cfg.follow_symlinks)
         else:
             return None
         now = path.stat().st_size
@@ -99,12 +105,12 @@ def _shares(path: Path, item: InputFile, cfg: ReadConfig, workers: int) -> list[
     return shares
 
 
-def _gunzipped_size(path: Path) -> int:
+def _gunzipped_size(path: Path, cfg: ReadConfig) -> int:
     """About how many bytes a .gz decompresses to: its trailer's size (modulo 4 GiB, of
     the last member only), or the file's size when that is less."""
-    with open(path, "rb") as fh:
+    with open_input(path, cfg.follow_symlinks) as fh:
         fh.seek(-4, 2)
-        return max(int.from_bytes(fh.read(4), "little"), path.stat().st_size)
+        return max(int.from_bytes(fh.read(4), "little"), os.fstat(fh.fileno()).st_size)
 
 
 def batches_of(items: list[InputFile], size: int) -> list[list[InputFile]]:

@@ -6,17 +6,19 @@ a ``Reject`` with a reason, so nothing is dropped silently.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import json
 import os
 import re
+import stat
 import zlib
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from cleaners.config import ReadConfig
@@ -189,16 +191,78 @@ def sniff_binary(data: bytes) -> str | None:
     return None
 
 
-def _read_bounded(path: Path, gz: bool, cfg: ReadConfig) -> bytes:
-    """File bytes, decompressing .gz with a hard bound on the output size."""
+class InputRefused(Exception):
+    """An input file that is no longer what discovery found (swapped for a symlink, a fifo,
+    or another file): never read; ``reason`` is the reject reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) \
+    | getattr(os, "O_NONBLOCK", 0)  # a fifo swapped in must not block the open
+
+
+def open_input(path: Path, follow_symlinks: bool, root: Path | None = None) -> BinaryIO:
+    """An input file opened for reading bytes, when it is still what discovery found: a regular
+    file, reached through no symlink unless ``follow_symlinks`` (O_NOFOLLOW on the file, its real
+    path checked for its folders), inside ``root`` (INPUT_DIR) when given. The checks are made
+    on the opened file, so a file swapped between discovery and reading (for a symlink to a file
+    outside, a fifo, another file) is refused, never read. Raises InputRefused or OSError."""
+    flags = _OPEN_FLAGS | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if not follow_symlinks and os.path.islink(path):  # ELOOP on Linux, EMLINK on FreeBSD
+            raise InputRefused("symlink-not-followed", "it became a symlink after it was found "
+                               "(pass --follow-symlinks to read symlinked files)") from exc
+        raise
+    fh = os.fdopen(fd, "rb")
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputRefused("not-a-regular-file", "it became a folder, device, socket or fifo "
+                               "after it was found")
+        os.set_blocking(fd, True)
+        if root is not None:
+            _check_inside(path, root, st, follow_symlinks)
+    except BaseException:
+        fh.close()
+        raise
+    return fh
+
+
+def _check_inside(path: Path, root: Path, opened: os.stat_result, follow_symlinks: bool) -> None:
+    """Raise InputRefused unless the opened file is the one at ``path`` now, and ``path``
+    reaches it inside ``root`` (through no symlinked folder unless follow_symlinks)."""
+    base = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if not follow_symlinks and real != os.path.join(base, os.path.relpath(path, root)):
+        raise InputRefused("symlink-not-followed", "a folder on its path became a symlink after "
+                           "it was found (pass --follow-symlinks to read symlinked files)")
+    if os.path.commonpath([base, real]) != base:
+        raise InputRefused("symlink-outside-input", "its target is outside INPUT_DIR "
+                           "(changed after it was found)")
+    try:
+        now = os.stat(real)
+    except OSError:
+        now = None
+    if now is None or not os.path.samestat(opened, now):
+        raise InputRefused("changed-during-read", "the file at this path was replaced while it "
+                           "was being opened")
+
+
+def _read_bounded(fh: BinaryIO, gz: bool, cfg: ReadConfig) -> bytes:
+    """The bytes of an opened file, decompressing .gz with a hard bound on the output size."""
     if not gz:
-        with open(path, "rb") as fh:
-            data = fh.read(cfg.max_file_bytes + 1)
+        data = fh.read(cfg.max_file_bytes + 1)
         if len(data) > cfg.max_file_bytes:
             raise _TooLarge(f"file is over {cfg.max_file_bytes} bytes (raise --max-file-mb)")
         return data
-    with gzip.open(path, "rb") as fh:
-        data = fh.read(cfg.max_decompressed_bytes + 1)
+    with gzip.GzipFile(fileobj=fh, mode="rb") as gzfh:
+        data = gzfh.read(cfg.max_decompressed_bytes + 1)
     if len(data) > cfg.max_decompressed_bytes:
         raise _TooLarge(f"decompresses to over {cfg.max_decompressed_bytes} bytes (gzip bomb guard)")
     if len(data) > cfg.max_file_bytes:
@@ -222,9 +286,8 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
         yield Reject(bare, "unsupported-format",
                      "expected .html/.htm, .txt, .json, .jsonl, .warc (optionally .gz)")
         return
-    path = item.fs_path(root)
     if item.share is not None:  # a share of a feed (of its decompressed bytes) or of a WARC
-        data = _read_share(path, item, gz and fmt == "jsonl")
+        data = _read_share(root, item, cfg, gz and fmt == "jsonl")
         if data is not None:
             if fmt == "warc":
                 yield from _warc_records(io.BytesIO(data), bare, cfg, item.share[2])
@@ -233,22 +296,40 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
             return
         if item.share[0] > 0:  # the file changed since it was cut: its first share reads all of it
             return
-    if fmt == "warc":
-        yield from _read_warc(path, bare, cfg)
-        return
     try:
-        data = _read_bounded(path, gz, cfg)
-    except _TooLarge as exc:
-        yield Reject(bare, "too-large", str(exc))
+        fh = open_input(item.fs_path(root), cfg.follow_symlinks, root)
+    except InputRefused as exc:
+        yield Reject(bare, exc.reason, exc.detail)
         return
     except FileNotFoundError as exc:
         yield Reject(bare, "vanished", f"file disappeared during the run: {exc}")
+        return
+    except OSError as exc:
+        yield Reject(bare, "unreadable-file", f"{type(exc).__name__}: {exc}")
+        return
+    with fh:
+        if fmt == "warc":
+            yield from _read_warc(fh, bare, cfg)
+        elif fmt == "jsonl":
+            yield from _read_feed(fh, gz, bare, cfg)
+        else:
+            yield from _read_single(fh, gz, fmt, bare, cfg)
+
+
+def _read_single(fh: BinaryIO, gz: bool, fmt: str, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
+    """The document(s) of an HTML, text or JSON file, read whole and bounded as a file: a .json
+    list is parsed whole, so its records cannot be bounded one by one (a feed too big for the
+    file limit belongs in JSON Lines, whose records are)."""
+    try:
+        data = _read_bounded(fh, gz, cfg)
+    except _TooLarge as exc:
+        yield Reject(bare, "too-large", str(exc))
         return
     except (OSError, EOFError, zlib.error) as exc:
         reason = "bad-gzip" if gz else "unreadable-file"
         yield Reject(bare, reason, f"{type(exc).__name__}: {exc}")
         return
-    src = Source(path=item.path, record=None, sha256=sha256(data), format=fmt_label)
+    src = Source(path=bare.path, record=None, sha256=sha256(data), format=bare.format)
     if not data.strip():
         yield Reject(src, "empty-file", f"{len(data)} bytes, no content")
         return
@@ -260,14 +341,125 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
         yield RawDoc(src, data, "html")
     elif fmt == "txt":
         yield RawDoc(src, data, "text")
-    elif fmt == "jsonl":
-        yield from _read_jsonl(data, src)
     else:
         yield from _read_json(data, src)
 
 
+_CHUNK = 1 << 20  # bytes read at a time from a streamed feed
+
+
+def _chunks(fh: BinaryIO, gz: bool, cfg: ReadConfig, chunk: int = _CHUNK) -> Iterator[bytes]:
+    """The (decompressed) bytes of an opened file in chunks, none empty; a .gz stops with
+    _TooLarge past the gzip-bomb bound."""
+    total = 0
+    with (gzip.GzipFile(fileobj=fh, mode="rb") if gz else contextlib.nullcontext(fh)) as src:
+        while data := src.read(chunk):
+            total += len(data)
+            if gz and total > cfg.max_decompressed_bytes:
+                raise _TooLarge(f"decompresses to over {cfg.max_decompressed_bytes} bytes (gzip bomb guard)")
+            yield data
+
+
+def _read_feed(fh: BinaryIO, gz: bool, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
+    """The records of a whole JSON Lines file, streamed: each record is bounded by
+    max_file_bytes, not the file, so a record over it is rejected alone (too-large, with its
+    number) and the records around it are read. A first pass checks the file as a whole,
+    before any record: a .gz over the gzip-bomb bound, a bad .gz, a blank or binary file is
+    one reject, as a file read whole; it also gives the file's hash for those rejects."""
+    digest, size, head, blank = hashlib.sha256(), 0, b"", True
+    try:
+        for data in _chunks(fh, gz, cfg):
+            digest.update(data)
+            size += len(data)
+            head += data[:8192 - len(head)]
+            blank = blank and data.isspace()
+    except _TooLarge as exc:
+        yield Reject(bare, "too-large", str(exc))
+        return
+    except (OSError, EOFError, zlib.error) as exc:
+        yield Reject(bare, "bad-gzip" if gz else "unreadable-file", f"{type(exc).__name__}: {exc}")
+        return
+    src = Source(bare.path, None, digest.hexdigest(), bare.format)
+    if blank:
+        yield Reject(src, "empty-file", f"{size} bytes, no content")
+        return
+    binary = sniff_binary(head)
+    if binary:
+        yield Reject(src, "binary-content", f"looks like {binary}, not jsonl")
+        return
+    record = 0
+    try:
+        fh.seek(0)
+        for result in _feed_records(_lines(_chunks(fh, gz, cfg), cfg.max_file_bytes), src, 0,
+                                    cfg.max_file_bytes):
+            record = (result.source.record or 0) + 1
+            yield result
+    except (_TooLarge, OSError, EOFError, zlib.error) as exc:  # it read whole a moment ago
+        yield Reject(Source(src.path, record, "", src.format), "changed-during-read",
+                     f"{type(exc).__name__}: {str(exc)[:200]}; records from {record} on not read")
+
+
+@dataclass(frozen=True)
+class _LongLine:
+    """A line over the record bound, not held: its size, hash and whether it is blank."""
+
+    size: int
+    sha256: str
+    blank: bool
+
+
+def _lines(chunks: Iterable[bytes], max_line: int | None) -> Iterator[bytes | _LongLine]:
+    """The lines of a stream of chunks, cut as ``bytes.splitlines`` cuts the joined bytes (at
+    \\n, \\r\\n and \\r). A line growing past ``max_line`` bytes is not held: it is hashed as it
+    streams past and given as a _LongLine, so at most max_line bytes and a chunk are held."""
+    buf = bytearray()  # the start of a line whose end is not read yet
+    long: Any = None  # the hash of a line over max_line, while its end is looked for
+    long_size, long_blank = 0, True
+    skip_lf = False  # the last chunk ended with \r: a \n first in the next ends the same line
+    for chunk in chunks:
+        if skip_lf and chunk[:1] == b"\n":
+            chunk = chunk[1:]
+        skip_lf = False
+        if long is not None:
+            end = _line_break(chunk)
+            if end < 0:
+                long.update(chunk)
+                long_size, long_blank = long_size + len(chunk), long_blank and (not chunk or chunk.isspace())
+                continue
+            piece = chunk[:end]
+            long.update(piece)
+            yield _LongLine(long_size + len(piece), long.hexdigest(),
+                            long_blank and (not piece or piece.isspace()))
+            long = None
+            brk = 2 if chunk[end:end + 2] == b"\r\n" else 1
+            skip_lf = chunk[end:end + brk] == b"\r" and end + 1 == len(chunk)
+            chunk = chunk[end + brk:]
+        last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+        if last < 0:
+            buf += chunk
+        else:
+            whole = bytes(buf) + chunk[:last + 1]
+            buf = bytearray(chunk[last + 1:])
+            skip_lf = last == len(chunk) - 1 and chunk[last] == 0x0D  # b"\r" last
+            yield from whole.splitlines()
+        if max_line is not None and len(buf) > max_line:
+            long = hashlib.sha256(buf)
+            long_size, long_blank = len(buf), buf.isspace()
+            buf = bytearray()
+    if long is not None:
+        yield _LongLine(long_size, long.hexdigest(), long_blank)
+    elif buf:
+        yield bytes(buf)
+
+
+def _line_break(data: bytes) -> int:
+    """Where the first line break (\\n or \\r) in data is, or -1."""
+    n, r = data.find(b"\n"), data.find(b"\r")
+    return n if r < 0 else r if n < 0 else min(n, r)
+
+
 def feed_shares(path: Path, share_bytes: int, max_line: int | None = None, gz: bool = False,
-                max_size: int | None = None) -> list[tuple[int, int, int]] | None:
+                max_size: int | None = None, follow_symlinks: bool = False) -> list[tuple[int, int, int]] | None:
     """A JSON Lines file cut into ranges of about ``share_bytes`` that end after a
     newline: (first byte, end byte, number of the range's first record), blank
     lines not counted, so reading the ranges one after another (``InputFile.share``)
@@ -279,14 +471,16 @@ def feed_shares(path: Path, share_bytes: int, max_line: int | None = None, gz: b
     find its end) or the (decompressed) file is over ``max_size`` bytes.
 
     A range starts right after a ``\\n`` byte, where ``bytes.splitlines`` starts a
-    line too (a ``\\r\\n`` is never cut), whatever the records' encoding.
+    line too (a ``\\r\\n`` is never cut), whatever the records' encoding. The file is
+    opened as the reader opens it (``open_input``).
     """
     if share_bytes < 1:
         raise ValueError(f"share_bytes must be >= 1, got {share_bytes!r}")
     shares: list[tuple[int, int, int]] = []
     record = start = 0
     buf = bytearray()  # read, not yet in a range
-    with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+    with open_input(path, follow_symlinks) as raw, \
+            (gzip.open(raw, "rb") if gz else contextlib.nullcontext(raw)) as fh:
         eof = False
         while True:
             while len(buf) < share_bytes and not eof:
@@ -321,14 +515,15 @@ def feed_shares(path: Path, share_bytes: int, max_line: int | None = None, gz: b
     return shares or [(0, 0, 0)]
 
 
-def _read_share(path: Path, item: InputFile, gz: bool = False) -> bytes | None:
+def _read_share(root: Path, item: InputFile, cfg: ReadConfig, gz: bool = False) -> bytes | None:
     """The bytes of ``item.share`` (of the decompressed file with ``gz``: the bytes before
     it are decompressed and dropped); None when the file's size is no longer the one it
-    was cut at (``item.size``): it changed since, and is read whole instead."""
+    was cut at (``item.size``): it changed since, and is read whole instead (as is a file
+    that cannot be opened as discovery found it: the whole read names why)."""
     assert item.share is not None
     start, end, _ = item.share
     try:
-        with open(path, "rb") as raw:
+        with open_input(item.fs_path(root), cfg.follow_symlinks, root) as raw:
             if os.fstat(raw.fileno()).st_size != item.size:
                 return None
             if not gz:
@@ -342,7 +537,7 @@ def _read_share(path: Path, item: InputFile, gz: bool = False) -> bytes | None:
                         return None
                     skip -= got
                 return fh.read(end - start)
-    except (OSError, EOFError, zlib.error):
+    except (InputRefused, OSError, EOFError, zlib.error):
         return None  # the whole-file read names the error
 
 
@@ -351,17 +546,30 @@ _TOO_DEEP = "JSON nesting exceeded the parser's limit"
 
 def _read_jsonl(data: bytes, src: Source, first_record: int = 0,
                 max_line: int | None = None) -> Iterator[RawDoc | Reject]:
-    """The records of JSON Lines bytes, numbered from first_record; a line over
-    max_line bytes (in a feed read in shares, which may be over the file limit) is
-    rejected as too large."""
+    """The records of JSON Lines bytes (a share of a feed), numbered from first_record; a line
+    over max_line bytes is rejected as too large."""
+    return _feed_records(data.splitlines(), src, first_record, max_line)
+
+
+def _feed_records(lines: Iterable[bytes | _LongLine], src: Source, first_record: int,
+                  max_line: int | None) -> Iterator[RawDoc | Reject]:
+    """The records of the lines of a feed, numbered from first_record, blank lines not
+    counted; a line over max_line bytes is a too-large reject of that record alone."""
     record = first_record
-    for line in data.splitlines():
+    for line in lines:
+        if isinstance(line, _LongLine):
+            if line.blank:
+                continue
+            yield Reject(Source(src.path, record, line.sha256, src.format), "too-large",
+                         _record_too_large(line.size, max_line))
+            record += 1
+            continue
         if not line.strip():
             continue
         rsrc = Source(src.path, record, sha256(line), src.format)
         record += 1
         if max_line is not None and len(line) > max_line:
-            yield Reject(rsrc, "too-large", f"record over {max_line} bytes (raise --max-file-mb)")
+            yield Reject(rsrc, "too-large", _record_too_large(len(line), max_line))
             continue
         try:
             obj = json.loads(line)
@@ -372,6 +580,10 @@ def _read_jsonl(data: bytes, src: Source, first_record: int = 0,
             yield Reject(rsrc, "too-deeply-nested", _TOO_DEEP)
             continue
         yield _from_json_object(obj, rsrc, line)
+
+
+def _record_too_large(size: int, max_line: int | None) -> str:
+    return f"record of {size} bytes, over {max_line} (raise --max-file-mb); the other records are read"
 
 
 def _read_json(data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
@@ -445,28 +657,39 @@ def _from_json_object(obj: Any, src: Source, raw: bytes) -> RawDoc | Reject:
     url, html, text = fields["url"], fields["html"], fields["text"]
     outlet = fields["outlet"] if fields["outlet"] is not None else outlet_from_url(url)
     src = Source(src.path, src.record, src.sha256, src.format, url, outlet)
-    common = dict(title=fields["title"], published=fields["published"], fixes=fixes)
+    common = dict(title=fields["title"], published=fields["published"])
     if isinstance(html, str) and html.strip():
-        return RawDoc(src, html.encode("utf-8"), "html", "utf-8", **common)
+        return _html_record(src, html, fixes, common)
     if isinstance(text, str) and text.strip():
-        looks_html = "<p" in text[:5000].lower() or "<div" in text[:5000].lower()
-        return RawDoc(src, text.encode("utf-8"), "html" if looks_html else "text", "utf-8",
-                      text=None if looks_html else text, **common)
+        if "<p" in text[:5000].lower() or "<div" in text[:5000].lower():
+            return _html_record(src, text, fixes, common)
+        return RawDoc(src, text.encode("utf-8"), "text", "utf-8", text=text, fixes=fixes, **common)
     return Reject(src, "no-content",
                   f"record has none of the fields {', '.join(HTML_KEYS + TEXT_KEYS)}")
 
 
-def _read_warc(path: Path, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
+def _html_record(src: Source, html: str, fixes: tuple[Fix, ...], common: dict[str, Any]) -> RawDoc | Reject:
+    """A record's HTML: a page goes to main-text extraction; a fragment (an article's body
+    or a snippet of it: extract.is_fragment) has no page around it to extract from, so its
+    text is taken paragraph by paragraph, and the record's fixes say so."""
+    from cleaners.extract import fragment_paragraphs, is_fragment  # lxml and trafilatura: loaded when used
+
+    paragraphs = fragment_paragraphs(html) if is_fragment(html) else None
+    if paragraphs is None:  # a page, or a fragment lxml cannot parse: extraction tries it
+        return RawDoc(src, html.encode("utf-8"), "html", "utf-8", fixes=fixes, **common)
+    if not paragraphs:
+        return Reject(src, "no-main-text", "the record's HTML is a fragment without text")
+    fix = Fix("json:html-fragment", f"{len(paragraphs)} paragraph(s) of an HTML fragment taken as "
+                                    "they are (lxml), not through main-text extraction")
+    return RawDoc(src, html.encode("utf-8"), "text", "utf-8", text="\n\n".join(paragraphs),
+                  fixes=fixes + (fix,), **common)
+
+
+def _read_warc(fh: BinaryIO, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
     """The documents of a whole WARC file. No bound on the file: its records are streamed,
     each bounded by max_file_bytes."""
-    try:
-        size = path.stat().st_size
-        fh = open(path, "rb")
-    except OSError as exc:
-        yield Reject(bare, "unreadable-file", str(exc))
-        return
-    with fh:
-        read = yield from _warc_records(fh, bare, cfg, 0)
+    size = os.fstat(fh.fileno()).st_size
+    read = yield from _warc_records(fh, bare, cfg, 0)
     if read is None:  # corrupt-warc, said
         return
     produced, records = read
@@ -480,56 +703,103 @@ def _warc_records(fh: Any, bare: Source, cfg: ReadConfig,
                   index: int) -> Generator[RawDoc | Reject, None, tuple[bool, int] | None]:
     """The documents of the WARC records in ``fh`` (a file, or a share of one: a run of
     whole records), numbered from ``index``. Returns whether any record was numbered and
-    how many records were read, or None when warcio failed (a corrupt-warc reject ends it)."""
+    how many records were read, or None when warcio failed (a corrupt-warc reject ends it).
+
+    A crawl stopped while writing leaves its last record cut short, which warcio reads
+    without a word: a payload shorter than its Content-Length, or (gzipped) a member cut
+    inside its headers, which it skips. Both are truncated-record rejects, never a partial
+    document nor a lost record."""
     from warcio.archiveiterator import ArchiveIterator
 
     produced = False
     records = 0
+    end = 0  # where the last whole record ends in fh
     try:
-        for rec in ArchiveIterator(fh):
+        it = ArchiveIterator(fh)
+        for rec in it:
+            src = Source(bare.path, index, "", bare.format)
             if _invalid_warc_record(rec):
-                yield Reject(Source(bare.path, index, "", bare.format), "corrupt-warc",
-                             "record without WARC-Type or WARC-Record-ID")
+                yield Reject(src, "corrupt-warc", "record without WARC-Type or WARC-Record-ID")
                 index += 1
                 produced = True
-                continue
-            records += 1
-            if rec.rec_type not in ("response", "resource"):
-                continue
-            url = rec.rec_headers.get_header("WARC-Target-URI")
-            headers = rec.http_headers if rec.http_headers is not None else rec.rec_headers
-            ctype = headers.get_header("Content-Type") or ""
-            body = rec.content_stream().read(cfg.max_file_bytes + 1)
-            src = Source(bare.path, index, sha256(body), bare.format, url, outlet_from_url(url))
-            index += 1
-            produced = True
-            if rec.http_headers is not None:
-                status = rec.http_headers.get_statuscode()
-                if status and not status.startswith("2"):
-                    yield Reject(src, "http-status", f"HTTP {status} for {url}")
-                    continue
-            if len(body) > cfg.max_file_bytes:
-                yield Reject(src, "too-large", f"record over {cfg.max_file_bytes} bytes")
-                continue
-            main_type = ctype.split(";")[0].strip().lower()
-            if main_type and "html" not in main_type and main_type != "text/plain":
-                yield Reject(src, "not-a-document", f"content type {main_type}")
-                continue
-            if not body.strip():
-                yield Reject(src, "empty-record", "response with no body")
-                continue
-            charset = None
-            if "charset=" in ctype.lower():
-                charset = ctype.lower().split("charset=")[1].split(";")[0].strip(" '\"")
-            kind = "text" if main_type == "text/plain" else "html"
-            yield RawDoc(src, body, kind, charset)
+            else:
+                records += 1
+                if rec.rec_type in ("response", "resource"):
+                    yield _warc_document(rec, src, cfg)
+                    index += 1
+                    produced = True
+            end = it.get_record_offset() + it.get_record_length()
+        tail = _unread_tail(fh, end)
     except Exception as exc:  # noqa: BLE001 - warcio fails on damaged files in many ways
         # (ArchiveLoadFailed, zlib.error, EOFError, ValueError; AttributeError on a response
         # without WARC-Target-URI): the file ends here, named, and the run goes on
         yield Reject(Source(bare.path, index, "", bare.format), "corrupt-warc",
                      f"{type(exc).__name__}: {str(exc)[:200]}")
         return None
+    if tail > 0 and (records or produced):  # bytes after the last whole record: one cut in its headers
+        yield Reject(Source(bare.path, index, "", bare.format), "truncated-record",
+                     f"the file ends inside a record: its last {tail} bytes are a record cut short "
+                     "in its headers (a crawl stopped while writing it?)")
+        produced = True
     return produced, records
+
+
+def _unread_tail(fh: Any, end: int) -> int:
+    """How many bytes follow ``end`` (where the last whole record ends) in a WARC read to its
+    end, unless they are blank (the two line ends after an uncompressed record)."""
+    size = fh.tell()
+    if size <= end:
+        return 0
+    fh.seek(end)
+    return 0 if fh.read(64 * 1024).isspace() and size - end <= 64 * 1024 else size - end
+
+
+def _warc_document(rec: Any, src: Source, cfg: ReadConfig) -> RawDoc | Reject:
+    """The document of one response or resource record (``src`` gives its number), or why not."""
+    url = rec.rec_headers.get_header("WARC-Target-URI")
+    headers = rec.http_headers if rec.http_headers is not None else rec.rec_headers
+    ctype = headers.get_header("Content-Type") or ""
+    if rec.length is None:  # the header block ended before its Content-Length: cut short
+        return Reject(replace(src, url=url, outlet=outlet_from_url(url)), "truncated-record",
+                      "record without Content-Length: its header block is cut short (a crawl "
+                      "stopped while writing it?) or damaged")
+    body = rec.content_stream().read(cfg.max_file_bytes + 1)
+    src = Source(src.path, src.record, sha256(body), src.format, url, outlet_from_url(url))
+    if len(body) <= cfg.max_file_bytes:  # read to its end: was it all there?
+        held = _block_bytes_held(rec)
+        if held is not None and held < rec.length:
+            return Reject(src, "truncated-record",
+                          f"record cut short: the file holds {held} of its {rec.length} bytes "
+                          "(Content-Length; a crawl stopped while writing it?)")
+    if rec.http_headers is not None:
+        status = rec.http_headers.get_statuscode()
+        if status and not status.startswith("2"):
+            return Reject(src, "http-status", f"HTTP {status} for {url}")
+    if len(body) > cfg.max_file_bytes:
+        return Reject(src, "too-large", f"record over {cfg.max_file_bytes} bytes")
+    main_type = ctype.split(";")[0].strip().lower()
+    if main_type and "html" not in main_type and main_type != "text/plain":
+        return Reject(src, "not-a-document", f"content type {main_type}")
+    if not body.strip():
+        return Reject(src, "empty-record", "response with no body")
+    charset = None
+    if "charset=" in ctype.lower():
+        charset = ctype.lower().split("charset=")[1].split(";")[0].strip(" '\"")
+    kind = "text" if main_type == "text/plain" else "html"
+    return RawDoc(src, body, kind, charset)
+
+
+def _block_bytes_held(rec: Any) -> int | None:
+    """How many bytes of a record's block (Content-Length of them) the file holds, reading
+    what is left of it; None when warcio does not bound the block (no Content-Length)."""
+    from warcio.limitreader import LimitReader
+
+    stream = rec.raw_stream
+    if not isinstance(stream, LimitReader) or not isinstance(rec.length, int):
+        return None
+    while stream.read(1 << 16):
+        pass
+    return stream.tell()  # bytes read through the LimitReader: the block's bytes in the file
 
 
 def _invalid_warc_record(rec: Any) -> bool:
@@ -542,13 +812,14 @@ def _numbered_warc_record(rec: Any) -> bool:
     return _invalid_warc_record(rec) or rec.rec_type in ("response", "resource")
 
 
-def warc_shares(path: Path, share_bytes: int) -> list[tuple[int, int, int]] | None:
+def warc_shares(path: Path, share_bytes: int, follow_symlinks: bool = False) -> list[tuple[int, int, int]] | None:
     """A WARC file cut at record boundaries into ranges of about ``share_bytes`` (of the
     file, compressed or not): (first byte, end byte, number of the range's first
     record), so reading the ranges one after another gives the records of reading
     the file whole. Reads (and decompresses) the whole file once. None when the file
     cannot be cut: warcio fails on it, or it has no record that becomes a document
-    or a reject. Ranges without such a record join their neighbour."""
+    or a reject. Ranges without such a record join their neighbour. The file is opened as
+    the reader opens it (``open_input``)."""
     from warcio.archiveiterator import ArchiveIterator
 
     if share_bytes < 1:
@@ -556,7 +827,7 @@ def warc_shares(path: Path, share_bytes: int) -> list[tuple[int, int, int]] | No
     starts: list[tuple[int, int]] = []  # (offset, numbered records before it)
     numbered = 0
     try:
-        with open(path, "rb") as fh:
+        with open_input(path, follow_symlinks) as fh:
             size = os.fstat(fh.fileno()).st_size
             it = ArchiveIterator(fh)  # parsing HTTP headers as the reader does: it fails where it fails
             for rec in it:

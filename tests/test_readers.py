@@ -244,6 +244,7 @@ def test_a_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: P
 
 def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
     import hashlib
+    from dataclasses import replace
 
     from cleaners.batch import batches_of, files_in, split_files
     from cleaners.readers import InputFile
@@ -268,7 +269,7 @@ def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
     over = ReadConfig(share_bytes=400, max_file_bytes=len(data) - 1)
     shares = [i for i in split_files(tmp_path, [feed], over) if i.share]
     assert len(shares) > 1 and [r for i in shares for r in read_file(tmp_path, i, over)] == expected
-    assert [r.reason for r in read_file(tmp_path, feed, over)] == ["too-large"]  # read whole: rejected
+    assert list(read_file(tmp_path, feed, over)) == expected  # read whole: streamed, each record bounded
     # ... and then a record over the limit is rejected alone
     long_line = max(data.splitlines(), key=len)
     line_limit = ReadConfig(share_bytes=len(long_line) + 100, max_file_bytes=len(long_line) - 1)
@@ -276,12 +277,17 @@ def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
     assert [r.source.record for r in got] == [r.source.record for r in expected]
     assert [(r.source.record, r.reason) for r in got if isinstance(r, Reject) and r.reason == "too-large"] == \
         [(r.source.record, "too-large") for r in expected if r.source.sha256 == hashlib.sha256(long_line).hexdigest()]
-    # a line too long to find its end within the limit: the file stays whole, one too-large reject
+    # a line too long to find its end within the limit: the file stays whole, and is read
+    # whole, streamed: that record is a too-large reject alone, the others are read
     (tmp_path / "long-first.jsonl").write_bytes(long_line + b"\n" + data)
     first = InputFile("long-first.jsonl", len(long_line) + 1 + len(data))
     tight = ReadConfig(share_bytes=100, max_file_bytes=100)  # shares of 1,805 bytes: the line is 2,072
     assert split_files(tmp_path, [first], tight) == [first]
-    assert [r.reason for r in read_file(tmp_path, first, tight)] == ["too-large"]
+    got = list(read_file(tmp_path, first, tight))
+    assert isinstance(got[0], Reject) and (got[0].source.record, got[0].reason) == (0, "too-large")
+    assert got[0].source.sha256 == hashlib.sha256(long_line).hexdigest()
+    assert [replace(r, source=replace(r.source, path="feed.jsonl", record=r.source.record - 1)) for r in got[1:]] \
+        == list(read_file(tmp_path, feed, tight))
     # each share is a batch of its own; whole files are batched around them, in order
     batches = batches_of(split, 2)
     assert [i for b in batches for i in b] == split
