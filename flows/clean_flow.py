@@ -12,6 +12,7 @@ import os
 import platform
 import shutil
 import sys
+import threading
 import time
 from collections import Counter
 from contextlib import contextmanager, nullcontext
@@ -75,22 +76,56 @@ def discover_inputs(input_dir: str, out_dir: str, config: dict[str, Any], items_
 @task(name="clean-batch")
 def clean_batch(input_dir: str, items_file: str, batch_file: str,
                 config: dict[str, Any]) -> dict[str, int]:
-    """Clean the batch of files listed in items_file; documents and rejects go to batch_file (JSON Lines)."""
+    """Clean the batch of files listed in items_file; documents and rejects go to batch_file
+    (JSON Lines). How many of its items are done goes to items_file + ".done" as it works
+    (the run's progress bar reads it)."""
     cfg = Config.from_dict(config)
     items = [InputFile(**i) for i in read_json(Path(items_file))]
     counts = {"files": files_in(items), "documents": 0, "rejects": 0}
+    t0 = time.perf_counter()
 
     def records() -> Iterator[dict[str, Any]]:  # written as they are cleaned: memory stays flat
-        for r in iter_processed(Path(input_dir), items, cfg):
-            if isinstance(r, Reject):
-                counts["rejects"] += 1
-                yield {"reject": reject_record(r)}
-            else:
-                counts["documents"] += 1
-                yield {"document": document_to_dict(r)}
+        with _DoneCounter(items_file + ".done") as done:
+            for item in items:
+                for r in iter_processed(Path(input_dir), [item], cfg):
+                    if isinstance(r, Reject):
+                        counts["rejects"] += 1
+                        yield {"reject": reject_record(r)}
+                    else:
+                        counts["documents"] += 1
+                        yield {"document": document_to_dict(r)}
+                done.add()
 
     write_jsonl(Path(batch_file), records())
+    get_run_logger().info("cleaned %d files: %d documents, %d rejected (%.1fs)", counts["files"],
+                          counts["documents"], counts["rejects"], time.perf_counter() - t0)
     return counts
+
+
+class _DoneCounter:
+    """How many items of a batch are done, in a small file rewritten at most 10 times a second."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.n, self.last = path, 0, 0.0
+        self.fd = -1
+
+    def __enter__(self) -> "_DoneCounter":
+        try:
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError:  # progress is a nicety: never a reason to fail a batch
+            self.fd = -1
+        return self
+
+    def add(self) -> None:
+        self.n += 1
+        now = time.monotonic()
+        if self.fd >= 0 and now - self.last > 0.1:
+            self.last = now
+            os.pwrite(self.fd, f"{self.n:>12}".encode(), 0)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
 
 
 @task(name="plan-inputs")
@@ -181,14 +216,13 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
             regrouped = regroup(state, store, plan["replaced_paths"], cfg, window_days,
                                 on_stage=lambda what, sec: log.info("match: %s (%.1fs, peak memory %s)",
                                                                     what, sec, _peak_memory()))
-            wanted = set(regrouped.new_articles[:50] + regrouped.grown_articles[:50])
-            summaries: dict[str, dict[str, Any]] = {}
+            status = {**{a: "new" for a in regrouped.new_articles}, **{a: "grown" for a in regrouped.grown_articles}}
+            top: list[tuple[tuple[int, int, str], dict[str, Any]]] = []  # a heap: the largest articles
 
             def articles() -> Iterator[dict[str, Any]]:
                 for a in regrouped.article_records():
-                    if a["article_id"] in wanted:
-                        summaries[a["article_id"]] = {"title": a["title"], "members": len(a["members"]),
-                                                      "outlets": a["outlets"]}
+                    if a["article_id"] in status:
+                        _keep_largest(top, a, status[a["article_id"]])
                     yield a
 
             t_commit = time.perf_counter()
@@ -228,9 +262,28 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
         "documents": totals["documents"], "articles": totals["articles"],
         "rejects_total": totals["rejects"],
     }
-    _publish_artifacts(counts, summaries, regrouped.new_articles, regrouped.grown_articles)
     return {"counts": counts, "accounting": acc, "generation": generation,
-            "seconds_match": round(t_match, 3)}
+            "seconds_match": round(t_match, 3), "largest": [a for _, a in sorted(top, reverse=True)]}
+
+
+SUMMARY_ARTICLES = 50  # articles listed by name in the newsclean-summary artifact
+
+
+def _keep_largest(top: list[tuple[tuple[int, int, str], dict[str, Any]]], a: dict[str, Any], status: str) -> None:
+    """Keep the SUMMARY_ARTICLES new or grown articles with the most members, then the most
+    shared passages (a min-heap); a one-member article without passages is only counted."""
+    import heapq
+
+    members, passages = len(a["members"]), len(a.get("shared_passages") or ())
+    if members < 2 and not passages:
+        return
+    item = ((members, passages, a["article_id"]), {
+        "article_id": a["article_id"], "title": a["title"], "members": members, "passages": passages,
+        "outlets": a["outlets"], "status": status})
+    if len(top) < SUMMARY_ARTICLES:
+        heapq.heappush(top, item)
+    elif item[0] > top[0][0]:
+        heapq.heapreplace(top, item)
 
 
 def _plan_files(plan_file: str) -> list[FileInfo]:
@@ -252,23 +305,32 @@ def _peak_memory() -> str:
         return f"{peak:.0f} MB"
 
 
-def _publish_artifacts(counts: dict[str, Any], summaries: dict[str, dict[str, Any]],
-                       new: list[str], grown: list[str]) -> None:
-    """A table of counts and a markdown summary, visible on the flow run in the Prefect UI."""
-    rows = [{"step": k, "count": v} for k, v in counts.items() if isinstance(v, int)]
+def _publish_artifacts(run: dict[str, Any], largest: list[dict[str, Any]]) -> None:
+    """A table of counts (rejects and removals by reason, seconds per step) and a markdown
+    summary (the articles with several members or shared passages first), on the flow run."""
+    c = run["counts"]
+    rows = [{"step": k, "count": v} for k, v in c.items() if isinstance(v, int)]
+    rows += [{"step": f"rejected: {k}", "count": v} for k, v in (c.get("rejected_by_reason") or {}).items()]
+    rows += [{"step": f"removed: {k}", "count": v} for k, v in (c.get("removed_by_reason") or {}).items()]
+    rows += [{"step": f"seconds: {k}", "count": v} for k, v in run["seconds"].items()]
     create_table_artifact(rows, key="newsclean-counts", description="newsclean counts per step")
-    lines = [f"# newsclean run: {len(new)} new articles, {len(grown)} grown", ""]
-    for title, ids in (("New articles", new), ("Grown articles", grown)):
-        lines += [f"## {title}", ""] if ids else []
-        for aid in ids[:50]:
-            a = summaries.get(aid)
-            if a:
-                lines.append(f"- `{aid}` {a['title'] or '(no title)'} - {a['members']} "
-                             f"member(s), outlets: {', '.join(a['outlets']) or '-'}")
-        if len(ids) > 50:
-            lines.append(f"- ... and {len(ids) - 50} more")
+    lines = [f"# newsclean run: {c.get('new_articles', 0)} new articles, {c.get('grown_articles', 0)} grown",
+             "", f"{c['files']} files ({c['files_processed']} new or changed), {c.get('new_documents', 0)} new "
+             f"documents, {c.get('rejected', 0)} rejected; {c['documents']} documents and {c['articles']} "
+             f"articles in all. Output: `{run['output_dir']}`", ""]
+    if largest:
+        lines += ["## Articles with several members or shared passages (largest first)", "",
+                  "| article | title | members | outlets | shared passages | |", "|---|---|---|---|---|---|"]
+        for a in largest:
+            title = (a["title"] or "(no title)").replace("|", "\\|")
+            lines.append(f"| `{a['article_id']}` | {title} | {a['members']} | {', '.join(a['outlets']) or '-'} | "
+                         f"{a['passages']} | {a['status']} |")
+    singles = c.get("new_articles", 0) + c.get("grown_articles", 0) - len(largest)
+    if singles > 0:
+        lines += ["", f"{singles} other new or grown articles have one member and no shared passage "
+                      f"(`jq 'select((.members | length) == 1)' {run['output_dir']}/articles.jsonl`)."]
     create_markdown_artifact("\n".join(lines), key="newsclean-summary",
-                             description="new and grown articles")
+                             description="the run's articles, largest first")
 
 
 @task(name="export-outputs")
@@ -371,6 +433,10 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     t0 = time.perf_counter()
     items_file, plan_file = str(work / "items.json"), str(work / "plan.json")
+    if show_progress and sys.stderr.isatty():
+        # worker processes print to the terminal themselves, which would break the bar: their
+        # console shows warnings only (all their lines still go to the run's logs in Prefect)
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     n_items = discover_inputs(input_dir, str(out), cfg_dict, items_file)
     # a first run of many files will clean in worker processes: start them while planning
     warm = (workers > 1 and not dask_address and generation_before == 0
@@ -422,6 +488,7 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
                     "match": result["seconds_match"], "total": round(time.perf_counter() - t0, 3)},
     }
     write_json(out / "run.json", run)
+    _publish_artifacts(run, result.get("largest", []))
     return run
 
 
@@ -449,14 +516,17 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
     batch_files = [str(finished / f"{batch_key(b, shas, cfg_dict)}.jsonl") for b in batches]
     item_files = [str(work / f"batch-{n:05d}.items.json") for n in range(len(batches))]
     # the progress bar counts files; a share of a cut file moves it by its part of the file
-    progress = {f: sum(1 / cut[i.path] if i.share else 1 for i in b) for b, f in zip(batches, batch_files)}
+    weights = {f: [1 / cut[i.path] if i.share else 1 for i in b] for b, f in zip(batches, batch_files)}
+    progress = {f: sum(w) for f, w in weights.items()}
     for b, f in zip(batches, item_files):
         write_json(Path(f), [flat_dict(i) for i in b], indent=None)
     del batches
     totals = {"files": 0, "documents": 0, "rejects": 0}
     todo = [n for n, f in enumerate(batch_files) if not Path(f).exists()]  # the others: reused
     reused = len(batch_files) - len(todo)
-    with _progress(show_progress, len(plan["process"])) as advance:
+    partial = {item_files[n]: weights[batch_files[n]] for n in todo}  # batches under way
+    item_of = dict(zip(batch_files, item_files))
+    with _progress(show_progress, len(plan["process"]), partial) as advance:
         for n, f in enumerate(batch_files):
             if Path(f).exists():
                 res = _finished_counts(f, read_json(Path(item_files[n])))
@@ -470,6 +540,7 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
                                               dask_address, pool):
             for k in totals:
                 totals[k] += res[k]
+            partial.pop(item_of[batch_file], None)
             advance(progress[batch_file])
     totals["file_shares"] = shares
     log.info("cleaned %d files in %d batches: %d documents, %d rejected",
@@ -556,11 +627,20 @@ def _read_run_json(out: Path) -> dict[str, Any]:
 
 
 class _progress:
-    """A rich progress bar on stderr when asked and stderr is a terminal."""
+    """A rich progress bar on stderr when asked and stderr is a terminal.
 
-    def __init__(self, enabled: bool, total: int) -> None:
+    It moves by file: finished batches through ``advance``, batches under way by the
+    ".done" files their clean-batch tasks write (``partial``: items file -> weight of
+    each item), read by a thread a few times a second. While it shows, Prefect's console
+    log lines are printed through the bar's console, above the bar, not onto it."""
+
+    def __init__(self, enabled: bool, total: int, partial: dict[str, list[float]] | None = None) -> None:
         self.enabled = enabled and sys.stderr.isatty() and total > 0
         self.total = total
+        self.partial = partial if partial is not None else {}
+        self.finished = 0.0
+        self.stop = threading.Event()
+        self.swapped: list[tuple[Any, Any]] = []
 
     def __enter__(self):  # type: ignore[no-untyped-def]
         if not self.enabled:
@@ -572,16 +652,57 @@ class _progress:
                             MofNCompleteColumn(), TimeRemainingColumn(),
                             console=Console(stderr=True), transient=False)
         self.bar.start()
-        task_id = self.bar.add_task("cleaning files", total=self.total)
-        return lambda n: self.bar.advance(task_id, n)
+        self.task_id = self.bar.add_task("cleaning files", total=self.total)
+        self._route_prefect_logs(self.bar.console)
+        self.thread = threading.Thread(target=self._poll, name="newsclean-progress", daemon=True)
+        self.thread.start()
+        return self._advance
+
+    def _advance(self, n: float) -> None:
+        self.finished += n
+        self._show()
+
+    def _show(self) -> None:
+        under_way = 0.0
+        for items_file, weights in list(self.partial.items()):
+            try:
+                with open(items_file + ".done", "rb") as fh:
+                    done = int(fh.read().strip() or 0)
+            except (OSError, ValueError):
+                continue
+            under_way += sum(weights[:done])
+        self.bar.update(self.task_id, completed=min(self.total, self.finished + under_way))
+
+    def _poll(self) -> None:
+        while not self.stop.wait(0.3):
+            self._show()
+
+    def _route_prefect_logs(self, console: Any) -> None:
+        import logging
+
+        from prefect.logging.handlers import PrefectConsoleHandler
+
+        for logger in [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
+                                                if isinstance(lg, logging.Logger)]:
+            for h in logger.handlers:
+                if isinstance(h, PrefectConsoleHandler) and all(h is not s for s, _ in self.swapped):
+                    self.swapped.append((h, h.console))
+                    h.console = console
 
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
+            self.stop.set()
+            self.thread.join()
             self.bar.stop()
+            for handler, console in self.swapped:
+                handler.console = console
 
 
 def summary(run: dict[str, Any]) -> str:
     c = run["counts"]
+    if c["files"] == 0 and c["documents"] == 0:
+        return (f"no news files under {run['input_dir']} (.html .htm .xhtml .txt .json .jsonl .ndjson .warc, "
+                f"optionally .gz): nothing to do. Flow run {run['run_id']}.")
     if c["files_processed"] == 0:
         return (f"{c['files']} files, nothing new since the last run: {c['documents']} documents, "
                 f"{c['articles']} articles, {c['rejects_total']} rejects unchanged. Flow run {run['run_id']}.")
