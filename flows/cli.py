@@ -266,10 +266,11 @@ def error_line(exc: BaseException, args: argparse.Namespace) -> tuple[int, str]:
         if any(k in low for k in ("full", "disk i/o", "readonly", "unable to open", "locked")):
             return lifecycle.EXIT_IO, (f"state database {state}: {text}: free disk space or choose a writable "
                                        "--out/--state, then rerun (nothing was committed)")
-        return lifecycle.EXIT_STATE, (f"state database {state} is damaged ({text}): rerun with --fresh to "
-                                      "rebuild it from the input files, or move it away")
+        return lifecycle.EXIT_STATE, (f"state database {state} is damaged ({text}): `newsclean run INPUT_DIR "
+                                      "--fresh` (same --out/--state) rebuilds it from the input files; or move it away")
     if isinstance(exc, OSError):
-        where = f" {exc.filename}" if exc.filename else ""
+        out = getattr(args, "out", None)
+        where = f" {exc.filename}" if exc.filename else (f" the output folder {out}" if out else "")
         cause = exc.strerror or str(exc)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             remedy = "free disk space and rerun (nothing was committed)"
@@ -282,6 +283,38 @@ def error_line(exc: BaseException, args: argparse.Namespace) -> tuple[int, str]:
         return lifecycle.EXIT_USAGE, _option_names(str(exc))
     return lifecycle.EXIT_ERROR, (f"unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for the "
                                   "traceback, and please report it)")
+
+
+class _NoTraceback:
+    """A log formatter that leaves out the traceback (the terminal gets one line an error;
+    the run's logs in Prefect keep the traceback: the record itself is not changed)."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+
+    def format(self, record):  # type: ignore[no-untyped-def]
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
+
+
+def quiet_tracebacks() -> None:
+    """Prefect's console log lines without tracebacks (--debug keeps them)."""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for logger in [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
+                                            if isinstance(lg, logging.Logger)]:
+        for h in logger.handlers:
+            if isinstance(h, PrefectConsoleHandler) and not isinstance(h.formatter, _NoTraceback):
+                h.setFormatter(_NoTraceback(h.formatter or logging.Formatter()))  # type: ignore[arg-type]
 
 
 def _start_api(guard) -> None:  # type: ignore[no-untyped-def]
@@ -325,6 +358,9 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser, guard=Non
     out = _checked_out(input_dir, Path(args.out), parser)  # last: it creates the folder
     _start_api(guard)  # the server starts while the flow's modules import
     from flows.clean_flow import clean_folder, summary
+
+    if not args.debug:
+        quiet_tracebacks()
 
     with _api(guard):
         if guard is not None:
