@@ -169,6 +169,10 @@ def _state_args(p: argparse.ArgumentParser, default_window: float | None = None)
                    help="only articles updated in the last DAYS are matched against new documents "
                         "(bounds the index on long-running schedules)"
                         + ("; default: no limit" if default_window is None else ""))
+    p.add_argument("--verify-content", action="store_true",
+                   help="hash every input file to find changed ones; by default a file whose size and mtime "
+                        "match the state's is taken as unchanged without reading it (cp -p, rsync -t and tar "
+                        "restore mtimes, so a same-size change copied with them is missed)")
     if p.prog.endswith("run"):
         p.add_argument("--fresh", action="store_true",
                        help="forget the state and process every file again")
@@ -197,6 +201,7 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     guard = None
     if own_process and args.command in ("run", "runs", "logs"):
         guard = lifecycle.RunGuard()
+        guard.is_run = args.command == "run"
         guard.install_signals()
         lifecycle.CURRENT = guard
     try:
@@ -349,7 +354,7 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser, guard=Non
     try:
         cfg = Config(read=ReadConfig(max_file_bytes=max_bytes,
                                      max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
-                                     follow_symlinks=args.follow_symlinks),
+                                     follow_symlinks=args.follow_symlinks, verify_content=args.verify_content),
                      encoding=_encoding_config(args),
                      batch_size=args.batch_size, lsh_redis_url=args.lsh_redis).validate()
     except ValueError as exc:
@@ -407,7 +412,7 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         cfg = Config(read=ReadConfig(max_file_bytes=max_bytes,
                                      max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
-                                     follow_symlinks=args.follow_symlinks),
+                                     follow_symlinks=args.follow_symlinks, verify_content=args.verify_content),
                      encoding=_encoding_config(args), batch_size=args.batch_size,
                      lsh_redis_url=args.lsh_redis).validate()
     except ValueError as exc:
@@ -475,7 +480,7 @@ def _check_parallel(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 
 def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from cleaners.output import STATE_NAME, OutputLocked, export_state, output_lock
+    from cleaners.output import STATE_NAME, OutputLocked, export_state, output_lock, state_lock
     from cleaners.state import State
 
     out = Path(args.out)
@@ -483,7 +488,7 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if not state_file.exists():
         parser.error(f"no state database at {state_file}: run `newsclean run INPUT_DIR --out {out}` first")
     try:
-        with output_lock(out), State(state_file) as state:
+        with output_lock(out), state_lock(state_file), State(state_file) as state:
             n = export_state(state, out)
     except OutputLocked as exc:
         print(f"newsclean: {exc}", file=sys.stderr)

@@ -269,6 +269,7 @@ class RunGuard:
         self.api_url: str | None = None
         self.flow_run_id: str | None = None
         self.committed = False  # the run's state transaction is done: an interrupt loses nothing
+        self.is_run = True  # a `newsclean run` (else runs/logs: nothing to commit)
         self._stopping = threading.Lock()
         self._done = threading.Event()
         self._wake_r = -1
@@ -300,7 +301,9 @@ class RunGuard:
                 if signum in (signal.SIGINT, signal.SIGTERM):
                     code = EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM
                     name = signal.Signals(signum).name
-                    if self.committed:
+                    if not self.is_run:
+                        line = f"interrupted ({name})"
+                    elif self.committed:
                         line = (f"interrupted ({name}) after the run was committed to the state; "
                                 "rerun to rewrite the outputs")
                     else:
@@ -322,10 +325,19 @@ class RunGuard:
         os.environ["PREFECT_API_URL"] = self.api_url
 
     def api_ready(self) -> str | None:
-        """The API URL, once a temporary API answers (ApiUnavailable when it does not start)."""
+        """The API URL once it answers: ApiUnavailable when a temporary API does not start, or a
+        configured one does not answer within ``startup_tries`` x ``timeout`` seconds."""
         if self.api is not None:
             self.api.wait()
-        return self.api_url
+            return self.api_url
+        assert self.api_url is not None
+        for _ in range(self.settings.startup_tries):
+            if _healthy(self.api_url, timeout=self.settings.timeout):
+                return self.api_url
+            time.sleep(1)
+        raise ApiUnavailable(f"the Prefect API at {self.api_url} (PREFECT_API_URL or your Prefect profile) does not "
+                             "answer: start that server, or unset PREFECT_API_URL to let newsclean start a "
+                             "temporary one")
 
     def watch_api(self) -> None:
         """End the run (EXIT_API) when the API stops answering."""

@@ -79,3 +79,33 @@ def raw_text(text: str, path: str = "x.txt") -> RawDoc:
 
 
 __all__ = ["BODY", "article_html", "make_warc", "run_folder", "raw_text", "InputFile"]
+
+
+def alive(pids: list[int]) -> list[int]:
+    """The processes of ``pids`` still running (Linux /proc); a zombie has exited, only its
+    parent's wait is missing."""
+    left = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                state = fh.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != b"Z":
+            left.append(pid)
+    return left
+
+
+def lock_is_free(out: Path) -> bool:
+    """Whether the output folder's lock (an flock on .newsclean.lock) can be taken now."""
+    import fcntl
+    import os
+
+    fd = os.open(out / ".newsclean.lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)

@@ -9,7 +9,6 @@ resource tracker. Exit codes: 130 for SIGINT, 143 for SIGTERM (README "Exit code
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import random
@@ -23,7 +22,7 @@ import pytest
 
 from flows.lifecycle import descendants
 from tests.conftest import BIN
-from tests.helpers import BODY, article_html
+from tests.helpers import BODY, alive, article_html, lock_is_free
 
 OUTPUTS = ("documents.jsonl", "articles.jsonl", "rejects.jsonl")
 
@@ -56,35 +55,11 @@ def _wait_for_cleaning(proc: subprocess.Popen[bytes], out: Path, timeout: float 
     raise AssertionError("cleaning did not start")
 
 
-def _alive(pids: list[int]) -> list[int]:
-    left = []
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as fh:
-                state = fh.read().rsplit(b")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != b"Z":  # a zombie has exited; only its parent's wait is missing
-            left.append(pid)
-    return left
-
-
 def _wait_gone(pids: list[int], timeout: float) -> list[int]:
     deadline = time.time() + timeout
-    while _alive(pids) and time.time() < deadline:
+    while alive(pids) and time.time() < deadline:
         time.sleep(0.1)
-    return _alive(pids)
-
-
-def _lock_is_free(out: Path) -> bool:
-    fd = os.open(out / ".newsclean.lock", os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
+    return alive(pids)
 
 
 @pytest.fixture
@@ -109,7 +84,7 @@ def test_ctrl_c_to_the_process_group_stops_every_process(temporary_api_env: dict
     assert _wait_gone(children, 15) == [], "processes of the run outlived it"
     assert "interrupted (SIGINT): nothing committed; rerun to continue" in err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
-    assert _lock_is_free(out)
+    assert lock_is_free(out)
     assert not (out / "documents.jsonl").exists()  # nothing committed, nothing exported
 
 
@@ -143,7 +118,7 @@ def test_sigterm_cancels_the_flow_run_and_the_rerun_reuses_finished_batches(
     os.kill(proc.pid, signal.SIGTERM)  # as systemd or Docker stop it: the main process only
     assert proc.wait(timeout=30) == 143
     assert _wait_gone(children, 15) == []
-    assert _lock_is_free(out)
+    assert lock_is_free(out)
     flow_run_id = _interrupted_flow_run(prefect_server["PREFECT_API_URL"], out)
     assert _flow_run_state(prefect_server["PREFECT_API_URL"], flow_run_id) == "CANCELLED"
     finished = len(list((out / ".newsclean-work" / "finished-batches").glob("*.jsonl")))
