@@ -51,11 +51,13 @@ def _env(home: Path, api_url: str | None = None) -> dict[str, str]:
 
 
 def make_corpus(root: Path, n: int) -> Path:
+    """n distinct stories: paragraphs of words drawn at random (so, as in real news, few pages
+    share text and the run's time is mostly cleaning, not matching)."""
     root.mkdir(parents=True)
     rng = random.Random(5)
+    words = sorted({w.strip(".,'").lower() for p in BODY for w in p.split()} | {f"w{k}" for k in range(2000)})
     for i in range(n):
-        paras = rng.sample(BODY, 3) + [f"Story {i} ends with its own line about item {i}, which no other "
-                                        f"page in this folder repeats word for word at all."]
+        paras = [" ".join(rng.choice(words) for _ in range(45)).capitalize() + "." for _ in range(4)]
         (root / f"page{i:05d}.html").write_text(article_html(f"Story {i}", paras))
     return root
 
