@@ -12,18 +12,31 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from cleaners.articles import Grouping, Matched, StageHook, article_records, document_records, match_store
-from cleaners.config import Config
+from cleaners.config import Config, ReadConfig
 from cleaners.dedup import SketchCache
 from cleaners.docstore import DocStore
-from cleaners.readers import InputFile
+from cleaners.readers import InputFile, InputRefused
 from cleaners.records import Document
 from cleaners.state import FileInfo, State, file_sha256
+
+
+# The sha256 of a files row that records a file not read as it is: "problem:REASON" (a reject
+# of discovery: symlink, fifo, unreadable entry) or "unread:REASON" (it could not be opened or
+# hashed, or the reader could not read it: vanished, unreadable, swapped). A later run never
+# takes the size/mtime shortcut for such a row (making a file readable changes neither) and
+# processes the file again only when it no longer gives the same marker: an unreadable file is
+# one reject, not reprocessed on every run, and is read as soon as it can be.
+PROBLEM = "problem:"
+UNREAD = "unread:"
+# Reject reasons that say the reader did not read the file as it is (rather than what it holds).
+UNREAD_REASONS = frozenset({"vanished", "unreadable-file", "changed-during-read", "symlink-not-followed",
+                            "symlink-outside-input", "not-a-regular-file"})
 
 
 @dataclass
@@ -32,49 +45,70 @@ class Plan:
     files: list[FileInfo] = field(default_factory=list)  # what to record in the state
     renamed: dict[str, str] = field(default_factory=dict)  # old path -> new path
     replaced_paths: list[str] = field(default_factory=list)  # changed files: old documents go
+    gone: list[str] = field(default_factory=list)  # rejected files no longer there: their rejects go
     unchanged: int = 0
     touched: int = 0
     copies: int = 0
 
 
-def plan_run(root: Path, items: list[InputFile], state: State) -> Plan:
-    """Which discovered files need processing, given what the state has seen."""
+def is_marker(sha: str) -> bool:
+    """A files row's sha256 that is a PROBLEM or UNREAD marker, not a hash."""
+    return sha.startswith((PROBLEM, UNREAD))
+
+
+def content_hash(path: Path, root: Path, read: ReadConfig) -> str:
+    """The file's sha256, or the UNREAD marker naming why it cannot be read as discovery
+    found it (opened as the readers open it, so no file outside INPUT_DIR is hashed)."""
+    try:
+        return file_sha256(path, read.follow_symlinks, root)
+    except InputRefused as exc:
+        return UNREAD + exc.reason
+    except FileNotFoundError:
+        return UNREAD + "vanished"
+    except OSError:
+        return UNREAD + "unreadable-file"
+
+
+def plan_run(root: Path, items: list[InputFile], state: State, read: ReadConfig | None = None) -> Plan:
+    """Which discovered files need processing, given what the state has seen.
+
+    ``read.verify_content`` hashes every file; otherwise a file whose size and mtime
+    match the state's is taken as unchanged without reading it.
+    """
+    read = read or ReadConfig()
     known = state.files()
     by_hash = state.known_hashes()
+    archived = state.document_paths()
     present = {i.path for i in items}
     plan = Plan()
     for item in items:
+        old = known.get(item.path)
         if item.problem:  # symlinks, unreadable entries: a reject, recorded once
-            marker = f"problem:{item.problem}"
-            if known.get(item.path) is None or known[item.path].sha256 != marker:
-                plan.process.append(item)
-                plan.files.append(FileInfo(item.path, 0, 0, marker))
-                if item.path in known:
-                    plan.replaced_paths.append(item.path)
-            else:
-                plan.unchanged += 1
+            _plan_file(plan, item, FileInfo(item.path, 0, 0, f"{PROBLEM}{item.problem}"), old, archived)
             continue
         path = item.fs_path(root)
         try:
-            st = os.stat(path)
-        except OSError:
-            plan.process.append(item)  # the reader will reject it as vanished/unreadable
+            st = os.stat(path, follow_symlinks=read.follow_symlinks)
+        except OSError as exc:  # the reader will reject it as vanished/unreadable
+            reason = "vanished" if isinstance(exc, FileNotFoundError) else "unreadable-file"
+            _plan_file(plan, item, FileInfo(item.path, 0, 0, UNREAD + reason), old, archived)
             continue
-        old = known.get(item.path)
-        if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
+        if (old and not read.verify_content and not is_marker(old.sha256)
+                and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns):
             plan.unchanged += 1
             continue
-        try:
-            sha = file_sha256(path)
-        except OSError:
-            plan.process.append(item)
+        info = FileInfo(item.path, st.st_size, st.st_mtime_ns, content_hash(path, root, read))
+        if is_marker(info.sha256):
+            _plan_file(plan, item, info, old, archived)
             continue
-        info = FileInfo(item.path, st.st_size, st.st_mtime_ns, sha)
-        if old and old.sha256 == sha:  # touched, not changed
+        if old and old == info:  # hashed by --verify-content: the same file
+            plan.unchanged += 1
+            continue
+        if old and old.sha256 == info.sha256:  # touched, not changed
             plan.files.append(info)
             plan.touched += 1
             continue
-        other = by_hash.get(sha)
+        other = by_hash.get(info.sha256)
         if old is None and other is not None and other not in present:  # renamed
             plan.renamed[other] = item.path
             plan.files.append(info)
@@ -82,11 +116,34 @@ def plan_run(root: Path, items: list[InputFile], state: State) -> Plan:
             continue
         if old is None and other is not None:
             plan.copies += 1
-        if old is not None:
-            plan.replaced_paths.append(item.path)
-        plan.process.append(item)
-        plan.files.append(info)
+        _plan_file(plan, item, info, old, archived)
+    renamed = set(plan.renamed)
+    rejected = state.reject_paths()
+    plan.gone = sorted(p for p in known if p not in present and p not in renamed and p in rejected)
     return plan
+
+
+def _plan_file(plan: Plan, item: InputFile, info: FileInfo, old: FileInfo | None, archived: set[str]) -> None:
+    """Process ``item`` unless the state recorded the same marker for it; its earlier documents
+    and rejects are replaced, except when it vanished (the state is an archive)."""
+    if old is not None and old.sha256 == info.sha256:  # the same reject as last time
+        plan.unchanged += 1
+        return
+    plan.process.append(item)
+    plan.files.append(info)
+    vanished = info.sha256 == UNREAD + "vanished"
+    # a path with archived documents and no files row: a file that was gone and came back
+    if not vanished and (old is not None or item.path in archived):
+        plan.replaced_paths.append(item.path)
+
+
+def unread_marked(files: Iterable[FileInfo], rejects: Iterable[dict[str, Any]]) -> list[FileInfo]:
+    """The files to record after a run: a file the reader could not read as it is (a reject
+    of an UNREAD_REASONS reason) is recorded with that UNREAD marker instead of the hash the
+    plan took, so the next run reads it again when it can."""
+    unread = {r["source"]["path"]: r["reason"] for r in rejects if r["reason"] in UNREAD_REASONS}
+    return [replace(f, sha256=UNREAD + unread[f.path]) if f.path in unread and not is_marker(f.sha256) else f
+            for f in files]
 
 
 @dataclass
@@ -175,4 +232,4 @@ def matching_fingerprint(cfg: Config) -> dict[str, Any]:
     return {"dedup": asdict(cfg.dedup), "passages": asdict(cfg.passages)}
 
 
-__all__ = ["Plan", "Regrouped", "plan_run", "regroup", "matching_fingerprint", "replace"]
+__all__ = ["Plan", "Regrouped", "plan_run", "unread_marked", "regroup", "matching_fingerprint", "replace"]

@@ -9,11 +9,12 @@ current run id says the run's outputs are complete.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -95,12 +96,14 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 class OutputLocked(RuntimeError):
-    """Another run holds the output folder."""
+    """Another run holds the output folder or the state."""
 
 
 STATE_NAME = "state.sqlite"
 LOCK_NAME = ".newsclean.lock"
-OUTPUT_NAMES = ("documents.jsonl", "articles.jsonl", "rejects.jsonl", "run.json")
+STATE_LOCK_SUFFIX = ".lock"  # the state's lock: state.sqlite.lock next to state.sqlite
+JSONL_NAMES = ("documents.jsonl", "articles.jsonl", "rejects.jsonl")
+OUTPUT_NAMES = (*JSONL_NAMES, "run.json")
 WORK_NAME = ".newsclean-work"
 # Inside WORK_NAME: cleaned batches of a run that did not finish, named by what they were made
 # from (files' bytes, settings, version): the next run reuses them instead of cleaning again.
@@ -117,18 +120,10 @@ def output_lock(out: Path) -> Iterator[Path]:
     finished batches (FINISHED_NAME), which the next run reuses.
     """
     out.mkdir(parents=True, exist_ok=True)
-    lock_path = out / LOCK_NAME
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _flock(out / LOCK_NAME, lambda holder: (
+        f"another newsclean run (pid {holder}) is writing to {out}; wait for it to "
+        f"finish or choose another --out"))
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
-            raise OutputLocked(
-                f"another newsclean run (pid {holder}) is writing to {out}; wait for it to "
-                f"finish or choose another --out") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
         work = out / WORK_NAME
         for left in work.iterdir() if work.is_dir() else ():  # leftovers of a killed run
             if left.name != FINISHED_NAME:
@@ -141,6 +136,47 @@ def output_lock(out: Path) -> Iterator[Path]:
         os.close(fd)  # closing releases the flock
 
 
+@contextmanager
+def state_lock(state_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a state database (an flock on STATE_LOCK_SUFFIX next to it)
+    for the whole run or export.
+
+    The output folder's lock does not cover a state given with --state: two runs with
+    different --out and one --state would each load the stored documents and sketches and
+    commit regroupings made without the other's documents (one story split in two
+    articles). Every user of a state holds this lock, so the second fails at once with
+    OutputLocked naming the state. A separate file, not the database: --fresh deletes the
+    database under the lock, and SQLite's own locks last a transaction, not a run.
+    """
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = _flock(Path(str(state_file) + STATE_LOCK_SUFFIX), lambda holder: (
+        f"another newsclean run (pid {holder}) is using the state {state_file}; wait for it to "
+        f"finish or choose another --state"))
+    try:
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _flock(lock_path: Path, message: Callable[[str], str]) -> int:
+    """An open descriptor holding an exclusive flock on lock_path, with this process's pid
+    written in it; OutputLocked with ``message(holder pid)`` when another process holds it.
+    An flock, so a killed process releases it."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise OutputLocked(message(holder)) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
 def export_state(state, out: Path) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Regenerate documents.jsonl, articles.jsonl, rejects.jsonl from the state (atomically).
 
@@ -151,3 +187,31 @@ def export_state(state, out: Path) -> dict[str, int]:  # type: ignore[no-untyped
         "articles": write_json_lines(out / "articles.jsonl", state.article_lines()),
         "rejects": write_json_lines(out / "rejects.jsonl", state.reject_lines()),
     }
+
+
+def output_digests(out: Path) -> dict[str, dict[str, Any]]:
+    """{name: {lines, sha256}} of the JSONL outputs in ``out`` as they are on disk (run.json
+    records them after an export, so the next run can tell a damaged output)."""
+    return {name: file_digest(out / name) for name in JSONL_NAMES}
+
+
+def file_digest(path: Path, chunk: int = 1 << 20) -> dict[str, Any]:
+    """{lines, sha256} of a file; {} when it cannot be read."""
+    h, lines = hashlib.sha256(), 0
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(chunk):
+                h.update(block)
+                lines += block.count(b"\n")
+    except OSError:
+        return {}
+    return {"lines": lines, "sha256": h.hexdigest()}
+
+
+def damaged_outputs(out: Path, recorded: dict[str, Any] | None) -> list[str]:
+    """The JSONL outputs that are missing or differ from ``recorded`` (run.json's ``outputs``);
+    all of them when nothing was recorded (a run.json of an older version, or none)."""
+    if not isinstance(recorded, dict):
+        return list(JSONL_NAMES)
+    return [name for name in JSONL_NAMES
+            if not recorded.get(name) or file_digest(out / name) != recorded[name]]

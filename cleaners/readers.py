@@ -154,8 +154,23 @@ def _rel(path: Path, root: Path) -> str:
         rel = path.relative_to(root).as_posix()
     except ValueError:
         rel = path.as_posix()
-    # Keep names printable and JSON-safe: undecodable bytes were escaped by
-    # the filesystem encoding (surrogateescape); show them as \xNN.
+    return printable_path(rel)
+
+
+def printable_path(rel: str) -> str:
+    r"""A relative path as ``source.path`` shows it: printable, JSON-safe and unique.
+
+    Bytes of a name that are not UTF-8 (surrogateescaped by the filesystem encoding) are
+    shown as ``\xNN``; a literal backslash followed by ``x`` is shown as ``\x5c`` so that a
+    file really named ``caf\xe9.txt`` cannot take the path of ``caf`` + byte 0xE9 + ``.txt``:
+    in the result every ``\x`` is an escape.
+
+    >>> printable_path(b"caf\xe9.txt".decode("utf-8", "surrogateescape"))
+    'caf\\xe9.txt'
+    >>> printable_path("caf\\xe9.txt")
+    'caf\\x5cxe9.txt'
+    """
+    rel = rel.replace("\\x", "\\x5cx")
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 

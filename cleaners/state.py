@@ -2,7 +2,8 @@
 
 What it holds:
 - files: every input file seen (path, size, mtime, sha256), so a renamed or
-  touched file is not reprocessed and a changed one is;
+  touched file is not reprocessed and a changed one is (a file that could not be
+  read has a marker instead of a hash: cleaners.incremental PROBLEM, UNREAD);
 - documents and rejects, as cleaned (the batch records), so later runs can
   match new documents against earlier ones;
 - the shingle ids and MinHash hash values of every grouped text (by text
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from cleaners.readers import open_input
 from cleaners.records import Document, document_from_dict, document_to_dict
 
 SCHEMA_VERSION = 1
@@ -58,8 +60,8 @@ CREATE TABLE IF NOT EXISTS articles (
 # 10.6 s instead of 14.9 s (2026-11-26; RESULTS.md). Costs at most 64 MB of memory.
 CACHE_KIB = 64 * 1024
 
-# A rollback journal, not WAL. Every reader and writer of a state holds the output folder's
-# lock (runs, export), so WAL's readers-during-a-write are never used, while WAL writes a
+# A rollback journal, not WAL. Every reader and writer of a state holds the state's lock
+# (cleaners.output.state_lock: runs, export), so WAL's readers-during-a-write are never used, while WAL writes a
 # run's pages twice: into the WAL, then into the database at the checkpoint (and leaves the
 # WAL file at its largest size on disk). A rollback journal holds only the old contents of
 # pages a run changes; pages a run adds are written once. Commit of 30,000 documents: 10.1-10.2 s
@@ -76,9 +78,14 @@ class FileInfo:
     sha256: str
 
 
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+def file_sha256(path: Path, follow_symlinks: bool = False, root: Path | None = None,
+                chunk: int = 1 << 20) -> str:
+    """The SHA-256 of an input file, opened as the readers open it (``open_input``): a file
+    swapped after discovery for a symlink (unless ``follow_symlinks``), a fifo, or a file
+    outside ``root`` (INPUT_DIR) is refused (InputRefused), so the state never records the
+    hash of a file outside INPUT_DIR. Raises InputRefused or OSError."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_input(path, follow_symlinks, root) as fh:
         for block in iter(lambda: fh.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
@@ -143,6 +150,14 @@ class State:
         """sha256 -> one path that had it."""
         return {sha: path for path, sha in self.db.execute("SELECT path, sha256 FROM files")}
 
+    def reject_paths(self) -> set[str]:
+        """The source paths that have rejects."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT path FROM rejects")}
+
+    def document_paths(self) -> set[str]:
+        """The source paths that have documents."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT path FROM documents")}
+
     # -- documents
     def documents(self, since: float | None = None) -> list[Document]:
         q = "SELECT data FROM documents" + (" WHERE added_at >= ?" if since is not None else "")
@@ -184,8 +199,16 @@ class State:
                    rejects: Iterable[tuple[str, dict[str, Any]]],
                    doc_records: Iterable[dict[str, Any]], articles: Iterable[dict[str, Any]],
                    created: dict[str, int],
-                   sketches: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None) -> int:
+                   sketches: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None,
+                   gone_paths: Iterable[str] = ()) -> int:
         """Apply a run: new files, documents, rejects and the regrouped records. Returns the generation.
+
+        The rejects held are those of the files as they are now: a path with documents or
+        rejects in this run loses its earlier rejects (a file rejected once that is now a
+        document, or rejected for another reason); a renamed file's rejects take its new
+        name; ``gone_paths`` (files no longer under INPUT_DIR) lose their rejects and their
+        ``files`` row, so a file that comes back is read again. Documents of gone files stay
+        (the state is an archive).
 
         ``docs`` are Documents, their ``document_to_dict`` form (as batch files hold
         them) or (doc_id, source path, that form as JSON text) (``DocStore.json_rows``).
@@ -200,8 +223,18 @@ class State:
             for path in replaced_paths:
                 db.execute("DELETE FROM documents WHERE path = ?", (path,))
                 db.execute("DELETE FROM rejects WHERE path = ?", (path,))
+            for path in gone_paths:
+                db.execute("DELETE FROM rejects WHERE path = ?", (path,))
+                db.execute("DELETE FROM files WHERE path = ?", (path,))
             for old, new in renamed.items():
                 db.execute("UPDATE files SET path = ? WHERE path = ?", (new, old))
+                self._rename_rejects(old, new)
+            read_now: set[str] = set()  # paths with records from this run: their old rejects go
+
+            def read_again(path: str) -> None:
+                if path not in read_now:
+                    read_now.add(path)
+                    db.execute("DELETE FROM rejects WHERE path = ?", (path,))
             for f in files:
                 db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
                            (f.path, f.size, f.mtime_ns, f.sha256, run_id))
@@ -211,9 +244,11 @@ class State:
                 else:
                     data = d if isinstance(d, dict) else document_to_dict(d)
                     doc_id, path, text = data["doc_id"], data["source"]["path"], json.dumps(data, ensure_ascii=False)
+                read_again(path)
                 db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)", (doc_id, path, now, text))
             seqs: dict[str, int] = {}
             for path, rec in rejects:
+                read_again(path)
                 seqs[path] = seqs.get(path, 0) + 1
                 db.execute("INSERT OR REPLACE INTO rejects VALUES (?, ?, ?)",
                            (path, seqs[path], json.dumps(rec, ensure_ascii=False)))
@@ -259,6 +294,16 @@ class State:
                 pass  # report its error, not "cannot rollback - no transaction is active"
             raise
         return generation
+
+    def _rename_rejects(self, old: str, new: str) -> None:
+        """The rejects of a renamed file under its new name (the path in their JSON too)."""
+        rows = self.db.execute("SELECT seq, data FROM rejects WHERE path = ?", (old,)).fetchall()
+        for seq, data in rows:
+            rec = json.loads(data)
+            rec["source"]["path"] = new
+            self.db.execute("DELETE FROM rejects WHERE path = ? AND seq = ?", (old, seq))
+            self.db.execute("INSERT OR REPLACE INTO rejects VALUES (?, ?, ?)",
+                            (new, seq, json.dumps(rec, ensure_ascii=False)))
 
     # -- export
     # The records as stored: the JSON text commit_run encoded (json.dumps, ensure_ascii=False).

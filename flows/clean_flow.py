@@ -31,8 +31,8 @@ from cleaners.batch import accounting, batch_size_for, batches_of, files_in, ite
 from cleaners.config import Config
 from cleaners.docstore import DocStore
 from cleaners.memory import fewer_collections
-from cleaners.output import (FINISHED_NAME, STATE_NAME, export_state, output_lock, read_json, reject_record,
-                             write_json, write_jsonl)
+from cleaners.output import (FINISHED_NAME, STATE_NAME, damaged_outputs, export_state, output_digests,
+                             output_lock, read_json, reject_record, state_lock, write_json, write_jsonl)
 from cleaners.readers import InputFile, discover
 from cleaners.records import Reject, Source, document_to_dict, flat_dict
 from cleaners.state import FileInfo, State
@@ -125,26 +125,31 @@ class _DoneCounter:
 
     def __exit__(self, *exc: object) -> None:
         if self.fd >= 0:
+            os.pwrite(self.fd, f"{self.n:>12}".encode(), 0)
             os.close(self.fd)
 
 
 @task(name="plan-inputs")
-def plan_inputs(input_dir: str, items_file: str, state_path: str, plan_file: str) -> dict[str, int]:
+def plan_inputs(input_dir: str, items_file: str, state_path: str, plan_file: str,
+                config: dict[str, Any] | None = None) -> dict[str, int]:
     """Which of the files in items_file are new or changed since the runs recorded in the
     state: the plan goes to plan_file; returns its counts."""
     from cleaners.incremental import plan_run
 
+    read = Config.from_dict(config or {}).read
     items = read_json(Path(items_file))
     with State(Path(state_path)) as state:
-        plan = plan_run(Path(input_dir), [InputFile(**i) for i in items], state)
-    get_run_logger().info("%d new or changed files to process, %d unchanged, %d touched, %d renamed",
-                          len(plan.process), plan.unchanged, plan.touched, len(plan.renamed))
+        plan = plan_run(Path(input_dir), [InputFile(**i) for i in items], state, read)
+    get_run_logger().info("%d new or changed files to process, %d unchanged, %d touched, %d renamed, "
+                          "%d rejected files gone%s", len(plan.process), plan.unchanged, plan.touched,
+                          len(plan.renamed), len(plan.gone),
+                          " (--verify-content: every file hashed)" if read.verify_content else "")
     write_json(Path(plan_file), {
         "process": [flat_dict(i) for i in plan.process], "files": [flat_dict(f) for f in plan.files],
-        "renamed": plan.renamed, "replaced_paths": plan.replaced_paths,
+        "renamed": plan.renamed, "replaced_paths": plan.replaced_paths, "gone": plan.gone,
         "unchanged": plan.unchanged, "touched": plan.touched, "copies": plan.copies}, indent=None)
     return {"process": len(plan.process), "files": len(plan.files), "renamed": len(plan.renamed),
-            "replaced_paths": len(plan.replaced_paths)}
+            "replaced_paths": len(plan.replaced_paths), "gone": len(plan.gone)}
 
 
 _DOCUMENT_LINE = '{"document": '  # how a document's line of a batch file begins (clean_batch)
@@ -174,7 +179,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     Documents go to a scratch DocStore in the work folder: the match step holds
     their sketches and a little metadata, and reads texts back from disk.
     """
-    from cleaners.incremental import regroup
+    from cleaners.incremental import regroup, unread_marked
 
     log = get_run_logger()
     cfg = Config.from_dict(config)
@@ -227,8 +232,8 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
 
             t_commit = time.perf_counter()
             generation = state.commit_run(
-                run_id=run_id, files=_plan_files(plan_file), renamed=plan["renamed"],
-                replaced_paths=plan["replaced_paths"], docs=store.json_rows(new_ids),
+                run_id=run_id, files=unread_marked(_plan_files(plan_file), rejects), renamed=plan["renamed"],
+                replaced_paths=plan["replaced_paths"], gone_paths=plan["gone"], docs=store.json_rows(new_ids),
                 rejects=[(r["source"]["path"], r) for r in rejects],
                 doc_records=regrouped.doc_records(), articles=articles(), created=regrouped.created,
                 sketches=regrouped.sketches.items())
@@ -252,6 +257,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     counts = {
         "files_processed": len(processed), "files_unchanged": plan["unchanged"],
         "files_touched": plan["touched"], "files_renamed": len(plan["renamed"]),
+        "rejected_files_gone": len(plan["gone"]),
         "new_documents": n_new, "rejected": len(rejects),
         "rejected_by_reason": dict(sorted(reasons.items())),
         "removed_by_reason": dict(sorted(removed.items())),
@@ -337,8 +343,12 @@ def _publish_artifacts(run: dict[str, Any], largest: list[dict[str, Any]]) -> No
 def export_outputs(out_dir: str, state_path: str) -> dict[str, int]:
     """documents.jsonl, articles.jsonl, rejects.jsonl from the state, each written atomically."""
     out = Path(out_dir)
+    t0 = time.perf_counter()
     with State(Path(state_path)) as state:
-        return export_state(state, out)
+        n = export_state(state, out)
+    get_run_logger().info("wrote %d documents, %d articles, %d rejects to %s (%.1fs)", n["documents"],
+                          n["articles"], n["rejects"], out, time.perf_counter() - t0)
+    return n
 
 
 def task_runner(workers: int = 1, dask_address: str | None = None) -> TaskRunner | None:
@@ -409,7 +419,7 @@ def clean_folder(input_dir: str, out_dir: str, config: dict[str, Any] | None = N
     if lifecycle.CURRENT is not None:  # the command line's guard cancels this flow run on Ctrl-C
         lifecycle.CURRENT.flow_run_id = run_id
     state_file = Path(state_path) if state_path else out / STATE_NAME
-    with output_lock(out) as work_root:
+    with output_lock(out) as work_root, state_lock(state_file):
         if fresh:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(state_file) + suffix).unlink(missing_ok=True)
@@ -433,6 +443,8 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     t0 = time.perf_counter()
     items_file, plan_file = str(work / "items.json"), str(work / "plan.json")
+    previous = _read_run_json(out)
+    damaged = _damaged_outputs(out, previous, log)
     if show_progress and sys.stderr.isatty():
         # worker processes print to the terminal themselves, which would break the bar: their
         # console shows warnings only (all their lines still go to the run's logs in Prefect)
@@ -442,17 +454,18 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
     warm = (workers > 1 and not dask_address and generation_before == 0
             and n_items > batch_size_for(n_items, workers, cfg.batch_size))
     with _started_pool(workers) if warm else nullcontext() as pool:
-        plan_inputs(input_dir, items_file, state_file, plan_file)
+        plan_inputs(input_dir, items_file, state_file, plan_file, cfg_dict)
         plan = read_json(Path(plan_file))
         t_discover = time.perf_counter() - t0
         totals, batch_files, t_clean = _clean_all(input_dir, plan, work, cfg, cfg_dict, show_progress, log,
                                                   workers, dask_address, pool, t0 + t_discover)
-    changed = bool(plan["process"] or plan["replaced_paths"] or plan["renamed"] or plan["files"])
+    changed = bool(plan["process"] or plan["replaced_paths"] or plan["renamed"] or plan["files"] or plan["gone"])
     plan = {"unchanged": plan["unchanged"]}  # the match task reads the plan file: free the lists here
     if changed:
         result = match_and_commit(batch_files, plan_file, state_file, cfg_dict, run_id, window_days, str(work))
     else:
-        log.info("nothing new since the last run: state and outputs unchanged")
+        log.info("nothing new since the last run: state unchanged%s",
+                 f"; {', '.join(damaged)} rewritten" if damaged else ", outputs unchanged")
         with State(Path(state_file)) as state:
             totals_state = state.counts()
         result = {"counts": {"files_processed": 0, "files_unchanged": plan["unchanged"],
@@ -461,11 +474,12 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
                              "rejected": 0, "rejects_total": totals_state["rejects"]},
                   "accounting": accounting([], [], []), "generation": generation_before,
                   "seconds_match": 0.0}
-    previous = _read_run_json(out)
-    stale = previous.get("state_generation") != result["generation"] or not all(
-        (out / n).exists() for n in ("documents.jsonl", "articles.jsonl", "rejects.jsonl"))
+    stale = previous.get("state_generation") != result["generation"] or bool(damaged)
     if changed or stale:
         export_outputs(str(out), state_file)
+        outputs = output_digests(out)
+    else:  # checked against run.json at the start of this run: unchanged since
+        outputs = previous["outputs"]
     run = {
         "run_id": run_id,
         "flow_run_name": flow_run.get_name(),
@@ -483,6 +497,10 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
         "minhash": {"scheme": cfg.dedup.scheme, "shingle_hash": cfg.dedup.shingle_hash,
                     "num_perm": cfg.dedup.num_perm, "seed": cfg.dedup.seed},
         "counts": {"files": n_items, **result["counts"], "file_shares": totals["file_shares"]},
+        # each JSONL output as written (or checked) by this run: the next run rewrites one
+        # from the state when it no longer matches (truncated, emptied, edited)
+        "outputs": outputs,
+        "outputs_repaired": damaged,
         "accounting": {**result["accounting"], "files_seen": n_items},
         "seconds": {"discover_and_plan": round(t_discover, 3), "clean": round(t_clean, 3),
                     "match": result["seconds_match"], "total": round(time.perf_counter() - t0, 3)},
@@ -619,6 +637,21 @@ def _submit_batches(runner: TaskRunner, input_dir: str, batches: list[str],
         yield futures[fut], fut.result()
 
 
+def _damaged_outputs(out: Path, previous: dict[str, Any], log: Any) -> list[str]:
+    """The JSONL outputs of the last run (recorded in its run.json) that are missing or no
+    longer what it wrote; each is named in a log line. Nothing before a first run."""
+    if not previous:
+        return []
+    damaged = damaged_outputs(out, previous.get("outputs"))
+    if damaged and not isinstance(previous.get("outputs"), dict):
+        log.warning("run.json records no line counts and checksums of the outputs (written by an older "
+                    "newsclean): rewriting %s from the state", ", ".join(damaged))
+    elif damaged:
+        log.warning("outputs missing or changed since the last run (not the lines and SHA-256 recorded in "
+                    "run.json): rewriting %s from the state", ", ".join(damaged))
+    return damaged
+
+
 def _read_run_json(out: Path) -> dict[str, Any]:
     try:
         return read_json(out / "run.json")
@@ -703,9 +736,16 @@ def summary(run: dict[str, Any]) -> str:
     if c["files"] == 0 and c["documents"] == 0:
         return (f"no news files under {run['input_dir']} (.html .htm .xhtml .txt .json .jsonl .ndjson .warc, "
                 f"optionally .gz): nothing to do. Flow run {run['run_id']}.")
+    repaired = (f" Rewrote {', '.join(run['outputs_repaired'])} from the state (missing or damaged)."
+                if run.get("outputs_repaired") else "")
+    if c["files_processed"] == 0 and c.get("rejected_files_gone"):
+        return (f"{c['files']} files, nothing new since the last run; {c['rejected_files_gone']} rejected "
+                f"files are gone and left rejects.jsonl: {c['documents']} documents, {c['articles']} articles, "
+                f"{c['rejects_total']} rejects.{repaired} Flow run {run['run_id']}.")
     if c["files_processed"] == 0:
         return (f"{c['files']} files, nothing new since the last run: {c['documents']} documents, "
-                f"{c['articles']} articles, {c['rejects_total']} rejects unchanged. Flow run {run['run_id']}.")
+                f"{c['articles']} articles, {c['rejects_total']} rejects unchanged.{repaired} "
+                f"Flow run {run['run_id']}.")
     return (f"{c['files']} files ({c['files_processed']} new or changed) -> {c['documents']} documents, "
             f"{c['articles']} articles ({c.get('duplicate_documents', 0)} duplicates), "
             f"{c.get('shared_passages', 0)} shared passages, {c['rejected']} rejected in this run "

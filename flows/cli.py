@@ -35,7 +35,7 @@ examples:
   jq -r '.title' clean/articles.jsonl
 
 exit codes: 0 done (rejects included), 1 unexpected error (a bug: --debug shows the traceback),
-  2 usage error, 3 another run holds the output folder, 4 file or disk error (disk full,
+  2 usage error, 3 another run holds the output folder or the state, 4 file or disk error (disk full,
   read-only folder, permissions), 5 damaged state database (--fresh rebuilds it),
   6 Prefect API not started or lost, 130 Ctrl-C, 143 SIGTERM.
 """

@@ -128,3 +128,15 @@ def test_output_folder_that_is_the_input_or_cannot_be_made_is_a_clear_error(
         main(["run", str(tmp_path / "in"), "--out", str(tmp_path / "file" / "out")])
     assert exc.value.code == 2 and "cannot be created (Not a directory)" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["a.txt"]
+
+
+def test_verify_content_is_an_option_of_run_and_serve(capsys: pytest.CaptureFixture[str]) -> None:
+    """--verify-content (hash every file) is off unless asked, on run and serve, and its help
+    names the limit of the size/mtime shortcut."""
+    parser = build_parser()
+    assert parser.parse_args(["run", "in"]).verify_content is False
+    assert parser.parse_args(["run", "in", "--verify-content"]).verify_content is True
+    assert parser.parse_args(["serve", "in", "--interval", "60", "--verify-content"]).verify_content is True
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "rsync -t" in " ".join(capsys.readouterr().out.split())

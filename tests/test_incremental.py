@@ -158,6 +158,31 @@ def test_each_run_publishes_artifacts(seeds_dir: Path, tmp_path: Path) -> None:
     table = by_key["newsclean-counts"].data
     rows = json.loads(table) if isinstance(table, str) else table
     assert {"step": "new_documents", "count": 5} in rows
+    steps = {r["step"] for r in rows}
+    assert {"seconds: clean", "seconds: match", "seconds: total"} <= steps
+    assert any(s.startswith("removed: ") for s in steps)  # the seeds' clutter, by reason
+    # the two articles sharing the seeds' passage come first, by name; the other three are counted
+    summary = str(by_key["newsclean-summary"].data)
+    assert "Articles with several members or shared passages" in summary
+    assert summary.count("| new |") == 2 and "3 other new or grown articles" in summary
+
+
+def test_clean_batch_reports_how_many_items_are_done(seeds_dir: Path, tmp_path: Path) -> None:
+    """The progress bar moves by file: each clean-batch task writes how many of its items are done."""
+    from cleaners.output import write_json
+    from cleaners.readers import discover
+    from cleaners.records import flat_dict
+    from flows.clean_flow import clean_batch
+
+    items = [flat_dict(i) for i in discover(seeds_dir, Config().read)]
+    items_file = tmp_path / "batch.items.json"
+    write_json(items_file, items, indent=None)
+    from prefect.logging.loggers import disable_run_logger
+
+    with disable_run_logger():  # the task's function, called outside a flow run
+        counts = clean_batch.fn(str(seeds_dir), str(items_file), str(tmp_path / "batch.jsonl"), Config().to_dict())
+    assert counts == {"files": 5, "documents": 5, "rejects": 0}
+    assert int((tmp_path / "batch.items.json.done").read_text()) == 5
 
 
 def test_changed_matching_settings_are_refused(seeds_dir: Path, tmp_path: Path) -> None:
@@ -248,3 +273,222 @@ def test_export_copies_the_records_json_as_encoding_them_again_would_write_it(se
         counts = export_state(state, out)
     assert counts["documents"] == first["documents.jsonl"].count("\n")
     assert {n: (out / n).read_text(encoding="utf-8") for n in names} == first
+
+
+# -- issue 22: the state never hashes outside INPUT_DIR; rejects follow the files as they are now;
+# unique source paths; damaged outputs repaired; --verify-content
+
+
+def test_plan_never_hashes_a_file_swapped_for_a_symlink_to_one_outside(tmp_path: Path) -> None:
+    """A file swapped after discovery for a symlink to a file outside INPUT_DIR is not hashed
+    (the state would record the outside file's SHA-256): it is processed, so the reader
+    rejects it, and recorded with a marker naming why it was not read."""
+    import hashlib
+
+    from cleaners.config import ReadConfig
+
+    root = tmp_path / "in"
+    root.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside INPUT_DIR " * 40)
+    secret_sha = hashlib.sha256(secret.read_bytes()).hexdigest()
+    for follow, reason in ((False, "symlink-not-followed"), (True, "symlink-outside-input")):
+        (root / "a.txt").write_text(BODY[0])
+        read = ReadConfig(follow_symlinks=follow)
+        items = list(discover(root, read))
+        (root / "a.txt").unlink()
+        os.symlink(secret, root / "a.txt")  # the race: after discovery, before the plan
+        with State(tmp_path / f"s-{follow}.sqlite") as state:
+            plan = plan_run(root, items, state, read) if follow else plan_run(root, items, state)
+        assert secret_sha not in {f.sha256 for f in plan.files}
+        assert [i.path for i in plan.process] == ["a.txt"]
+        assert [f.sha256 for f in plan.files] == [f"unread:{reason}"]
+        (root / "a.txt").unlink()
+
+
+def test_a_file_that_vanished_during_a_run_is_read_when_it_comes_back(tmp_path: Path) -> None:
+    """Gone between discovery and the plan: a `vanished` reject. Back (unchanged) in a later
+    run: read again, and its document replaces the stale reject."""
+    from cleaners.batch import process_files
+    from cleaners.incremental import unread_marked
+    from cleaners.output import reject_record
+
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "a.txt").write_text("\n\n".join(BODY))
+    cfg = Config()
+
+    def run() -> list[str]:
+        with State(tmp_path / "s.sqlite") as state:
+            plan = plan_run(root, items, state)
+            docs, rejects = process_files(root, plan.process, cfg)
+            records = [reject_record(r) for r in rejects]
+            state.commit_run(run_id="r", files=unread_marked(plan.files, records), renamed=plan.renamed,
+                             replaced_paths=plan.replaced_paths, gone_paths=plan.gone, docs=docs,
+                             rejects=[(r["source"]["path"], r) for r in records], doc_records=[],
+                             articles=[], created={})
+            return [i.path for i in plan.process]
+
+    items = list(discover(root, cfg.read))
+    data = (root / "a.txt").read_bytes()
+    (root / "a.txt").unlink()
+    assert run() == ["a.txt"]
+    with State(tmp_path / "s.sqlite") as state:
+        assert [json.loads(r)["reason"] for r in state.reject_lines()] == ["vanished"]
+    (root / "a.txt").write_bytes(data)
+    items = list(discover(root, cfg.read))
+    assert run() == ["a.txt"]
+    assert run() == []  # read once, not on every run
+    with State(tmp_path / "s.sqlite") as state:
+        assert list(state.reject_lines()) == []
+        assert [d.source.path for d in state.documents()] == ["a.txt"]
+
+
+UNREAD_SCRIPT = """
+import json, sys
+from pathlib import Path
+from cleaners.config import Config
+from cleaners.incremental import plan_run
+from cleaners.readers import discover
+from cleaners.state import State
+
+root, state_path = Path(sys.argv[1]), Path(sys.argv[2])
+with State(state_path) as state:
+    plan = plan_run(root, list(discover(root, Config().read)), state)
+    state.commit_run(run_id="r", files=plan.files, renamed=plan.renamed, replaced_paths=plan.replaced_paths,
+                     docs=[], rejects=[], doc_records=[], articles=[], created={})
+print(json.dumps([i.path for i in plan.process]))
+"""
+
+
+def test_an_unreadable_file_is_not_reprocessed_on_every_run(tmp_path: Path) -> None:
+    """chmod 000: processed once (the reader rejects it), then left alone until it changes, and
+    read as soon as it can be (chmod changes neither size nor mtime). The plan runs in its own
+    process; as root, one without the capabilities that ignore file permissions (setpriv)."""
+    import subprocess
+    import sys
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root and setpriv (util-linux) is missing: chmod 000 cannot be tested")
+        prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "open.txt").write_text("\n".join(BODY))
+    (root / "locked.txt").write_text("\n".join(BODY[1:]))
+    (root / "locked.txt").chmod(0)
+
+    def plan() -> list[str]:
+        res = subprocess.run([*prefix, sys.executable, "-c", UNREAD_SCRIPT, str(root), str(tmp_path / "s.sqlite")],
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)
+
+    assert plan() == ["locked.txt", "open.txt"]
+    assert plan() == []  # still unreadable: the same reject, not processed again
+    (root / "locked.txt").chmod(0o644)  # readable now
+    assert plan() == ["locked.txt"]
+    assert plan() == []
+
+
+def test_rejects_follow_the_files_as_they_are_now(seeds_dir: Path, tmp_path: Path) -> None:
+    """rejects.jsonl holds the rejects of the files as they are now: a rejected file that became
+    a document leaves it, a rejected file that is gone leaves it (a gone document stays: the
+    state is an archive), an unchanged rejected file is not processed again."""
+    out = tmp_path / "out"
+    (seeds_dir / "empty.txt").write_bytes(b"")
+    (seeds_dir / "feed.json").write_text('{"title": "Library budget", "text": "broken')
+    (seeds_dir / "gone.txt").write_bytes(b"   \n")
+    first = _run(seeds_dir, out)
+    assert {r["source"]["path"] for r in read_jsonl(out / "rejects.jsonl")} == {"empty.txt", "feed.json", "gone.txt"}
+    assert first["counts"]["files_processed"] == 8
+    assert _run(seeds_dir, out)["counts"]["files_processed"] == 0  # rejected, unchanged: not read again
+
+    (seeds_dir / "empty.txt").write_text("Library budget approved\n\n" + "\n\n".join(BODY))
+    (seeds_dir / "feed.json").write_text(json.dumps({"title": "Budget passes", "text": "\n\n".join(BODY[1:])}))
+    (seeds_dir / "gone.txt").unlink()
+    gone_doc = sorted(seeds_dir.glob("00*.txt"))[0]
+    gone_doc.unlink()
+    run = _run(seeds_dir, out)
+    assert run["counts"]["files_processed"] == 2
+    assert read_jsonl(out / "rejects.jsonl") == []
+    paths = {d["source"]["path"] for d in read_jsonl(out / "documents.jsonl")}
+    assert {"empty.txt", "feed.json", gone_doc.name} <= paths
+    assert _run(seeds_dir, out)["counts"]["files_processed"] == 0
+
+    (seeds_dir / "gone.txt").write_bytes(b"   \n")  # back: read again, rejected again
+    back = _run(seeds_dir, out)
+    assert back["counts"]["files_processed"] == 1
+    rejects = [(r["source"]["path"], r["reason"]) for r in read_jsonl(out / "rejects.jsonl")]
+    assert rejects == [("gone.txt", "empty-file")]
+    assert back["accounting"]["ok"]
+
+
+def test_undecodable_and_backslash_names_get_distinct_paths(tmp_path: Path) -> None:
+    """A name with a byte that is not UTF-8 (caf + 0xE9) and a name with a literal backslash
+    (caf\\xe9.txt) are two files, two documents, two paths, in every run."""
+    root = tmp_path / "in"
+    root.mkdir()
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.txt"), "wb") as fh:
+        fh.write(("Latin-1 name\n\n" + "\n\n".join(BODY)).encode())
+    (root / "caf\\xe9.txt").write_text("Backslash name\n\n" + "\n\n".join(BODY[:3]))
+    out = tmp_path / "out"
+    first = _run(root, out)
+    assert first["counts"]["files_processed"] == 2
+    docs = {d["source"]["path"]: d for d in read_jsonl(out / "documents.jsonl")}
+    assert set(docs) == {"caf\\xe9.txt", "caf\\x5cxe9.txt"}
+    assert docs["caf\\xe9.txt"]["title"] == "Latin-1 name" and docs["caf\\x5cxe9.txt"]["title"] == "Backslash name"
+    second = _run(root, out)
+    assert second["counts"]["files_processed"] == 0
+    assert {d["source"]["path"] for d in read_jsonl(out / "documents.jsonl")} == set(docs)
+
+
+def test_damaged_outputs_are_rewritten_from_the_state(seeds_dir: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """documents.jsonl cut in half and articles.jsonl emptied: the next run (nothing new) finds
+    them unlike the lines and SHA-256 run.json recorded, rewrites them and says so."""
+    from cleaners.output import output_digests
+    from flows.cli import flush_logs, main
+
+    out = tmp_path / "out"
+    first = _run(seeds_dir, out)
+    names = ("documents.jsonl", "articles.jsonl", "rejects.jsonl")
+    before = {n: (out / n).read_bytes() for n in names}
+    assert first["outputs"] == output_digests(out) and first["outputs"]["documents.jsonl"]["lines"] == 5
+    docs = out / "documents.jsonl"
+    docs.write_bytes(before["documents.jsonl"][:len(before["documents.jsonl"]) // 2])
+    (out / "articles.jsonl").write_bytes(b"")
+    run = _run(seeds_dir, out)
+    assert run["counts"]["files_processed"] == 0
+    assert run["outputs_repaired"] == ["documents.jsonl", "articles.jsonl"]
+    assert {n: (out / n).read_bytes() for n in names} == before
+    assert json.loads((out / "run.json").read_text())["outputs"] == first["outputs"]
+    again = _run(seeds_dir, out)
+    assert again["outputs_repaired"] == [] and again["outputs"] == first["outputs"]
+    flush_logs()
+    assert main(["logs", run["run_id"]]) == 0
+    assert "rewriting documents.jsonl, articles.jsonl from the state" in capsys.readouterr().out
+
+
+def test_verify_content_finds_a_change_that_keeps_size_and_mtime(seeds_dir: Path, tmp_path: Path) -> None:
+    """cp -p, rsync -t and tar restore mtimes: a same-size change is missed by the size/mtime
+    shortcut, and found with --verify-content (read.verify_content), which hashes every file."""
+    out = tmp_path / "out"
+    _run(seeds_dir, out)
+    target = seeds_dir / "002_cf3d4048416e019f.txt"
+    st = target.stat()
+    text = target.read_text()
+    word = next(w for w in ("Ukraine", "ministry", "vehicles") if w in text)
+    changed = text.replace(word, word.upper(), 1)
+    assert len(changed.encode()) == st.st_size
+    target.write_text(changed)
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert _run(seeds_dir, out)["counts"]["files_processed"] == 0  # the documented limit
+    cfg = Config().to_dict()
+    cfg["read"]["verify_content"] = True
+    run = _run(seeds_dir, out, config=cfg)
+    assert run["counts"]["files_processed"] == 1 and run["counts"]["files_unchanged"] == 4
+    docs = {d["source"]["path"]: d for d in read_jsonl(out / "documents.jsonl")}
+    assert word.upper() in docs[target.name]["text"] and len(docs) == 5

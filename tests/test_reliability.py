@@ -147,6 +147,98 @@ def test_second_run_on_same_output_is_refused_while_first_holds_the_lock(tmp_pat
         pass
 
 
+def test_the_state_lock_refuses_a_second_holder_and_names_the_state(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Two holders of one state (here two opens in one process: flock locks an open file) never
+    overlap; `newsclean export` of another output folder over a held state exits 3."""
+    from cleaners.output import state_lock
+    from cleaners.state import State
+    from flows.cli import main
+
+    state = tmp_path / "shared" / "state.sqlite"
+    with State(state):
+        pass
+    with state_lock(state):
+        assert (tmp_path / "shared" / "state.sqlite.lock").read_text() == str(os.getpid())
+        with pytest.raises(OutputLocked, match=f"is using the state {state}"):
+            with state_lock(state):
+                pass
+        assert main(["export", str(tmp_path / "b"), "--state", str(state)]) == 3
+        assert f"the state {state}" in capsys.readouterr().err
+        assert not (tmp_path / "b" / "documents.jsonl").exists()
+    assert main(["export", str(tmp_path / "b"), "--state", str(state)]) == 0  # released
+
+
+def _holds_flock(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` holds an flock on ``path`` (read from /proc/locks: looking never
+    takes the lock, so it cannot make the run it watches fail)."""
+    try:
+        ino = os.stat(path).st_ino
+        with open("/proc/locks") as fh:
+            lines = fh.read().splitlines()
+    except FileNotFoundError:
+        return False
+    for line in lines:
+        f = line.split()
+        if "->" not in f and len(f) > 5 and f[1] == "FLOCK" and f[4] == str(pid) \
+                and f[5].rsplit(":", 1)[-1] == str(ino):
+            return True
+    return False
+
+
+def test_two_runs_sharing_one_state_never_interleave(prefect_server: dict[str, str], tmp_path: Path) -> None:
+    """Run A (a real `newsclean run`) is stopped (SIGSTOP) while it holds the state; run B, with
+    another --out and the same --state, exits 3 naming the state instead of matching without
+    A's documents; A resumes (SIGCONT) and completes; B then runs and equals A."""
+    import signal
+    import subprocess
+
+    from tests.conftest import BIN
+
+    if not os.path.exists("/proc/locks"):
+        pytest.skip("needs /proc/locks (Linux) to see the run's lock without taking it")
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(150):
+        (src / f"page{i:03d}.html").write_text(article_html(f"Story {i}", BODY[i % 4:] + [
+            f"Story {i} closes with its own line about item {i}, found on no other page here."]))
+    state = tmp_path / "shared" / "state.sqlite"
+    lock = Path(str(state) + ".lock")
+
+    def cmd(out: Path) -> list[str]:
+        return [str(BIN / "newsclean"), "run", str(src), "--out", str(out), "--state", str(state),
+                "--no-progress", "--workers", "1"]
+
+    a_log = open(tmp_path / "a.log", "w+")  # not a pipe: run A never blocks on a full one
+    a = subprocess.Popen(cmd(tmp_path / "a"), env=prefect_server, stdout=a_log, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while not (lock.exists() and _holds_flock(a.pid, lock)):
+            assert a.poll() is None, f"run A ended before it was stopped: {(tmp_path / 'a.log').read_text()}"
+            assert time.time() < deadline, "run A did not take the state's lock"
+            time.sleep(0.01)
+        os.kill(a.pid, signal.SIGSTOP)
+        assert _holds_flock(a.pid, lock), "run A finished before it was stopped: use a larger corpus"
+        b = subprocess.run(cmd(tmp_path / "b"), env=prefect_server, capture_output=True, text=True, timeout=300)
+        assert b.returncode == 3, b.stderr
+        assert f"another newsclean run (pid {a.pid}) is using the state {state}" in b.stderr
+        assert not (tmp_path / "b" / "documents.jsonl").exists()
+        os.kill(a.pid, signal.SIGCONT)
+        assert a.wait(timeout=300) == 0, (tmp_path / "a.log").read_text()
+    finally:
+        if a.poll() is None:
+            os.killpg(a.pid, signal.SIGCONT)
+            os.killpg(a.pid, signal.SIGKILL)
+            a.wait()
+        a_log.close()
+    b = subprocess.run(cmd(tmp_path / "b"), env=prefect_server, capture_output=True, text=True, timeout=300)
+    assert b.returncode == 0, b.stderr
+    assert "nothing new since the last run" in b.stdout
+    for name in ("documents.jsonl", "articles.jsonl", "rejects.jsonl"):
+        assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "a" / name).read_bytes(), name
+
+
 @pytest.mark.usefixtures("prefect_harness")
 def test_cli_exits_with_message_when_output_is_locked(seeds_dir: Path, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
