@@ -206,8 +206,9 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
         lifecycle.CURRENT = guard
     try:
         return _dispatch(args, guard)
-    except KeyboardInterrupt:  # in-process callers without a guard
-        print("newsclean: interrupted: nothing committed; rerun to continue", file=sys.stderr)
+    except KeyboardInterrupt:  # in-process callers without a guard, and `serve`
+        done = ": nothing committed; rerun to continue" if args.command == "run" else ""
+        print(f"newsclean: interrupted{done}", file=sys.stderr)
         return lifecycle.EXIT_SIGINT
     except Exception as exc:  # noqa: BLE001 - every error becomes one line and an exit code
         if getattr(args, "debug", False):
