@@ -118,3 +118,55 @@ def test_an_empty_folder_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "no news files under" in out and "nothing new" not in out
+
+
+def _fresh_home(tmp_path: Path) -> dict[str, str]:
+    import os
+
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
+def test_a_temporary_api_that_does_not_start_is_exit_6_naming_the_setting(tmp_path: Path) -> None:
+    env = {**_fresh_home(tmp_path), "NEWSCLEAN_API_STARTUP_TIMEOUT": "0.3"}  # no server starts that fast
+    res = _run_cli(["runs"], env)
+    assert res.returncode == 6, res.stderr
+    last = res.stderr.strip().splitlines()[-1]
+    assert "did not start (2 tries" in last and "NEWSCLEAN_API_STARTUP_TIMEOUT" in last
+    assert "newsclean server start" in last and "Traceback" not in res.stderr
+
+
+def test_a_configured_api_that_does_not_answer_is_exit_6(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**_fresh_home(tmp_path), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+    res = _run_cli(["logs", "0f5c8a52-0000-4000-8000-000000000000"], env)
+    assert res.returncode == 6 and f"127.0.0.1:{port}/api" in res.stderr and "does not answer" in res.stderr
+
+
+def test_server_start_is_used_by_later_commands_until_stopped(tmp_path: Path, seeds_dir: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = _fresh_home(tmp_path)
+    try:
+        res = _run_cli(["server", "start", "--port", str(port)], env)
+        assert res.returncode == 0, res.stderr
+        assert _run_cli(["server", "status"], env).returncode == 0
+        out = tmp_path / "out"
+        res = _run_cli(["run", str(seeds_dir), "--out", str(out), "--no-progress"], env)
+        assert res.returncode == 0, res.stderr
+        assert "starting a temporary Prefect API" not in res.stderr  # the recorded server is used
+        assert f"127.0.0.1:{port}" in res.stderr  # Prefect's "View at" line names it
+        run_id = json.loads((out / "run.json").read_text())["run_id"]
+        res = _run_cli(["runs", "--out", str(out)], env)
+        assert res.returncode == 0 and run_id in res.stdout and "starting a temporary" not in res.stderr
+    finally:
+        assert _run_cli(["server", "stop"], env).returncode == 0
+    assert _run_cli(["server", "status"], env).returncode == 1

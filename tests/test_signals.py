@@ -144,3 +144,21 @@ def _interrupted_flow_run(api: str, out: Path) -> str:
     mine = [r for r in runs if (r.get("parameters") or {}).get("out_dir") == str(out.resolve())]
     assert mine, "the interrupted run is not in Prefect"
     return str(mine[0]["id"])
+
+
+def test_a_temporary_api_that_dies_mid_run_ends_the_run_with_exit_6(temporary_api_env: dict[str, str],
+                                                                    tmp_path: Path) -> None:
+    """The OOM killer or a stray signal takes the API server: the run fails within seconds with a
+    message and releases the lock, instead of waiting for the API for good."""
+    src, out = _corpus(tmp_path / "in"), tmp_path / "out"
+    proc = _start(temporary_api_env, src, out)
+    children = _wait_for_cleaning(proc, out)
+    servers = [p for p in children if b"flows.api_server" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    assert len(servers) == 1
+    os.kill(servers[0], signal.SIGKILL)
+    t0 = time.time()
+    assert proc.wait(timeout=60) == 6
+    assert time.time() - t0 < 15
+    assert "temporary Prefect API server exited during the run" in proc.stderr.read().decode()  # type: ignore[union-attr]
+    assert _wait_gone(children, 15) == []
+    assert lock_is_free(out)
