@@ -27,7 +27,7 @@ from tests.helpers import BODY, alive, article_html, lock_is_free
 OUTPUTS = ("documents.jsonl", "articles.jsonl", "rejects.jsonl")
 
 
-def _corpus(root: Path, n: int = 400) -> Path:
+def _corpus(root: Path, n: int = 200) -> Path:
     root.mkdir()
     rng = random.Random(5)
     for i in range(n):
