@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterator
 import flows  # noqa: F401  (sets Prefect defaults before Prefect is imported)
 
 if TYPE_CHECKING:
-    from cleaners.config import EncodingConfig
+    from cleaners.config import Config, EncodingConfig
 
 DESCRIPTION = """\
 Clean and deduplicate a folder of scraped news.
@@ -341,25 +341,32 @@ def _api(guard) -> Iterator[None]:  # type: ignore[no-untyped-def]
     yield
 
 
-def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser, guard=None) -> int:  # type: ignore[no-untyped-def]
+def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
+    """The run's frozen Config from the options `run` and `serve` share (one place for both);
+    a usage error names the option and the fix."""
     from cleaners.config import Config, ReadConfig
 
-    input_dir = Path(args.input_dir)
-    if not input_dir.is_dir():
-        parser.error(f"INPUT_DIR {str(input_dir)!r} is not a folder: give the folder of scraped files")
     if args.max_file_mb <= 0:
         parser.error(f"--max-file-mb must be positive, got {args.max_file_mb}")
     if args.state and Path(args.state).is_dir():
         parser.error(f"--state {args.state!r} is a folder: give a file path, e.g. {args.state.rstrip('/')}/state.sqlite")
     max_bytes = int(args.max_file_mb * 1024 * 1024)
     try:
-        cfg = Config(read=ReadConfig(max_file_bytes=max_bytes,
-                                     max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
-                                     follow_symlinks=args.follow_symlinks, verify_content=args.verify_content),
-                     encoding=_encoding_config(args),
-                     batch_size=args.batch_size, lsh_redis_url=args.lsh_redis).validate()
+        return Config(read=ReadConfig(max_file_bytes=max_bytes,
+                                      max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
+                                      follow_symlinks=args.follow_symlinks, verify_content=args.verify_content),
+                      encoding=_encoding_config(args), batch_size=args.batch_size,
+                      lsh_redis_url=args.lsh_redis).validate()
     except ValueError as exc:
         parser.error(_option_names(str(exc)))
+        raise  # parser.error exits
+
+
+def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser, guard=None) -> int:  # type: ignore[no-untyped-def]
+    input_dir = Path(args.input_dir)
+    if not input_dir.is_dir():
+        parser.error(f"INPUT_DIR {str(input_dir)!r} is not a folder: give the folder of scraped files")
+    cfg = config_from_args(args, parser)
     _check_parallel(args, parser)
     out = _checked_out(input_dir, Path(args.out), parser)  # last: it creates the folder
     _start_api(guard)  # the server starts while the flow's modules import
@@ -386,10 +393,6 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser, guard=Non
 
 
 def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import os
-
-    from cleaners.config import Config
-
     input_dir = Path(args.input_dir)
     if not input_dir.is_dir():
         parser.error(f"INPUT_DIR {str(input_dir)!r} is not a folder")
@@ -405,19 +408,7 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                   "scheduler). Start one with `prefect server start --host 127.0.0.1` and set "
                   "PREFECT_API_URL=http://127.0.0.1:4200/api", file=sys.stderr)
             return 2
-    if args.max_file_mb <= 0:
-        parser.error(f"--max-file-mb must be positive, got {args.max_file_mb}")
-    from cleaners.config import ReadConfig
-
-    max_bytes = int(args.max_file_mb * 1024 * 1024)
-    try:
-        cfg = Config(read=ReadConfig(max_file_bytes=max_bytes,
-                                     max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
-                                     follow_symlinks=args.follow_symlinks, verify_content=args.verify_content),
-                     encoding=_encoding_config(args), batch_size=args.batch_size,
-                     lsh_redis_url=args.lsh_redis).validate()
-    except ValueError as exc:
-        parser.error(_option_names(str(exc)))
+    cfg = config_from_args(args, parser)
     _check_parallel(args, parser)
     _checked_out(input_dir, Path(args.out), parser)
     from flows.clean_flow import clean_folder
