@@ -223,6 +223,53 @@ def run_ftfy(root: Path, limit: int | None, rows: list, details: list) -> dict:
     return out
 
 
+# Bytes cp1252 leaves undefined; a decoder that drops them turns "”" (E2 80 9D) into "â€".
+CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+
+def run_lossy_mojibake(root: Path, limit: int | None, rows: list, details: list) -> dict:
+    """Lossy mojibake made from real text: the gold texts of scrapinghub_aeb and wcxb_test
+    that hold a character E2 80 xx with xx undefined in cp1252 ("”", "‐", ZWJ, RLM, em quad),
+    encoded as UTF-8 and read as cp1252 dropping the undefined bytes, then repaired paragraph
+    by paragraph (as the pipeline does)."""
+    import ftfy
+    from cleaners.config import EncodingConfig
+    from cleaners.encoding import repair
+    docs = []
+    for corpus in ("scrapinghub_aeb", "wcxb_test"):
+        if (root / corpus).is_dir():
+            docs += [(p.key, p.gold if isinstance(p.gold, str) else p.gold["main"])
+                     for p in load_pages(corpus, root, limit)]
+    lost_e280 = {chr(0x2000 + (b - 0x80)) for b in CP1252_UNDEFINED}
+    docs = [(k, t) for k, t in docs if lost_e280 & set(t)]
+    cfg = EncodingConfig()
+    systems = {"newsclean": lambda t: repair(t, cfg)[0],
+               "ftfy.fix_text": lambda t: ftfy.fix_text(t, uncurl_quotes=False)}
+    out: dict[str, Any] = {"docs": len(docs)}
+    for name, fix in systems.items():
+        keep = paras = exact = dagger = 0
+        t0 = time.perf_counter()
+        for key, text in docs:
+            left = False
+            for para in (x for x in text.split("\n") if x.strip()):
+                got = fix(para.encode("utf-8").decode("cp1252", errors="ignore"))
+                if "\u00e2\u20ac" in got and name == "newsclean":
+                    i = got.index("\u00e2\u20ac")
+                    details.append(f"lossy_mojibake: {key[:16]} keeps \u00e2\u20ac: {got[max(0, i - 30):i + 30]!r}")
+                left |= "\u00e2\u20ac" in got
+                dagger += max(0, got.count("\u2020") - para.count("\u2020"))
+                if lost_e280 & set(para):
+                    paras += 1
+                    exact += got == para
+            keep += left
+        note = (f"docs keeping \u00e2\u20ac {keep}/{len(docs)}; paragraphs restored exactly "
+                f"{exact}/{paras}; spurious \u2020 {dagger}")
+        rows.append(row("lossy_mojibake", name, len(docs), None, time.perf_counter() - t0, note))
+        out[name] = {"docs_keeping": keep, "paragraphs_exact": exact, "paragraphs": paras,
+                     "spurious_dagger": dagger}
+    return out
+
+
 def run_encodings(corpus: str, root: Path, limit: int | None, rows: list, details: list) -> dict:
     from charset_normalizer import from_bytes
     from cleaners.encoding import decode
@@ -367,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     extra: dict[str, Any] = {}
     if "ftfy_mojibake" in selected and present["ftfy_mojibake"]:
         extra["ftfy_mojibake"] = run_ftfy(root, args.limit, rows, details)
+        extra["lossy_mojibake"] = run_lossy_mojibake(root, args.limit, rows, details)
     for c in ("chardet_legacy_encodings", "charset_normalizer_samples"):
         if c in selected and present[c]:
             extra[c] = run_encodings(c, root, args.limit, rows, details)

@@ -23,7 +23,7 @@ from re import _parser as sre_parser  # type: ignore[attr-defined]
 import ftfy
 from ftfy import chardata as ftfy_chardata
 from ftfy import fixes as ftfy_fixes
-from ftfy.badness import BADNESS_RE
+from ftfy.badness import BADNESS_RE, is_bad
 from charset_normalizer import from_bytes
 
 from cleaners.config import EncodingConfig
@@ -369,12 +369,153 @@ def repair(text: str, cfg: EncodingConfig) -> tuple[str, tuple[Fix, ...]]:
     Plain ASCII without entities or control characters is returned as is
     (ftfy would return it unchanged; tests/test_properties.py checks that), and
     so is other text that ftfy provably leaves alone (``_ftfy_leaves_alone``).
+    Text holding "â€" or "ï¸" may be lossy mojibake: see ``_repair_lossy``.
+
+    >>> repair("â€œYes,â€ he said.", EncodingConfig())[0]
+    '“Yes,” he said.'
     """
     if not text or (text.isascii() and not _ASCII_FTFY_TARGETS.search(text)):
         return text, ()
+    if _RDQUO_LEAD in text or _VS_LEAD in text:
+        return _repair_lossy(text, cfg)
     if _ftfy_leaves_alone(text, cfg):
         return text, ()
+    return _ftfy_repair(text, cfg)
+
+
+def _ftfy_repair(text: str, cfg: EncodingConfig) -> tuple[str, tuple[Fix, ...]]:
     result = ftfy.fix_and_explain(text, config=_ftfy_config(cfg.uncurl_quotes, cfg.fix_character_width))
     fixes = tuple(Fix(f"ftfy:{step.action}", str(step.parameter))
                   for step in (result.explanation or ()))
     return result.text, fixes
+
+
+# --- Lossy mojibake: UTF-8 read as cp1252 by a decoder that dropped the undefined bytes ----
+#
+# cp1252 leaves 0x81 0x8D 0x8F 0x90 0x9D undefined; a decoder that drops them (Python's
+# errors="ignore", some scrapers) leaves UTF-8 sequences a byte short, which ftfy cannot
+# decode: "”" (E2 80 9D) becomes "â€", which ftfy keeps, or before a space reads as "†"
+# (E2 80 A0, taking the space for a lost no-break space: restore_byte_a0). E2 80 with a
+# lost third byte is U+2001 em quad, U+200D ZWJ, U+200F RLM, U+2010 hyphen or U+201D "”";
+# the neighbours decide (LOSSY_RULES). A rule puts the byte back as the C1 code point a
+# latin-1 reading keeps, and ftfy decodes it: ftfy's decoding is both the repair and the
+# check (a rule whose restored byte ftfy leaves undecoded is dropped).
+# Left alone as ambiguous without a dictionary: "Ã" + a lost byte (Á Í Ï Ð Ý), "Å" (Ł ō ŏ Ő
+# ŝ), "Ð" and "Ñ" (Cyrillic А Н Ё Ѝ Џ, с э я), "â" + a lost middle byte (⁰ or ⏰, ❗ or ●),
+# emoji and CJK missing a byte; "â€" after a digit before a letter or digit ("9”pieces"
+# beside "32‐bit"); and "â€?" in text with no other dropped byte, which ftfy reads as "�"
+# (a decoder that writes "?" for a lost byte: one of ftfy's own test cases).
+#
+# What cp1252 (ftfy's sloppy variant: C1 code points for the undefined bytes) makes of the
+# continuation bytes 0x80-0xBF, and U+FFFD: after a lead, these complete a sequence or are
+# ftfy's business, not a lost byte.
+_CONTINUATION = re.escape(bytes(range(0x80, 0xC0)).decode("sloppy-windows-1252") + "\ufffd")
+_RDQUO_LEAD = "\u00e2\u20ac"  # "â€": E2 80 read as cp1252
+_VS_LEAD = "\u00ef\u00b8"  # "ï¸": EF B8
+# A remnant: a lead not completed; "dropped" also not followed by "?" (a replacing decoder's)
+_REMNANT = re.compile(f"(?:{_RDQUO_LEAD}|{_VS_LEAD})(?![{_CONTINUATION}])")
+_DROPPED = re.compile(f"(?:{_RDQUO_LEAD}|{_VS_LEAD})(?![{_CONTINUATION}?])")
+# (name, lead, the lost byte, where the lead lost it, only in text matching this). Every
+# context is followed by ASCII, "â" or "Â", none of them a continuation, so each match is
+# a remnant. Applied in this order; "rdquo-question" first, its condition seeing the input.
+LOSSY_RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str] | None], ...] = (
+    # "â€?" is "”?" where another byte was dropped, not replaced by "?"
+    ("rdquo-question", _RDQUO_LEAD, "\x9d", re.compile(_RDQUO_LEAD + r"(?=\?)"), _DROPPED),
+    # "”" closing a quote: not first in a line, before a space, the end, ASCII punctuation
+    # other than "?", or the next mojibake ("”—" reads "â€â€”", "” " before a no-break space
+    # "â€Â\xa0"); first in a line before a space it may be "†" whose no-break space became a
+    # space (ftfy's reading). Or "”" opening a quote ("…”Wow", ': ”Bird'): before a letter,
+    # after the start, a space, ASCII punctuation or a mojibake quote, dash or ellipsis ("â€"
+    # + ¦ ™ ˜ œ ” “).
+    ("rdquo", _RDQUO_LEAD, "\x9d", re.compile(
+        r"(?<=[^\n\r])\u00e2\u20ac(?=[ \t\n\r\f\v.,;:!)\]}'\"*/\\-]|\u00e2\u20ac|\u00c2|\Z)"
+        r"|(?:\A|(?<=[\s!-/:-@\[-`{-~])|(?<=\u00e2\u20ac[\u00a6\u2122\u02dc\u0153\u201d\u201c]))"
+        r"\u00e2\u20ac(?=[A-Za-z])"), None),
+    # "‐" (U+2010) between a letter and a letter or digit ("human‐readable", "UTF‐8")
+    ("hyphen", _RDQUO_LEAD, "\x90", re.compile(r"(?<=[A-Za-z])\u00e2\u20ac(?=[A-Za-z0-9])"), None),
+    # VS16 (U+FE0F, EF B8 8F) right after a character read from several bytes ("✔️" as
+    # "âœ”ï¸"); EF B8 + a lost byte is otherwise VS2, VS14 or a vertical comma.
+    ("vs16", _VS_LEAD, "\x8f", re.compile(f"(?<=[{_CONTINUATION}]){_VS_LEAD}(?![{_CONTINUATION}])"), None),
+)
+_LOSSY_BY_NAME = {rule[0]: rule for rule in LOSSY_RULES}
+# ftfy steps that mean it found cp1252-style mojibake in the text
+_FTFY_MOJIBAKE_STEPS = ("ftfy:encode", "ftfy:decode", "ftfy:transcode")
+# "â€" right after a letter, digit or punctuation: nothing but E2 80 missing its third byte
+_REMNANT_AFTER_WORD = re.compile(f"(?<=[^\\s{_CONTINUATION}]){_RDQUO_LEAD}(?![{_CONTINUATION}])")
+
+
+def restore_lost_byte(text: str, name: str) -> tuple[str, int]:
+    """Put back the byte of rule ``name`` (LOSSY_RULES) after each lead it matches.
+
+    >>> restore_lost_byte("â€œYes,â€ he said.", "rdquo")
+    ('â€œYes,â€\\x9d he said.', 1)
+    """
+    if name not in _LOSSY_BY_NAME:
+        raise ValueError(f"unknown lossy-mojibake rule {name!r}; known: {', '.join(_LOSSY_BY_NAME)}")
+    _, lead, byte, rx, only_if = _LOSSY_BY_NAME[name]
+    if only_if is not None and not only_if.search(text):
+        return text, 0
+    return rx.subn(lead + byte, text)
+
+
+def _mojibake_evidence(text: str, ftfy_fixes: tuple[Fix, ...]) -> bool:
+    """ftfy decoded something, the text holds mojibake besides the remnants, or "â€" sits
+    right after a word (no orthography puts "€" after "â")."""
+    return (any(f.name in _FTFY_MOJIBAKE_STEPS or f.detail == "decode_inconsistent_utf8"
+                for f in ftfy_fixes)
+            or _REMNANT_AFTER_WORD.search(text) is not None
+            or is_bad(_REMNANT.sub("", text)))
+
+
+def _repair_lossy(text: str, cfg: EncodingConfig) -> tuple[str, tuple[Fix, ...]]:
+    """ftfy after lost bytes are put back (each rule a named Fix), when the text shows cp1252
+    mojibake, keeping the rules whose bytes ftfy then decodes; else ftfy alone."""
+    fixed, fixes = _ftfy_repair(text, cfg)
+    if not _REMNANT.search(text) or not _mojibake_evidence(text, fixes):
+        return fixed, fixes
+    names = [rule[0] for rule in LOSSY_RULES]
+    while names:
+        restored, steps = text, []
+        for name in names:
+            restored, n = restore_lost_byte(restored, name)
+            if n:
+                _, lead, byte, _, _ = _LOSSY_BY_NAME[name]
+                char = (lead + byte).encode("sloppy-windows-1252").decode("utf-8")
+                steps.append(Fix(f"lossy-mojibake:{name}",
+                                 f"{n} x {lead} + lost byte 0x{ord(byte):02X} -> U+{ord(char):04X}"))
+        if not steps:
+            break
+        refixed, refixes = _ftfy_repair(restored, cfg)
+        # a rule whose byte ftfy did not read as part of UTF-8 is dropped, and ftfy runs again
+        left = {byte for _, _, byte, _, _ in LOSSY_RULES if refixed.count(byte) > text.count(byte)}
+        if not left:
+            return refixed, tuple(steps) + refixes
+        kept = [name for name in names if _LOSSY_BY_NAME[name][2] not in left]
+        if kept == names:  # the byte came from ftfy's own decoding: not ours to judge
+            break
+        names = kept
+    return fixed, fixes
+
+
+def replay(text: str, fixes: tuple[Fix, ...] | list[Fix]) -> str:
+    """Apply the fixes ``repair`` recorded to the text it was given, in order.
+
+    >>> broken = "â€œYes,â€ he said."
+    >>> fixed, fixes = repair(broken, EncodingConfig())
+    >>> [f.name for f in fixes], replay(broken, fixes) == fixed
+    (['lossy-mojibake:rdquo', 'ftfy:encode', 'ftfy:decode'], True)
+    """
+    plan: list[tuple[str, str]] = []  # ftfy steps run as one plan: bytes pass from encode to decode
+    for fix in fixes:
+        kind, _, step = fix.name.partition(":")
+        if kind == "ftfy" and step != "normalize":
+            plan.append((step, fix.detail))
+            continue
+        text, plan = ftfy.apply_plan(text, plan), []
+        if kind == "ftfy":  # ftfy.apply_plan does not know its own normalisation step
+            text = unicodedata.normalize(fix.detail, text)  # type: ignore[arg-type]
+        elif kind == "lossy-mojibake":
+            text = restore_lost_byte(text, step)[0]
+        else:
+            raise ValueError(f"cannot replay fix {fix.name!r}: only repair()'s ftfy: and lossy-mojibake: fixes")
+    return ftfy.apply_plan(text, plan)
