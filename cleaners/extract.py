@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -35,36 +36,36 @@ class Extracted:
     url: str | None = None
     sitename: str | None = None
     language: str | None = None
-    notes: tuple[str, ...] = ()  # how the text was obtained, when not the default way
+    # How the text was obtained, when not the default way; a repair or fallback note starts
+    # with its name ("html:wrapper-before-doctype: ...", "fallback:baseline: ...").
+    notes: tuple[str, ...] = ()
 
 
 def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | None:
     """trafilatura's main text and metadata; None when it finds no main text.
 
-    When the default extraction repeats a long paragraph ``cfg.reextract_repeats``
-    times or more, trafilatura took several renderings of the story (or a
-    repeated block) as the body; its recall mode, which compares candidate
-    extractions, is run once more and kept when it repeats less. The switch is
-    recorded in ``Extracted.notes``.
+    The page is first repaired where it does not start as a page (``repair_page_start``:
+    a wrapper or junk before the doctype, a doctype without ``>``). When trafilatura then
+    finds no main text on a page that has visible body text, its recall mode and then its
+    baseline are tried before giving up (``fallback_paragraphs``). When the default
+    extraction repeats a long paragraph ``cfg.reextract_repeats`` times or more,
+    trafilatura took several renderings of the story (or a repeated block) as the body;
+    its recall mode, which compares candidate extractions, is run once more and kept when
+    it repeats less. Each repair, fallback and switch is recorded in ``Extracted.notes``.
     """
+    html, notes = repair_page_start(html)
     tree = load_html(html)
     if tree is None:
         return None
-    result = _bare_extraction(tree, url, cfg)
-    paragraphs = _paragraphs(result)
-    if not paragraphs:
-        return None
+    paragraphs = _paragraphs(_bare_extraction(tree, url, cfg))
+    if paragraphs:
+        paragraphs, reextract_notes = _reextract_if_repeated(tree, url, cfg, paragraphs)
+    else:
+        paragraphs, reextract_notes = fallback_paragraphs(tree, url, cfg)
+        if not paragraphs:
+            return None
+    notes += reextract_notes
     md = page_metadata(tree, url)
-    notes: tuple[str, ...] = ()
-    repeats = max_repeats(paragraphs, cfg.repeat_min_words)
-    if cfg.reextract_repeats and repeats >= cfg.reextract_repeats:
-        alt = _bare_extraction(tree, url, cfg, favor_recall=True)
-        alt_paragraphs = _paragraphs(alt)
-        alt_repeats = max_repeats(alt_paragraphs, cfg.repeat_min_words)
-        if alt_paragraphs and alt_repeats < repeats:
-            notes = (f"favor_recall re-extraction: a paragraph was repeated {repeats}x "
-                     f"({len(paragraphs)} -> {len(alt_paragraphs)} paragraphs)",)
-            result, paragraphs = alt, alt_paragraphs
     meta = tuple((k, str(v)) for k, v in (("author", md.author),
                                           ("sitename", md.sitename),
                                           ("hostname", md.hostname),
@@ -79,6 +80,20 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
         language=md.language or None,
         notes=notes,
     )
+
+
+def _reextract_if_repeated(tree: HtmlElement, url: str | None, cfg: ExtractConfig,
+                           paragraphs: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """trafilatura's recall mode when its default output repeats a long paragraph
+    ``cfg.reextract_repeats`` times or more, kept when it repeats less (with a note)."""
+    repeats = max_repeats(paragraphs, cfg.repeat_min_words)
+    if not cfg.reextract_repeats or repeats < cfg.reextract_repeats:
+        return paragraphs, ()
+    alt_paragraphs = _paragraphs(_bare_extraction(tree, url, cfg, favor_recall=True))
+    if not alt_paragraphs or max_repeats(alt_paragraphs, cfg.repeat_min_words) >= repeats:
+        return paragraphs, ()
+    return alt_paragraphs, (f"favor_recall re-extraction: a paragraph was repeated {repeats}x "
+                            f"({len(paragraphs)} -> {len(alt_paragraphs)} paragraphs)",)
 
 
 @lru_cache(maxsize=1)
@@ -149,6 +164,131 @@ def max_repeats(paragraphs: tuple[str, ...], min_words: int) -> int:
     """How often the most repeated paragraph of at least min_words words occurs (0 if none)."""
     counts = Counter(" ".join(p.lower().split()) for p in paragraphs if len(p.split()) >= min_words)
     return max(counts.values(), default=0)
+
+
+# --- A page that does not start as a page (named repairs before parsing) ------------------
+# A crawler, a proxy or a server can put something in front of the page: a wrapper element
+# (<div class="x">, <pre>, an XML record such as <text id="URL">), PHP warnings, stray bytes.
+# lxml then parses the whole page inside that element: no <html>, <head> or <body>, so the
+# head's metadata (canonical URL, author, site name, og:title) is not found, and trafilatura's
+# fallbacks that look for <body> find nothing. A doctype cut short ("<!DOCTYPE htm" without
+# ">") swallows the next tag, usually <html ...>, and trafilatura takes a page whose first 50
+# characters hold no "html" and whose root has a single child (a page without <head>) for
+# something that is not HTML.
+# How far into a page its doctype or <html> tag is looked for: a wrapper or a run of PHP
+# warnings is a few hundred characters; a page without either tag (a fragment, a page that
+# starts at <head> or <body>) is then not scanned to its end.
+PAGE_START_MAX_CHARS = 65_536
+# Tokens before the page start: a comment, a script or a style, skipped (a "<!DOCTYPE" or
+# "<html>" in a commented-out line or in a script's string is not the page) unless it runs
+# into a <head> or <body> tag: an unclosed one in front of the page, which a parser would
+# let swallow the page, is part of the wrapper. Or the start itself.
+_PAGE_START_TOKEN = re.compile(r"""
+    <!--(?:(?!<(?:head|body)[\s>/]).)*?-->
+  | <(?P<raw>script|style)\b[^>]*>(?:(?!<(?:head|body)[\s>/]).)*?</(?P=raw)\s*>
+  | (?P<start><!doctype\b|<html(?=[\s>/]))
+""", re.IGNORECASE | re.DOTALL | re.VERBOSE)
+# What may stand before a doctype without being a wrapper: whitespace, a byte-order mark,
+# comments, an XML declaration or other processing instruction, and elements a parser puts
+# in <head> anyway (a closed script, style or title; meta, link, base), which do not change
+# how the page parses.
+_HARMLESS_PREFIX = re.compile(r"""(?:
+    [\s\ufeff]+ | <!--.*?--> | <\?[^>]*> |
+    <(?P<raw>script|style|title)\b[^>]*>.*?</(?P=raw)\s*> |
+    <(?:meta|link|base)\b[^>]*>
+)*""", re.IGNORECASE | re.DOTALL | re.VERBOSE)
+# A prefix holding the page's own <head> or <body> is the page: a doctype or <html> after
+# it is a stray (an embedded document), not the start.
+_HEAD_OR_BODY_TAG = re.compile(r"<(?:head|body)[\s>/]", re.IGNORECASE)
+_UNCLOSED_DOCTYPE = re.compile(r"<!doctype\b[^<>]*?(?=\s*(?:<|\Z))", re.IGNORECASE)
+CLOSED_DOCTYPE = "<!DOCTYPE html>"
+
+
+def page_start(html: str) -> int | None:
+    """Where the page's doctype or <html> tag is (comments, scripts and styles before it
+    skipped), within the first PAGE_START_MAX_CHARS characters; None when there is none.
+
+    >>> page_start('<div class="x"><!DOCTYPE html><html>'), page_start("<p>No page tag</p>")
+    (15, None)
+    """
+    for m in _PAGE_START_TOKEN.finditer(html, 0, PAGE_START_MAX_CHARS):
+        if m.group("start"):
+            return m.start()
+    return None
+
+
+def repair_page_start(html: str) -> tuple[str, tuple[str, ...]]:
+    """The page without what stands before its doctype or <html> tag
+    (``html:wrapper-before-doctype``) and with a doctype cut short closed
+    (``html:truncated-doctype``), and a note for each repair made.
+
+    >>> html, notes = repair_page_start('<div class="x"><!DOCTYPE htm<html><body><p>Text.</p>')
+    >>> html, [note.split(": ")[0] for note in notes]
+    ('<!DOCTYPE html><html><body><p>Text.</p>', ['html:wrapper-before-doctype', 'html:truncated-doctype'])
+    """
+    start = page_start(html)
+    if start is None:
+        return html, ()
+    notes: tuple[str, ...] = ()
+    prefix = html[:start]
+    if _HARMLESS_PREFIX.fullmatch(prefix) is None and _HEAD_OR_BODY_TAG.search(prefix) is None:
+        what = "doctype" if html[start + 1] == "!" else "<html> tag"
+        notes += (f"html:wrapper-before-doctype: removed {start} characters before the {what}: "
+                  f"{_shorten(prefix)!r}",)
+        html, start = html[start:], 0
+    broken = _UNCLOSED_DOCTYPE.match(html, start)
+    if broken:
+        html = html[:start] + CLOSED_DOCTYPE + html[broken.end():]
+        notes += (f"html:truncated-doctype: {_shorten(broken.group())!r} without '>' closed as "
+                  f"{CLOSED_DOCTYPE!r}",)
+    return html, notes
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    """text with runs of whitespace as one space, cut to limit characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+# --- When trafilatura finds no main text -----------------------------------------------
+# Text a reader does not see: the head, scripts and styles, templates, noscript content
+# (shown only without JavaScript), and elements hidden by the hidden attribute or an
+# inline display:none. A <title> counts as not visible wherever lxml put it.
+_VISIBLE_TEXT = etree.XPath(
+    "//text()[normalize-space()][not(ancestor::head or ancestor::title or ancestor::script"
+    " or ancestor::style or ancestor::noscript or ancestor::template"
+    " or ancestor::*[@hidden]"
+    " or ancestor::*[contains(translate(@style, ' ', ''), 'display:none')])]")
+
+
+def has_visible_text(tree: HtmlElement) -> bool:
+    """Whether the page shows any text in its body (see _VISIBLE_TEXT).
+
+    >>> has_visible_text(lxml.html.fromstring("<html><head><title>T</title></head><body> </body></html>"))
+    False
+    """
+    return bool(_VISIBLE_TEXT(tree))
+
+
+def fallback_paragraphs(tree: HtmlElement, url: str | None,
+                        cfg: ExtractConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The text of a page where trafilatura's default extraction found none, and a note
+    naming the fallback that found it: its recall mode (``fallback:favor-recall``), then its
+    baseline (``fallback:baseline``: JSON-LD articleBody, <article>, paragraphs, the whole
+    body). Nothing for a page without visible body text, which stays rejected.
+    """
+    if not has_visible_text(tree):
+        return (), ()
+    paragraphs = _paragraphs(_bare_extraction(tree, url, cfg, favor_recall=True))
+    if paragraphs:
+        return paragraphs, (f"fallback:favor-recall: trafilatura found no main text; in recall "
+                            f"mode it found {len(paragraphs)} paragraphs",)
+    _, text, _ = trafilatura.baseline(deepcopy(tree))  # copied: some versions clean it in place
+    paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
+    if paragraphs:
+        return paragraphs, (f"fallback:baseline: trafilatura found no main text, in recall mode "
+                            f"either; its baseline found {len(paragraphs)} paragraphs",)
+    return (), ()
 
 
 # An HTML value of a feed record without <html>, <head> or <body> and at most this long is a
