@@ -179,29 +179,43 @@ def max_repeats(paragraphs: tuple[str, ...], min_words: int) -> int:
 # warnings is a few hundred characters; a page without either tag (a fragment, a page that
 # starts at <head> or <body>) is then not scanned to its end.
 PAGE_START_MAX_CHARS = 65_536
-# Tokens before the page start: a comment, a script or a style, skipped (a "<!DOCTYPE" or
-# "<html>" in a commented-out line or in a script's string is not the page) unless it runs
-# into a <head> or <body> tag: an unclosed one in front of the page, which a parser would
-# let swallow the page, is part of the wrapper. Or the start itself.
-_PAGE_START_TOKEN = re.compile(r"""
-    <!--(?:(?!<(?:head|body)[\s>/]).)*?-->
-  | <(?P<raw>script|style)\b[^>]*>(?:(?!<(?:head|body)[\s>/]).)*?</(?P=raw)\s*>
-  | (?P<start><!doctype\b|<html(?=[\s>/]))
-""", re.IGNORECASE | re.DOTALL | re.VERBOSE)
+# Before the page start, comments, scripts and styles are skipped (a "<!DOCTYPE" or "<html>"
+# in a commented-out line or in a script's string is not the page), unless one is not closed
+# before the page's <head> or <body> tag: a parser would let it swallow the page, so it is
+# part of the wrapper.
+_PAGE_START_OPEN = re.compile(r"<!--|<(?P<raw>script|style)\b|(?P<start><!doctype\b|<html(?=[\s>/]))",
+                              re.IGNORECASE)
+_CLOSERS = {"comment": re.compile("-->"), "script": re.compile(r"</script\s*>", re.IGNORECASE),
+            "style": re.compile(r"</style\s*>", re.IGNORECASE)}
+_HEAD_OR_BODY_TAG = re.compile(r"<(?:head|body)[\s>/]", re.IGNORECASE)
 # What may stand before a doctype without being a wrapper: whitespace, a byte-order mark,
 # comments, an XML declaration or other processing instruction, and elements a parser puts
-# in <head> anyway (a closed script, style or title; meta, link, base), which do not change
-# how the page parses.
-_HARMLESS_PREFIX = re.compile(r"""(?:
+# in <head> anyway (a closed script, style or title; meta, link, base): with only these the
+# page parses as if they were not there.
+_HARMLESS_TOKEN = re.compile(r"""
     [\s\ufeff]+ | <!--.*?--> | <\?[^>]*> |
     <(?P<raw>script|style|title)\b[^>]*>.*?</(?P=raw)\s*> |
     <(?:meta|link|base)\b[^>]*>
-)*""", re.IGNORECASE | re.DOTALL | re.VERBOSE)
-# A prefix holding the page's own <head> or <body> is the page: a doctype or <html> after
-# it is a stray (an embedded document), not the start.
-_HEAD_OR_BODY_TAG = re.compile(r"<(?:head|body)[\s>/]", re.IGNORECASE)
-_UNCLOSED_DOCTYPE = re.compile(r"<!doctype\b[^<>]*?(?=\s*(?:<|\Z))", re.IGNORECASE)
+""", re.IGNORECASE | re.DOTALL | re.VERBOSE)
+_DOCTYPE = re.compile(r"<!doctype\b[^<>]*", re.IGNORECASE)  # closed when followed by ">"
 CLOSED_DOCTYPE = "<!DOCTYPE html>"
+
+
+class _NextMatch:
+    """The first match of a pattern at or after a position, for positions that only grow:
+    each part of the text is searched once (a scan stays linear on any input)."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str, limit: int) -> None:
+        self.pattern, self.text, self.limit = pattern, text, limit
+        self.searched_from = len(text) + 1  # nothing searched yet
+        self.match: re.Match[str] | None = None
+
+    def after(self, pos: int) -> re.Match[str] | None:
+        cached = self.searched_from <= pos and (self.match is None or self.match.start() >= pos)
+        if not cached:
+            self.match = self.pattern.search(self.text, pos, self.limit)
+            self.searched_from = pos
+        return self.match
 
 
 def page_start(html: str) -> int | None:
@@ -211,16 +225,46 @@ def page_start(html: str) -> int | None:
     >>> page_start('<div class="x"><!DOCTYPE html><html>'), page_start("<p>No page tag</p>")
     (15, None)
     """
-    for m in _PAGE_START_TOKEN.finditer(html, 0, PAGE_START_MAX_CHARS):
+    limit = min(len(html), PAGE_START_MAX_CHARS)
+    closers = {kind: _NextMatch(rx, html, limit) for kind, rx in _CLOSERS.items()}
+    head_or_body = _NextMatch(_HEAD_OR_BODY_TAG, html, limit)
+    pos = 0
+    while (m := _PAGE_START_OPEN.search(html, pos, limit)) is not None:
         if m.group("start"):
             return m.start()
+        close = closers[(m.group("raw") or "comment").lower()].after(m.end())
+        barrier = head_or_body.after(m.end())
+        if close is None or (barrier is not None and barrier.start() < close.start()):
+            pos = m.end()  # not closed before the page's <head>/<body>: part of a wrapper
+        else:
+            pos = close.end()
     return None
+
+
+def is_harmless_prefix(prefix: str) -> bool:
+    """Whether what stands before a page's doctype is only what may (see _HARMLESS_TOKEN).
+
+    >>> is_harmless_prefix("<?xml version='1.0'?> <!-- saved --> <meta charset='utf-8'>")
+    True
+    >>> is_harmless_prefix('<div class="x">')
+    False
+    """
+    pos = 0
+    while pos < len(prefix):
+        m = _HARMLESS_TOKEN.match(prefix, pos)
+        if m is None:
+            return False
+        pos = m.end()
+    return True
 
 
 def repair_page_start(html: str) -> tuple[str, tuple[str, ...]]:
     """The page without what stands before its doctype or <html> tag
     (``html:wrapper-before-doctype``) and with a doctype cut short closed
     (``html:truncated-doctype``), and a note for each repair made.
+
+    A prefix that holds a <head> or <body> tag is the page itself (the doctype or <html>
+    after it belongs to an embedded document) and is kept.
 
     >>> html, notes = repair_page_start('<div class="x"><!DOCTYPE htm<html><body><p>Text.</p>')
     >>> html, [note.split(": ")[0] for note in notes]
@@ -231,15 +275,16 @@ def repair_page_start(html: str) -> tuple[str, tuple[str, ...]]:
         return html, ()
     notes: tuple[str, ...] = ()
     prefix = html[:start]
-    if _HARMLESS_PREFIX.fullmatch(prefix) is None and _HEAD_OR_BODY_TAG.search(prefix) is None:
+    if not is_harmless_prefix(prefix) and _HEAD_OR_BODY_TAG.search(prefix) is None:
         what = "doctype" if html[start + 1] == "!" else "<html> tag"
         notes += (f"html:wrapper-before-doctype: removed {start} characters before the {what}: "
                   f"{_shorten(prefix)!r}",)
         html, start = html[start:], 0
-    broken = _UNCLOSED_DOCTYPE.match(html, start)
-    if broken:
-        html = html[:start] + CLOSED_DOCTYPE + html[broken.end():]
-        notes += (f"html:truncated-doctype: {_shorten(broken.group())!r} without '>' closed as "
+    doctype = _DOCTYPE.match(html, start)
+    if doctype and not html.startswith(">", doctype.end()):
+        broken = doctype.group().rstrip()
+        html = html[:start] + CLOSED_DOCTYPE + html[start + len(broken):]
+        notes += (f"html:truncated-doctype: {_shorten(broken)!r} without '>' closed as "
                   f"{CLOSED_DOCTYPE!r}",)
     return html, notes
 
@@ -264,7 +309,7 @@ _VISIBLE_TEXT = etree.XPath(
 def has_visible_text(tree: HtmlElement) -> bool:
     """Whether the page shows any text in its body (see _VISIBLE_TEXT).
 
-    >>> has_visible_text(lxml.html.fromstring("<html><head><title>T</title></head><body> </body></html>"))
+    >>> has_visible_text(lxml.html.fromstring("<html><head><title>T</title></head><body></body></html>"))
     False
     """
     return bool(_VISIBLE_TEXT(tree))
@@ -274,8 +319,9 @@ def fallback_paragraphs(tree: HtmlElement, url: str | None,
                         cfg: ExtractConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The text of a page where trafilatura's default extraction found none, and a note
     naming the fallback that found it: its recall mode (``fallback:favor-recall``), then its
-    baseline (``fallback:baseline``: JSON-LD articleBody, <article>, paragraphs, the whole
-    body). Nothing for a page without visible body text, which stays rejected.
+    baseline (``fallback:baseline``: JSON-LD articleBody, <article>, paragraphs, else every
+    text node of the body as a line). Nothing for a page without visible body text, which
+    stays rejected.
     """
     if not has_visible_text(tree):
         return (), ()
@@ -283,11 +329,13 @@ def fallback_paragraphs(tree: HtmlElement, url: str | None,
     if paragraphs:
         return paragraphs, (f"fallback:favor-recall: trafilatura found no main text; in recall "
                             f"mode it found {len(paragraphs)} paragraphs",)
-    _, text, _ = trafilatura.baseline(deepcopy(tree))  # copied: some versions clean it in place
+    # A copy: trafilatura 2.3 copies an element itself, older versions clean it in place, and
+    # page_metadata reads the tree afterwards.
+    _, text, _ = trafilatura.baseline(deepcopy(tree))
     paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
     if paragraphs:
-        return paragraphs, (f"fallback:baseline: trafilatura found no main text, in recall mode "
-                            f"either; its baseline found {len(paragraphs)} paragraphs",)
+        return paragraphs, (f"fallback:baseline: trafilatura found no main text, nor in recall "
+                            f"mode; its baseline found {len(paragraphs)} paragraphs",)
     return (), ()
 
 
