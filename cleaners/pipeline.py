@@ -57,7 +57,8 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
             fixes += tuple(Fix(f.name, f"page: {f.detail}") for f in page_fixes)
         ex = extract_html(text, raw.source.url, cfg.extract)
         if ex is None:
-            return Reject(source, "no-main-text", "no main text found (trafilatura, then its recall and baseline fallbacks when the page has visible text)")
+            return Reject(source, "no-main-text", "no main text found (trafilatura, then its recall and "
+                                                  "baseline fallbacks when the page has visible text)")
         fixes += tuple(Fix("extract", note) for note in ex.notes)
         if source.url is None and ex.url:
             source = replace(source, url=ex.url)
