@@ -62,10 +62,12 @@ def _wait_gone(pids: list[int], timeout: float) -> list[int]:
     return alive(pids)
 
 
-@pytest.fixture
-def temporary_api_env(tmp_path: Path) -> dict[str, str]:
-    """No Prefect server: the run starts its own temporary API (in a fresh Prefect home)."""
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+@pytest.fixture(scope="module")
+def temporary_api_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """No Prefect server: each run starts its own temporary API (in a Prefect home of these tests,
+    whose database is created by the first)."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
     return env
 
