@@ -264,7 +264,8 @@ class RunGuard:
     def __init__(self, settings: ApiSettings | None = None, err: Callable[[str], None] | None = None) -> None:
         self.settings = settings or ApiSettings(
             startup_timeout=float(os.environ.get("NEWSCLEAN_API_STARTUP_TIMEOUT", ApiSettings.startup_timeout)))
-        self.err = err or (lambda line: print(f"newsclean: {line}", file=sys.stderr, flush=True))
+        # os.write, not print: the main thread may hold sys.stderr's lock when a signal comes
+        self.err = err or (lambda line: os.write(2, f"newsclean: {line}\n".encode(errors="replace")) and None)
         self.api: TemporaryApi | None = None
         self.api_url: str | None = None
         self.flow_run_id: str | None = None
@@ -368,16 +369,21 @@ class RunGuard:
             return  # the API went away because the command is ending normally
         if not self._stopping.acquire(blocking=False):
             os._exit(code)
-        self.err(line)
-        server = self.api.proc.pid if self.api is not None and self.api.proc is not None else None
-        # workers first; multiprocessing's resource tracker last, just before exiting (killed
-        # earlier, the pool's threads would start a new one, which prints tracebacks)
-        _kill([p for p in descendants(os.getpid()) if p != server and not _is_resource_tracker(p)])
-        if cancel_message and self.api_url and self.flow_run_id:
-            cancel_flow_run(self.api_url, self.flow_run_id, cancel_message)
-        self._stop_api()
-        _kill(descendants(os.getpid()))
-        os._exit(code)
+        try:  # whatever fails on the way (a closed stderr, an API call), the process exits
+            try:
+                self.err(line)
+            except OSError:
+                pass
+            server = self.api.proc.pid if self.api is not None and self.api.proc is not None else None
+            # workers first; multiprocessing's resource tracker last, just before exiting (killed
+            # earlier, the pool's threads would start a new one, which prints tracebacks)
+            _kill([p for p in descendants(os.getpid()) if p != server and not _is_resource_tracker(p)])
+            if cancel_message and self.api_url and self.flow_run_id:
+                cancel_flow_run(self.api_url, self.flow_run_id, cancel_message)
+            self._stop_api()
+            _kill(descendants(os.getpid()))
+        finally:
+            os._exit(code)
 
     def close(self) -> None:
         """Stop the temporary API (the normal end of a command)."""
