@@ -537,7 +537,6 @@ def strip_clutter(doc: Document) -> Document:
     _remember_counts(paras, clutter_word_counts(paras))  # every paragraph's, in one call
 
     _mark_lists(paras, reasons)
-    previous: str | None = None  # the last paragraph kept so far
     for i, p in enumerate(paras):
         if reasons[i]:
             continue
@@ -557,14 +556,9 @@ def strip_clutter(doc: Document) -> Document:
             if byline is not None:
                 meta.setdefault("byline", byline)
             continue
-        # the same short line twice in a row (an image alt text, then its caption);
-        # lines that repeat further apart are often content (recipes, interview questions)
-        if n and previous is not None and n == word_count(previous) and not is_prose(p) \
-                and _norm(p) == _norm(previous):
-            reasons[i] = "repeated-line"
-        else:
-            previous = p
+    _mark_repeated_lines(paras, reasons)
     _mark_header_captions(paras, reasons)
+    _mark_repeated_lines(paras, reasons)  # lines a removed caption kept apart are now in a row
 
     kept: list[str] = []
     removed = list(doc.removed)
@@ -603,6 +597,21 @@ def _mark_lists(paras: list[str], reasons: list[str | None]) -> None:
             reasons[j] = f"list-item ({kind})"
             j += 1
         i = j
+
+
+def _mark_repeated_lines(paras: list[str], reasons: list[str | None]) -> None:
+    """The same short line twice in a row among the lines kept so far (an image alt text, then
+    its caption); lines that repeat further apart are often content (recipes, interview questions)."""
+    previous: str | None = None  # the last paragraph kept so far
+    for i, p in enumerate(paras):
+        if reasons[i]:
+            continue
+        n = word_count(p)
+        if n and previous is not None and n == word_count(previous) and not is_prose(p) \
+                and _norm(p) == _norm(previous):
+            reasons[i] = "repeated-line"
+        else:
+            previous = p
 
 
 def _mark_header_captions(paras: list[str], reasons: list[str | None]) -> None:

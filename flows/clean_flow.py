@@ -535,31 +535,29 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
     item_files = [str(work / f"batch-{n:05d}.items.json") for n in range(len(batches))]
     # the progress bar counts files; a share of a cut file moves it by its part of the file
     weights = {f: [1 / cut[i.path] if i.share else 1 for i in b] for b, f in zip(batches, batch_files)}
-    progress = {f: sum(w) for f, w in weights.items()}
     for b, f in zip(batches, item_files):
         write_json(Path(f), [flat_dict(i) for i in b], indent=None)
     del batches
     totals = {"files": 0, "documents": 0, "rejects": 0}
-    todo = [n for n, f in enumerate(batch_files) if not Path(f).exists()]  # the others: reused
-    reused = len(batch_files) - len(todo)
+    reused = [n for n, f in enumerate(batch_files) if Path(f).exists()]  # finished by an interrupted run
+    todo = sorted(set(range(len(batch_files))) - set(reused))
     partial = {item_files[n]: weights[batch_files[n]] for n in todo}  # batches under way
     item_of = dict(zip(batch_files, item_files))
     with _progress(show_progress, len(plan["process"]), partial) as advance:
-        for n, f in enumerate(batch_files):
-            if Path(f).exists():
-                res = _finished_counts(f, read_json(Path(item_files[n])))
-                for k in totals:
-                    totals[k] += res[k]
-                advance(progress[f])
+        for n in reused:
+            res = _finished_counts(batch_files[n], read_json(Path(item_files[n])))
+            for k in totals:
+                totals[k] += res[k]
+            advance(sum(weights[batch_files[n]]))
         if reused:
-            log.info("reused %d batches finished by an interrupted run (%d files)", reused, totals["files"])
+            log.info("reused %d batches finished by an interrupted run (%d files)", len(reused), totals["files"])
         for batch_file, res in _clean_batches(input_dir, [item_files[n] for n in todo],
                                               [batch_files[n] for n in todo], cfg_dict, workers,
                                               dask_address, pool):
             for k in totals:
                 totals[k] += res[k]
             partial.pop(item_of[batch_file], None)
-            advance(progress[batch_file])
+            advance(sum(weights[batch_file]))
     totals["file_shares"] = shares
     log.info("cleaned %d files in %d batches: %d documents, %d rejected",
              totals["files"], len(batch_files), totals["documents"], totals["rejects"])
@@ -711,16 +709,9 @@ class _progress:
             self._show()
 
     def _route_prefect_logs(self, console: Any) -> None:
-        import logging
-
-        from prefect.logging.handlers import PrefectConsoleHandler
-
-        for logger in [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
-                                                if isinstance(lg, logging.Logger)]:
-            for h in logger.handlers:
-                if isinstance(h, PrefectConsoleHandler) and all(h is not s for s, _ in self.swapped):
-                    self.swapped.append((h, h.console))
-                    h.console = console
+        for h in lifecycle.prefect_console_handlers():
+            self.swapped.append((h, h.console))
+            h.console = console
 
     def __exit__(self, *exc: object) -> None:
         if self.enabled:

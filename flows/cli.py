@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import flows  # noqa: F401  (sets Prefect defaults before Prefect is imported)
 
@@ -312,15 +312,11 @@ class _NoTraceback:
 
 def quiet_tracebacks() -> None:
     """Prefect's console log lines without tracebacks (--debug keeps them)."""
-    import logging
+    from flows.lifecycle import prefect_console_handlers
 
-    from prefect.logging.handlers import PrefectConsoleHandler
-
-    for logger in [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
-                                            if isinstance(lg, logging.Logger)]:
-        for h in logger.handlers:
-            if isinstance(h, PrefectConsoleHandler) and not isinstance(h.formatter, _NoTraceback):
-                h.setFormatter(_NoTraceback(h.formatter or logging.Formatter()))  # type: ignore[arg-type]
+    for h in prefect_console_handlers():
+        if not isinstance(h.formatter, _NoTraceback):
+            h.setFormatter(_NoTraceback(h.formatter or logging.Formatter()))  # type: ignore[arg-type]
 
 
 def _start_api(guard) -> None:  # type: ignore[no-untyped-def]
@@ -333,12 +329,10 @@ def _start_api(guard) -> None:  # type: ignore[no-untyped-def]
               "`newsclean server start` keeps one running)", file=sys.stderr, flush=True)
 
 
-@contextmanager
-def _api(guard) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def _wait_api(guard) -> None:  # type: ignore[no-untyped-def]
     """Wait for the API the guard started (Prefect already reads its URL from the environment)."""
     if guard is not None:
         guard.api_ready()
-    yield
 
 
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
@@ -375,15 +369,16 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser, guard=Non
     if not args.debug:
         quiet_tracebacks()
 
-    with _api(guard):
-        if guard is not None:
-            guard.watch_api()
-        try:
-            run = clean_folder(str(input_dir.resolve()), str(out.resolve()), cfg.to_dict(), show_progress=not args.no_progress,
-                               state_path=args.state, window_days=args.window_days, fresh=args.fresh,
-                               workers=args.workers, dask_address=args.dask_address)
-        finally:
-            flush_logs()
+    _wait_api(guard)
+    if guard is not None:
+        guard.watch_api()
+    try:
+        run = clean_folder(str(input_dir.resolve()), str(out.resolve()), cfg.to_dict(),
+                           show_progress=not args.no_progress, state_path=args.state,
+                           window_days=args.window_days, fresh=args.fresh, workers=args.workers,
+                           dask_address=args.dask_address)
+    finally:
+        flush_logs()
     if args.json:
         print(json.dumps(run, indent=2, ensure_ascii=False))
     else:
@@ -396,18 +391,15 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     input_dir = Path(args.input_dir)
     if not input_dir.is_dir():
         parser.error(f"INPUT_DIR {str(input_dir)!r} is not a folder")
-    from flows.lifecycle import recorded_server
+    from flows.lifecycle import configured_api
 
-    if not os.environ.get("PREFECT_API_URL") and (url := recorded_server()):
-        os.environ["PREFECT_API_URL"] = url  # the server of `newsclean server start`
-    if not os.environ.get("PREFECT_API_URL"):
-        from prefect.settings import PREFECT_API_URL
-
-        if not PREFECT_API_URL.value():
-            print("newsclean: scheduled runs need a running Prefect server (the temporary one has no "
-                  "scheduler). Start one with `prefect server start --host 127.0.0.1` and set "
-                  "PREFECT_API_URL=http://127.0.0.1:4200/api", file=sys.stderr)
-            return 2
+    url = configured_api()
+    if not url:
+        print("newsclean: scheduled runs need a running Prefect server (the temporary one has no "
+              "scheduler): start one with `newsclean server start` (or `prefect server start --host "
+              "127.0.0.1` and PREFECT_API_URL=http://127.0.0.1:4200/api)", file=sys.stderr)
+        return 2
+    os.environ["PREFECT_API_URL"] = url  # e.g. the server of `newsclean server start`
     cfg = config_from_args(args, parser)
     _check_parallel(args, parser)
     _checked_out(input_dir, Path(args.out), parser)
@@ -514,7 +506,8 @@ def cmd_runs(args: argparse.Namespace, guard=None) -> int:  # type: ignore[no-un
     # runs would come first and push the runs that happened off the list.
     started = None if args.scheduled else FlowRunFilter(start_time=FlowRunFilterStartTime(is_null_=False))
     out = str(Path(args.out).resolve()) if args.out else None
-    with _api(guard), get_client(sync_client=True) as client:
+    _wait_api(guard)
+    with get_client(sync_client=True) as client:
         # the output folder is a parameter, which the API cannot filter on: read more, keep those
         runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["newsclean"])),
                                      flow_run_filter=started, sort=FlowRunSort.START_TIME_DESC,
@@ -569,7 +562,8 @@ def cmd_logs(args: argparse.Namespace, guard=None) -> int:  # type: ignore[no-un
     from prefect.client.schemas.sorting import LogSort
 
     logs: list = []
-    with _api(guard), get_client(sync_client=True) as client:
+    _wait_api(guard)
+    with get_client(sync_client=True) as client:
         while len(logs) < args.limit:  # the API serves at most 200 logs a request
             page = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])),
                                     sort=LogSort.TIMESTAMP_ASC, offset=len(logs),
@@ -589,15 +583,9 @@ def cmd_logs(args: argparse.Namespace, guard=None) -> int:  # type: ignore[no-un
     width = max([len(n) for n in names.values()] + [8])
     for entry in logs:
         who = names.get(str(entry.task_run_id), "task run") if entry.task_run_id else "flow run"
-        level = logging_level_name(entry.level)
+        level = logging.getLevelName(entry.level)
         print(f"{entry.timestamp.isoformat(timespec='seconds')}  {who:{width}}  {level:7}  {entry.message}")
     return 0
-
-
-def logging_level_name(level: int) -> str:
-    import logging
-
-    return logging.getLevelName(level)
 
 
 def cmd_server(args: argparse.Namespace) -> int:
@@ -644,7 +632,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     api = f"http://127.0.0.1:{args.port}/api"
     deadline = time.monotonic() + float(os.environ.get("NEWSCLEAN_API_STARTUP_TIMEOUT", 90))
     while time.monotonic() < deadline and proc.poll() is None:
-        if lifecycle._healthy(api):
+        if lifecycle.healthy(api):
             from cleaners.output import write_json
 
             write_json(info_file, {"api_url": api, "pid": proc.pid, "log": str(log_path)})

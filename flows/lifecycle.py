@@ -70,7 +70,7 @@ class ApiUnavailable(RuntimeError):
     """The Prefect API could not be started or reached."""
 
 
-def _healthy(api_url: str, timeout: float = 2.0) -> bool:
+def healthy(api_url: str, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as resp:
             return resp.status == 200
@@ -100,7 +100,7 @@ def recorded_server() -> str | None:
     except (OSError, ValueError):
         return None
     url = info.get("api_url")
-    return url if isinstance(url, str) and _healthy(url, timeout=1.0) else None
+    return url if isinstance(url, str) and healthy(url, timeout=1.0) else None
 
 
 def profile_api_url() -> str | None:
@@ -116,6 +116,26 @@ def profile_api_url() -> str | None:
     name = os.environ.get("PREFECT_PROFILE") or data.get("active")
     url = data.get("profiles", {}).get(name, {}).get("PREFECT_API_URL") if name else None
     return url if isinstance(url, str) and url else None
+
+
+def configured_api() -> str | None:
+    """The Prefect API chosen for newsclean without starting one: PREFECT_API_URL, else the
+    active Prefect profile's, else the server of `newsclean server start` when it answers."""
+    return os.environ.get("PREFECT_API_URL") or profile_api_url() or recorded_server()
+
+
+def prefect_console_handlers() -> list:  # type: ignore[type-arg]
+    """Prefect's console log handlers in this process (each logger may have its own)."""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
+                                       if isinstance(lg, logging.Logger)]
+    found: list = []  # type: ignore[type-arg]
+    for logger in loggers:
+        found += [h for h in logger.handlers if isinstance(h, PrefectConsoleHandler) and h not in found]
+    return found
 
 
 class TemporaryApi:
@@ -156,7 +176,7 @@ class TemporaryApi:
                 assert self.proc is not None
                 if self.proc.poll() is not None:
                     break
-                if _healthy(self.api_url):
+                if healthy(self.api_url):
                     return self.api_url
                 time.sleep(0.2)
         reason = self._last_log_line() or f"it did not answer in {self.settings.startup_timeout:.0f} s"
@@ -317,7 +337,7 @@ class RunGuard:
         (``api_ready`` waits; imports run meanwhile). PREFECT_API_URL is set in this process's
         environment before Prefect is imported: Prefect reads it once, in every thread, and
         the worker processes inherit it."""
-        url = os.environ.get("PREFECT_API_URL") or profile_api_url() or recorded_server()
+        url = configured_api()
         if not url:
             self.api = TemporaryApi(self.settings)
             self.api.launch()
@@ -333,7 +353,7 @@ class RunGuard:
             return self.api_url
         assert self.api_url is not None
         for _ in range(self.settings.startup_tries):
-            if _healthy(self.api_url, timeout=self.settings.timeout):
+            if healthy(self.api_url, timeout=self.settings.timeout):
                 return self.api_url
             time.sleep(1)
         raise ApiUnavailable(f"the Prefect API at {self.api_url} (PREFECT_API_URL or your Prefect profile) does not "
@@ -351,7 +371,7 @@ class RunGuard:
                 if api is not None and not api.alive():
                     self.shutdown(EXIT_API, "the temporary Prefect API server exited during the run: nothing "
                                   "committed; rerun (or keep one server with `newsclean server start`)", None)
-                elif self.api_url and not _healthy(self.api_url, timeout=s.timeout):
+                elif self.api_url and not healthy(self.api_url, timeout=s.timeout):
                     misses += 1
                     if misses >= s.misses:
                         self.shutdown(EXIT_API, f"the Prefect API at {self.api_url} stopped answering during "
