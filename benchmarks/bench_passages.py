@@ -38,7 +38,7 @@ CACHE = REPO / "benchmarks" / "out" / "passages_inputs"
 
 def _capture(run: Any) -> tuple[list[str], list[int]]:
     """Run ``run()`` with find_shared_passages replaced by a recorder; its inputs."""
-    from cleaners import articles
+    import cleaners.match.articles as articles
 
     seen: list[tuple[list[str], list[int]]] = []
     real = articles.find_shared_passages
@@ -63,10 +63,10 @@ def build_inputs(corpus: str, corpus_root: Path) -> Path:
         return path
     from benchmarks import syndication
     from benchmarks.bench_speed import build_text_corpus
-    from cleaners.articles import group_documents
-    from cleaners.batch import process_files
+    from cleaners.match.articles import group_documents
+    from cleaners.clean.batch import process_files
     from cleaners.config import Config
-    from cleaners.readers import discover
+    from cleaners.read.readers import discover
 
     cfg = Config()
 
@@ -112,7 +112,7 @@ def worker(impl: str, inputs: Path, repeat: int, dump: Path) -> None:
     if impl == "old":
         from benchmarks.passages_reference import find_shared_passages
     else:
-        from cleaners.passages import find_shared_passages
+        from cleaners.match.passages import find_shared_passages
     cfg = Config()
     times = []
     out: list[Any] = []

@@ -4,19 +4,19 @@ One run builds a corpus of N documents of realistic size from real text and
 times, side by side:
 
   sig   signature stage on the N texts (tokens from ``norm_words`` given):
-        product path (``cleaners.minhash.shingle_ids`` + ``signature`` per
+        product path (``cleaners.kernels.shingles.shingle_ids`` + ``signature`` per
         document) vs datasketch ``update_batch`` alone on the same sha1 ids vs
-        ``cleaners.fastminhash`` (signatures alone on the same ids, and bulk
+        ``cleaners.kernels.signatures`` (signatures alone on the same ids, and bulk
         shingling + signatures + LeanMinHash); the same for the sentence
-        signatures of ``cleaners.passages`` (word 3-grams, 64 perms); and
+        signatures of ``cleaners.match.passages`` (word 3-grams, 64 perms); and
         MinHashLSH insert+query of the signatures (64 x 2 bands).
-  text  ``discover`` + ``cleaners.batch.process_files`` +
-        ``cleaners.articles.group_documents`` on N .txt files in a temp folder
+  text  ``discover`` + ``cleaners.clean.batch.process_files`` +
+        ``cleaners.match.articles.group_documents`` on N .txt files in a temp folder
         (per-stage times); the same again once imports and first calls are
         paid (steady state), and from it the rate 2 cores could reach at best
         (the ceiling of the text target before any orchestration); and
         ``process_files`` split over 2 worker processes.
-  html  ``trafilatura.extract`` alone vs ``cleaners.pipeline.clean`` on the same
+  html  ``trafilatura.extract`` alone vs ``cleaners.clean.pipeline.clean`` on the same
         HTML pages (bytes in memory), timed page by page, interleaved.
   card  the design card's libraries out of the box on the same inputs:
         trafilatura.extract (HTML) / the .txt as UTF-8, ftfy.fix_text,
@@ -231,11 +231,11 @@ def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     import numpy as np
     from datasketch import MinHash, MinHashLSH
 
-    from cleaners import fastminhash as fm
+    import cleaners.kernels.signatures as fm
     from cleaners.config import Config
-    from cleaners.minhash import shingle_ids, signature
-    from cleaners.passages import doc_sentences
-    from cleaners.textutil import norm_words
+    from cleaners.kernels.shingles import shingle_ids, signature
+    from cleaners.match.passages import doc_sentences
+    from cleaners.kernels.text import norm_words
 
     cfg = Config()
     d, p = cfg.dedup, cfg.passages
@@ -328,7 +328,7 @@ def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     rows.append(_row("sig", "fastminhash.lsh_pairs (same candidate pairs)", n, t_band,
                      ratio=f"{t_lsh / t_band:.0f}x vs MinHashLSH", note=f"{len(pairs)} pairs"))
 
-    # Sentence signatures, as cleaners.passages computes them
+    # Sentence signatures, as cleaners.match.passages computes them
     sents = [s for i, t in enumerate(texts) for s in doc_sentences(i, t, p.min_words)]
     swords = [[t.norm for t in s.toks] for s in sents]
     ns = len(sents)
@@ -366,7 +366,7 @@ def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 def _jit_first_call_times() -> tuple[float, float]:
     """Seconds of the first signatures() call in a fresh process with an empty
     numba cache (import + compile) and then with that cache filled."""
-    code = ("import time, numpy as np; from cleaners import fastminhash as fm; "
+    code = ("import time, numpy as np; import cleaners.kernels.signatures as fm; "
             "t = time.perf_counter(); fm.signatures([np.arange(9, dtype=np.uint32)], 128, 1); "
             "print(time.perf_counter() - t)")
     out = []
@@ -381,10 +381,10 @@ def _jit_first_call_times() -> tuple[float, float]:
 
 
 def stage_text(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
-    from cleaners import articles, boilerplate, dedup, passages, pipeline
-    from cleaners.batch import process_files
+    import cleaners.match.articles as articles, boilerplate, dedup, passages, pipeline
+    from cleaners.clean.batch import process_files
     from cleaners.config import Config
-    from cleaners.readers import discover
+    from cleaners.read.readers import discover
 
     cfg = Config()
     root = work / "text"
@@ -459,8 +459,8 @@ def _steady_ceiling(root: Path, items: list[Any], cfg: Any, n: int, timers: Time
     """The work per document once imports and first calls are paid (best of 2, the cleaning
     step's memories emptied before each run, as a new worker has them), and the rate 2 cores
     could reach with it: the ceiling of the text target before any orchestration cost."""
-    from cleaners import articles
-    from cleaners.batch import process_files
+    import cleaners.match.articles as articles
+    from cleaners.clean.batch import process_files
 
     timers.restore()  # the wrappers' own cost stays out of these rows
     clean_s, match_s = float("inf"), float("inf")
@@ -486,7 +486,7 @@ def _steady_ceiling(root: Path, items: list[Any], cfg: Any, n: int, timers: Time
 
 
 def _pf_batch(task: tuple[str, list[Any], dict[str, Any]]) -> list[Any]:
-    from cleaners.batch import process_files
+    from cleaners.clean.batch import process_files
     from cleaners.config import Config
     root, items, cfg = task
     docs, _ = process_files(Path(root), items, Config.from_dict(cfg))
@@ -495,7 +495,7 @@ def _pf_batch(task: tuple[str, list[Any], dict[str, Any]]) -> list[Any]:
 
 def _forget() -> None:
     """Empty the cleaning step's memories (a forked worker inherits them)."""
-    from cleaners import clutter
+    import cleaners.clean.clutter as clutter
     clutter._VERDICTS.clear()
     clutter._COUNTS.clear()
     clutter._words.cache_clear()
@@ -505,7 +505,7 @@ def _forget() -> None:
 def _process_files_parallel(root: Path, items: list[Any], cfg: Any, jobs: int, context: str) -> int:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    from cleaners.batch import batch_size_for
+    from cleaners.clean.batch import batch_size_for
     size = batch_size_for(len(items), jobs, cfg.batch_size)  # as the flow sizes them
     batches = [items[i:i + size] for i in range(0, len(items), size)]
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(context),
@@ -517,7 +517,7 @@ def stage_html(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     import trafilatura
 
     from cleaners.config import Config
-    from cleaners.pipeline import clean
+    from cleaners.clean.pipeline import clean
     from cleaners.records import Document, RawDoc, Source
 
     cfg = Config()

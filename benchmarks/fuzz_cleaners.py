@@ -19,10 +19,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from cleaners.clutter import strip_clutter  # noqa: E402
+from cleaners.clean.clutter import strip_clutter  # noqa: E402
 from cleaners.config import Config  # noqa: E402
-from cleaners.encoding import decode  # noqa: E402
-from cleaners.pipeline import clean  # noqa: E402
+from cleaners.clean.encoding import decode  # noqa: E402
+from cleaners.clean.pipeline import clean  # noqa: E402
 from cleaners.records import Document, RawDoc, Reject, Source  # noqa: E402
 
 CLUTTER = ["POPULAR ARTICLE", "JN ACCESS RANKING", "-", "Photo/Illustration x (y)", "Share | Tweet",

@@ -16,14 +16,14 @@ it shows what the decision rule lets through and what it (deliberately) leaves o
 
 Everything is computed with the product's own code, nothing is reimplemented:
 
-- sentences: ``cleaners.passages.Sentence(doc, tuple(cleaners.textutil.tokens(text)))``
+- sentences: ``cleaners.match.passages.Sentence(doc, tuple(cleaners.kernels.text.tokens(text)))``
   (the whole string is one sentence; the pipeline's sentence splitter is only
   used in the end-to-end row);
-- (a) passage score: ``cleaners.passages.align`` with ``min_words=1``,
+- (a) passage score: ``cleaners.match.passages.align`` with ``min_words=1``,
   ``min_cjk_chars=1`` and ``min_similarity=1e-9`` (no cut-offs), ``link.similarity``,
   0 when ``align`` returns None (no common token);
-- (b) exact Jaccard of word 3-gram ids: ``cleaners.minhash.shingle_ids`` + ``jaccard``;
-- (c) MinHash estimate: ``cleaners.minhash.signature`` (passage ``num_perm``,
+- (b) exact Jaccard of word 3-gram ids: ``cleaners.kernels.shingles.shingle_ids`` + ``jaccard``;
+- (c) MinHash estimate: ``cleaners.kernels.shingles.signature`` (passage ``num_perm``,
   ``DedupConfig`` scheme affine32 and seed) and ``LeanMinHash.jaccard``;
 - decision rule: ``align(a, b, PassageConfig())`` is not None (12+ aligned
   words, similarity >= 0.8, gaps <= 4 words);
@@ -57,9 +57,9 @@ if str(REPO) not in sys.path:
 from datasketch import MinHashLSH  # noqa: E402
 
 from cleaners.config import DedupConfig, PassageConfig  # noqa: E402
-from cleaners.minhash import jaccard, shingle_ids, signature  # noqa: E402
-from cleaners.passages import Sentence, align, find_shared_passages  # noqa: E402
-from cleaners.textutil import tokens  # noqa: E402
+from cleaners.kernels.shingles import jaccard, shingle_ids, signature  # noqa: E402
+from cleaners.match.passages import Sentence, align, find_shared_passages  # noqa: E402
+from cleaners.kernels.text import tokens  # noqa: E402
 
 CORPUS = "msrp_news_paraphrase"
 FILES = ("msr_paraphrase_train.txt", "msr_paraphrase_test.txt")

@@ -1,4 +1,4 @@
-"""Reference: ``cleaners.passages.find_shared_passages`` before vectorisation (commit 09162eb).
+"""Reference: ``cleaners.match.passages.find_shared_passages`` before vectorisation (commit 09162eb).
 
 Kept verbatim (datasketch MinHashLSH, one signature per sentence) so that
 benchmarks/bench_passages.py can time old against new and the tests can check
@@ -20,9 +20,9 @@ from difflib import SequenceMatcher
 from datasketch import MinHashLSH
 
 from cleaners.config import DedupConfig, PassageConfig
-from cleaners.dedup import UnionFind
-from cleaners.minhash import shingle_ids, signature
-from cleaners.textutil import Token, is_cjk, sentences, tokens
+from cleaners.match.dedup import UnionFind
+from cleaners.kernels.shingles import shingle_ids, signature
+from cleaners.kernels.text import Token, is_cjk, sentences, tokens
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ def aeb_check(root: Path) -> str:
 def run_ftfy(root: Path, limit: int | None, rows: list, details: list) -> dict:
     import ftfy
     from cleaners.config import EncodingConfig
-    from cleaners.encoding import repair
+    from cleaners.clean.encoding import repair
     cases = load_ftfy_cases(root, limit)
     cfg = EncodingConfig()
     lenient = EncodingConfig(uncurl_quotes=True, fix_character_width=True)
@@ -234,7 +234,7 @@ def run_lossy_mojibake(root: Path, limit: int | None, rows: list, details: list)
     by paragraph (as the pipeline does)."""
     import ftfy
     from cleaners.config import EncodingConfig
-    from cleaners.encoding import repair
+    from cleaners.clean.encoding import repair
     docs = []
     for corpus in ("scrapinghub_aeb", "wcxb_test"):
         if (root / corpus).is_dir():
@@ -272,7 +272,7 @@ def run_lossy_mojibake(root: Path, limit: int | None, rows: list, details: list)
 
 def run_encodings(corpus: str, root: Path, limit: int | None, rows: list, details: list) -> dict:
     from charset_normalizer import from_bytes
-    from cleaners.encoding import decode
+    from cleaners.clean.encoding import decode
     samples = load_encoding_samples(corpus, root, limit)
     scored = [s for s in samples if s.codec]
     excluded = [s for s in samples if not s.codec]

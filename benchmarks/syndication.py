@@ -63,9 +63,9 @@ def _key(path: str, record: int | None) -> str:
 
 def product_clean(corpus: Path, cfg: Any = None) -> tuple[list[Any], list[Any], float]:
     """discover -> process_files: (documents, rejects, seconds)."""
-    from cleaners.batch import process_files
+    from cleaners.clean.batch import process_files
     from cleaners.config import Config
-    from cleaners.readers import discover
+    from cleaners.read.readers import discover
 
     cfg = (cfg or Config()).validate()
     t0 = time.perf_counter()
@@ -75,7 +75,7 @@ def product_clean(corpus: Path, cfg: Any = None) -> tuple[list[Any], list[Any], 
 
 def product_group(docs: list[Any], rejects: list[Any], cfg: Any = None, t_clean: float = 0.0) -> SystemRun:
     """group_documents and the run's outputs keyed by item."""
-    from cleaners.articles import group_documents
+    from cleaners.match.articles import group_documents
     from cleaners.config import Config
 
     cfg = (cfg or Config()).validate()

@@ -1,6 +1,6 @@
 """The two systems compared, run on one page inside a worker process.
 
-* ``newsclean``: the real pipeline code path, ``cleaners.pipeline.clean`` on a
+* ``newsclean``: the real pipeline code path, ``cleaners.clean.pipeline.clean`` on a
   RawDoc of the page's raw bytes (kind "html", no declared charset, as the
   folder reader builds it). A Reject counts as empty output.
 * ``trafilatura``: plain ``trafilatura.extract`` with default options, given
@@ -35,7 +35,7 @@ def warm_up() -> None:
 
 
 def run_newsclean(data: bytes, name: str, kind: str = "html") -> dict[str, Any]:
-    from cleaners.pipeline import clean
+    from cleaners.clean.pipeline import clean
     from cleaners.records import Document, RawDoc, Source
     _init()
     fmt = "html" if kind == "html" else "txt"

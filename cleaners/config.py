@@ -20,7 +20,7 @@ class ReadConfig:
     follow_symlinks: bool = False  # never leave INPUT_DIR unless asked
     # A JSON Lines file or, with several workers, a .jsonl.gz or WARC file bigger than
     # this is cleaned in shares of at least this many bytes, about four per worker
-    # (cleaners.batch.split_files), each its own batch, so one feed dump or crawl uses
+    # (cleaners.clean.batch.split_files), each its own batch, so one feed dump or crawl uses
     # every worker and no worker holds all of a feed.
     # 4 MiB is about 700 text records (0.6 s of cleaning) or 50-100 HTML pages: a task
     # run's orchestration stays under 10 %. Outputs do not depend on it.
@@ -123,7 +123,7 @@ class Config:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     passages: PassageConfig = field(default_factory=PassageConfig)
     # Files per Prefect task. None sizes the batches from the run
-    # (cleaners.batch.batch_size_for): about four per worker, 50 to 1000 files.
+    # (cleaners.clean.batch.batch_size_for): about four per worker, 50 to 1000 files.
     # A clean-batch task run costs tens of ms of orchestration on 2 cores
     # (10,000 text files cleaned in 10.9 s as 50 tasks, 8.3 s as 10), and one
     # batch per worker would leave a worker idle at the end.

@@ -27,15 +27,15 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 
 from cleaners import __version__
-from cleaners.batch import accounting, batch_size_for, batches_of, files_in, iter_processed, split_files
+from cleaners.clean.batch import accounting, batch_size_for, batches_of, files_in, iter_processed, split_files
 from cleaners.config import Config
-from cleaners.docstore import DocStore
-from cleaners.memory import fewer_collections
-from cleaners.output import (FINISHED_NAME, STATE_NAME, damaged_outputs, export_state, output_digests,
+from cleaners.store.docstore import DocStore
+from cleaners.store.memory import fewer_collections
+from cleaners.store.output import (FINISHED_NAME, STATE_NAME, damaged_outputs, export_state, output_digests,
                              output_lock, read_json, reject_record, state_lock, write_json, write_jsonl)
-from cleaners.readers import InputFile, discover
+from cleaners.read.readers import InputFile, discover
 from cleaners.records import Reject, Source, document_to_dict, flat_dict
-from cleaners.state import FileInfo, State
+from cleaners.store.state import FileInfo, State
 from flows import lifecycle
 from flows.watchdog import worker_init
 
@@ -53,7 +53,7 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-# The matching modules (cleaners.incremental and what it imports: datasketch, which imports
+# The matching modules (cleaners.match.incremental and what it imports: datasketch, which imports
 # scipy.integrate) are imported in the tasks that use them, not here: every cleaning worker
 # imports this module to run clean_batch, and they cost it 0.4 s of its start.
 
@@ -134,7 +134,7 @@ def plan_inputs(input_dir: str, items_file: str, state_path: str, plan_file: str
                 config: dict[str, Any] | None = None) -> dict[str, int]:
     """Which of the files in items_file are new or changed since the runs recorded in the
     state: the plan goes to plan_file; returns its counts."""
-    from cleaners.incremental import plan_run
+    from cleaners.match.incremental import plan_run
 
     read = Config.from_dict(config or {}).read
     items = read_json(Path(items_file))
@@ -179,7 +179,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     Documents go to a scratch DocStore in the work folder: the match step holds
     their sketches and a little metadata, and reads texts back from disk.
     """
-    from cleaners.incremental import regroup, unread_marked
+    from cleaners.match.incremental import regroup, unread_marked
 
     log = get_run_logger()
     cfg = Config.from_dict(config)
@@ -409,7 +409,7 @@ def clean_folder(input_dir: str, out_dir: str, config: dict[str, Any] | None = N
     ``workers`` > 1 cleans batches in that many local processes;
     ``dask_address`` sends them to an existing Dask cluster instead.
     """
-    from cleaners.incremental import matching_fingerprint
+    from cleaners.match.incremental import matching_fingerprint
 
     log = get_run_logger()
     cfg = Config.from_dict(config or {})

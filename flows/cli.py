@@ -258,7 +258,7 @@ def error_line(exc: BaseException, args: argparse.Namespace) -> tuple[int, str]:
     import errno
     import sqlite3
 
-    from cleaners.output import OutputLocked
+    from cleaners.store.output import OutputLocked
     from flows import lifecycle
 
     state = getattr(args, "state", None) or (Path(args.out) / "state.sqlite" if getattr(args, "out", None) else None)
@@ -464,8 +464,8 @@ def _check_parallel(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 
 def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from cleaners.output import STATE_NAME, OutputLocked, export_state, output_lock, state_lock
-    from cleaners.state import State
+    from cleaners.store.output import STATE_NAME, OutputLocked, export_state, output_lock, state_lock
+    from cleaners.store.state import State
 
     out = Path(args.out)
     state_file = Path(args.state) if args.state else out / STATE_NAME
@@ -633,7 +633,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + float(os.environ.get("NEWSCLEAN_API_STARTUP_TIMEOUT", 90))
     while time.monotonic() < deadline and proc.poll() is None:
         if lifecycle.healthy(api):
-            from cleaners.output import write_json
+            from cleaners.store.output import write_json
 
             write_json(info_file, {"api_url": api, "pid": proc.pid, "log": str(log_path)})
             print(f"Prefect server running at {api[:-4]} (pid {proc.pid}, log {log_path}); newsclean commands "

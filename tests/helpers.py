@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from cleaners.config import Config
-from cleaners.readers import InputFile, discover, read_file
-from cleaners.pipeline import clean_all
+from cleaners.read.readers import InputFile, discover, read_file
+from cleaners.clean.pipeline import clean_all
 from cleaners.records import Document, RawDoc, Reject, Source
 
 BODY = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cleaners.articles import group_documents
-from cleaners.boilerplate import site_of, strip_site_boilerplate
+from cleaners.match.articles import group_documents
+from cleaners.match.boilerplate import site_of, strip_site_boilerplate
 from cleaners.config import Config, DedupConfig
 from cleaners.records import Document, Source
 from tests.test_dedup import BODY, OTHER
@@ -63,9 +63,9 @@ def test_keys_and_lines_of_many_documents_are_keys_and_words() -> None:
     import random
     from pathlib import Path
 
-    from cleaners.boilerplate import paragraph_keys, paragraph_keys_and_lines
-    from cleaners.fasttok import code_points, kernel, norm_word_lines
-    from cleaners.textutil import norm_words
+    from cleaners.match.boilerplate import paragraph_keys, paragraph_keys_and_lines
+    from cleaners.kernels.text import code_points, kernel, norm_word_lines
+    from cleaners.kernels.text import norm_words
 
     truth = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "ground-truth.json"
     bodies = [v["articleBody"] for v in json.loads(truth.read_text(encoding="utf-8")).values()]
@@ -103,7 +103,7 @@ def test_keys_and_lines_of_many_documents_are_keys_and_words() -> None:
 
 def test_code_points_keep_lone_surrogates_and_astral_characters() -> None:
     """code_points encodes strictly first and falls back to surrogatepass: the same code points."""
-    from cleaners.fasttok import code_points
+    from cleaners.kernels.text import code_points
 
     for texts in (["ab", "", "é東\U0001f600"], ["lone \udc80 here", "x\ud83d"], []):
         cp, ends = code_points(texts)

@@ -55,7 +55,7 @@ def test_bad_batch_size_names_the_value(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_batches_are_sized_for_the_workers_unless_given() -> None:
-    from cleaners.batch import MAX_BATCH, MIN_BATCH, batch_size_for
+    from cleaners.clean.batch import MAX_BATCH, MIN_BATCH, batch_size_for
 
     assert batch_size_for(10_000, 2) == MAX_BATCH == 1000  # 1250 for four a worker, capped
     assert batch_size_for(2_000, 2) == 250  # four batches per worker

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cleaners.clutter import strip_clutter
+from cleaners.clean.clutter import strip_clutter
 from cleaners.records import Document, Source
 
 
@@ -134,7 +134,7 @@ def test_title_variants_at_the_top_are_removed() -> None:
     assert d.paragraphs[0] == "Light installations at Milan Design Week"
     assert d.paragraphs[-1] == "The Early Reviews Are Here"
     # >= 80 % of the words shared both ways, at the edges (4 of 5 words, 4 of 4)
-    from cleaners.clutter import is_title_variant
+    from cleaners.clean.clutter import is_title_variant
 
     assert is_title_variant("Council backs new library plan", "Council backs library plan")
     assert is_title_variant("Council backs library plan", "Council backs new library plan")
@@ -308,7 +308,7 @@ def test_ignorecase_ascii_letters_match_only_their_lowercase_or_the_odd_three() 
     import re
     import string
 
-    from cleaners.clutter import _IGNORECASE_ODD
+    from cleaners.clean.clutter import _IGNORECASE_ODD
 
     every_char = "".join(map(chr, range(0x110000)))
     for letter in string.ascii_lowercase:
@@ -317,7 +317,7 @@ def test_ignorecase_ascii_letters_match_only_their_lowercase_or_the_odd_three() 
 
 
 def test_prechecked_rules_agree_with_the_plain_searches() -> None:
-    from cleaners import clutter as c
+    import cleaners.clean.clutter as c
 
     def plain(p: str) -> dict[str, object]:
         n = len(c._words(p))
@@ -359,7 +359,7 @@ def test_prechecked_rules_agree_with_the_plain_searches() -> None:
 
 
 def test_contact_line_precheck() -> None:
-    from cleaners.clutter import contact_line
+    from cleaners.clean.clutter import contact_line
 
     assert contact_line("Follow AP's coverage at https://apnews.com/hub/x") == "contact-line"
     assert contact_line("FOLLOW us on Twitter @foo. Email me at a@b.com") == "contact-line"
@@ -374,8 +374,8 @@ def test_word_counts_of_a_document_at_once_are_the_words_rules_count() -> None:
     "_", CJK, combining marks and digits as the regex engine classes them."""
     import random
 
-    from cleaners.clutter import WORD, _words, word_count
-    from cleaners.fasttok import clutter_word_counts
+    from cleaners.clean.clutter import WORD, _words, word_count
+    from cleaners.kernels.text import clutter_word_counts
 
     rng = random.Random(3)
     alphabet = list("ab Z9_-'’.,\n\t東ñ\u0301²") + ["don't", "state-of-the-art", "--", "''", "x-", "-y", "'s"]
@@ -392,7 +392,7 @@ def test_rules_skipped_by_word_count_could_not_have_fired() -> None:
     bullet_only's range (no words) is exact: none of BULLET_ONLY's characters is a WORD character."""
     import random
 
-    from cleaners import clutter as c
+    import cleaners.clean.clutter as c
 
     assert not any(c.WORD.search(ch) for ch in "-–—•*·|>»")
     rng = random.Random(4)
@@ -420,7 +420,7 @@ def test_remembered_verdicts_never_carry_a_page_s_context() -> None:
     """strip_clutter remembers what the one-paragraph checks said of each paragraph text;
     what depends on the page (its title, the line before, the metadata already found) is
     decided again on every page."""
-    from cleaners import clutter
+    import cleaners.clean.clutter as clutter
 
     clutter._VERDICTS.clear()
     ts = "14:37 JST, October 19, 2024"

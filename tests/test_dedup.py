@@ -8,10 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from cleaners.articles import group_documents
+from cleaners.match.articles import group_documents
 from cleaners.config import Config, DedupConfig
-from cleaners.dedup import doc_shingles, is_duplicate, verify_pairs
-from cleaners.passages import find_shared_passages
+from cleaners.match.dedup import doc_shingles, is_duplicate, verify_pairs
+from cleaners.match.passages import find_shared_passages
 from cleaners.records import Document, Source
 from tests.helpers import BODY
 
@@ -112,7 +112,7 @@ def test_same_outlet_repeats_are_not_reported_as_shared_passages() -> None:
     importlib.util.find_spec("numba") is None, reason="numba not installed"))])
 def test_bulk_verification_equals_is_duplicate(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """verify_pairs accepts exactly the pairs is_duplicate accepts, with its similarities."""
-    import cleaners.fastminhash as fm
+    import cleaners.kernels.signatures as fm
 
     monkeypatch.setattr(fm, "BACKEND", backend)
     rng = np.random.default_rng(7)
@@ -145,8 +145,8 @@ def test_bulk_verification_equals_is_duplicate(backend: str, monkeypatch: pytest
 def test_find_clusters_equals_every_candidate_verified(monkeypatch: pytest.MonkeyPatch) -> None:
     """find_clusters compares only pairs not yet connected, yet gives the clusters of every
     candidate pair verified; the numba kernel and the Python walk make the same comparisons."""
-    import cleaners.fastminhash as fm
-    from cleaners.dedup import clusters, find_clusters, find_pairs
+    import cleaners.kernels.signatures as fm
+    from cleaners.match.dedup import clusters, find_clusters, find_pairs
 
     rng = np.random.default_rng(11)
     cfg = DedupConfig()
@@ -176,7 +176,7 @@ def test_find_clusters_equals_every_candidate_verified(monkeypatch: pytest.Monke
         assert got[backend].groups == want, backend
         assert got[backend].compared < len(verified), "already connected pairs are not compared"
     if "numba" in got:  # the kernel's table of refused pairs, grown from two slots, forgets none
-        kernels = fm.jit_module("_minhash_jit")
+        kernels = fm.jit_module("minhash_jit")
         monkeypatch.setattr(kernels, "new_failed_set", lambda: np.full(2, -1, dtype=np.int64))
         got["numba, small table"] = find_clusters(arrays, cfg, sigs)
         assert got["numba, small table"].groups == want
@@ -198,8 +198,8 @@ def test_group_documents_reports_each_stage() -> None:
 
 def test_sketch_cache_parks_its_sketches_on_disk(tmp_path) -> None:
     """After park, the sketches leave memory but are still found, counted and listed for the state."""
-    from cleaners.dedup import SketchCache
-    from cleaners.docstore import DocStore
+    from cleaners.match.dedup import SketchCache
+    from cleaners.store.docstore import DocStore
 
     texts = [f"story {n} " + " ".join(f"word{n}x{i}" for i in range(40)) for n in range(5)]
     cache = SketchCache(DedupConfig())
@@ -223,7 +223,7 @@ def test_docstore_json_rows_are_the_documents_json_as_the_state_writes_it(tmp_pa
     query chunks): the JSON the state would encode from the batch file's document."""
     import json
 
-    from cleaners.docstore import DocStore
+    from cleaners.store.docstore import DocStore
     from cleaners.records import Document, Source, document_to_dict
 
     docs = [Document(doc_id=f"d{n:03d}", source=Source(f"in/{n}.txt", None, "ab", "text"),
@@ -248,7 +248,7 @@ def test_docstore_bodies_are_the_documents_texts_and_paragraphs(tmp_path) -> Non
     not give back (read from the JSON then), across query chunks and from every add_* path."""
     import json
 
-    from cleaners.docstore import DocStore, paragraphs_of
+    from cleaners.store.docstore import DocStore, paragraphs_of
     from cleaners.records import document_to_dict
 
     odd = [(), ("",), ("a\n", "b"), ("one\n\ntwo", "three"), ("x", "", "y"), ("\nlead", "tail\n"),
@@ -292,8 +292,8 @@ def test_docstore_bodies_are_the_documents_texts_and_paragraphs(tmp_path) -> Non
 def test_final_text_is_the_text_of_the_final_document() -> None:
     """Matched.final_text (from a stored body) == Matched.final(i, doc).text for every document,
     with a site's learned boilerplate stripped from some of them."""
-    from cleaners.articles import match_store
-    from cleaners.docstore import DocStore
+    from cleaners.match.articles import match_store
+    from cleaners.store.docstore import DocStore
 
     footer = "Subscribe to the Harbour Gazette for the news of the coast every morning."
     stories = [[f"Story {n}: the council of town {n} met on day {n} to talk about boats and nets {n}.",

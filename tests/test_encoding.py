@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 
 from cleaners.config import EncodingConfig
-from cleaners.encoding import declared_charset, decode, repair
+from cleaners.clean.encoding import declared_charset, decode, repair
 
 JA = "日本の防衛相は木曜日、ブリュッセルで開かれた北大西洋条約機構の国防相会議に初めて出席した。" * 3
 
@@ -117,7 +117,7 @@ def _ftfy_expected(text: str, cfg: EncodingConfig) -> tuple[str, list[str]]:
 
 
 def test_repair_fast_path_agrees_with_ftfy_on_tricky_text() -> None:
-    from cleaners.encoding import _ftfy_leaves_alone
+    from cleaners.clean.encoding import _ftfy_leaves_alone
 
     taken = 0
     for base in TRICKY:
@@ -132,7 +132,7 @@ def test_repair_fast_path_agrees_with_ftfy_on_tricky_text() -> None:
 
 
 def test_fast_path_declines_what_ftfy_would_change() -> None:
-    from cleaners.encoding import _ftfy_leaves_alone
+    from cleaners.clean.encoding import _ftfy_leaves_alone
 
     for text in ("caf\u00c3\u00a9", "a\x80b", "caf&eacute;", "ﬂ", "line\u2028", "e\u0301", "x\u2126",
                  "“curly” " + "clean " * 50 + "Ã©"):
@@ -148,7 +148,7 @@ def test_windowed_badness_equals_ftfy_is_bad() -> None:
 
     from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 
-    from cleaners.encoding import _looks_like_mojibake
+    from cleaners.clean.encoding import _looks_like_mojibake
 
     alphabet = sorted(set("".join(MOJIBAKE_CATEGORIES.values()) + "abcXYZ .,!?'\"\n\t’“”—ÃÂâ€œ™"))
     rng = random.Random(1)

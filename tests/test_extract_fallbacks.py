@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.extract import PAGE_START_MAX_CHARS, has_visible_text, repair_page_start
+from cleaners.clean.extract import PAGE_START_MAX_CHARS, has_visible_text, repair_page_start
 from cleaners.records import Document, Reject
 from tests.helpers import BODY, article_html, run_folder
 

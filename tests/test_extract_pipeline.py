@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cleaners.config import Config, ExtractConfig
-from cleaners.extract import extract_text, split_paragraphs
-from cleaners.pipeline import clean, doc_id_for
+from cleaners.clean.extract import extract_text, split_paragraphs
+from cleaners.clean.pipeline import clean, doc_id_for
 from cleaners.records import Document, RawDoc, Reject, Source
 from tests.helpers import BODY, article_html, raw_text, run_folder
 
@@ -81,7 +81,7 @@ def test_doc_id_is_stable_and_source_specific() -> None:
 
 
 def test_max_repeats_counts_long_paragraphs_only() -> None:
-    from cleaners.extract import max_repeats
+    from cleaners.clean.extract import max_repeats
     long_p = BODY[0]
     assert max_repeats((long_p, "Short line", long_p, "Short line", "Short line", long_p), 15) == 3
     assert max_repeats(("Short line",) * 5, 15) == 0
@@ -92,7 +92,7 @@ def test_repeated_story_triggers_one_recall_pass(monkeypatch) -> None:
     kept because it repeats less; the switch is a recorded fix."""
     import trafilatura
 
-    from cleaners import extract
+    import cleaners.clean.extract as extract
     calls: list[bool] = []
     real = trafilatura.bare_extraction
 
@@ -144,9 +144,9 @@ def test_files_are_cleaned_one_result_at_a_time(tmp_path: Path) -> None:
     """iter_processed (what a clean-batch task writes from) reads a file only when its results
     are asked for: a batch is never held whole. Shown with a file removed after the first
     result was taken: it is then reported as vanished, not cleaned."""
-    from cleaners.batch import iter_processed
+    from cleaners.clean.batch import iter_processed
     from cleaners.config import ReadConfig
-    from cleaners.readers import discover
+    from cleaners.read.readers import discover
 
     for name in ("a.txt", "b.txt"):
         (tmp_path / name).write_text(" ".join(BODY))

@@ -1,4 +1,4 @@
-"""cleaners.fastminhash: datasketch-exact signatures, deterministic bulk shingle ids."""
+"""cleaners.kernels.signatures: datasketch-exact signatures, deterministic bulk shingle ids."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from cleaners import fastminhash as fm
-from cleaners.minhash import shingle_ids, signature
-from cleaners.textutil import norm_words
+import cleaners.kernels.signatures as fm
+from cleaners.kernels.shingles import shingle_ids, signature
+from cleaners.kernels.text import norm_words
 
 REPO = Path(__file__).resolve().parent.parent
 RAW = REPO / "raw"
@@ -90,7 +90,7 @@ def test_backend_auto_and_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_numpy_fallback_when_numba_cannot_be_imported() -> None:
     import json
     code = ("import json, sys; sys.modules['numba'] = None; import numpy as np; "
-            "from cleaners import fastminhash as fm; print(json.dumps([fm.backend(), "
+            "import cleaners.kernels.signatures as fm; print(json.dumps([fm.backend(), "
             "fm.signatures([np.arange(50, dtype=np.uint32)], 16, 1).tolist()]))")
     out = subprocess.run([sys.executable, "-c", code], text=True, capture_output=True, cwd=REPO,
                          check=True).stdout
@@ -128,7 +128,7 @@ def test_signatures_equal_datasketch_other_schemes(scheme: str, high: int, dtype
 def test_legacy_mersenne_remainder_edges() -> None:
     """The kernel's shift-and-add remainder mod 2^61 - 1 equals numpy's %
     on the values next to multiples of the prime and at the uint64 ends."""
-    from cleaners import _minhash_jit
+    import cleaners.kernels.minhash_jit as _minhash_jit
     m = (1 << 61) - 1
     hs = sorted({x & ((1 << 64) - 1) for k in range(9) for d in (-2, -1, 0, 1, 2)
                  for x in (k * m + d,)} | {(1 << 64) - 1, (1 << 64) - 2, 1 << 63, 1 << 61})
@@ -181,7 +181,7 @@ def test_out_of_range_ids_rejected_like_datasketch() -> None:
 
 
 def test_real_texts_match_product_signature(backend: str) -> None:
-    """On the product's own sha1 shingle ids, rows equal cleaners.minhash.signature."""
+    """On the product's own sha1 shingle ids, rows equal cleaners.kernels.shingles.signature."""
     words = _texts()
     for k, num_perm in ((5, 128), (3, 64)):
         ids = [shingle_ids(w, k) for w in words]
@@ -261,9 +261,9 @@ def test_shingle_ids_of_joined_lines_equal_word_lists(monkeypatch: pytest.Monkey
 def test_doc_shingles_from_lines_equal_from_texts() -> None:
     """doc_shingles_many given the first pass's lines (or None for some texts) = without them;
     texts whose NFKC words hold spaces, CJK texts (character k-grams) and empty texts included."""
-    from cleaners.boilerplate import paragraph_keys_and_lines
+    from cleaners.match.boilerplate import paragraph_keys_and_lines
     from cleaners.config import DedupConfig
-    from cleaners.dedup import doc_shingles_many
+    from cleaners.match.dedup import doc_shingles_many
     from cleaners.records import Document, Source
 
     texts = [" ".join(w) for w in _texts()[:40]] + [
@@ -305,7 +305,7 @@ def test_shingle_ids_properties() -> None:
 def test_jaccard_close_to_sha1_ids() -> None:
     words = _texts()
     a, b = words[1], words[6]  # an original and its copy with an inserted sentence
-    from cleaners.minhash import jaccard
+    from cleaners.kernels.shingles import jaccard
     j_sha1 = jaccard(shingle_ids(a, 5), shingle_ids(b, 5))
     j_fast = jaccard(fm.shingle_ids_fast(a, 5), fm.shingle_ids_fast(b, 5))
     assert j_fast == pytest.approx(j_sha1, abs=1e-9)
@@ -339,7 +339,7 @@ def test_deterministic_across_processes(backend_env: str) -> None:
     here = [x.tolist() for x in fm.shingle_ids_many(words, 5)]
     sig_here = fm.signatures(fm.shingle_ids_many(words, 5), 32, 1, "affine32").tolist()
     code = (
-        "import json,sys; from cleaners import fastminhash as fm; "
+        "import json,sys; import cleaners.kernels.signatures as fm; "
         "w=json.load(sys.stdin); ids=fm.shingle_ids_many(w,5); "
         "print(json.dumps([[x.tolist() for x in ids], fm.signatures(ids,32,1,'affine32').tolist()]))"
     )

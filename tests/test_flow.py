@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaners.output import read_jsonl
+from cleaners.store.output import read_jsonl
 from tests.helpers import BODY, article_html, make_warc
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -141,7 +141,7 @@ def test_batch_lines_give_each_documents_json_text_as_json_dumps_would(tmp_path:
     json.dumps of the decoded document (quotes, unicode, nested lists), and rejects get none."""
     import json
 
-    from cleaners.output import write_jsonl
+    from cleaners.store.output import write_jsonl
     from flows.clean_flow import _batch_records
 
     doc = {"doc_id": "d1", "source": {"path": "a \"b\".txt", "record": None}, "title": "Ümlaut — “q”",
@@ -161,8 +161,8 @@ def test_a_cleaning_worker_does_not_import_the_matching_libraries() -> None:
     """A cleaning worker imports flows.clean_flow (to run clean_batch) and the cleaning modules:
     neither pulls in datasketch (whose package imports scipy.integrate, 0.4 s of a worker's
     start); the match step imports them where it runs."""
-    code = ("import sys, flows.clean_flow, cleaners.batch, cleaners.pipeline\n"
-            "print(sorted(m for m in ('datasketch', 'scipy', 'cleaners.dedup', 'cleaners.articles')"
+    code = ("import sys, flows.clean_flow, cleaners.clean.batch, cleaners.clean.pipeline\n"
+            "print(sorted(m for m in ('datasketch', 'scipy', 'cleaners.match.dedup', 'cleaners.match.articles')"
             " if m in sys.modules))")
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

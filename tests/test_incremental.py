@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from cleaners.config import Config
-from cleaners.incremental import plan_run
-from cleaners.output import read_jsonl
-from cleaners.readers import discover
-from cleaners.state import FileInfo, State
+from cleaners.match.incremental import plan_run
+from cleaners.store.output import read_jsonl
+from cleaners.read.readers import discover
+from cleaners.store.state import FileInfo, State
 from tests.helpers import BODY, article_html
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -169,8 +169,8 @@ def test_each_run_publishes_artifacts(seeds_dir: Path, tmp_path: Path) -> None:
 
 def test_clean_batch_reports_how_many_items_are_done(seeds_dir: Path, tmp_path: Path) -> None:
     """The progress bar moves by file: each clean-batch task writes how many of its items are done."""
-    from cleaners.output import write_json
-    from cleaners.readers import discover
+    from cleaners.store.output import write_json
+    from cleaners.read.readers import discover
     from cleaners.records import flat_dict
     from flows.clean_flow import clean_batch
 
@@ -196,7 +196,7 @@ def test_changed_matching_settings_are_refused(seeds_dir: Path, tmp_path: Path) 
 
 
 def test_state_keeps_the_signatures_of_grouped_texts(seeds_dir: Path, tmp_path: Path) -> None:
-    from cleaners.dedup import SketchCache
+    from cleaners.match.dedup import SketchCache
 
     out = tmp_path / "out"
     _run(seeds_dir, out)
@@ -214,8 +214,8 @@ def test_state_keeps_the_signatures_of_grouped_texts(seeds_dir: Path, tmp_path: 
 def test_window_freezes_old_articles(seeds_dir: Path, tmp_path: Path) -> None:
     import time
 
-    from cleaners.batch import process_files
-    from cleaners.incremental import regroup
+    from cleaners.clean.batch import process_files
+    from cleaners.match.incremental import regroup
 
     out = tmp_path / "out"
     _run(seeds_dir, out)
@@ -258,7 +258,7 @@ def test_export_copies_the_records_json_as_encoding_them_again_would_write_it(se
     decoded record gives, and exporting again from the state gives the same files."""
     import json
 
-    from cleaners.output import export_state
+    from cleaners.store.output import export_state
 
     out = tmp_path / "out"
     _run(seeds_dir, out)
@@ -309,9 +309,9 @@ def test_plan_never_hashes_a_file_swapped_for_a_symlink_to_one_outside(tmp_path:
 def test_a_file_that_vanished_during_a_run_is_read_when_it_comes_back(tmp_path: Path) -> None:
     """Gone between discovery and the plan: a `vanished` reject. Back (unchanged) in a later
     run: read again, and its document replaces the stale reject."""
-    from cleaners.batch import process_files
-    from cleaners.incremental import unread_marked
-    from cleaners.output import reject_record
+    from cleaners.clean.batch import process_files
+    from cleaners.match.incremental import unread_marked
+    from cleaners.store.output import reject_record
 
     root = tmp_path / "in"
     root.mkdir()
@@ -348,9 +348,9 @@ UNREAD_SCRIPT = """
 import json, sys
 from pathlib import Path
 from cleaners.config import Config
-from cleaners.incremental import plan_run
-from cleaners.readers import discover
-from cleaners.state import State
+from cleaners.match.incremental import plan_run
+from cleaners.read.readers import discover
+from cleaners.store.state import State
 
 root, state_path = Path(sys.argv[1]), Path(sys.argv[2])
 with State(state_path) as state:
@@ -449,7 +449,7 @@ def test_damaged_outputs_are_rewritten_from_the_state(seeds_dir: Path, tmp_path:
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """documents.jsonl cut in half and articles.jsonl emptied: the next run (nothing new) finds
     them unlike the lines and SHA-256 run.json recorded, rewrites them and says so."""
-    from cleaners.output import output_digests
+    from cleaners.store.output import output_digests
     from flows.cli import flush_logs, main
 
     out = tmp_path / "out"

@@ -12,9 +12,9 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from cleaners.batch import process_files, split_files
+from cleaners.clean.batch import process_files, split_files
 from cleaners.config import Config, ReadConfig
-from cleaners.readers import discover, read_file, warc_shares
+from cleaners.read.readers import discover, read_file, warc_shares
 from cleaners.records import Document, RawDoc, Reject
 from tests.helpers import BODY, article_html, make_warc
 
@@ -113,7 +113,7 @@ def test_a_file_replaced_while_it_is_opened_is_rejected(tmp_path: Path) -> None:
     the check of the path): another file renamed over it in between is refused."""
     import pytest
 
-    from cleaners.readers import InputRefused, _check_inside
+    from cleaners.read.readers import InputRefused, _check_inside
 
     (tmp_path / "a.txt").write_text("one")
     (tmp_path / "b.txt").write_text("two")
@@ -176,7 +176,7 @@ def test_the_streamed_lines_of_a_feed_are_those_of_splitlines() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from cleaners.readers import _LongLine, _lines
+    from cleaners.read.readers import _LongLine, _lines
 
     pieces = st.sampled_from([b"\n", b"\r", b"\r\n", b" ", b"ab", b"{}", b"\t"])
 
@@ -286,7 +286,7 @@ def test_an_html_fragment_in_a_feed_record_is_taken_as_text(tmp_path: Path) -> N
 
 
 def test_fragment_paragraphs() -> None:
-    from cleaners.extract import fragment_paragraphs, is_fragment
+    from cleaners.read.fragments import fragment_paragraphs, is_fragment
 
     assert fragment_paragraphs("Lead text <b>bold</b>\n  more<div>Block</div>tail<ul><li>One</li><li>Two</li></ul>") \
         == ("Lead text bold more", "Block", "tail", "One", "Two")

@@ -10,7 +10,7 @@ import ftfy
 import pytest
 
 from cleaners.config import EncodingConfig
-from cleaners.encoding import LOSSY_RULES, repair, replay, restore_lost_byte
+from cleaners.clean.encoding import LOSSY_RULES, repair, replay, restore_lost_byte
 
 CFG = EncodingConfig()
 LENIENT = EncodingConfig(uncurl_quotes=True, fix_character_width=True)

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from cleaners.memory import fewer_collections
+from cleaners.store.memory import fewer_collections
 
 
 def test_fewer_collections_raises_the_young_threshold_and_restores_it() -> None:

@@ -13,10 +13,10 @@ import pytest
 from benchmarks.passages_reference import doc_sentences as ref_doc_sentences
 from benchmarks.passages_reference import find_shared_passages as reference
 from cleaners.config import DedupConfig, PassageConfig
-from cleaners.minhash import shingle_ids
-from cleaners.passages import (band_pairs, class_key, find_shared_passages, key_words,
+from cleaners.kernels.shingles import shingle_ids
+from cleaners.match.passages import (band_pairs, class_key, find_shared_passages, key_words,
                                sentence_table, sentence_words, sha1_shingles, shared_counts)
-from cleaners.textutil import ABBREV, TOKEN, sentences
+from cleaners.kernels.text import ABBREV, TOKEN, sentences
 
 VOCAB = ("minister said talks would continue next week after the meeting in tokyo where "
          "officials from both countries agreed to deepen cooperation on trade security and "
@@ -140,7 +140,7 @@ def test_sha1_shingles_equal_minhash_shingle_ids() -> None:
 def test_sha1_shingles_by_the_kernel_equal_hashlib(monkeypatch: pytest.MonkeyPatch) -> None:
     """The numba SHA-1 over the keys' bytes gives minhash.shingle_ids' ids: ASCII and multi-byte
     words, keys shorter than k words, grams longer than one and two SHA-1 blocks, chunked keys."""
-    import cleaners.passages as ps
+    import cleaners.match.passages as ps
 
     if ps._sha1_kernel() is None:
         pytest.skip("numba signature backend not in use: the hashlib path is the one tested above")
@@ -168,7 +168,7 @@ def test_sha1_shingles_by_the_kernel_equal_hashlib(monkeypatch: pytest.MonkeyPat
 
 
 def _sentences_kernel_or_skip():
-    import cleaners.passages as ps
+    import cleaners.match.passages as ps
 
     if ps.sentences_kernel() is None:
         pytest.skip("numba signature backend not in use: sentence_table takes the regex path")
@@ -183,7 +183,7 @@ def test_sentence_rows_by_the_kernel_equal_the_regex_rows(monkeypatch: pytest.Mo
     import json
     from pathlib import Path
 
-    import cleaners.passages as ps
+    import cleaners.match.passages as ps
 
     jit = _sentences_kernel_or_skip()
     truth = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "ground-truth.json"
@@ -240,7 +240,7 @@ def test_band_pairs_equal_the_pairs_sharing_a_band_by_brute_force() -> None:
     """Buckets found among the keys _maybe_shared keeps (a superset of the shared ones) give
     every pair of classes with an equal band, and only those; stock flags as the bucket weights
     say. Small value ranges make many collisions of whole bands and of low bits alone."""
-    from cleaners.passages import _maybe_shared
+    from cleaners.match.passages import _maybe_shared
 
     rng = np.random.default_rng(4)
     for n, high, rows, bands, limit in ((300, 4, 2, 3, 10**9), (2000, 1 << 31, 1, 4, 10**9),
@@ -316,7 +316,7 @@ def test_sentences_equal_the_first_version_on_random_text() -> None:
 def test_pairs_expanded_in_small_chunks_give_the_same_passages(chunk: int,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """The cross-article sentence pairs are expanded a chunk at a time: any chunk size, same result."""
-    import cleaners.passages as ps
+    import cleaners.match.passages as ps
 
     texts, groups = _corpus(1, 120, 2)
     cfg = replace(PassageConfig(), max_candidate_articles=30)
@@ -327,7 +327,7 @@ def test_pairs_expanded_in_small_chunks_give_the_same_passages(chunk: int,
 
 def test_band_pairs_from_signature_columns_made_on_demand(monkeypatch: pytest.MonkeyPatch) -> None:
     """Signatures given as a function of columns (made a few bands at a time) give the same pairs."""
-    from cleaners import passages
+    import cleaners.match.passages as passages
 
     rng = np.random.default_rng(3)
     sigs = rng.integers(0, 3, (80, 16)).astype(np.uint32)
@@ -347,7 +347,7 @@ def test_band_pairs_from_signature_columns_made_on_demand(monkeypatch: pytest.Mo
 
 def test_sentence_classes_do_not_depend_on_the_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
     """Classes found a few sentences at a time number and shingle exactly as in one go."""
-    from cleaners import passages
+    import cleaners.match.passages as passages
 
     texts, _ = _corpus(8, 40, 4)
     texts += texts[:3]  # whole repeated documents: classes seen in an earlier chunk
@@ -364,7 +364,7 @@ def test_sentence_classes_do_not_depend_on_the_chunking(monkeypatch: pytest.Monk
 def test_stock_sentences_do_not_depend_on_the_edge_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
     """too_many_articles and cross_article_pairs take class edges a slice at a time; tiny slices
     give the same passages."""
-    from cleaners import passages
+    import cleaners.match.passages as passages
 
     texts, groups = _corpus(11, 120, 3)
     cfg = replace(PassageConfig(), max_candidate_articles=2)
@@ -381,17 +381,17 @@ def test_stock_sentences_do_not_depend_on_the_edge_chunking(monkeypatch: pytest.
 
 
 def test_matching_blocks_by_the_kernel_equal_difflib(monkeypatch: pytest.MonkeyPatch) -> None:
-    """cleaners._align_jit gives difflib's matching blocks (autojunk off): on random sequences
+    """cleaners.kernels.align_jit gives difflib's matching blocks (autojunk off): on random sequences
     over tiny alphabets (ties and repeats everywhere, empty sequences) and, through
     _align_classes, the alignments of real sentences and edited copies of them."""
     import json
     from difflib import SequenceMatcher
     from pathlib import Path
 
-    import cleaners.passages as ps
-    from cleaners.fastminhash import jit_module
+    import cleaners.match.passages as ps
+    from cleaners.kernels.signatures import jit_module
 
-    jit = jit_module("_align_jit")
+    jit = jit_module("align_jit")
     if jit is None:
         pytest.skip("numba backend not in use: alignment takes the difflib path")
     rng = random.Random(3)
@@ -452,7 +452,7 @@ def test_cross_article_pairs_are_every_pair_of_different_articles(chunks, monkey
     """cross_article_pairs pairs blocks of articles before sentences; it gives what pairing every
     sentence of every edge gives (big classes mostly in one article, inactive sentences, self
     edges), in the same order, also when edges and pairs are taken a few at a time."""
-    from cleaners import passages
+    import cleaners.match.passages as passages
 
     if chunks:
         monkeypatch.setattr(passages, "_EDGE_CHUNK", chunks[0])

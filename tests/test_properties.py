@@ -5,13 +5,13 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cleaners.clutter import strip_clutter
+from cleaners.clean.clutter import strip_clutter
 from cleaners.config import Config
-from cleaners.encoding import decode
-from cleaners.extract import split_paragraphs
-from cleaners.pipeline import clean
+from cleaners.clean.encoding import decode
+from cleaners.clean.extract import split_paragraphs
+from cleaners.clean.pipeline import clean
 from cleaners.records import Document, RawDoc, Reject, Source
-from cleaners.textutil import norm_words, sentences, tokens
+from cleaners.kernels.text import norm_words, sentences, tokens
 
 CLUTTERISH = st.sampled_from([
     "POPULAR ARTICLE", "JN ACCESS RANKING", "-", "Photo/Illustration A man walks. (Staff)",
@@ -105,7 +105,7 @@ def test_ascii_fast_path_equals_ftfy(text: str) -> None:
     import ftfy
 
     from cleaners.config import EncodingConfig
-    from cleaners.encoding import repair
+    from cleaners.clean.encoding import repair
 
     cfg = EncodingConfig()
     expected = ftfy.fix_and_explain(text, config=ftfy.TextFixerConfig(
@@ -116,7 +116,7 @@ def test_ascii_fast_path_equals_ftfy(text: str) -> None:
 
 
 def test_detect_language_by_script_and_stop_words() -> None:
-    from cleaners.textutil import detect_language
+    from cleaners.kernels.text import detect_language
 
     assert detect_language("東京都は十八日、新しい図書館の建設計画を発表した。予算は約三十億円となる見込みだ。") == "ja"
     assert detect_language("서울시는 18일 새 도서관 건설 계획을 발표했다. 예산은 약 300억 원이다.") == "ko"
@@ -144,8 +144,8 @@ def test_stop_word_scores_by_the_kernel_equal_the_word_counts() -> None:
 
     import pytest
 
-    from cleaners import fasttok
-    from cleaners.textutil import _STOP, LETTERS
+    import cleaners.kernels.text as fasttok
+    from cleaners.kernels.text import _STOP, LETTERS
 
     jit = fasttok.kernel()
     if jit is None:
@@ -186,7 +186,7 @@ def test_kernel_tables_are_built_once_and_then_read(tmp_path, monkeypatch) -> No
     import numpy as np
     import pytest
 
-    from cleaners import fasttok
+    import cleaners.kernels.text as fasttok
 
     jit = fasttok.kernel()
     if jit is None:

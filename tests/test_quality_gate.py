@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from cleaners.config import Config
-from cleaners.pipeline import clean
+from cleaners.clean.pipeline import clean
 from cleaners.records import Document, RawDoc, Source
 
 HERE = Path(__file__).parent / "fixtures" / "scrapinghub_subset"

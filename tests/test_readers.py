@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from cleaners.config import Config, ReadConfig
-from cleaners.readers import discover, format_of, read_file
+from cleaners.read.readers import discover, format_of, read_file
 from cleaners.records import RawDoc, Reject
 from tests.helpers import BODY, article_html, make_warc, write_record
 
@@ -139,8 +139,8 @@ def test_lone_surrogate_escapes_in_json_records_are_replaced_and_recorded(tmp_pa
     character no UTF-8 writer accepts. Reading replaces it with U+FFFD in every field it uses
     and says so in the document's fixes; the document is cleaned and stored like any other
     (a whole pair stays the character it encodes)."""
-    from cleaners.articles import group_documents
-    from cleaners.batch import process_files
+    from cleaners.match.articles import group_documents
+    from cleaners.clean.batch import process_files
 
     story = " ".join(BODY)
     (tmp_path / "feed.jsonl").write_text(
@@ -205,8 +205,8 @@ def _feed_bytes() -> bytes:
 def test_a_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from cleaners.batch import share_bytes_for, split_files
-    from cleaners.readers import InputFile, feed_shares
+    from cleaners.clean.batch import share_bytes_for, split_files
+    from cleaners.read.readers import InputFile, feed_shares
 
     for data in (_feed_bytes(), b"\n \n\t\n" * 40 + _feed_bytes()):  # blank lines first: none of them a share
         (tmp_path / "feed.jsonl").write_bytes(data)
@@ -246,8 +246,8 @@ def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
     import hashlib
     from dataclasses import replace
 
-    from cleaners.batch import batches_of, files_in, split_files
-    from cleaners.readers import InputFile
+    from cleaners.clean.batch import batches_of, files_in, split_files
+    from cleaners.read.readers import InputFile
 
     data = _feed_bytes()
     for name in ("feed.jsonl", "copy.ndjson", "small.jsonl", "big.json", "page.txt"):
@@ -331,8 +331,8 @@ def _crawl(path: Path) -> None:
 def test_a_crawl_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from cleaners.batch import split_files
-    from cleaners.readers import warc_shares
+    from cleaners.clean.batch import split_files
+    from cleaners.read.readers import warc_shares
 
     for name in ("crawl.warc.gz", "crawl.warc"):
         _crawl(tmp_path / name)
@@ -374,8 +374,8 @@ def test_a_crawl_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: 
 
 
 def test_a_gzipped_feed_is_cut_for_several_workers_by_its_decompressed_bytes(tmp_path: Path) -> None:
-    from cleaners.batch import split_files
-    from cleaners.readers import feed_shares
+    from cleaners.clean.batch import split_files
+    from cleaners.read.readers import feed_shares
 
     data = b"\n".join([_feed_bytes()] * 6)
     with gzip.open(tmp_path / "feed.jsonl.gz", "wb") as fh:
@@ -407,8 +407,8 @@ def test_any_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from cleaners.batch import split_files
-    from cleaners.readers import InputFile, feed_shares, sniff_binary
+    from cleaners.clean.batch import split_files
+    from cleaners.read.readers import InputFile, feed_shares, sniff_binary
 
     record = st.builds(lambda t, u: json.dumps({"url": u, "title": t, "text": " ".join(BODY[:2]) + t}).encode(),
                        st.text(max_size=30), st.sampled_from(["https://a.example/1", "https://b.example/2"]))
@@ -444,7 +444,7 @@ def test_any_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path:
 
 
 def test_share_sizes_give_each_worker_the_same_number_of_shares() -> None:
-    from cleaners.batch import MAX_SHARE_BYTES, share_bytes_for
+    from cleaners.clean.batch import MAX_SHARE_BYTES, share_bytes_for
 
     cfg = ReadConfig()
     for size in (10 * 2**20, 125 * 2**20, 277 * 2**20, 3 * 2**30):
@@ -462,8 +462,8 @@ def test_a_warc_response_without_target_uri_is_a_reject_not_a_crash(tmp_path: Pa
     """warcio raises AttributeError on a response record without WARC-Target-URI (a damaged
     header): that used to stop the whole run; now the file ends there with corrupt-warc,
     after the records before it, and the file is not cut."""
-    from cleaners.batch import split_files
-    from cleaners.readers import warc_shares
+    from cleaners.clean.batch import split_files
+    from cleaners.read.readers import warc_shares
 
     _crawl(tmp_path / "base.warc")
     data = (tmp_path / "base.warc").read_bytes()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cleaners.config import Config, ReadConfig
-from cleaners.output import OutputLocked, output_lock
+from cleaners.store.output import OutputLocked, output_lock
 from cleaners.records import Document, Reject
 from tests.helpers import BODY, article_html, make_warc, run_folder
 
@@ -77,7 +77,7 @@ def test_every_bad_input_is_accounted_for_with_a_reason(tmp_path: Path) -> None:
 
 
 def test_vanished_file_is_rejected(tmp_path: Path) -> None:
-    from cleaners.readers import discover, read_file
+    from cleaners.read.readers import discover, read_file
 
     (tmp_path / "a.txt").write_text("\n".join(BODY))
     [item] = list(discover(tmp_path, ReadConfig()))
@@ -129,7 +129,7 @@ ADVERSARIAL = [
 
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:12]))
 def test_regexes_do_not_backtrack_catastrophically(text: str) -> None:
-    from cleaners.pipeline import clean
+    from cleaners.clean.pipeline import clean
     from tests.helpers import raw_text
 
     start = time.perf_counter()
@@ -151,8 +151,8 @@ def test_the_state_lock_refuses_a_second_holder_and_names_the_state(tmp_path: Pa
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """Two holders of one state (here two opens in one process: flock locks an open file) never
     overlap; `newsclean export` of another output folder over a held state exits 3."""
-    from cleaners.output import state_lock
-    from cleaners.state import State
+    from cleaners.store.output import state_lock
+    from cleaners.store.state import State
     from flows.cli import main
 
     state = tmp_path / "shared" / "state.sqlite"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaners.articles import group_documents
+from cleaners.match.articles import group_documents
 from cleaners.config import Config
 from tests.conftest import RAW, SHARED
 from tests.helpers import run_folder

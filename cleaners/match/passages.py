@@ -3,7 +3,7 @@
 Each sentence with enough words gets a MinHash of its word 3-grams; LSH gives
 candidate sentence pairs in different articles; each candidate is verified by
 aligning the two token sequences (difflib's matching blocks; computed by a
-numba kernel, cleaners._align_jit, when numba is in use), so the reported passage is the
+numba kernel, cleaners.kernels.align_jit, when numba is in use), so the reported passage is the
 aligned run itself, with character offsets in each document's cleaned text.
 
 The work is done on arrays: sentences with equal words form one class
@@ -33,13 +33,13 @@ from typing import Any
 import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
-from cleaners.dedup import UnionFind
-from cleaners.fastminhash import (UniqueCodes, cost_runs, decode_pairs, intersection_sizes_flat,
+from cleaners.match.dedup import UnionFind
+from cleaners.kernels.signatures import (UniqueCodes, cost_runs, decode_pairs, intersection_sizes_flat,
                                   jit_module, signatures_flat)
-from cleaners.fasttok import code_points
-from cleaners.fasttok import kernel as sentences_kernel
-from cleaners.memory import release_free_memory
-from cleaners.textutil import TOKEN, Token, is_cjk, sentences, tokens
+from cleaners.kernels.text import code_points
+from cleaners.kernels.text import kernel as sentences_kernel
+from cleaners.store.memory import release_free_memory
+from cleaners.kernels.text import TOKEN, Token, is_cjk, sentences, tokens
 
 
 @dataclass(frozen=True)
@@ -380,7 +380,7 @@ def _sentence_rows_py(chunk: tuple[int, list[str]], min_words: int
 
 def _sentence_rows_jit(chunk: tuple[int, list[str]], min_words: int, jit: Any
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """``_sentence_rows_py`` by the numba kernel (``cleaners._text_jit``): the same rows.
+    """``_sentence_rows_py`` by the numba kernel (``cleaners.kernels.text_jit``): the same rows.
 
     The kernel writes the keys of sentences of simple characters (see the kernel's
     module), one a line; the few others (NFKC, casefold) are built here.
@@ -414,7 +414,7 @@ _digest = methodcaller("digest")
 
 
 def _grams(words: list[bytes], k: int) -> list[bytes]:
-    """The UTF-8 k-token shingles as ``cleaners.minhash.shingle_ids`` spells them."""
+    """The UTF-8 k-token shingles as ``cleaners.kernels.shingles.shingle_ids`` spells them."""
     if not words:
         return []
     if len(words) < k:
@@ -442,7 +442,7 @@ def _gram_heads_py(keys: list[str], k: int) -> tuple[np.ndarray, list[int]]:
 
 
 def _gram_heads(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray | list[int]]:
-    """``_gram_heads_py``, by the numba kernel (``cleaners._sha1_jit``) when it is
+    """``_gram_heads_py``, by the numba kernel (``cleaners.kernels.sha1_jit``) when it is
     available and every key is words joined by single spaces (no NUL-joined key).
     A large chunk of keys is hashed in up to ``_HASH_THREADS`` parts at once (the
     kernel releases the GIL), each part a run of whole keys."""
@@ -479,12 +479,12 @@ _MIN_THREAD_BYTES = 1 << 16  # bytes of keys a thread gets at least (fewer: fewe
 
 
 def _sha1_kernel() -> Any:
-    """cleaners._sha1_jit, or None when the signature backend is numpy or numba does not import."""
-    return jit_module("_sha1_jit")
+    """cleaners.kernels.sha1_jit, or None when the signature backend is numpy or numba does not import."""
+    return jit_module("sha1_jit")
 
 
 def sha1_shingles(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``cleaners.minhash.shingle_ids`` of every class, concatenated: (ids, counts).
+    """``cleaners.kernels.shingles.shingle_ids`` of every class, concatenated: (ids, counts).
 
     The same sha1 ids, sorted and unique per class; the hashing runs in a
     numba kernel over the keys' bytes (or C-level hashlib maps without numba)
@@ -839,9 +839,9 @@ _ALIGN_PAIRS = 1 << 16  # class pairs aligned per kernel call (bounds the block 
 def _align_classes(pairs: list[tuple[int, int]], keys: dict[int, str], cfg: PassageConfig
                    ) -> dict[tuple[int, int], Alignment | None]:
     """align_tokens of the words of each pair of classes; the matching blocks come from the
-    kernel (cleaners._align_jit: difflib's blocks), ``_ALIGN_PAIRS`` pairs a call, when numba
+    kernel (cleaners.kernels.align_jit: difflib's blocks), ``_ALIGN_PAIRS`` pairs a call, when numba
     is in use. The classes' words are held as integer ids only (one string a distinct word)."""
-    jit = jit_module("_align_jit")
+    jit = jit_module("align_jit")
     if jit is None or not pairs:
         return {(x, y): align_tokens(tuple(key_words(keys[x])), tuple(key_words(keys[y])), cfg)
                 for x, y in pairs}

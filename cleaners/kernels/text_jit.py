@@ -1,4 +1,4 @@
-"""numba kernels that tokenise many texts in one call (imported lazily by ``cleaners.fasttok``).
+"""numba kernels that tokenise many texts in one call (imported lazily by ``cleaners.kernels.text``).
 
 - ``sentence_rows``: what ``passages._sentence_rows_py`` finds, the first step of
   ``passages.sentence_table``: the sentences of ``textutil.sentences`` (paragraphs
@@ -74,13 +74,13 @@ def _table_dir() -> Path:
 def _stored(name: str, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
     """``build()``, made once and then read from a file (0.28 s of table building in every
     process that tokenises, e.g. each clean worker, otherwise). The file's name holds a hash
-    of the Python and Unicode versions and of this module's and textutil's source, the
+    of the Python and Unicode versions and of this module's and ``chars``' source, the
     inputs of every table; a file that cannot be read is made again, and a folder that
     cannot be written means building each time."""
-    from cleaners import textutil
+    from cleaners.kernels import chars
 
     key = hashlib.sha1("\0".join([sys.version, unicodedata.unidata_version]).encode())
-    for module in (__file__, textutil.__file__):
+    for module in (__file__, chars.__file__):
         key.update(Path(module).read_bytes())
     path = _table_dir() / f"newsclean-{name}-{key.hexdigest()[:16]}.npz"
     try:
@@ -113,8 +113,8 @@ def char_flags() -> np.ndarray:
 
 
 def _char_flags() -> np.ndarray:
-    from cleaners.textutil import CJK as CJK_RANGES
-    from cleaners.textutil import CLOSERS
+    from cleaners.kernels.chars import CJK as CJK_RANGES
+    from cleaners.kernels.chars import CLOSERS
 
     every = _every_code_point()
     flags = np.zeros(0x110000, dtype=np.uint16)
@@ -202,7 +202,7 @@ def _longest_form() -> int:
 @lru_cache(maxsize=1)
 def abbreviation_table() -> tuple[np.ndarray, np.ndarray]:
     """textutil.ABBREV_WORDS with their final "." as code points, concatenated, and their ends."""
-    from cleaners.textutil import ABBREV_WORDS
+    from cleaners.kernels.chars import ABBREV_WORDS
 
     cps = [np.frombuffer((w + ".").encode("utf-32-le"), dtype=np.uint32) for w in ABBREV_WORDS]
     return np.concatenate(cps), np.cumsum([len(c) for c in cps]).astype(np.int64)
@@ -410,7 +410,7 @@ def lower_table() -> np.ndarray:
 
 
 def _lower_table() -> np.ndarray:
-    from cleaners.textutil import LETTER
+    from cleaners.kernels.chars import LETTER
 
     every = _every_code_point()
     parts: list[str] = []
@@ -437,7 +437,7 @@ def stop_word_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """textutil.STOPWORDS as (code points of each distinct word, concatenated, shortest words
     first; their ends; per word a bit mask of the languages listing it, bit g for the g-th
     language; by_len[n]: the first word of n characters (words by_len[n]:by_len[n + 1]))."""
-    from cleaners.textutil import STOPWORDS
+    from cleaners.kernels.chars import STOPWORDS
 
     masks: dict[str, int] = {}
     for g, words in enumerate(STOPWORDS.values()):

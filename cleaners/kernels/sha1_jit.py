@@ -1,8 +1,8 @@
-"""numba kernel of ``cleaners.passages.sha1_shingles`` (imported lazily).
+"""numba kernel of ``cleaners.match.passages.sha1_shingles`` (imported lazily).
 
 The shingle ids of a sentence class are the first four bytes (little-endian)
 of the SHA-1 of each of its word k-grams, spelt as ``b" ".join(words)``
-(``cleaners.minhash.shingle_ids``). The words of a class key are joined by
+(``cleaners.kernels.shingles.shingle_ids``). The words of a class key are joined by
 single spaces already, so every k-gram is a contiguous slice of the key's
 UTF-8 bytes: the kernel hashes the slices in place, with no gram strings and
 no per-gram Python call. SHA-1 is FIPS 180-4 written out; the tests compare it

@@ -4,21 +4,21 @@ Two independent pieces:
 
 * ``shingle_ids_fast`` / ``shingle_ids_many``: sorted unique ids of the
   k-token shingles. A shingle is hashed from the UTF-8 bytes of its tokens
-  joined by U+0020 (the same string ``cleaners.minhash.shingle_ids`` gives to
+  joined by U+0020 (the same string ``cleaners.kernels.shingles.shingle_ids`` gives to
   sha1), but with a vectorised polynomial hash instead of one sha1 call per
   shingle: all documents of a batch are joined into one byte buffer, prefix
   sums of ``(byte + 1) * R**pos`` (mod 2**64) give the hash of any byte range
   in two gathers and a multiply, and the MurmurHash3 64-bit finaliser mixes
   it. The ids are a pure function of the shingle's bytes (no Python
   ``hash()``), so they are identical across processes, runs and batchings.
-  They are NOT the sha1 ids of ``cleaners.minhash`` (never mix the two in one
+  They are NOT the sha1 ids of ``cleaners.kernels.shingles`` (never mix the two in one
   index or one Jaccard).
 
 * ``signatures``: for many id arrays at once, exactly the ``hashvalues`` of
   ``datasketch.MinHash(num_perm, seed, scheme=scheme, hashfunc=identity)
   .update_batch(ids)`` (schemes "affine32", "affine64" and "legacy"). With
   numba importable, one fused compiled pass per document
-  (``cleaners._minhash_jit``); otherwise (or with ``BACKEND = "numpy"``) one
+  (``cleaners.kernels.minhash_jit``); otherwise (or with ``BACKEND = "numpy"``) one
   (num_perm x chunk) numpy array per chunk of ids, reduced per document with
   ``np.minimum.reduceat``. Both give the same values. ``to_lean`` wraps a row
   as a ``datasketch.LeanMinHash`` for ``MinHashLSH``.
@@ -63,7 +63,7 @@ _U64 = np.uint64
 _MASK64 = (1 << 64) - 1
 _R = 0x9E3779B97F4A7C15  # odd, so invertible mod 2^64
 _R_INV = pow(_R, -1, 1 << 64)
-_SEP = 0x20  # tokens are joined by one space, as in cleaners.minhash
+_SEP = 0x20  # tokens are joined by one space, as in cleaners.kernels.shingles
 _CHUNK_BYTES = 1 << 20  # byte window per prefix-sum pass (powers table <= 16 MB)
 _SORT_BUDGET = 1 << 20  # padded elements per 2-D sort
 _SORT_GROUP = 512  # documents per 2-D sort
@@ -334,7 +334,7 @@ def _say_if_compiling(name: str) -> None:
 # Signature kernel: "auto" (numba when it imports, else numpy), "numba" or
 # "numpy". Both are exact; the tests run each against datasketch.
 BACKEND: str = os.environ.get("NEWSCLEAN_MINHASH_BACKEND", "auto")
-_jit_module: object = None  # cleaners._minhash_jit once imported; False if it cannot be
+_jit_module: object = None  # cleaners.kernels.minhash_jit once imported; False if it cannot be
 _jit_lock = threading.Lock()
 log = logging.getLogger(__name__)
 
@@ -347,8 +347,8 @@ def _jit_kernels() -> dict | None:
         with _jit_lock:
             if _jit_module is None:
                 try:
-                    _say_if_compiling("_minhash_jit")
-                    from cleaners import _minhash_jit
+                    _say_if_compiling("minhash_jit")
+                    import cleaners.kernels.minhash_jit as _minhash_jit
                     _jit_module = _minhash_jit
                 except Exception as exc:  # ImportError, or numba refusing this numpy
                     log.info("numba unavailable (%s): numpy signature kernel", exc)
@@ -366,9 +366,9 @@ def jit_module(name: str) -> Any:
 @lru_cache(maxsize=None)
 def _import_kernels(name: str) -> Any:
     try:
-        if name != "_minhash_jit":
+        if name != "minhash_jit":
             _say_if_compiling(name)
-        return importlib.import_module(f"cleaners.{name}")
+        return importlib.import_module(f"cleaners.kernels.{name}")
     except Exception as exc:  # ImportError, or numba refusing this numpy
         log.info("cleaners.%s unavailable (%s): the numpy/regex path is used", name, exc)
         return None
@@ -550,7 +550,7 @@ def intersection_sizes(id_arrays: Sequence[np.ndarray], u: np.ndarray, v: np.nda
         nonempty = [np.asarray(a) for a in id_arrays if len(a)]
         flat = np.concatenate(nonempty) if nonempty else np.zeros(0, dtype=np.uint32)
         return intersection_sizes_flat(flat, counts, u, v)
-    from cleaners.minhash import intersection_size
+    from cleaners.kernels.shingles import intersection_size
 
     for k, (i, j) in enumerate(zip(u.tolist(), v.tolist())):
         out[k] = intersection_size(id_arrays[i], id_arrays[j])

@@ -1,4 +1,4 @@
-"""numba kernels of ``cleaners.fastminhash.signatures_flat``, of the exact verification
+"""numba kernels of ``cleaners.kernels.signatures.signatures_flat``, of the exact verification
 (``intersection_sizes``) and of the near-duplicate clusters (``link_buckets``; imported lazily).
 
 One fused pass per document: for each of its (pre-mixed) ids, every
@@ -154,8 +154,8 @@ def intersection_sizes(ids, starts, ends, u, v, out):  # pragma: no cover - comp
 
 # --------------------------------------------------------------------------- near-duplicate clusters
 # ``link_buckets`` walks LSH buckets and joins, with a union-find, the pairs of documents that
-# verify on their exact shingle sets (``cleaners.dedup.find_clusters``), comparing only the
-# pairs whose documents are not yet connected. ``cleaners.dedup._Linker`` walks the same way
+# verify on their exact shingle sets (``cleaners.match.dedup.find_clusters``), comparing only the
+# pairs whose documents are not yet connected. ``cleaners.match.dedup._Linker`` walks the same way
 # in Python without numba; the tests check that both give the same clusters and the same
 # number of comparisons, and that the clusters are those of every candidate pair verified.
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cleaners.articles import Grouping, Matched, StageHook, article_records, document_records, match_store
+from cleaners.match.articles import Grouping, Matched, StageHook, article_records, document_records, match_store
 from cleaners.config import Config, ReadConfig
-from cleaners.dedup import SketchCache
-from cleaners.docstore import DocStore
-from cleaners.readers import InputFile, InputRefused
+from cleaners.match.dedup import SketchCache
+from cleaners.store.docstore import DocStore
+from cleaners.read.readers import InputFile, InputRefused
 from cleaners.records import Document
-from cleaners.state import FileInfo, State, file_sha256
+from cleaners.store.state import FileInfo, State, file_sha256
 
 
 # The sha256 of a files row that records a file not read as it is: "problem:REASON" (a reject

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from cleaners.config import Config, ReadConfig
-from cleaners.pipeline import clean_all
-from cleaners.readers import InputFile, feed_shares, format_of, open_input, read_file, sniff_binary, warc_shares
+from cleaners.clean.pipeline import clean_all
+from cleaners.read.readers import InputFile, feed_shares, format_of, open_input, read_file, sniff_binary, warc_shares
 from cleaners.records import Document, Reject
 
 

@@ -3,7 +3,7 @@
 What it holds:
 - files: every input file seen (path, size, mtime, sha256), so a renamed or
   touched file is not reprocessed and a changed one is (a file that could not be
-  read has a marker instead of a hash: cleaners.incremental PROBLEM, UNREAD);
+  read has a marker instead of a hash: cleaners.match.incremental PROBLEM, UNREAD);
 - documents and rejects, as cleaned (the batch records), so later runs can
   match new documents against earlier ones;
 - the shingle ids and MinHash hash values of every grouped text (by text
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from cleaners.readers import open_input
+from cleaners.read.readers import open_input
 from cleaners.records import Document, document_from_dict, document_to_dict
 
 SCHEMA_VERSION = 1
@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS articles (
 CACHE_KIB = 64 * 1024
 
 # A rollback journal, not WAL. Every reader and writer of a state holds the state's lock
-# (cleaners.output.state_lock: runs, export), so WAL's readers-during-a-write are never used, while WAL writes a
+# (cleaners.store.output.state_lock: runs, export), so WAL's readers-during-a-write are never used, while WAL writes a
 # run's pages twice: into the WAL, then into the database at the checkpoint (and leaves the
 # WAL file at its largest size on disk). A rollback journal holds only the old contents of
 # pages a run changes; pages a run adds are written once. Commit of 30,000 documents: 10.1-10.2 s

@@ -12,11 +12,11 @@ import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
 from cleaners.config import DedupConfig
-from cleaners.fastminhash import (backend, band_buckets, band_keys, intersection_sizes, intersection_sizes_flat,
+from cleaners.kernels.signatures import (backend, band_buckets, band_keys, intersection_sizes, intersection_sizes_flat,
                                   jit_module, lsh_pairs, shingle_ids_many, shingle_ids_many_joined, signatures)
-from cleaners.fasttok import norm_word_lines
-from cleaners.minhash import shingle_ids, signature, similarities
-from cleaners.textutil import is_cjk, norm_words
+from cleaners.kernels.text import norm_word_lines
+from cleaners.kernels.shingles import shingle_ids, signature, similarities
+from cleaners.kernels.text import is_cjk, norm_words
 
 
 @dataclass(frozen=True)
@@ -278,7 +278,7 @@ class _Linker:
 
     def __init__(self, shingles: list[np.ndarray], counts: np.ndarray, cfg: DedupConfig) -> None:
         self.shingles, self.cfg, self.compared = shingles, cfg, 0
-        self.kernels = jit_module("_minhash_jit")
+        self.kernels = jit_module("minhash_jit")
         n = len(shingles)
         if self.kernels is not None:
             nonempty = [a for a in shingles if len(a)]

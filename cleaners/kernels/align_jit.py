@@ -1,4 +1,4 @@
-"""numba kernel of the passage alignment's matching blocks (imported lazily by ``cleaners.passages``).
+"""numba kernel of the passage alignment's matching blocks (imported lazily by ``cleaners.match.passages``).
 
 ``matching_blocks`` gives, for many pairs of token sequences at once, what
 ``difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()``

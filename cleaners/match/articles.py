@@ -18,16 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from cleaners.boilerplate import (Key, learn_boilerplate, paragraph_keys_and_lines_of, site_of,
+from cleaners.match.boilerplate import (Key, learn_boilerplate, paragraph_keys_and_lines_of, site_of,
                                   strip_boilerplate)
 from cleaners.config import Config
-from cleaners.dedup import Sketch, SketchCache, find_clusters
-from cleaners.docstore import Body, DocInfo, DocStore, paragraphs_of
-from cleaners.memory import fewer_collections, map_large_arrays, release_free_memory
-from cleaners.minhash import similarities
-from cleaners.passages import SharedPassage, find_shared_passages
+from cleaners.match.dedup import Sketch, SketchCache, find_clusters
+from cleaners.store.docstore import Body, DocInfo, DocStore, paragraphs_of
+from cleaners.store.memory import fewer_collections, map_large_arrays, release_free_memory
+from cleaners.kernels.shingles import similarities
+from cleaners.match.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document
-from cleaners.textutil import word_count
+from cleaners.kernels.text import word_count
 
 
 @dataclass

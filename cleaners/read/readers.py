@@ -685,9 +685,9 @@ def _from_json_object(obj: Any, src: Source, raw: bytes) -> RawDoc | Reject:
 
 def _html_record(src: Source, html: str, fixes: tuple[Fix, ...], common: dict[str, Any]) -> RawDoc | Reject:
     """A record's HTML: a page goes to main-text extraction; a fragment (an article's body
-    or a snippet of it: extract.is_fragment) has no page around it to extract from, so its
+    or a snippet of it: fragments.is_fragment) has no page around it to extract from, so its
     text is taken paragraph by paragraph, and the record's fixes say so."""
-    from cleaners.extract import fragment_paragraphs, is_fragment  # lxml and trafilatura: loaded when used
+    from cleaners.read.fragments import fragment_paragraphs, is_fragment  # lxml: loaded when used
 
     paragraphs = fragment_paragraphs(html) if is_fragment(html) else None
     if paragraphs is None:  # a page, or a fragment lxml cannot parse: extraction tries it

@@ -12,13 +12,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime, timezone
 
-from cleaners.clutter import strip_clutter
+from cleaners.clean.clutter import strip_clutter
 from cleaners.config import Config
-from cleaners.encoding import decode, repair
-from cleaners.extract import extract_html, extract_text
-from cleaners.readers import outlet_from_url
+from cleaners.clean.encoding import decode, repair
+from cleaners.clean.extract import extract_html, extract_text
+from cleaners.read.readers import outlet_from_url
 from cleaners.records import Document, Fix, RawDoc, Reject, Removal, Source
-from cleaners.textutil import TOKEN, detect_language, parse_timestamp
+from cleaners.clean.timestamps import parse_timestamp
+from cleaners.kernels.text import TOKEN, detect_language
 
 
 C1_CONTROLS = re.compile("[\u0080-\u009f]")

@@ -17,11 +17,11 @@ from dataclasses import replace
 import numpy as np
 
 from cleaners.config import DedupConfig
-from cleaners.dedup import Signatures, doc_shingles, find_clusters
-from cleaners.docstore import DocInfo
-from cleaners.fasttok import norm_word_lines
+from cleaners.match.dedup import Signatures, doc_shingles, find_clusters
+from cleaners.store.docstore import DocInfo
+from cleaners.kernels.text import norm_word_lines
 from cleaners.records import Document, Removal
-from cleaners.textutil import norm_words
+from cleaners.kernels.text import norm_words
 
 
 def site_of(doc: Document | DocInfo) -> str | None:

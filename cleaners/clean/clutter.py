@@ -19,9 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from cleaners.fasttok import clutter_word_counts
+from cleaners.kernels.text import clutter_word_counts
 from cleaners.records import Document, Removal
-from cleaners.textutil import is_timestamp_line, parse_timestamp, sentences
+from cleaners.clean.timestamps import is_timestamp_line, parse_timestamp
+from cleaners.kernels.chars import WORD
+from cleaners.kernels.text import sentences
 
 # Headings of sidebar lists. Matched against a whole line only, so an article
 # sentence that mentions "most read" is never taken.
@@ -81,7 +83,6 @@ DATELINE = re.compile(
 TIMESTAMP_BY = re.compile(r"^(?P<ts>.{4,80}?)\s+by\s+(?P<who>[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,3})$")
 BYLINE = re.compile(r"^(?:By|BY|Von|Par|Por)\s+[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,4}"
                     r"(?:\s*(?:,|and|&|\|)\s*[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]+){0,4})*\s*$")
-WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 
 
 @lru_cache(maxsize=4096)

@@ -227,7 +227,7 @@ class DocStore:
             for doc_id, info, data in self.db.execute(q, ids):
                 yield doc_id, json.loads(info)[0]["path"], data
 
-    # -- sketches parked by a SketchCache (cleaners.dedup.SketchSpill)
+    # -- sketches parked by a SketchCache (cleaners.match.dedup.SketchSpill)
     def put_sketches(self, items: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]]) -> None:
         self.db.execute("BEGIN")
         self.db.executemany("INSERT OR REPLACE INTO sketches VALUES (?, ?, ?, ?)",

@@ -1,0 +1,221 @@
+"""Tokens, words, sentences and languages of texts: one text at a time (regex) or many in one call
+(the numba kernels of ``cleaners.kernels.text_jit``)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cleaners.kernels.chars import ABBREV_WORDS, CJK, CLOSERS, LETTER, STOPWORDS, WORD
+from cleaners.kernels.signatures import jit_module
+
+TOKEN = re.compile(rf"[{CJK}]|[^\W_]+", re.UNICODE)
+CJK_CHAR = re.compile(rf"[{CJK}]")
+
+
+@dataclass(frozen=True)
+class Token:
+    norm: str
+    start: int
+    end: int
+
+
+def tokens(text: str) -> list[Token]:
+    """Normalised tokens (casefolded, NFKC) with their character offsets in text."""
+    out = []
+    for m in TOKEN.finditer(text):
+        word = m.group()
+        norm = word.lower() if word.isascii() else unicodedata.normalize("NFKC", word).casefold()
+        out.append(Token(norm, m.start(), m.end()))
+    return out
+
+
+def norm_words(text: str) -> list[str]:
+    """The normalised tokens of text, without offsets (same values as ``tokens``)."""
+    if text.isascii():
+        return TOKEN.findall(text.lower())
+    raw = TOKEN.findall(text)
+    joined = " ".join(raw)
+    if joined.isascii():  # non-ASCII punctuation only (curly quotes, dashes): lower() them at once
+        return joined.lower().split(" ") if raw else []
+    return [w.lower() if w.isascii() else unicodedata.normalize("NFKC", w).casefold() for w in raw]
+
+
+def word_count(text: str) -> int:
+    """len(norm_words(text)), without normalising each token."""
+    return len(TOKEN.findall(text))
+
+
+def is_cjk(text: str) -> bool:
+    """True when most tokens are CJK characters (shingle by character, not word)."""
+    if not CJK_CHAR.search(text, 0, 5000):
+        return False
+    toks = TOKEN.findall(text[:5000])
+    if not toks:
+        return False
+    return sum(1 for t in toks if CJK_CHAR.fullmatch(t)) > 0.5 * len(toks)
+
+
+# Sentence ends: . ! ? and CJK full stops, optionally followed by closing quotes
+# (a cut is made at each match's end). The match starts at the punctuation
+# rather than behind a lookbehind, so the regex engine can skip ahead to it.
+SENT_END = re.compile(r"""[.!?。！？]["'”’»)\]]*(?=\s|$)|[。！？]""")
+ABBREV = re.compile(r"(?:\b(?:" + "|".join(map(re.escape, ABBREV_WORDS)) + r")\.$)|(?:\b[A-Z]\.$)")
+
+
+PARAGRAPH = re.compile(r"[^\n]+")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of sentences in text; paragraphs never join.
+
+    A paragraph is cut after each SENT_END unless the text before it (closing
+    quotes and spaces stripped) ends with an abbreviation; each piece is
+    trimmed of whitespace and kept if anything is left.
+    """
+    spans: list[tuple[int, int]] = []
+    append = spans.append
+    for pm in PARAGRAPH.finditer(text):
+        offset = pm.start()
+        para = pm.group()
+        start = 0
+        for m in SENT_END.finditer(para):
+            end = m.end()
+            seg = para[start:end]
+            if _abbreviation(seg.rstrip(CLOSERS)):
+                continue
+            left = len(seg) - len(seg.lstrip())
+            right = len(seg.rstrip())
+            if right > left:
+                append((offset + start + left, offset + start + right))
+            start = end
+        seg = para[start:]
+        left = len(seg) - len(seg.lstrip())
+        right = len(seg.rstrip())
+        if right > left:
+            append((offset + start + left, offset + start + right))
+    return spans
+
+
+def _abbreviation(seg: str) -> bool:
+    """``ABBREV.search(seg)``, looking only at the end: every ABBREV match ends
+    the string with "." and is at most 5 characters long, so the last 7
+    characters (one more before any match, for its \\b) decide."""
+    return seg[-1:] == "." and ABBREV.search(seg[-7:]) is not None
+
+
+_STOP = {lang: set(words.split()) for lang, words in STOPWORDS.items()}
+
+
+KANA = re.compile(r"[\u3040-\u30ff]")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+HANGUL = re.compile(r"[\uac00-\ud7af]")
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+SCRIPTS = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af\u0400-\u04ff]")  # any of the four above
+LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code by script, then by stop words for Latin-script languages."""
+    sample = text[:4000]
+    if not sample.strip():
+        return None
+    if not sample.isascii() and SCRIPTS.search(sample):  # else every count below is 0
+        kana = len(KANA.findall(sample))
+        han = len(HAN.findall(sample))
+        hangul = len(HANGUL.findall(sample))
+        cyr = len(CYRILLIC.findall(sample))
+        letters = max(1, len(LETTER.findall(sample)))
+        if kana > 0.05 * letters:
+            return "ja"
+        if hangul > 0.2 * letters:
+            return "ko"
+        if han > 0.2 * letters:
+            return "zh"
+        if cyr > 0.3 * letters:
+            return "ru"
+    counted = stop_word_scores(sample)  # the numba kernel, with no word strings
+    if counted is None:
+        words = LETTERS.findall(sample.lower())
+        counts = Counter(words)
+        counted = len(words), [sum(counts[w] for w in stop if w in counts) for stop in _STOP.values()]
+    n, scores = counted
+    if n < 5:
+        return None
+    g = max(range(len(scores)), key=scores.__getitem__)  # the first language of the highest score
+    return list(_STOP)[g] if scores[g] >= max(2, 0.05 * n) else None
+
+
+def kernel() -> Any:
+    """cleaners.kernels.text_jit, or None when the signature backend is numpy or numba does not import."""
+    return jit_module("text_jit")
+
+
+def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' characters as one array of code points (lone surrogates kept), and where each ends."""
+    joined = "".join(texts)
+    try:  # the strict encoder is three times faster than the surrogatepass one (measured)
+        data = joined.encode("utf-32-le")
+    except UnicodeEncodeError:  # a lone surrogate (rare): kept as its code point
+        data = joined.encode("utf-32-le", "surrogatepass")
+    cp = np.frombuffer(data, dtype=np.uint32)
+    return cp, np.cumsum([len(t) for t in texts], dtype=np.int64)
+
+
+def norm_word_lines(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``" ".join(norm_words(t))`` of each text, whether its spaces are exactly the gaps between
+    its words (not so when a word holds a space: NFKC of some ligatures), and its number of words."""
+    jit = kernel()
+    if jit is None or not texts:
+        return _norm_word_lines_py(texts)
+    cp, ends = code_points(texts)
+    keyed = np.empty(len(texts), dtype=np.bool_)
+    counts = np.empty(len(texts), dtype=np.int64)
+    buf = jit.key_buffer(len(cp), len(texts))
+    form_at, forms = jit.key_table()
+    kn = jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, buf)
+    lines = buf[:kn].tobytes().decode("utf-8").split("\n")
+    lines.pop()  # after the last "\n"
+    odd = np.flatnonzero(~keyed).tolist()
+    if odd:
+        redo = _norm_word_lines_py([texts[i] for i in odd])
+        for n, i in enumerate(odd):
+            lines[i] = redo[0][n]
+        keyed[odd] = redo[1]
+    return lines, keyed, counts
+
+
+def _norm_word_lines_py(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    words = [norm_words(t) for t in texts]
+    lines = [" ".join(w) for w in words]
+    gaps = np.array([not w or line.count(" ") == len(w) - 1 for w, line in zip(words, lines)], dtype=bool)
+    return lines, gaps, np.array([len(w) for w in words], dtype=np.int64)
+
+
+def clutter_word_counts(texts: list[str]) -> list[int]:
+    """``len(clutter.WORD.findall(t))`` of each text (``clutter.word_count``), in one call."""
+    jit = kernel()
+    if jit is None or not texts:
+        return [len(WORD.findall(t)) for t in texts]
+    cp, ends = code_points(texts)
+    out = np.empty(len(texts), dtype=np.int64)
+    jit.clutter_word_counts(cp, ends, jit.char_flags(), out)
+    return out.tolist()
+
+
+def stop_word_scores(text: str) -> tuple[int, list[int]] | None:
+    """For ``textutil.detect_language``: how many words ``LETTERS.findall(text.lower())`` gives
+    and, per language of ``STOPWORDS`` (in order), how many of them are its stop words; by the
+    kernel, with no word strings. None without it, or when a character of the text lowers to
+    more than one (the caller then counts with the regex)."""
+    jit = kernel()
+    if jit is None or not text:
+        return None
+    scores = np.zeros(len(STOPWORDS), dtype=np.int64)
+    n = jit.stop_word_scores(code_points([text])[0], jit.lower_table(), *jit.stop_word_table(), scores)
+    return None if n < 0 else (int(n), scores.tolist())
