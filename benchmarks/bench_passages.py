@@ -110,7 +110,7 @@ def worker(impl: str, inputs: Path, repeat: int, dump: Path) -> None:
     texts, groups = pickle.loads(inputs.read_bytes())
     base = _peak_mb()
     if impl == "old":
-        from benchmarks.passages_reference import find_shared_passages
+        from tests.reference.passages import find_shared_passages
     else:
         from cleaners.match.passages import find_shared_passages
     cfg = Config()

@@ -4,13 +4,14 @@ One run builds a corpus of N documents of realistic size from real text and
 times, side by side:
 
   sig   signature stage on the N texts (tokens from ``norm_words`` given):
-        product path (``cleaners.kernels.shingles.shingle_ids`` + ``signature`` per
-        document) vs datasketch ``update_batch`` alone on the same sha1 ids vs
-        ``cleaners.kernels.signatures`` (signatures alone on the same ids, and bulk
-        shingling + signatures + LeanMinHash); the same for the sentence
-        signatures of ``cleaners.match.passages`` (word 3-grams, 64 perms); and
-        MinHashLSH insert+query of the signatures (64 x 2 bands).
-  text  ``discover`` + ``cleaners.clean.batch.process_files`` +
+        the readable path (``tests.reference.minhash``: sha1 ``shingle_ids`` +
+        datasketch ``signature`` per document) vs datasketch ``update_batch`` alone
+        on the same sha1 ids vs ``cleaners.kernels.signatures`` (signatures alone on
+        the same ids, and bulk ``shingle_ids`` + signatures); the same for the
+        sentence signatures of ``cleaners.match.passages`` (word 3-grams, 64 perms);
+        MinHashLSH insert+query of the signatures (64 x 2 bands) and the same
+        buckets from ``band_key`` + ``band_buckets``.
+  text  ``discover`` + ``tests.reference.batch.process_files`` +
         ``cleaners.match.articles.group_documents`` on N .txt files in a temp folder
         (per-stage times); the same again once imports and first calls are
         paid (steady state), and from it the rate 2 cores could reach at best
@@ -229,30 +230,33 @@ class Timers:
 
 def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     import numpy as np
-    from datasketch import MinHash, MinHashLSH
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-    import cleaners.kernels.signatures as fm
+    import cleaners.kernels as k
     from cleaners.config import Config
-    from cleaners.kernels.shingles import shingle_ids, signature
-    from cleaners.match.passages import doc_sentences
-    from cleaners.kernels.text import norm_words
+    from tests.reference.minhash import shingle_ids, signature
+    from tests.reference.passages import doc_sentences
 
     cfg = Config()
     d, p = cfg.dedup, cfg.passages
     texts = load_text_files(work / "text")
     n = len(texts)
     rows = []
-    t_tok, words = _best(lambda: [norm_words(t) for t in texts], 1)
-    rows.append(_row("sig", "tokenise: textutil.norm_words (input to all rows below)", n, t_tok))
+    t_tok, words = _best(lambda: [k.norm_words(t) for t in texts], 1)
+    rows.append(_row("sig", "tokenise: kernels.norm_words (input to all rows below)", n, t_tok))
 
     def ident(x: int) -> int:
         return x
 
+    def split(ids_counts: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+        ids, counts = ids_counts
+        return np.split(ids, np.cumsum(counts)[:-1])
+
     t_prod, _ = _best(lambda: [signature(shingle_ids(w, d.shingle_words), d.num_perm, d.scheme, d.seed)
                                   for w in words], 1)
-    rows.append(_row("sig", "first product path: minhash.shingle_ids (sha1) + signature", n, t_prod))
+    rows.append(_row("sig", "readable path: sha1 shingle_ids + datasketch signature per document", n, t_prod))
     t_ids, ids = _best(lambda: [shingle_ids(w, d.shingle_words) for w in words], 1)
-    rows.append(_row("sig", "  of which shingle_ids (sha1 per shingle)", n, t_ids))
+    rows.append(_row("sig", "  of which shingle_ids (hashlib sha1 per shingle)", n, t_ids))
     lists = [x.tolist() for x in ids]
 
     def ds() -> list[np.ndarray]:
@@ -266,53 +270,36 @@ def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 
     t_ds, ds_out = _best(ds, 1)
     rows.append(_row("sig", "datasketch MinHash + update_batch (same sha1 ids, lists given)", n, t_ds))
-    t_imp, kernel = _best(fm.backend, 1)  # imports numba when it is installed
-    # first call in this process: kernel load from numba's cache (or compile), one-off
-    t_first, _ = _best(lambda: fm.signatures(ids[:1], d.num_perm, d.seed, d.scheme), 1)
-    t_fs, fs = _best(lambda: fm.signatures(ids, d.num_perm, d.seed, d.scheme), args.repeat)
-    assert all(np.array_equal(a, b) for a, b in zip(ds_out, fs)), "fastminhash != datasketch"
-    rows.append(_row("sig", f"fastminhash.signatures (same sha1 ids), {kernel} kernel", n, t_fs,
+    # first call in this process: numba import and kernel load from its cache (or compile), one-off
+    t_first, _ = _best(lambda: k.signatures(ids[:1], d.num_perm, d.seed, d.scheme), 1)
+    t_fs, fs = _best(lambda: k.signatures(ids, d.num_perm, d.seed, d.scheme), args.repeat)
+    assert all(np.array_equal(a, b) for a, b in zip(ds_out, fs)), "kernels.signatures != datasketch"
+    rows.append(_row("sig", "kernels.signatures (same sha1 ids)", n, t_fs,
                      ratio=f"{t_ds / t_fs:.1f}x vs update_batch",
                      note=f"steady state (best of {args.repeat}); one-off in this process: "
-                          f"backend import {t_imp:.2f} s, first call {t_first:.2f} s"))
-    t_fs2, fs2 = _best(lambda: fm.signatures(ids, d.num_perm, d.seed, d.scheme, threads=2), args.repeat)
+                          f"first call {t_first:.2f} s"))
+    t_fs2, fs2 = _best(lambda: k.signatures(ids, d.num_perm, d.seed, d.scheme, threads=2), args.repeat)
     assert np.array_equal(fs, fs2)
-    rows.append(_row("sig", f"fastminhash.signatures, threads=2, {kernel} kernel", n, t_fs2,
-                     ratio=f"{t_ds / t_fs2:.1f}x vs update_batch"))
-    if kernel != "numpy":  # the numpy fallback on the same ids, same run
-        saved = fm.BACKEND
-        fm.BACKEND = "numpy"
-        try:
-            t_np, fs_np = _best(lambda: fm.signatures(ids, d.num_perm, d.seed, d.scheme), args.repeat)
-            t_np2, _ = _best(lambda: fm.signatures(ids, d.num_perm, d.seed, d.scheme, threads=2),
-                             args.repeat)
-        finally:
-            fm.BACKEND = saved
-        assert np.array_equal(fs, fs_np)
-        rows.append(_row("sig", "fastminhash.signatures, numpy kernel (fallback without numba)", n,
-                         t_np, ratio=f"{t_ds / t_np:.1f}x vs update_batch"))
-        rows.append(_row("sig", "fastminhash.signatures, numpy kernel, threads=2", n, t_np2,
-                         ratio=f"{t_ds / t_np2:.1f}x vs update_batch"))
-        cold, warm = _jit_first_call_times()
-        rows.append(_row("sig", "numba kernel: first signatures() call in a fresh process", 1, warm,
-                         note=f"numba import + load: {warm:.2f} s with numba's cache filled, "
-                              f"{cold:.2f} s with it empty (compile)"))
+    rows.append(_row("sig", "kernels.signatures, threads=2", n, t_fs2, ratio=f"{t_ds / t_fs2:.1f}x vs update_batch"))
+    cold, warm = _jit_first_call_times()
+    rows.append(_row("sig", "numba kernel: first signatures() call in a fresh process", 1, warm,
+                     note=f"numba import + load: {warm:.2f} s with numba's cache filled, "
+                          f"{cold:.2f} s with it empty (compile)"))
 
-    def fast_all():
-        fids = fm.shingle_ids_many(words, d.shingle_words)
-        sig = fm.signatures(fids, d.num_perm, d.seed, d.scheme)
-        return fids, fm.to_leans(sig, d.seed, d.scheme)
+    def fast_all() -> tuple[list[np.ndarray], np.ndarray]:
+        fids = split(k.shingle_ids(words, d.shingle_words, d.shingle_hash))
+        return fids, k.signatures(fids, d.num_perm, d.seed, d.scheme)
 
-    t_fast, (fids, leans) = _best(fast_all, args.repeat)
-    rows.append(_row("sig", "fastminhash: shingle_ids_many + signatures + to_leans", n, t_fast,
-                     ratio=f"{t_prod / t_fast:.1f}x vs the first product path"))
-    t_fsh, _ = _best(lambda: fm.shingle_ids_many(words, d.shingle_words), args.repeat)
-    rows.append(_row("sig", "  of which shingle_ids_many", n, t_fsh,
-                     ratio=f"{t_ids / t_fsh:.1f}x vs sha1 shingle_ids"))
-    n_sh = sum(map(len, ids))
-    rows[-1]["note"] = f"{n_sh / n:.0f} shingles/doc"
+    t_fast, (fids, sig_fast) = _best(fast_all, args.repeat)
+    rows.append(_row("sig", "kernels: shingle_ids + signatures", n, t_fast,
+                     ratio=f"{t_prod / t_fast:.1f}x vs the readable path"))
+    t_fsh, _ = _best(lambda: k.shingle_ids(words, d.shingle_words, d.shingle_hash), args.repeat)
+    rows.append(_row("sig", f"  of which shingle_ids ({d.shingle_hash})", n, t_fsh,
+                     ratio=f"{t_ids / t_fsh:.1f}x vs hashlib sha1 shingle_ids",
+                     note=f"{sum(map(len, ids)) / n:.0f} shingles/doc"))
 
-    # LSH with the fast signatures: the next cost in find_matches
+    leans = [LeanMinHash(seed=d.seed, hashvalues=row, scheme=d.scheme) for row in sig_fast]
+
     def lsh_run() -> int:
         lsh = MinHashLSH(num_perm=d.num_perm, params=(d.lsh_bands, d.lsh_rows))
         for i, m in enumerate(leans):
@@ -320,54 +307,43 @@ def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
         return sum(len(lsh.query(m)) for m in leans)
 
     t_lsh, cands = _best(lsh_run, 1)
-    rows.append(_row("sig", f"MinHashLSH {d.lsh_bands}x{d.lsh_rows} insert+query (lean sigs)", n, t_lsh,
+    rows.append(_row("sig", f"MinHashLSH {d.lsh_bands}x{d.lsh_rows} insert+query", n, t_lsh,
                      note=f"{cands / n:.1f} candidates/doc"))
-    sig_fast = fm.signatures(fids, d.num_perm, d.seed, d.scheme)
-    t_band, pairs = _best(lambda: fm.lsh_pairs(sig_fast, d.lsh_bands, d.lsh_rows), args.repeat)
-    assert 2 * len(pairs) + n == cands, "lsh_pairs != MinHashLSH candidates"
-    rows.append(_row("sig", "fastminhash.lsh_pairs (same candidate pairs)", n, t_band,
-                     ratio=f"{t_lsh / t_band:.0f}x vs MinHashLSH", note=f"{len(pairs)} pairs"))
 
-    # Sentence signatures, as cleaners.match.passages computes them
+    def buckets() -> int:
+        idx, r = np.arange(n), d.lsh_rows
+        return sum(len(k.band_buckets(k.band_key(sig_fast[:, b * r:(b + 1) * r]), idx)[1]) for b in range(d.lsh_bands))
+
+    t_band, n_buckets = _best(buckets, args.repeat)
+    rows.append(_row("sig", "kernels.band_key + band_buckets (the same buckets)", n, t_band,
+                     ratio=f"{t_lsh / t_band:.0f}x vs MinHashLSH", note=f"{n_buckets} buckets of 2+"))
+
+    # Sentence signatures, as cleaners.match.passages computes them (sha1_hash32 word 3-grams)
     sents = [s for i, t in enumerate(texts) for s in doc_sentences(i, t, p.min_words)]
     swords = [[t.norm for t in s.toks] for s in sents]
     ns = len(sents)
     t_sp, _ = _best(lambda: [signature(shingle_ids(w, p.shingle_words), p.num_perm, d.scheme, d.seed)
                              for w in swords], 1)
-    rows.append(_row("sig", f"sentences ({ns / n:.0f}/doc): first product path, sha1 shingle_ids + signature", ns, t_sp))
+    rows.append(_row("sig", f"sentences ({ns / n:.0f}/doc): readable path, sha1 shingle_ids + signature", ns, t_sp))
 
-    def sent_fast():
-        sid = fm.shingle_ids_many(swords, p.shingle_words)
-        return fm.to_leans(fm.signatures(sid, p.num_perm, d.seed, d.scheme), d.seed, d.scheme)
+    def sent_fast() -> np.ndarray:
+        sid, scounts = k.shingle_ids(swords, p.shingle_words, "sha1_hash32")
+        return k.signatures_flat(sid, scounts, p.num_perm, d.seed, d.scheme)
 
     t_sf, _ = _best(sent_fast, args.repeat)
-    rows.append(_row("sig", "sentences: fastminhash shingle_ids_many + signatures + to_leans", ns, t_sf,
-                     ratio=f"{t_sp / t_sf:.1f}x vs the first product path"))
-    sid = fm.shingle_ids_many(swords, p.shingle_words)
-    sflat = np.concatenate(sid)
-    scounts = np.fromiter(map(len, sid), dtype=np.int64, count=len(sid))
-    t_ss, ss = _best(lambda: fm.signatures_flat(sflat, scounts, p.num_perm, d.seed, d.scheme),
-                     args.repeat)
-    rows.append(_row("sig", f"  of which signatures_flat, {kernel} kernel", ns, t_ss))
-    if kernel != "numpy":
-        saved = fm.BACKEND
-        fm.BACKEND = "numpy"
-        try:
-            t_ssn, ssn = _best(lambda: fm.signatures_flat(sflat, scounts, p.num_perm, d.seed, d.scheme),
-                               args.repeat)
-        finally:
-            fm.BACKEND = saved
-        assert np.array_equal(ss, ssn)
-        rows.append(_row("sig", "  of which signatures_flat, numpy kernel", ns, t_ssn,
-                         ratio=f"numba {t_ssn / t_ss:.1f}x faster"))
+    rows.append(_row("sig", "sentences: kernels shingle_ids + signatures_flat", ns, t_sf,
+                     ratio=f"{t_sp / t_sf:.1f}x vs the readable path"))
+    sflat, scounts = k.shingle_ids(swords, p.shingle_words, "sha1_hash32")
+    t_ss, _ = _best(lambda: k.signatures_flat(sflat, scounts, p.num_perm, d.seed, d.scheme), args.repeat)
+    rows.append(_row("sig", "  of which signatures_flat", ns, t_ss))
     return rows
 
 
 def _jit_first_call_times() -> tuple[float, float]:
     """Seconds of the first signatures() call in a fresh process with an empty
     numba cache (import + compile) and then with that cache filled."""
-    code = ("import time, numpy as np; import cleaners.kernels.signatures as fm; "
-            "t = time.perf_counter(); fm.signatures([np.arange(9, dtype=np.uint32)], 128, 1); "
+    code = ("import time, numpy as np; import cleaners.kernels as k; "
+            "t = time.perf_counter(); k.signatures([np.arange(9, dtype=np.uint32)], 128, 1); "
             "print(time.perf_counter() - t)")
     out = []
     with tempfile.TemporaryDirectory(prefix="numba_cache_") as cache:
@@ -381,10 +357,11 @@ def _jit_first_call_times() -> tuple[float, float]:
 
 
 def stage_text(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
-    import cleaners.match.articles as articles, boilerplate, dedup, passages, pipeline
-    from cleaners.clean.batch import process_files
+    from cleaners.clean import pipeline
     from cleaners.config import Config
+    from cleaners.match import articles, boilerplate, dedup, passages
     from cleaners.read.readers import discover
+    from tests.reference.batch import process_files
 
     cfg = Config()
     root = work / "text"
@@ -397,17 +374,17 @@ def stage_text(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     timers.wrap(pipeline, "detect_language", "process_files: detect_language")
     timers.wrap(articles, "learn_boilerplate", "learn_boilerplate (site boilerplate from the 1st pass)")
     timers.wrap(boilerplate, "find_clusters", "  boilerplate: find_clusters (1st pass)")
-    timers.wrap(dedup, "doc_shingles_many", "doc_shingles_many (norm_words + numpy shingle hash)")
-    timers.wrap(dedup, "signatures", "signatures (fastminhash, both passes)")
+    timers.wrap(dedup, "doc_shingles_many", "doc_shingles_many (norm_words + shingle ids)")
+    timers.wrap(dedup, "signatures", "signatures (kernels, both passes)")
     timers.wrap(articles, "word_count", "word_count (n_words)")
     timers.wrap(articles, "find_clusters", "find_clusters (LSH buckets + union-find, final pass)")
     timers.wrap(articles, "find_shared_passages", "find_shared_passages")
     timers.wrap(passages, "sentence_table", "  passages: sentence_table (sentences, tokens)")
-    timers.wrap(passages, "sha1_shingles", "  passages: sha1_shingles")
+    timers.wrap(passages, "shingle_ids", "  passages: shingle_ids (sha1_hash32)")
     timers.wrap(passages, "signatures_flat", "  passages: signatures_flat")
     timers.wrap(passages, "band_pairs", "  passages: band_pairs (LSH buckets)")
-    timers.wrap(passages, "shared_counts", "  passages: shared_counts")
-    timers.wrap(passages, "align_tokens", "  passages: align_tokens (difflib)")
+    timers.wrap(passages, "intersection_sizes", "  passages: intersection_sizes")
+    timers.wrap(passages, "_align_classes", "  passages: _align_classes (matching blocks, best runs)")
 
     prof = None
     if args.profile == "text":
@@ -460,7 +437,7 @@ def _steady_ceiling(root: Path, items: list[Any], cfg: Any, n: int, timers: Time
     step's memories emptied before each run, as a new worker has them), and the rate 2 cores
     could reach with it: the ceiling of the text target before any orchestration cost."""
     import cleaners.match.articles as articles
-    from cleaners.clean.batch import process_files
+    from tests.reference.batch import process_files
 
     timers.restore()  # the wrappers' own cost stays out of these rows
     clean_s, match_s = float("inf"), float("inf")
@@ -486,8 +463,8 @@ def _steady_ceiling(root: Path, items: list[Any], cfg: Any, n: int, timers: Time
 
 
 def _pf_batch(task: tuple[str, list[Any], dict[str, Any]]) -> list[Any]:
-    from cleaners.clean.batch import process_files
     from cleaners.config import Config
+    from tests.reference.batch import process_files
     root, items, cfg = task
     docs, _ = process_files(Path(root), items, Config.from_dict(cfg))
     return docs
@@ -496,7 +473,7 @@ def _pf_batch(task: tuple[str, list[Any], dict[str, Any]]) -> list[Any]:
 def _forget() -> None:
     """Empty the cleaning step's memories (a forked worker inherits them)."""
     import cleaners.clean.clutter as clutter
-    clutter._VERDICTS.clear()
+    clutter._steps.cache_clear()  # the rule steps, each with its verdicts
     clutter._COUNTS.clear()
     clutter._words.cache_clear()
     clutter._lower.cache_clear()
@@ -717,8 +694,7 @@ def main() -> int:
     print("versions " + ", ".join(f"{k} {v}" for k, v in versions().items()))
     print("command " + " ".join([os.path.relpath(sys.executable, REPO)] + sys.argv))
     # cleaners/ may be edited while benchmarks run: record which version was timed
-    stamp = max((p.stat().st_mtime, p.name) for p in (REPO / "cleaners").glob("*.py")
-                if p.name != "fastminhash.py")
+    stamp = max((p.stat().st_mtime, str(p.relative_to(REPO))) for p in (REPO / "cleaners").rglob("*.py"))
     print(f"cleaners/ newest file: {stamp[1]} modified "
           f"{time.strftime('%H:%M:%S UTC', time.gmtime(stamp[0]))}")
     results = []

@@ -14,16 +14,18 @@ paraphrases, not copies. newsclean's shared passages are meant for near-verbatim
 reuse (quotes, wire copy), so this corpus is a stress test of the thresholds:
 it shows what the decision rule lets through and what it (deliberately) leaves out.
 
-Everything is computed with the product's own code, nothing is reimplemented:
+Everything is computed with the product's tokens and the readable versions of its passage
+code in tests/reference/ (which the tests hold equal to the product's):
 
-- sentences: ``cleaners.match.passages.Sentence(doc, tuple(cleaners.kernels.text.tokens(text)))``
+- sentences: ``tests.reference.passages.Sentence(doc, tuple(tests.reference.text.tokens(text)))``
   (the whole string is one sentence; the pipeline's sentence splitter is only
   used in the end-to-end row);
-- (a) passage score: ``cleaners.match.passages.align`` with ``min_words=1``,
+- (a) passage score: ``tests.reference.passages.align`` with ``min_words=1``,
   ``min_cjk_chars=1`` and ``min_similarity=1e-9`` (no cut-offs), ``link.similarity``,
   0 when ``align`` returns None (no common token);
-- (b) exact Jaccard of word 3-gram ids: ``cleaners.kernels.shingles.shingle_ids`` + ``jaccard``;
-- (c) MinHash estimate: ``cleaners.kernels.shingles.signature`` (passage ``num_perm``,
+- (b) exact Jaccard of word 3-gram ids: ``tests.reference.minhash.shingle_ids`` (sha1_hash32,
+  as the passages' shingles) + ``jaccard``;
+- (c) MinHash estimate: ``tests.reference.minhash.signature`` (passage ``num_perm``,
   ``DedupConfig`` scheme affine32 and seed) and ``LeanMinHash.jaccard``;
 - decision rule: ``align(a, b, PassageConfig())`` is not None (12+ aligned
   words, similarity >= 0.8, gaps <= 4 words);
@@ -57,9 +59,10 @@ if str(REPO) not in sys.path:
 from datasketch import MinHashLSH  # noqa: E402
 
 from cleaners.config import DedupConfig, PassageConfig  # noqa: E402
-from cleaners.kernels.shingles import jaccard, shingle_ids, signature  # noqa: E402
-from cleaners.match.passages import Sentence, align, find_shared_passages  # noqa: E402
-from cleaners.kernels.text import tokens  # noqa: E402
+from cleaners.match.passages import find_shared_passages  # noqa: E402
+from tests.reference.minhash import jaccard, shingle_ids, signature  # noqa: E402
+from tests.reference.passages import Sentence, align  # noqa: E402
+from tests.reference.text import tokens  # noqa: E402
 
 CORPUS = "msrp_news_paraphrase"
 FILES = ("msr_paraphrase_train.txt", "msr_paraphrase_test.txt")

@@ -1,7 +1,7 @@
 """Duplicate and syndication quality: newsclean against the libraries used out of the box.
 
 Generates a syndication corpus from real article bodies (see synd_gen.py), runs
-the product path in-process (discover -> process_files -> group_documents) and a
+the product path in-process (discover -> iter_processed -> group_documents) and a
 baseline (trafilatura.extract + ftfy.fix_text + datasketch MinHash/MinHashLSH on
 word 5-grams, clusters = union of LSH candidates), and prints one table:
 
@@ -62,15 +62,17 @@ def _key(path: str, record: int | None) -> str:
 
 
 def product_clean(corpus: Path, cfg: Any = None) -> tuple[list[Any], list[Any], float]:
-    """discover -> process_files: (documents, rejects, seconds)."""
-    from cleaners.clean.batch import process_files
+    """discover -> iter_processed: (documents, rejects, seconds)."""
+    from cleaners.clean.batch import iter_processed
     from cleaners.config import Config
     from cleaners.read.readers import discover
+    from cleaners.records import Document
 
     cfg = (cfg or Config()).validate()
     t0 = time.perf_counter()
-    docs, rejects = process_files(corpus, list(discover(corpus, cfg.read)), cfg)
-    return docs, rejects, time.perf_counter() - t0
+    results = list(iter_processed(corpus, list(discover(corpus, cfg.read)), cfg))
+    docs = [r for r in results if isinstance(r, Document)]
+    return docs, [r for r in results if not isinstance(r, Document)], time.perf_counter() - t0
 
 
 def product_group(docs: list[Any], rejects: list[Any], cfg: Any = None, t_clean: float = 0.0) -> SystemRun:
@@ -104,7 +106,7 @@ def product_group(docs: list[Any], rejects: list[Any], cfg: Any = None, t_clean:
 
 
 def run_product(corpus: Path, cfg: Any = None) -> SystemRun:
-    """The product path, in-process: discover -> process_files -> group_documents."""
+    """The product path, in-process: discover -> iter_processed -> group_documents."""
     docs, rejects, t_clean = product_clean(corpus, cfg)
     return product_group(docs, rejects, cfg, t_clean)
 

@@ -22,8 +22,8 @@ class ReadConfig:
     # this is cleaned in shares of at least this many bytes, about four per worker
     # (cleaners.clean.batch.split_files), each its own batch, so one feed dump or crawl uses
     # every worker and no worker holds all of a feed.
-    # 4 MiB is about 700 text records (0.6 s of cleaning) or 50-100 HTML pages: a task
-    # run's orchestration stays under 10 %. Outputs do not depend on it.
+    # 4 MiB is about 700 text records or 50-100 HTML pages: enough work that a task
+    # run's orchestration stays a small part of it. Outputs do not depend on it.
     share_bytes: int = 4 * 1024 * 1024
     # Off: a file whose size and mtime match the state's is taken as unchanged without
     # reading it (a run over 100,000 unchanged files reads none). On (--verify-content):
@@ -62,6 +62,21 @@ class ExtractConfig:
 
 
 @dataclass(frozen=True)
+class ClutterConfig:
+    # Clutter rules switched off, by name (the names are the removal reasons; the rules
+    # are registered in cleaners/clean/clutter.py, which rejects an unknown name). All are
+    # on by default: each was added for clutter seen on real pages, with tests of the
+    # sentences it must keep.
+    disabled: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.disabled, str):
+            raise ValueError(f"clutter.disabled must be a set of rule names, got the string "
+                             f"{self.disabled!r}; write [{self.disabled!r}]")
+        object.__setattr__(self, "disabled", frozenset(self.disabled))  # from_dict gives a list
+
+
+@dataclass(frozen=True)
 class DedupConfig:
     num_perm: int = 128
     # datasketch 2.0 changed the default scheme; signatures made under
@@ -69,9 +84,9 @@ class DedupConfig:
     scheme: str = "affine32"
     seed: int = 1
     shingle_words: int = 5  # word 5-grams: the usual unit for near-duplicate news
-    # How a shingle becomes a 32-bit id: "poly64-fmix64" hashes all shingles of
-    # a batch in numpy (cleaners/fastminhash.py, ~12x sha1 one by one);
-    # "sha1_hash32" is datasketch's sha1_hash32, one call per shingle.
+    # How a shingle becomes a 32-bit id (cleaners/kernels/shingles.py): "poly64-fmix64",
+    # a polynomial hash of its bytes, vectorised over all shingles of a batch and much
+    # faster than SHA-1; "sha1_hash32" gives datasketch's sha1_hash32 ids.
     shingle_hash: str = "poly64-fmix64"
     # LSH bands x rows = num_perm. 64 x 2 puts the candidate curve near
     # Jaccard 0.13, because abridged reprints have Jaccard 0.3-0.45 with their
@@ -120,16 +135,16 @@ class Config:
     read: ReadConfig = field(default_factory=ReadConfig)
     encoding: EncodingConfig = field(default_factory=EncodingConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
+    clutter: ClutterConfig = field(default_factory=ClutterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     passages: PassageConfig = field(default_factory=PassageConfig)
     # Files per Prefect task. None sizes the batches from the run
     # (cleaners.clean.batch.batch_size_for): about four per worker, 50 to 1000 files.
-    # A clean-batch task run costs tens of ms of orchestration on 2 cores
-    # (10,000 text files cleaned in 10.9 s as 50 tasks, 8.3 s as 10), and one
-    # batch per worker would leave a worker idle at the end.
+    # A clean-batch task run costs tens of ms of orchestration, so batches
+    # amortise it; one batch per worker would leave a worker idle at the end.
     batch_size: int | None = None
     # Where the document LSH index lives while matching: None keeps it in
-    # memory (numpy banding, cleaners/fastminhash.py); "redis://host:port/db"
+    # memory (numpy banding, cleaners/kernels/signatures.py); "redis://host:port/db"
     # puts it in datasketch's Redis storage, shared by every process that
     # matches. Not part of the matching fingerprint: both give the same pairs.
     lsh_redis_url: str | None = None
@@ -184,14 +199,19 @@ class Config:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON form, for run.json and a deployment's parameters (``from_dict`` reads it)."""
+        data = asdict(self)
+        data["clutter"]["disabled"] = sorted(self.clutter.disabled)  # JSON has no sets
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Config":
+        """The validated Config of a ``to_dict`` form; a missing key takes its default."""
         return cls(
             read=ReadConfig(**data.get("read", {})),
             encoding=EncodingConfig(**data.get("encoding", {})),
             extract=ExtractConfig(**data.get("extract", {})),
+            clutter=ClutterConfig(**data.get("clutter", {})),
             dedup=DedupConfig(**data.get("dedup", {})),
             passages=PassageConfig(**data.get("passages", {})),
             batch_size=data.get("batch_size"),

@@ -1,8 +1,10 @@
 """The newsclean flow: discover -> clean in batches -> match and write.
 
-Tasks pass paths, never documents or long lists: the discovered files, the
-plan, each batch's files and each batch's cleaned documents are JSON files in a
-work folder inside OUTPUT_DIR, which the next step reads back.
+Tasks pass paths and the frozen Config, never documents or long lists: the
+discovered files, the plan, each batch's files and each batch's cleaned documents
+are JSON files in a work folder inside OUTPUT_DIR, which the next step reads back.
+A batch file holds one line per result: a document's ``document_json`` or
+``{"reject": record}``.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ from cleaners.config import Config
 from cleaners.store.docstore import DocStore
 from cleaners.store.memory import fewer_collections
 from cleaners.store.output import (FINISHED_NAME, STATE_NAME, damaged_outputs, export_state, output_digests,
-                             output_lock, read_json, reject_record, state_lock, write_json, write_jsonl)
+                                   output_lock, read_json, reject_record, state_lock, write_json, write_json_lines)
 from cleaners.read.readers import InputFile, discover
-from cleaners.records import Reject, Source, document_to_dict, flat_dict
+from cleaners.records import Reject, Source, document_json, flat_dict
 from cleaners.store.state import FileInfo, State
 from flows import lifecycle
 from flows.watchdog import worker_init
@@ -55,18 +57,17 @@ def library_versions() -> dict[str, str]:
 
 # The matching modules (cleaners.match.incremental and what it imports: datasketch, which imports
 # scipy.integrate) are imported in the tasks that use them, not here: every cleaning worker
-# imports this module to run clean_batch, and they cost it 0.4 s of its start.
+# imports this module to run clean_batch, and they would slow its start.
 
 
 # Lists of files go between tasks as JSON files in the run's work folder, not as task
-# parameters: Prefect walks every parameter of a task run (about 0.1 ms per file
-# record: 10 s for a plan of 100,000 files, measured 2026-11-26).
+# parameters: Prefect walks every parameter of a task run, which for a plan of 100,000
+# files takes seconds (benchmarks/RESULTS.md).
 
 
 @task(name="discover-inputs")
-def discover_inputs(input_dir: str, out_dir: str, config: dict[str, Any], items_file: str) -> int:
+def discover_inputs(input_dir: str, out_dir: str, cfg: Config, items_file: str) -> int:
     """The files to read, written to items_file; returns how many."""
-    cfg = Config.from_dict(config)
     items = [flat_dict(i) for i in discover(Path(input_dir), cfg.read, exclude=Path(out_dir))]
     write_json(Path(items_file), items, indent=None)
     get_run_logger().info("discovered %d files under %s", len(items), input_dir)
@@ -74,29 +75,27 @@ def discover_inputs(input_dir: str, out_dir: str, config: dict[str, Any], items_
 
 
 @task(name="clean-batch")
-def clean_batch(input_dir: str, items_file: str, batch_file: str,
-                config: dict[str, Any]) -> dict[str, int]:
+def clean_batch(input_dir: str, items_file: str, batch_file: str, cfg: Config) -> dict[str, int]:
     """Clean the batch of files listed in items_file; documents and rejects go to batch_file
     (JSON Lines). How many of its items are done goes to items_file + ".done" as it works
     (the run's progress bar reads it)."""
-    cfg = Config.from_dict(config)
     items = [InputFile(**i) for i in read_json(Path(items_file))]
     counts = {"files": files_in(items), "documents": 0, "rejects": 0}
     t0 = time.perf_counter()
 
-    def records() -> Iterator[dict[str, Any]]:  # written as they are cleaned: memory stays flat
+    def lines() -> Iterator[str]:  # written as they are cleaned: memory stays flat
         with _DoneCounter(items_file + ".done") as done:
             for item in items:
                 for r in iter_processed(Path(input_dir), [item], cfg):
                     if isinstance(r, Reject):
                         counts["rejects"] += 1
-                        yield {"reject": reject_record(r)}
+                        yield json.dumps({"reject": reject_record(r)}, ensure_ascii=False)
                     else:
                         counts["documents"] += 1
-                        yield {"document": document_to_dict(r)}
+                        yield document_json(r)
                 done.add()
 
-    write_jsonl(Path(batch_file), records())
+    write_json_lines(Path(batch_file), lines())
     get_run_logger().info("cleaned %d files: %d documents, %d rejected (%.1fs)", counts["files"],
                           counts["documents"], counts["rejects"], time.perf_counter() - t0)
     return counts
@@ -130,20 +129,18 @@ class _DoneCounter:
 
 
 @task(name="plan-inputs")
-def plan_inputs(input_dir: str, items_file: str, state_path: str, plan_file: str,
-                config: dict[str, Any] | None = None) -> dict[str, int]:
+def plan_inputs(input_dir: str, items_file: str, state_path: str, plan_file: str, cfg: Config) -> dict[str, int]:
     """Which of the files in items_file are new or changed since the runs recorded in the
     state: the plan goes to plan_file; returns its counts."""
     from cleaners.match.incremental import plan_run
 
-    read = Config.from_dict(config or {}).read
     items = read_json(Path(items_file))
     with State(Path(state_path)) as state:
-        plan = plan_run(Path(input_dir), [InputFile(**i) for i in items], state, read)
+        plan = plan_run(Path(input_dir), [InputFile(**i) for i in items], state, cfg.read)
     get_run_logger().info("%d new or changed files to process, %d unchanged, %d touched, %d renamed, "
                           "%d rejected files gone%s", len(plan.process), plan.unchanged, plan.touched,
                           len(plan.renamed), len(plan.gone),
-                          " (--verify-content: every file hashed)" if read.verify_content else "")
+                          " (--verify-content: every file hashed)" if cfg.read.verify_content else "")
     write_json(Path(plan_file), {
         "process": [flat_dict(i) for i in plan.process], "files": [flat_dict(f) for f in plan.files],
         "renamed": plan.renamed, "replaced_paths": plan.replaced_paths, "gone": plan.gone,
@@ -152,28 +149,19 @@ def plan_inputs(input_dir: str, items_file: str, state_path: str, plan_file: str
             "replaced_paths": len(plan.replaced_paths), "gone": len(plan.gone)}
 
 
-_DOCUMENT_LINE = '{"document": '  # how a document's line of a batch file begins (clean_batch)
-
-
-def _batch_records(batch_files: list[str]) -> Iterator[tuple[dict[str, Any], str]]:
-    """Each record of the batch files, with its document's JSON text when it holds one:
-    the line is write_jsonl's ``json.dumps({"document": d})``, so ``json.dumps(d)`` (what the
-    scratch store keeps) is the line without its first 13 and last characters."""
+def _batch_lines(batch_files: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each line of the batch files (clean_batch), with its JSON decoded."""
     for bf in batch_files:
         with open(bf, encoding="utf-8") as fh:
             for line in fh:
-                line = line.rstrip("\n")
-                if not line.strip():
-                    continue
-                rec = json.loads(line)
-                doc = "document" in rec and len(rec) == 1 and line.startswith(_DOCUMENT_LINE)
-                yield rec, line[len(_DOCUMENT_LINE):-1] if doc else ""
+                if line.strip():
+                    line = line.rstrip("\n")
+                    yield line, json.loads(line)
 
 
 @task(name="match-and-commit")
-def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
-                     config: dict[str, Any], run_id: str, window_days: float | None,
-                     work: str) -> dict[str, Any]:
+def match_and_commit(batch_files: list[str], plan_file: str, state_path: str, cfg: Config, run_id: str,
+                     window_days: float | None, work: str) -> dict[str, Any]:
     """Group new and stored documents, keep article ids, commit the run to the state.
 
     Documents go to a scratch DocStore in the work folder: the match step holds
@@ -182,7 +170,6 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     from cleaners.match.incremental import regroup, unread_marked
 
     log = get_run_logger()
-    cfg = Config.from_dict(config)
     plan = read_json(Path(plan_file))
     # the file lists are not held while matching: paths for the accounting now, the
     # files' records again from plan_file at the commit
@@ -193,22 +180,21 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str,
     new_ids: list[str] = []
     removed: dict[str, int] = {}
 
-    def documents() -> Iterator[tuple[dict[str, Any], str]]:
-        for rec, text in _batch_records(batch_files):
-            if "document" not in rec:
+    def documents() -> Iterator[tuple[str, dict[str, Any]]]:  # each as its JSON text, and decoded
+        for line, rec in _batch_lines(batch_files):
+            if "reject" in rec:
                 rejects.append(rec["reject"])
                 continue
-            d = rec["document"]
-            doc_paths.append(d["source"]["path"])
-            new_ids.append(d["doc_id"])
-            for _, reason in d["removed"]:
+            doc_paths.append(rec["source"]["path"])
+            new_ids.append(rec["doc_id"])
+            for _, reason in rec["removed"]:
                 key = reason.split(" (")[0]
                 removed[key] = removed.get(key, 0) + 1
-            yield d, text or json.dumps(d, ensure_ascii=False)
+            yield line, rec
 
     t0 = time.perf_counter()
     with DocStore(Path(work) / "match-documents.sqlite") as store, fewer_collections():
-        n_new = store.add_encoded(documents())
+        n_new = store.add_json(documents())
         log.info("read %d new documents into the match step's scratch store (%.1fs)", n_new,
                  time.perf_counter() - t0)
         acc = accounting(processed, doc_paths, (r["source"]["path"] for r in rejects))
@@ -377,7 +363,7 @@ def _share_temporary_api() -> Iterator[None]:
     """Point worker processes at this process's temporary Prefect API.
 
     Without a configured server every Prefect process starts its own
-    temporary API (about 10 s each, and its task runs are invisible here).
+    temporary API (slow to start, and its task runs are invisible here).
     Worker processes inherit the environment, so PREFECT_API_URL is set to
     this process's temporary server while tasks are submitted.
     """
@@ -399,21 +385,24 @@ def _share_temporary_api() -> Iterator[None]:
         os.environ.pop("PREFECT_API_URL", None)
 
 
-@flow(name="newsclean", log_prints=False)
-def clean_folder(input_dir: str, out_dir: str, config: dict[str, Any] | None = None,
+# validate_parameters=False: pydantic would make a Config of a deployment's dict its own way
+# (unknown keys dropped, Config.validate not run); the flow makes it with Config.from_dict.
+@flow(name="newsclean", log_prints=False, validate_parameters=False)
+def clean_folder(input_dir: str, out_dir: str, config: Config | dict[str, Any] | None = None,
                  show_progress: bool = False, state_path: str | None = None,
                  window_days: float | None = None, fresh: bool = False, workers: int = 1,
                  dask_address: str | None = None) -> dict[str, Any]:
     """Clean and deduplicate the new files under input_dir into out_dir (state in out_dir/state.sqlite).
 
-    ``workers`` > 1 cleans batches in that many local processes;
+    ``config`` is a Config (``newsclean run``) or its ``to_dict`` form (a deployment's
+    parameters are JSON: ``newsclean serve``), made a Config here once; the tasks take
+    that object. ``workers`` > 1 cleans batches in that many local processes;
     ``dask_address`` sends them to an existing Dask cluster instead.
     """
     from cleaners.match.incremental import matching_fingerprint
 
     log = get_run_logger()
-    cfg = Config.from_dict(config or {})
-    cfg_dict = cfg.to_dict()
+    cfg = config.validate() if isinstance(config, Config) else Config.from_dict(config or {})
     out = Path(out_dir)
     run_id = str(flow_run.get_id() or "no-flow-run")
     if lifecycle.CURRENT is not None:  # the command line's guard cancels this flow run on Ctrl-C
@@ -429,17 +418,17 @@ def clean_folder(input_dir: str, out_dir: str, config: dict[str, Any] | None = N
         work = work_root / run_id
         work.mkdir(parents=True, exist_ok=True)
         try:
-            run = _run(input_dir, out, work, run_id, cfg, cfg_dict, show_progress, log,
-                       str(state_file), window_days, generation_before, workers, dask_address)
+            run = _run(input_dir, out, work, run_id, cfg, show_progress, log, str(state_file), window_days,
+                       generation_before, workers, dask_address)
         finally:  # an interrupted or failed run keeps its finished batches for the next one
             shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(work_root, ignore_errors=True)
         return run
 
 
-def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_dict: dict[str, Any],
-         show_progress: bool, log: Any, state_file: str, window_days: float | None,
-         generation_before: int, workers: int = 1, dask_address: str | None = None) -> dict[str, Any]:
+def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, show_progress: bool, log: Any,
+         state_file: str, window_days: float | None, generation_before: int, workers: int = 1,
+         dask_address: str | None = None) -> dict[str, Any]:
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     t0 = time.perf_counter()
     items_file, plan_file = str(work / "items.json"), str(work / "plan.json")
@@ -449,20 +438,20 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
         # worker processes print to the terminal themselves, which would break the bar: their
         # console shows warnings only (all their lines still go to the run's logs in Prefect)
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-    n_items = discover_inputs(input_dir, str(out), cfg_dict, items_file)
+    n_items = discover_inputs(input_dir, str(out), cfg, items_file)
     # a first run of many files will clean in worker processes: start them while planning
     warm = (workers > 1 and not dask_address and generation_before == 0
             and n_items > batch_size_for(n_items, workers, cfg.batch_size))
     with _started_pool(workers) if warm else nullcontext() as pool:
-        plan_inputs(input_dir, items_file, state_file, plan_file, cfg_dict)
+        plan_inputs(input_dir, items_file, state_file, plan_file, cfg)
         plan = read_json(Path(plan_file))
         t_discover = time.perf_counter() - t0
-        totals, batch_files, t_clean = _clean_all(input_dir, plan, work, cfg, cfg_dict, show_progress, log,
+        totals, batch_files, t_clean = _clean_all(input_dir, plan, work, cfg, show_progress, log,
                                                   workers, dask_address, pool, t0 + t_discover)
     changed = bool(plan["process"] or plan["replaced_paths"] or plan["renamed"] or plan["files"] or plan["gone"])
     plan = {"unchanged": plan["unchanged"]}  # the match task reads the plan file: free the lists here
     if changed:
-        result = match_and_commit(batch_files, plan_file, state_file, cfg_dict, run_id, window_days, str(work))
+        result = match_and_commit(batch_files, plan_file, state_file, cfg, run_id, window_days, str(work))
     else:
         log.info("nothing new since the last run: state unchanged%s",
                  f"; {', '.join(damaged)} rewritten" if damaged else ", outputs unchanged")
@@ -492,7 +481,7 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
         "window_days": window_days,
         "workers": workers,
         "dask_address": dask_address,
-        "config": cfg_dict,
+        "config": cfg.to_dict(),
         "versions": library_versions(),
         "minhash": {"scheme": cfg.dedup.scheme, "shingle_hash": cfg.dedup.shingle_hash,
                     "num_perm": cfg.dedup.num_perm, "seed": cfg.dedup.seed},
@@ -510,9 +499,9 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, cfg_di
     return run
 
 
-def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cfg_dict: dict[str, Any],
-               show_progress: bool, log: Any, workers: int, dask_address: str | None,
-               pool: TaskRunner | None, t_start: float) -> tuple[dict[str, int], list[str], float]:
+def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, show_progress: bool, log: Any,
+               workers: int, dask_address: str | None, pool: TaskRunner | None,
+               t_start: float) -> tuple[dict[str, int], list[str], float]:
     """Clean the planned files in batches: (totals, batch files, seconds)."""
     size = batch_size_for(len(plan["process"]), workers, cfg.batch_size)
     t_cut = time.perf_counter()  # cutting reads each large WARC or gzipped feed through once
@@ -531,7 +520,8 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
     for tmp in finished.glob(".*.tmp"):  # a batch being written when a run was killed
         tmp.unlink(missing_ok=True)
     shas = {f["path"]: f["sha256"] for f in plan["files"]}
-    batch_files = [str(finished / f"{batch_key(b, shas, cfg_dict)}.jsonl") for b in batches]
+    settings = cfg.to_dict()
+    batch_files = [str(finished / f"{batch_key(b, shas, settings)}.jsonl") for b in batches]
     item_files = [str(work / f"batch-{n:05d}.items.json") for n in range(len(batches))]
     # the progress bar counts files; a share of a cut file moves it by its part of the file
     weights = {f: [1 / cut[i.path] if i.share else 1 for i in b] for b, f in zip(batches, batch_files)}
@@ -552,7 +542,7 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
         if reused:
             log.info("reused %d batches finished by an interrupted run (%d files)", len(reused), totals["files"])
         for batch_file, res in _clean_batches(input_dir, [item_files[n] for n in todo],
-                                              [batch_files[n] for n in todo], cfg_dict, workers,
+                                              [batch_files[n] for n in todo], cfg, workers,
                                               dask_address, pool):
             for k in totals:
                 totals[k] += res[k]
@@ -564,12 +554,17 @@ def _clean_all(input_dir: str, plan: dict[str, Any], work: Path, cfg: Config, cf
     return totals, batch_files, time.perf_counter() - t_start
 
 
-def batch_key(items: list[InputFile], shas: dict[str, str], cfg_dict: dict[str, Any]) -> str:
+# The form of a batch file's lines; a batch finished by a run of another form is not reused.
+BATCH_FORMAT = 2
+
+
+def batch_key(items: list[InputFile], shas: dict[str, str], settings: dict[str, Any]) -> str:
     """A name for a batch's output that changes with anything it is made from: the items
-    (paths, sizes, shares), each file's SHA-256, the settings and newsclean's version."""
+    (paths, sizes, shares), each file's SHA-256, the settings (``Config.to_dict``), newsclean's
+    version and the batch file's form."""
     import hashlib
 
-    data = json.dumps([[flat_dict(i), shas.get(i.path)] for i in items] + [cfg_dict, __version__],
+    data = json.dumps([[flat_dict(i), shas.get(i.path)] for i in items] + [settings, __version__, BATCH_FORMAT],
                       sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(data.encode()).hexdigest()[:32]
 
@@ -577,19 +572,15 @@ def batch_key(items: list[InputFile], shas: dict[str, str], cfg_dict: dict[str, 
 def _finished_counts(batch_file: str, items: list[dict[str, Any]]) -> dict[str, int]:
     """clean_batch's counts for a batch file an interrupted run finished."""
     counts = {"files": files_in(InputFile(**i) for i in items), "documents": 0, "rejects": 0}
-    with open(batch_file, encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith(_DOCUMENT_LINE):
-                counts["documents"] += 1
-            elif line.strip():
-                counts["rejects"] += 1
+    for _, rec in _batch_lines([batch_file]):
+        counts["rejects" if "reject" in rec else "documents"] += 1
     return counts
 
 
 @task(name="start-worker")
 def start_worker() -> int:
-    """Nothing: submitted once per worker so the pool's processes start (about 3 s
-    of imports each) while the run plans, not when the first batch is ready."""
+    """Nothing: submitted once per worker so the pool's processes start (seconds of
+    imports each) while the run plans, not when the first batch is ready."""
     return os.getpid()
 
 
@@ -605,7 +596,7 @@ def _started_pool(workers: int) -> Iterator[TaskRunner]:
 
 
 def _clean_batches(input_dir: str, batches: list[str], batch_files: list[str],
-                   cfg_dict: dict[str, Any], workers: int, dask_address: str | None,
+                   cfg: Config, workers: int, dask_address: str | None,
                    pool: TaskRunner | None = None) -> Iterator[tuple[str, dict[str, int]]]:
     """Run clean-batch over the batches (files listing their items); yield each batch file
     and its result as it completes.
@@ -615,21 +606,21 @@ def _clean_batches(input_dir: str, batches: list[str], batch_files: list[str],
     task runner chosen by ``workers`` and ``dask_address`` (see task_runner).
     """
     if pool is not None and len(batches) > 1:
-        yield from _submit_batches(pool, input_dir, batches, batch_files, cfg_dict)
+        yield from _submit_batches(pool, input_dir, batches, batch_files, cfg)
         return
     runner = task_runner(workers, dask_address) if len(batches) > 1 else None
     if runner is None:  # one at a time: the work is CPU-bound, and lxml parsers shared
         for b, f in zip(batches, batch_files):  # by threads have crashed the process
-            yield f, clean_batch(input_dir, b, f, cfg_dict)
+            yield f, clean_batch(input_dir, b, f, cfg)
         return
     with _share_temporary_api(), runner:
-        yield from _submit_batches(runner, input_dir, batches, batch_files, cfg_dict)
+        yield from _submit_batches(runner, input_dir, batches, batch_files, cfg)
 
 
 def _submit_batches(runner: TaskRunner, input_dir: str, batches: list[str],
-                    batch_files: list[str], cfg_dict: dict[str, Any]) -> Iterator[tuple[str, dict[str, int]]]:
+                    batch_files: list[str], cfg: Config) -> Iterator[tuple[str, dict[str, int]]]:
     futures = {runner.submit(clean_batch, {"input_dir": input_dir, "items_file": b, "batch_file": f,
-                                           "config": cfg_dict}): f
+                                           "cfg": cfg}): f
                for b, f in zip(batches, batch_files)}
     for fut in as_completed(list(futures)):
         yield futures[fut], fut.result()

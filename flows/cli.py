@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import flows  # noqa: F401  (sets Prefect defaults before Prefect is imported)
 
 if TYPE_CHECKING:
-    from cleaners.config import Config, EncodingConfig
+    from cleaners.config import Config
 
 DESCRIPTION = """\
 Clean and deduplicate a folder of scraped news.
@@ -141,13 +141,6 @@ def _cleaning_args(p: argparse.ArgumentParser) -> None:
                    help="repair text with ftfy.fix_text's defaults, which also straightens curly quotes and "
                         "narrows full-width characters (by default both are kept: they are correct text); "
                         "applies to files processed from now on")
-
-
-def _encoding_config(args: argparse.Namespace) -> EncodingConfig:
-    from cleaners.config import EncodingConfig
-
-    on = bool(getattr(args, "ftfy_defaults", False))
-    return EncodingConfig(uncurl_quotes=on, fix_character_width=on)
 
 
 def _parallel_args(p: argparse.ArgumentParser) -> None:
@@ -336,9 +329,9 @@ def _wait_api(guard) -> None:  # type: ignore[no-untyped-def]
 
 
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
-    """The run's frozen Config from the options `run` and `serve` share (one place for both);
-    a usage error names the option and the fix."""
-    from cleaners.config import Config, ReadConfig
+    """The run's frozen Config from the options `run` and `serve` share (the one place either
+    builds it); a usage error names the option and the fix."""
+    from cleaners.config import Config, EncodingConfig, ReadConfig
 
     if args.max_file_mb <= 0:
         parser.error(f"--max-file-mb must be positive, got {args.max_file_mb}")
@@ -349,7 +342,9 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         return Config(read=ReadConfig(max_file_bytes=max_bytes,
                                       max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
                                       follow_symlinks=args.follow_symlinks, verify_content=args.verify_content),
-                      encoding=_encoding_config(args), batch_size=args.batch_size,
+                      encoding=EncodingConfig(uncurl_quotes=args.ftfy_defaults,
+                                              fix_character_width=args.ftfy_defaults),
+                      batch_size=args.batch_size,
                       lsh_redis_url=args.lsh_redis).validate()
     except ValueError as exc:
         parser.error(_option_names(str(exc)))
@@ -373,7 +368,7 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser, guard=Non
     if guard is not None:
         guard.watch_api()
     try:
-        run = clean_folder(str(input_dir.resolve()), str(out.resolve()), cfg.to_dict(),
+        run = clean_folder(str(input_dir.resolve()), str(out.resolve()), cfg,
                            show_progress=not args.no_progress, state_path=args.state,
                            window_days=args.window_days, fresh=args.fresh, workers=args.workers,
                            dask_address=args.dask_address)
@@ -406,6 +401,7 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from flows.clean_flow import clean_folder
 
     name = args.name or deployment_name(input_dir)
+    # a deployment's parameters are JSON: the flow makes the Config of this dict again
     params = {"input_dir": str(input_dir.resolve()), "out_dir": str(Path(args.out).resolve()),
               "config": cfg.to_dict(), "state_path": args.state, "window_days": args.window_days,
               "workers": args.workers, "dask_address": args.dask_address}

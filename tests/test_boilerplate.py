@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from cleaners.config import Config
 from cleaners.match.articles import group_documents
-from cleaners.match.boilerplate import site_of, strip_site_boilerplate
-from cleaners.config import Config, DedupConfig
+from cleaners.match.boilerplate import site_of
 from cleaners.records import Document, Source
-from tests.test_dedup import BODY, OTHER
+from tests.helpers import BODY
+
+OTHER = [
+    "Heavy rain flooded several streets in the port district overnight, forcing the closure of "
+    "two schools and the main ferry terminal until the water receded on Wednesday morning.",
+    "Emergency crews pumped water from basements while residents moved cars to higher ground, "
+    "and the weather service warned that more storms could arrive before the weekend.",
+    "The harbour authority said ferries would resume a reduced schedule once engineers had "
+    "inspected the piers, which were damaged during a similar storm last winter.",
+]
 
 THIRD = ["Scientists at the university announced on Friday that they had sequenced the genome of a "
          "rare orchid found only on two mountain slopes in the south of the country.",
@@ -23,19 +32,36 @@ def _doc(doc_id: str, paras: list[str], outlet: str | None, path: str | None = N
                     None, "en", tuple(paras))
 
 
+def _grouped(docs: list[Document]) -> dict[str, dict]:
+    """The documents.jsonl records of the documents, by doc_id."""
+    return {d["doc_id"]: d for d in group_documents(docs, Config()).documents}
+
+
 def test_site_furniture_across_stories_is_removed_with_reason() -> None:
     docs = [_doc("d1", BODY + [BLURB, PROMO], "citytimes"), _doc("d2", OTHER + [BLURB, PROMO], "citytimes"),
             _doc("d3", THIRD + [PROMO, BLURB], "citytimes"), _doc("d4", BODY + [PROMO], "other")]
-    out = {d.doc_id: d for d in strip_site_boilerplate(docs, DedupConfig())}
-    assert out["d1"].paragraphs == tuple(BODY)
-    assert [r.reason for r in out["d3"].removed] == ["site-boilerplate", "site-boilerplate"]
-    assert out["d4"].paragraphs == tuple(BODY + [PROMO])  # another site: learned separately
+    out = _grouped(docs)
+    assert out["d1"]["text"] == "\n\n".join(BODY)
+    assert out["d3"]["removed"] == [{"text": PROMO, "reason": "site-boilerplate"},
+                                    {"text": BLURB, "reason": "site-boilerplate"}]
+    assert out["d4"]["text"] == "\n\n".join(BODY + [PROMO])  # another site: learned separately
 
 
 def test_text_shared_by_copies_of_one_story_is_kept() -> None:
     # the same story three times on one site (syndicated copies) is one story, not boilerplate
     docs = [_doc(f"d{i}", BODY, "citytimes") for i in range(3)] + [_doc("d9", OTHER, "citytimes")]
-    assert all(d.paragraphs in (tuple(BODY), tuple(OTHER)) for d in strip_site_boilerplate(docs, DedupConfig()))
+    out = _grouped(docs)
+    assert all(d["text"] in ("\n\n".join(BODY), "\n\n".join(OTHER)) and not d["removed"] for d in out.values())
+
+
+def test_a_document_is_never_emptied() -> None:
+    """A page that is nothing but its site's furniture keeps it (the furniture is learned from
+    the other stories)."""
+    docs = [_doc("d1", BODY + [BLURB, PROMO], "citytimes"), _doc("d2", OTHER + [BLURB, PROMO], "citytimes"),
+            _doc("d3", THIRD + [PROMO, BLURB], "citytimes"), _doc("d4", [BLURB, PROMO], "citytimes")]
+    out = _grouped(docs)
+    assert out["d1"]["text"] == "\n\n".join(BODY)
+    assert out["d4"]["text"] == "\n\n".join([BLURB, PROMO]) and not out["d4"]["removed"]
 
 
 def test_site_is_outlet_or_top_folder() -> None:
@@ -54,18 +80,20 @@ def test_shared_sidebar_does_not_merge_different_stories() -> None:
 
 
 def test_keys_and_lines_of_many_documents_are_keys_and_words() -> None:
-    """paragraph_keys_and_lines (one kernel call for all paragraphs when numba is in use) gives
-    each document's paragraph_keys, norm_words(d.text) as one line (None only when a word holds a
-    space) and their count: on real article paragraphs and on paragraphs of the characters whose
-    normalisation differs (ligatures with spaces in NFKC, combining marks, CJK, multi-character
-    casefolds, final sigma), punctuation-only and empty paragraphs."""
+    """paragraph_keys_and_lines (one kernel call for all paragraphs) gives each document's
+    paragraph keys (the oracle: tests/reference/boilerplate.py), norm_words(d.text) as one line
+    (None only when a word holds a space) and their count: on real article paragraphs and on
+    paragraphs of the characters whose normalisation differs (ligatures with spaces in NFKC,
+    combining marks, CJK, multi-character casefolds, final sigma), punctuation-only and empty
+    paragraphs."""
     import json
     import random
     from pathlib import Path
 
-    from cleaners.match.boilerplate import paragraph_keys, paragraph_keys_and_lines
-    from cleaners.kernels.text import code_points, kernel, norm_word_lines
-    from cleaners.kernels.text import norm_words
+    from cleaners.kernels import text_jit as jit
+    from cleaners.kernels.text import code_points, norm_word_lines, norm_words
+    from cleaners.match.boilerplate import paragraph_keys_and_lines
+    from tests.reference.boilerplate import paragraph_keys
 
     truth = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "ground-truth.json"
     bodies = [v["articleBody"] for v in json.loads(truth.read_text(encoding="utf-8")).values()]
@@ -76,11 +104,11 @@ def test_keys_and_lines_of_many_documents_are_keys_and_words() -> None:
     for n in range(500):
         paras = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(1, 5))]
         docs.append(_doc(f"d{n}", paras, "site"))
-    got = paragraph_keys_and_lines(docs)
+    got = paragraph_keys_and_lines([d.paragraphs for d in docs])
     assert len(got) == len(docs) and paragraph_keys_and_lines([]) == []
     nones = 0
     for d, (keys, line, n) in zip(docs, got):
-        want_keys, words = paragraph_keys(d), norm_words(d.text)
+        want_keys, words = paragraph_keys(d.paragraphs), norm_words(d.text)
         assert keys == want_keys and n == len(words)
         if line is None:
             nones += 1
@@ -88,14 +116,13 @@ def test_keys_and_lines_of_many_documents_are_keys_and_words() -> None:
         else:
             assert line == " ".join(words) and (line.split(" ") if line else []) == words
     assert nones  # the ligature that NFKC spells with spaces
-    if kernel() is not None:  # the kernel made the lines of the real paragraphs itself
-        real = [p for d in docs[:len(bodies)] for p in d.paragraphs]
-        jit = kernel()
-        cp, ends = code_points(real)
-        keyed, counts = np.empty(len(real), dtype=bool), np.empty(len(real), dtype=np.int64)
-        form_at, forms = jit.key_table()
-        jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, jit.key_buffer(len(cp), len(real)))
-        assert keyed.mean() > 0.95 and counts.sum() > 2000
+    # the kernel made the lines of the real paragraphs itself
+    real = [p for d in docs[:len(bodies)] for p in d.paragraphs]
+    cp, ends = code_points(real)
+    keyed, counts = np.empty(len(real), dtype=bool), np.empty(len(real), dtype=np.int64)
+    form_at, forms = jit.key_table()
+    jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, jit.key_buffer(len(cp), len(real)))
+    assert keyed.mean() > 0.95 and counts.sum() > 2000
     lines, gaps, counts = norm_word_lines(["a ﬁ b", "\ufdfa x", "", "Жж東京 2019年"])
     assert lines == ["a fi b", " ".join(norm_words("\ufdfa x")), "", "жж東京 2019年"]  # one run: one token
     assert gaps.tolist() == [True, False, True, True] and counts.tolist() == [3, 2, 0, 2]

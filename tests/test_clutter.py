@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from cleaners.clean.clutter import strip_clutter
+import pytest
+
+import cleaners.clean.clutter as clutter
+from cleaners.clean.clutter import Metadata, ParagraphStep, strip_clutter
+from cleaners.config import ClutterConfig, Config
 from cleaners.records import Document, Source
 
 
 def _doc(*paras: str, title: str | None = None) -> Document:
     return Document("d1", Source("x.txt", None, "", "txt"), title, None, None, tuple(paras))
+
+
+def _paragraph_step(cfg: ClutterConfig) -> ParagraphStep:
+    """The step that runs cfg's paragraph rules (one: they sit between the same page rules)."""
+    [step] = [s for s in clutter._steps(cfg) if isinstance(s, ParagraphStep)]
+    return step
 
 
 PROSE = ("The committee approved the plan on Monday after a long debate about costs, "
@@ -361,15 +371,15 @@ def test_prechecked_rules_agree_with_the_plain_searches() -> None:
 def test_contact_line_precheck() -> None:
     from cleaners.clean.clutter import contact_line
 
-    assert contact_line("Follow AP's coverage at https://apnews.com/hub/x") == "contact-line"
-    assert contact_line("FOLLOW us on Twitter @foo. Email me at a@b.com") == "contact-line"
-    assert contact_line("E-mail Tariq Malik at tmalik@space.com. Follow us @Spacedotcom") == "contact-line"
-    assert contact_line("Reach the author at x@y.com") == "contact-line"
-    assert contact_line("He said: Follow us at @foo") is None
+    assert contact_line("Follow AP's coverage at https://apnews.com/hub/x")
+    assert contact_line("FOLLOW us on Twitter @foo. Email me at a@b.com")
+    assert contact_line("E-mail Tariq Malik at tmalik@space.com. Follow us @Spacedotcom")
+    assert contact_line("Reach the author at x@y.com")
+    assert not contact_line("He said: Follow us at @foo")
 
 
 def test_word_counts_of_a_document_at_once_are_the_words_rules_count() -> None:
-    """clutter_word_counts (one kernel call a document when numba is in use) == len(WORD.findall)
+    """clutter_word_counts (one kernel call a document) == len(WORD.findall)
     of each paragraph: hyphens and apostrophes join words only between two word characters;
     "_", CJK, combining marks and digits as the regex engine classes them."""
     import random
@@ -394,6 +404,8 @@ def test_rules_skipped_by_word_count_could_not_have_fired() -> None:
 
     import cleaners.clean.clutter as c
 
+    step = _paragraph_step(ClutterConfig())
+
     assert not any(c.WORD.search(ch) for ch in "-–—•*·|>»")
     rng = random.Random(4)
     lines = ["Share on Facebook Twitter Email", "Photo: Reuters", "Advertisement", "•", "— | —",
@@ -409,8 +421,8 @@ def test_rules_skipped_by_word_count_could_not_have_fired() -> None:
         if rng.random() < 0.7:  # lengthen it across the rules' bounds
             p = p + " " + " ".join(rng.choice(filler) for _ in range(rng.randrange(0, 90)))
         n = c.word_count(p)
-        alone = next(filter(None, (rule(p) for rule in c.PARAGRAPH_RULES)), None)
-        dispatched = next(filter(None, (test(p) for test in c.rules_for(n))), None)
+        alone = next((rule.name for rule in step.rules if rule(p)), None)
+        dispatched = next((name for name, test in step.rules_for(n) if test(p)), None)
         assert alone == dispatched, p
         seen.add(alone)
     assert len(seen) > 12  # many rules fired
@@ -420,18 +432,113 @@ def test_remembered_verdicts_never_carry_a_page_s_context() -> None:
     """strip_clutter remembers what the one-paragraph checks said of each paragraph text;
     what depends on the page (its title, the line before, the metadata already found) is
     decided again on every page."""
-    import cleaners.clean.clutter as clutter
-
-    clutter._VERDICTS.clear()
+    step = _paragraph_step(ClutterConfig())
+    step._verdicts.clear()
     ts = "14:37 JST, October 19, 2024"
     first = strip_clutter(_doc("Council Approves Library Budget", ts, "Sidebar item", "Sidebar item", PROSE,
                                title="Council approves library budget"))
     assert [r.reason for r in first.removed] == ["title->metadata", "timestamp->metadata", "repeated-line"]
-    assert clutter._VERDICTS[ts] == ("timestamp->metadata", ts, None)
-    assert clutter._VERDICTS["Sidebar item"] == clutter._KEEP
+    assert step._verdicts[ts] == ("timestamp->metadata", Metadata((("timestamp", ts),), "2024-10-19T14:37:00+09:00"))
+    assert step._verdicts["Sidebar item"] == (None, None)
     body = ("Council Approves Library Budget", "Sidebar item", PROSE, PROSE2, PROSE)
     again = strip_clutter(_doc(*body, ts, title="Other title"))  # (not a caption: far from the top)
     assert again.paragraphs == body
     assert [r.reason for r in again.removed] == ["timestamp->metadata"]
     assert again.published == first.published == "2024-10-19T14:37:00+09:00"
     assert dict(again.meta)["timestamp"] == ts
+
+
+# --- the registry: rules by name and order, switched off in ClutterConfig ---
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch):
+    """The registry as it is now, given back after the test with the steps built from it."""
+    monkeypatch.setattr(clutter, "_RULES", list(clutter._RULES))
+    clutter._steps.cache_clear()
+    yield clutter
+    clutter._steps.cache_clear()
+
+
+def test_a_registered_rule_runs_in_its_order(registry) -> None:
+    strip_clutter(_doc(PROSE, "Photo: Reuters"))  # steps built before the new rules: register() drops them
+
+    @clutter.paragraph_rule("podcast-promo", order=295, max_words=30)
+    def podcast_promo(p: str) -> bool:
+        return p.lower().startswith("listen to our podcast")
+
+    @clutter.paragraph_rule("photo-line", order=95)  # before "caption" (100): its reason wins
+    def photo_line(p: str) -> bool:
+        return p.startswith("Photo:")
+
+    @clutter.page_rule("end-mark", order=350)  # sees the lines kept by the rules before it
+    def end_mark(page: clutter.Page) -> None:
+        kept = [i for i, reason in enumerate(page.reasons) if reason is None]
+        if kept and page.paras[kept[-1]] in ("-30-", "###"):
+            page.reasons[kept[-1]] = "end-mark"
+
+    d = strip_clutter(_doc(PROSE, "Listen to our podcast on Spotify", "Photo: Reuters", PROSE2, "###", "Advertisement"))
+    assert d.paragraphs == (PROSE, PROSE2)
+    assert [r.reason for r in d.removed] == ["podcast-promo", "photo-line", "end-mark", "advertisement"]
+    # too long for its word range: kept
+    long_promo = "Listen to our podcast " + " ".join(["now"] * 30)
+    assert strip_clutter(_doc(PROSE, long_promo)).paragraphs == (PROSE, long_promo)
+    off = ClutterConfig(disabled=frozenset({"photo-line", "end-mark"}))
+    d = strip_clutter(_doc(PROSE, "Photo: Reuters", PROSE2, "###"), off)
+    assert d.paragraphs == (PROSE, PROSE2, "###") and [r.reason for r in d.removed] == ["caption"]
+
+
+def test_a_rule_is_registered_once_at_a_free_order(registry) -> None:
+    with pytest.raises(ValueError, match="order 100 is taken by 'caption'"):
+        clutter.paragraph_rule("toy", order=100)(lambda p: False)
+    with pytest.raises(ValueError, match="'advertisement' is registered already"):
+        clutter.paragraph_rule("advertisement", order=999)(lambda p: False)
+    assert [r.name for r in clutter._RULES].count("repeated-line") == 2  # the one rule run again
+
+
+def test_disabled_rules_leave_their_paragraphs_and_no_verdict_crosses_configs() -> None:
+    both = "Read more: sign up for our newsletter"  # a newsletter prompt (130) and a related link (230)
+    no_prompts = ClutterConfig(disabled=frozenset({"newsletter-prompt"}))
+    no_links = ClutterConfig(disabled=frozenset({"newsletter-prompt", "related-link"}))
+    for _ in range(2):  # the second time every verdict comes from the caches
+        for cfg, reasons in ((ClutterConfig(), ["newsletter-prompt"]), (no_prompts, ["related-link"]),
+                             (no_links, []), (ClutterConfig(), ["newsletter-prompt"])):
+            d = strip_clutter(_doc(PROSE, both, PROSE2), cfg)
+            assert [r.reason for r in d.removed] == reasons, cfg
+            assert d.paragraphs == ((PROSE, both, PROSE2) if not reasons else (PROSE, PROSE2))
+
+
+def test_disabled_page_and_metadata_rules() -> None:
+    ts = "14:37 JST, October 19, 2024"
+    page = _doc("The main gate of the ministry is seen in Tokyo.", ts, "MOST READ", "Tax Plan Eyed for 2026", PROSE)
+    d = strip_clutter(page)
+    assert [r.reason for r in d.removed] == ["caption (above timestamp)", "timestamp->metadata",
+                                             "list-heading (MOST READ)", "list-item (MOST READ)"]
+    d = strip_clutter(page, ClutterConfig(disabled=frozenset({"timestamp->metadata", "list-section"})))
+    assert d.paragraphs == page.paragraphs and d.removed == ()  # and no caption: no timestamp below it
+    assert d.published is None and "timestamp" not in dict(d.meta)
+    every = ClutterConfig(disabled=frozenset(r.name for r in clutter.enabled_rules(ClutterConfig())))
+    assert strip_clutter(page, every) == page
+
+
+def test_an_unknown_rule_name_is_an_error_naming_it() -> None:
+    cfg = ClutterConfig(disabled=frozenset({"advertisment", "share-bar"}))
+    with pytest.raises(ValueError, match=r"names no clutter rule: 'advertisment'; the rules are: .*advertisement"):
+        strip_clutter(_doc(PROSE), cfg)
+    with pytest.raises(ValueError, match="a set of rule names, got the string 'share-bar'"):
+        ClutterConfig(disabled="share-bar")  # type: ignore[arg-type]
+
+
+def test_the_pipeline_runs_the_configured_rules_and_the_config_round_trips() -> None:
+    import json
+
+    from cleaners.clean.pipeline import clean
+    from cleaners.records import RawDoc
+
+    raw = RawDoc(Source("x.txt", None, "", "text"), f"{PROSE}\n\nADVERTISEMENT\n\n{PROSE2}\n".encode(), "text")
+    cfg = Config(clutter=ClutterConfig(disabled=frozenset({"advertisement"})))
+    assert "ADVERTISEMENT" in clean(raw, cfg).paragraphs
+    assert "ADVERTISEMENT" not in clean(raw, Config()).paragraphs
+    data = json.loads(json.dumps(cfg.to_dict()))
+    assert data["clutter"] == {"disabled": ["advertisement"]}
+    assert Config.from_dict(data) == cfg

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 
 import numpy as np
@@ -10,10 +9,13 @@ import pytest
 
 from cleaners.match.articles import group_documents
 from cleaners.config import Config, DedupConfig
-from cleaners.match.dedup import doc_shingles, is_duplicate, verify_pairs
+from cleaners.kernels import signatures, similarities
+from cleaners.match.dedup import doc_shingles_many, find_clusters
 from cleaners.match.passages import find_shared_passages
 from cleaners.records import Document, Source
 from tests.helpers import BODY
+from tests.reference.dedup import clusters, find_pairs, is_duplicate
+from tests.reference.minhash import lsh_pairs
 
 OTHER = [
     "Heavy rain flooded several streets in the port district overnight, forcing the closure of "
@@ -50,8 +52,7 @@ def test_abridged_reprint_joins_by_containment() -> None:
     long_text = BODY + OTHER  # a long story
     abridged = [BODY[0] + " " + BODY[1], BODY[2] + " " + BODY[3]]  # half, paragraphs re-joined
     a, b = _doc("d1", long_text, "x"), _doc("d2", abridged, "y")
-    ok, jac, con = is_duplicate(doc_shingles(a.text, DedupConfig()), doc_shingles(b.text, DedupConfig()),
-                                DedupConfig())
+    ok, jac, con = is_duplicate(*doc_shingles_many([a.text, b.text], DedupConfig()), DedupConfig())
     assert ok and jac < 0.7 and con > 0.9
     assert len(group_documents([a, b], Config()).articles) == 1
 
@@ -71,7 +72,7 @@ def test_japanese_uses_character_shingles() -> None:
     ja2 = "中谷防衛相はウクライナのウメロフ国防相と会談し、自衛隊車両の追加供与を表明した。"
     a = _doc("d1", [ja, ja2, ja + ja2], "x")
     b = _doc("d2", [ja, ja2, ja + ja2.replace("追加", "さらなる")], "y")
-    assert len(doc_shingles(a.text, DedupConfig())) > 50
+    assert len(doc_shingles_many([a.text], DedupConfig())[0]) > 50
     assert len(group_documents([a, b], Config()).articles) == 1
 
 
@@ -108,13 +109,9 @@ def test_same_outlet_repeats_are_not_reported_as_shared_passages() -> None:
     assert g.stats["passages_dropped_as_boilerplate"] == 1
 
 
-@pytest.mark.parametrize("backend", ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
-    importlib.util.find_spec("numba") is None, reason="numba not installed"))])
-def test_bulk_verification_equals_is_duplicate(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """verify_pairs accepts exactly the pairs is_duplicate accepts, with its similarities."""
-    import cleaners.kernels.signatures as fm
-
-    monkeypatch.setattr(fm, "BACKEND", backend)
+def test_similarities_decide_as_is_duplicate() -> None:
+    """The kernel's similarities of near copies, contained extracts, unrelated and tiny texts are
+    the reference's, so the threshold rule decides the same (accepting some pairs, not all)."""
     rng = np.random.default_rng(7)
     cfg = DedupConfig()
     base = np.unique(rng.integers(0, 5000, 400)).astype(np.uint32)
@@ -131,22 +128,20 @@ def test_bulk_verification_equals_is_duplicate(backend: str, monkeypatch: pytest
         else:
             a = np.sort(rng.choice(base, rng.integers(1, 4), replace=False))
         arrays.append(np.asarray(a, dtype=np.uint32))
-    cands = [(i, j) for i in range(len(arrays)) for j in range(i + 1, len(arrays))]
-    got = verify_pairs(arrays, cands, cfg)
-    want = []
-    for i, j in cands:
-        ok, jac, con = is_duplicate(arrays[i], arrays[j], cfg)
-        if ok:
-            want.append((i, j, jac, con))
-    assert [(m.a, m.b, m.jaccard, m.containment) for m in got] == want
-    assert 0 < len(want) < len(cands)
+    accepted = 0
+    for i in range(len(arrays)):
+        for j in range(i + 1, len(arrays)):
+            ok, jac, con = is_duplicate(arrays[i], arrays[j], cfg)
+            assert similarities(arrays[i], arrays[j]) == (jac, con)
+            accepted += ok
+    assert 0 < accepted < len(arrays) * (len(arrays) - 1) // 2
 
 
 def test_find_clusters_equals_every_candidate_verified(monkeypatch: pytest.MonkeyPatch) -> None:
     """find_clusters compares only pairs not yet connected, yet gives the clusters of every
-    candidate pair verified; the numba kernel and the Python walk make the same comparisons."""
-    import cleaners.kernels.signatures as fm
-    from cleaners.match.dedup import clusters, find_clusters, find_pairs
+    candidate pair verified (the reference), also when the kernel's table of refused pairs
+    starts at two slots and grows; with signatures given or made."""
+    from cleaners.kernels import minhash_jit
 
     rng = np.random.default_rng(11)
     cfg = DedupConfig()
@@ -164,23 +159,18 @@ def test_find_clusters_equals_every_candidate_verified(monkeypatch: pytest.Monke
                 arrays.append(np.sort(rng.choice(base, int(rng.integers(30, 300)), replace=False)))
             else:  # a looser copy of the story
                 arrays.append(np.sort(rng.choice(base, int(len(base) * rng.uniform(0.5, 0.9)), replace=False)))
-    sigs = fm.signatures(arrays, cfg.num_perm, cfg.seed, cfg.scheme)
+    sigs = signatures(arrays, cfg.num_perm, cfg.seed, cfg.scheme)
     verified = find_pairs(arrays, cfg, sigs)
-    candidates = len(fm.lsh_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, np.array([len(a) > 0 for a in arrays])))
+    keep = [i for i, a in enumerate(arrays) if len(a)]
+    candidates = len(lsh_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, keep))
     want = clusters(len(arrays), verified)
     assert 1 < len(want) < len(arrays) - 20 and candidates > len(verified), "clusters, and refused candidates"
-    got = {}
-    for backend in ["numpy"] + (["numba"] if importlib.util.find_spec("numba") else []):
-        monkeypatch.setattr(fm, "BACKEND", backend)
-        got[backend] = find_clusters(arrays, cfg, sigs)
-        assert got[backend].groups == want, backend
-        assert got[backend].compared < len(verified), "already connected pairs are not compared"
-    if "numba" in got:  # the kernel's table of refused pairs, grown from two slots, forgets none
-        kernels = fm.jit_module("minhash_jit")
-        monkeypatch.setattr(kernels, "new_failed_set", lambda: np.full(2, -1, dtype=np.int64))
-        got["numba, small table"] = find_clusters(arrays, cfg, sigs)
-        assert got["numba, small table"].groups == want
-    assert len({linked.compared for linked in got.values()}) == 1
+    got = find_clusters(arrays, cfg, sigs)
+    assert got.groups == want and find_clusters(arrays, cfg).groups == want
+    assert got.compared < len(verified), "already connected pairs are not compared"
+    monkeypatch.setattr(minhash_jit, "new_failed_set", lambda: np.full(2, -1, dtype=np.int64))
+    small = find_clusters(arrays, cfg, sigs)
+    assert small.groups == want and small.compared == got.compared
 
 
 def test_group_documents_reports_each_stage() -> None:
@@ -232,7 +222,7 @@ def test_docstore_json_rows_are_the_documents_json_as_the_state_writes_it(tmp_pa
             for n in range(30)]
     with DocStore(tmp_path / "s.sqlite") as store:
         store.CHUNK = 4
-        store.add_dicts(document_to_dict(d) for d in reversed(docs))
+        store.add(reversed(docs))
         want = ["d007", "d002", "d029", "d013", "d000", "d021"]
         rows = list(store.json_rows(want))
     assert [r[0] for r in rows] == sorted(want)
@@ -245,7 +235,7 @@ def test_docstore_json_rows_are_the_documents_json_as_the_state_writes_it(tmp_pa
 def test_docstore_bodies_are_the_documents_texts_and_paragraphs(tmp_path) -> None:
     """iter_bodies / get_bodies_range / get_bodies_many give each document's text and paragraphs
     as Document.text and .paragraphs, also for paragraphs a join and split at blank lines would
-    not give back (read from the JSON then), across query chunks and from every add_* path."""
+    not give back (read from the JSON then), across query chunks, added as documents or as JSON."""
     import json
 
     from cleaners.store.docstore import DocStore, paragraphs_of
@@ -258,22 +248,17 @@ def test_docstore_bodies_are_the_documents_texts_and_paragraphs(tmp_path) -> Non
     docs[6] = replace(docs[6], title='"paragraphs": [] and "paragraphs": ["plain", "text"]')
     docs[7] = replace(docs[7], paragraphs=('a \\"paragraphs\\": [] \\', '"quoted" \\n'))
     dicts = [document_to_dict(d) for d in docs]
-    for how in ("add", "add_dicts", "add_encoded", "add_json", "add_encoded, ASCII JSON"):
+    for how in ("add", "add_json", "add_json, ASCII JSON"):
         with DocStore(tmp_path / f"{how}.sqlite") as store:
             store.CHUNK = 3
             if how == "add":
                 store.add(reversed(docs))
-            elif how == "add_dicts":
-                store.add_dicts(dicts)
-            elif how == "add_encoded":
-                store.add_encoded((d, json.dumps(d, ensure_ascii=False)) for d in dicts)
             elif how == "add_json":
-                store.add_json(json.dumps(d, ensure_ascii=False) for d in dicts)
+                store.add_json((json.dumps(d, ensure_ascii=False), d) for d in dicts)
             else:  # JSON text of another form is kept as given
-                store.add_encoded((d, json.dumps(d)) for d in dicts)
+                store.add_json((json.dumps(d), d) for d in dicts)
             order = sorted(docs, key=lambda d: d.doc_id)
             assert list(store.iter_docs()) == order, how
-            assert list(store.get_many([3, 7, 1]).values()) == [order[1], order[3], order[7]]
             ascii_json = how.endswith("ASCII JSON")
             assert [data for _, _, data in store.json_rows(d.doc_id for d in docs)] == [
                 json.dumps(document_to_dict(d), ensure_ascii=ascii_json) for d in order], how

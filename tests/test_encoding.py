@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import json
+from pathlib import Path
+
+import pytest
 
 from cleaners.config import EncodingConfig
 from cleaners.clean.encoding import declared_charset, decode, repair
@@ -143,7 +147,7 @@ def test_fast_path_declines_what_ftfy_would_change() -> None:
 
 
 def test_windowed_badness_equals_ftfy_is_bad() -> None:
-    """_looks_like_mojibake searches BADNESS_RE only around anchor characters."""
+    """_looks_like_mojibake runs is_bad only around anchor characters."""
     import random
 
     from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
@@ -160,3 +164,21 @@ def test_windowed_badness_equals_ftfy_is_bad() -> None:
     assert sum(map(is_bad, texts)) > 1000
     for text in texts:
         assert _looks_like_mojibake(text) == is_bad(text), repr(text)
+
+
+FTFY_CASES = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "ftfy_mojibake"
+
+
+@pytest.mark.skipif(not FTFY_CASES.is_dir(), reason="../shared/corpora/ftfy_mojibake absent")
+def test_windowed_badness_equals_ftfy_is_bad_on_ftfys_cases() -> None:
+    """ftfy's own test cases, broken and fixed, alone and inside plain text."""
+    from ftfy.badness import is_bad
+
+    from cleaners.clean.encoding import _looks_like_mojibake
+
+    texts = [case[key] for path in sorted(FTFY_CASES.glob("*.json"))
+             for case in json.loads(path.read_text(encoding="utf-8")) for key in ("original", "fixed")]
+    assert sum(map(is_bad, texts)) > 100
+    for text in texts:
+        for padded in (text, f"Plain words. {text} More words."):
+            assert _looks_like_mojibake(padded) == is_bad(padded), repr(padded)

@@ -1,8 +1,9 @@
-"""cleaners.kernels.signatures: datasketch-exact signatures, deterministic bulk shingle ids."""
+"""cleaners.kernels: datasketch-exact signatures and LSH buckets, deterministic bulk shingle ids,
+exact set comparisons, against the readable versions in tests/reference/minhash.py."""
 
 from __future__ import annotations
 
-import pickle
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,10 @@ import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-import cleaners.kernels.signatures as fm
-from cleaners.kernels.shingles import shingle_ids, signature
-from cleaners.kernels.text import norm_words
+import cleaners.kernels.minhash as fm
+import cleaners.kernels.shingles as sh
+from cleaners.kernels import band_buckets, band_key, intersection_sizes, norm_words, similarities
+from tests.reference import minhash as ref
 
 REPO = Path(__file__).resolve().parent.parent
 RAW = REPO / "raw"
@@ -24,10 +26,13 @@ def _identity(x: int) -> int:
 
 
 def _datasketch(ids: np.ndarray, num_perm: int, seed: int, scheme: str) -> np.ndarray:
-    m = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=_identity)  # type: ignore[arg-type]
-    if len(ids):
-        m.update_batch(ids.tolist())
-    return m.hashvalues
+    return ref.hashvalues(ids, num_perm, seed, scheme)
+
+
+def _ids(docs: list, k: int, hash: str = "poly64-fmix64") -> list[np.ndarray]:
+    """kernels.shingle_ids, one array a document."""
+    ids, counts = sh.shingle_ids(docs, k, hash)
+    return np.split(ids, np.cumsum(counts)[:-1]) if len(docs) else []
 
 
 def _random_arrays(rng: np.random.Generator, n: int, high: int, dtype) -> list[np.ndarray]:
@@ -53,54 +58,8 @@ def _texts() -> list[list[str]]:
 
 # --- signatures ------------------------------------------------------------------
 
-try:
-    import numba  # noqa: F401
-    HAVE_NUMBA = True
-except ImportError:
-    HAVE_NUMBA = False
-
-BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
-    not HAVE_NUMBA, reason="numba not installed"))]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the test on each signature kernel (numba and the numpy fallback)."""
-    monkeypatch.setattr(fm, "BACKEND", request.param)
-    assert fm.backend() == request.param
-    return request.param
-
-
-def test_backend_auto_and_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fm, "BACKEND", "auto")
-    assert fm.backend() == ("numba" if HAVE_NUMBA else "numpy")
-    # numba not importable: auto falls back to numpy, an explicit "numba" fails loudly
-    monkeypatch.setattr(fm, "_jit_module", False)
-    assert fm.backend() == "numpy"
-    arrs = [np.array([1, 2, 3], np.uint32), np.zeros(0, np.uint32)]
-    assert np.array_equal(fm.signatures(arrs, 8, 1)[0], _datasketch(arrs[0], 8, 1, "affine32"))
-    monkeypatch.setattr(fm, "BACKEND", "numba")
-    with pytest.raises(RuntimeError):
-        fm.backend()
-    monkeypatch.setattr(fm, "BACKEND", "cuda")
-    with pytest.raises(ValueError):
-        fm.backend()
-
-
-def test_numpy_fallback_when_numba_cannot_be_imported() -> None:
-    import json
-    code = ("import json, sys; sys.modules['numba'] = None; import numpy as np; "
-            "import cleaners.kernels.signatures as fm; print(json.dumps([fm.backend(), "
-            "fm.signatures([np.arange(50, dtype=np.uint32)], 16, 1).tolist()]))")
-    out = subprocess.run([sys.executable, "-c", code], text=True, capture_output=True, cwd=REPO,
-                         check=True).stdout
-    kernel, sig = json.loads(out)
-    assert kernel == "numpy"
-    assert sig[0] == _datasketch(np.arange(50), 16, 1, "affine32").tolist()
-
-
 @pytest.mark.parametrize("num_perm", [1, 16, 64, 128, 256])
-def test_signatures_equal_datasketch_affine32(num_perm: int, backend: str) -> None:
+def test_signatures_equal_datasketch_affine32(num_perm: int) -> None:
     rng = np.random.default_rng(num_perm)
     arrs = _random_arrays(rng, 25, 1 << 32, np.uint32)
     sig = fm.signatures(arrs, num_perm, seed=1, scheme="affine32")
@@ -113,8 +72,7 @@ def test_signatures_equal_datasketch_affine32(num_perm: int, backend: str) -> No
                                                ("legacy", 1 << 32, np.uint64),
                                                ("legacy", 1 << 64, np.uint64),
                                                ("affine32", 1 << 32, np.int64)])
-def test_signatures_equal_datasketch_other_schemes(scheme: str, high: int, dtype,
-                                                   backend: str) -> None:
+def test_signatures_equal_datasketch_other_schemes(scheme: str, high: int, dtype) -> None:
     rng = np.random.default_rng(7)
     arrs = _random_arrays(rng, 10, high, dtype)
     for num_perm, seed in ((32, 3), (128, 1)):
@@ -124,7 +82,6 @@ def test_signatures_equal_datasketch_other_schemes(scheme: str, high: int, dtype
             assert row.dtype == ref.dtype and np.array_equal(row, ref)
 
 
-@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
 def test_legacy_mersenne_remainder_edges() -> None:
     """The kernel's shift-and-add remainder mod 2^61 - 1 equals numpy's %
     on the values next to multiples of the prime and at the uint64 ends."""
@@ -144,28 +101,43 @@ def test_legacy_mersenne_remainder_edges() -> None:
         assert np.array_equal(out[0], np.minimum(ref, np.uint64((1 << 32) - 1))), hs[i]
 
 
-def test_empty_inputs_give_empty_hashvalues(backend: str) -> None:
+def test_empty_inputs_give_empty_hashvalues() -> None:
     for scheme in ("affine32", "affine64", "legacy"):
         sig = fm.signatures([np.zeros(0, np.uint32)] * 3, 64, 1, scheme)
         empty = MinHash(num_perm=64, seed=1, scheme=scheme).hashvalues
         assert all(np.array_equal(r, empty) for r in sig)
-        assert np.array_equal(fm.empty_hashvalues(64, scheme), empty)
     assert fm.signatures([], 64, 1, "affine32").shape == (0, 64)
 
 
-def test_chunk_boundaries_and_threads(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
-    """Documents split across blocks and across threads give the same rows."""
+def test_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents split across threads give the same rows."""
     rng = np.random.default_rng(3)
     arrs = _random_arrays(rng, 20, 1 << 32, np.uint32)
-    ref = fm.signatures(arrs, 64, 1, "affine32")
-    monkeypatch.setattr(fm, "_MIN_CHUNK_IDS", 1)
+    want = fm.signatures(arrs, 64, 1, "affine32")
     monkeypatch.setattr(fm, "_MIN_ELEMS_PER_THREAD", 1)
-    for elems in (64, 64 * 37, 64 * 500):
-        monkeypatch.setattr(fm, "_ELEMS_PER_CHUNK", elems)
-        assert np.array_equal(fm.signatures(arrs, 64, 1, "affine32"), ref)
-        assert np.array_equal(fm.signatures(arrs, 64, 1, "affine32", threads=3), ref)
-    for row, ids in zip(ref, arrs):
+    for threads in (2, 3, 7):
+        assert np.array_equal(fm.signatures(arrs, 64, 1, "affine32", threads=threads), want)
+    for row, ids in zip(want, arrs):
         assert np.array_equal(row, _datasketch(ids, 64, 1, "affine32"))
+
+
+def test_many_documents_of_every_length_equal_datasketch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of documents of every length (sentence-like and article-like: the kernel takes
+    four ids at a time, then the rest), every scheme, a few permutation counts, on one thread
+    and on several: datasketch's rows."""
+    rng = np.random.default_rng(5)
+    counts = np.concatenate([rng.integers(0, 12, 300), rng.integers(0, 3000, 6)])
+    monkeypatch.setattr(fm, "_MIN_ELEMS_PER_THREAD", 1)
+    for scheme, high in (("affine32", 1 << 32), ("affine64", 1 << 64), ("legacy", 1 << 64)):
+        ids = rng.integers(0, high, int(counts.sum()), dtype=np.uint64)
+        if scheme == "affine32":
+            ids = ids.astype(np.uint32)
+        arrays = np.split(ids, np.cumsum(counts)[:-1])
+        for num_perm in (64, 7):
+            got = fm.signatures_flat(ids, counts, num_perm, 1, scheme)
+            assert np.array_equal(got, fm.signatures_flat(ids, counts, num_perm, 1, scheme, threads=2))
+            for row, x in zip(got, arrays):
+                assert np.array_equal(row, _datasketch(x, num_perm, 1, scheme)), (scheme, num_perm, len(x))
 
 
 def test_out_of_range_ids_rejected_like_datasketch() -> None:
@@ -176,240 +148,180 @@ def test_out_of_range_ids_rejected_like_datasketch() -> None:
         MinHash(16, seed=1, scheme="affine32", hashfunc=_identity).update_batch([1 << 40])
     with pytest.raises(ValueError):
         fm.signatures([np.array([-1])], 16, 1, "affine32")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="affine16"):
         fm.signatures([np.zeros(1, np.uint32)], 16, 1, "affine16")
 
 
-def test_real_texts_match_product_signature(backend: str) -> None:
-    """On the product's own sha1 shingle ids, rows equal cleaners.kernels.shingles.signature."""
+@pytest.mark.parametrize("hash", sh.HASHES)
+def test_real_texts_match_the_datasketch_signature(hash: str) -> None:
+    """On the product's shingle ids of real texts, rows equal datasketch's MinHash of them."""
     words = _texts()
     for k, num_perm in ((5, 128), (3, 64)):
-        ids = [shingle_ids(w, k) for w in words]
+        ids = _ids(words, k, hash)
         sig = fm.signatures(ids, num_perm, seed=1, scheme="affine32")
         for row, x in zip(sig, ids):
-            assert np.array_equal(row, signature(x, num_perm, "affine32", 1).hashvalues)
-        fast_ids = fm.shingle_ids_many(words, k)
-        sig = fm.signatures(fast_ids, num_perm, seed=1, scheme="affine32")
-        for row, x in zip(sig, fast_ids):
-            assert np.array_equal(row, _datasketch(x, num_perm, 1, "affine32"))
+            assert np.array_equal(row, ref.signature(x, num_perm, "affine32", 1).hashvalues)
 
 
 # --- shingle ids -------------------------------------------------------------------
 
 
-_M64 = (1 << 64) - 1
-
-
-def _reference_id(shingle: str) -> int:
-    """The documented hash, in plain Python."""
-    h = 0
-    p = 1
-    for byte in shingle.encode("utf-8", "surrogatepass"):
-        h = (h + (byte + 1) * p) & _M64
-        p = (p * fm._R) & _M64
-    h ^= h >> 33
-    h = (h * 0xFF51AFD7ED558CCD) & _M64
-    h ^= h >> 33
-    h = (h * 0xC4CEB9FE1A85EC53) & _M64
-    h ^= h >> 33
-    return h >> 32
-
-
-def _reference(words: list[str], k: int) -> np.ndarray:
-    if not words:
-        return np.zeros(0, np.uint32)
-    grams = [" ".join(words)] if len(words) < k else [
-        " ".join(words[i:i + k]) for i in range(len(words) - k + 1)]
-    return np.unique(np.array([_reference_id(g) for g in grams], dtype=np.uint32))
-
-
-def test_shingle_ids_match_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("hash", sh.HASHES)
+def test_shingle_ids_match_reference(hash: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both hashes, documents given as lines or as word lists (words holding a space
+    included), in one batch or many, tiny byte windows: the ids of the documented hash."""
     words = _texts()
-    small = [w[:60] for w in words] + [["a b", "c"], ["", "x", ""], ["é", "ü", "x"],
-                                       ["x" * 40, "long", "tokens", "y" * 33]]
+    small = [w[:60] for w in words] + [["a b", "c"], ["", "x", ""], ["é", "ü", "x"], ["\ufdfa", "word"],
+                                       ["x" * 40, "long", "tokens", "y" * 33], ["x" * 70]]
+    rng = random.Random(5)  # multi-byte and astral characters, shingles of one to several SHA-1 blocks
+    alphabet = ["a", "z", "9", "é", "ß", "東", "ж", "😀", "ﬁ"]
+    small += [["".join(rng.choice(alphabet) for _ in range(rng.choice([1, 3, 8, 30, 70])))
+               for _ in range(rng.randint(1, 9))] for _ in range(300)]
+    docs = [w if any(" " in x or not x for x in w) else " ".join(w) for w in small]
+    assert {type(d) for d in docs} == {str, list}
     for k in (1, 3, 5):
-        expected = [_reference(w, k) for w in small]
-        for got, exp in zip(fm.shingle_ids_many(small, k), expected):
+        expected = [ref.shingle_ids(w, k, hash) for w in small]
+        for got, exp in zip(_ids(docs, k, hash), expected, strict=True):
             assert got.dtype == np.uint32 and np.array_equal(got, exp)
-        # tiny byte windows and sort groups: the chunked paths give the same ids
-        monkeypatch.setattr(fm, "_CHUNK_BYTES", 17)
-        monkeypatch.setattr(fm, "_SORT_BUDGET", 50)
-        monkeypatch.setattr(fm, "_SORT_GROUP", 2)
-        monkeypatch.setattr(fm, "_BATCH_TOKENS", 7)
-        for got, exp in zip(fm.shingle_ids_many(small, k), expected):
+        for got, exp in zip(_ids(small, k, hash), expected, strict=True):
+            assert np.array_equal(got, exp)
+        monkeypatch.setattr(sh, "_CHUNK_BYTES", 17)
+        monkeypatch.setattr(sh, "_BATCH_TOKENS", 7)
+        monkeypatch.setattr(sh, "_MIN_THREAD_BYTES", 10)  # SHA-1 on several threads
+        for got, exp in zip(_ids(docs, k, hash), expected, strict=True):
             assert np.array_equal(got, exp)
         monkeypatch.undo()
+    with pytest.raises(ValueError, match="md5"):
+        sh.shingle_ids(["a b"], 3, "md5")
+    with pytest.raises(ValueError, match="k must be"):
+        sh.shingle_ids(["a b"], 0)
 
 
-def test_shingle_ids_of_joined_lines_equal_word_lists(monkeypatch: pytest.MonkeyPatch) -> None:
-    """shingle_ids_many_joined takes each document's words joined by single spaces: the same ids
-    as the word lists, in one batch or many."""
-    words = [w[:80] for w in _texts()] + [[], ["é", "ü", "x"], ["one"], ["x" * 40, "long", "y" * 33]]
-    lines = [" ".join(w) for w in words]
-    for k in (1, 3, 5):
-        for bits in (32, 64):
-            want = fm.shingle_ids_many(words, k, bits)
-            for got, exp in zip(fm.shingle_ids_many_joined(lines, k, bits), want, strict=True):
-                assert got.dtype == exp.dtype and np.array_equal(got, exp)
-        monkeypatch.setattr(fm, "_BATCH_TOKENS", 7)
-        monkeypatch.setattr(fm, "_CHUNK_BYTES", 17)
-        for got, exp in zip(fm.shingle_ids_many_joined(lines, k), fm.shingle_ids_many(words, k), strict=True):
-            assert np.array_equal(got, exp)
-        monkeypatch.undo()
+def test_sha1_head_equals_hashlib() -> None:
+    """The kernel's SHA-1 of byte ranges: empty, one-block, two-block and longer inputs."""
+    import hashlib
+
+    from cleaners.kernels import sha1_jit
+
+    rng = random.Random(5)
+    data = bytes(rng.randrange(256) for _ in range(300))
+    buf = np.frombuffer(data, dtype=np.uint8)
+    starts = np.array([0, 5, 0, 7, 0, 100], dtype=np.int64)
+    ends = np.array([0, 60, 64, 130, 300, 300], dtype=np.int64)
+    out = np.empty(len(starts), dtype=np.uint32)
+    sha1_jit.heads(buf, starts, ends, out)
+    for h, s, e in zip(out.tolist(), starts.tolist(), ends.tolist()):
+        assert h == int.from_bytes(hashlib.sha1(data[s:e]).digest()[:4], "little"), (s, e)
+    w, scratch = np.empty(80, dtype=np.int64), np.empty(64, dtype=np.uint8)
+    for n in range(0, 300):
+        part = bytes(rng.randrange(256) for _ in range(n))
+        head = sha1_jit.sha1_head(np.frombuffer(part, dtype=np.uint8), 0, n, w, scratch)
+        assert head == int.from_bytes(hashlib.sha1(part).digest()[:4], "little"), n
 
 
 def test_doc_shingles_from_lines_equal_from_texts() -> None:
-    """doc_shingles_many given the first pass's lines (or None for some texts) = without them;
-    texts whose NFKC words hold spaces, CJK texts (character k-grams) and empty texts included."""
-    from cleaners.match.boilerplate import paragraph_keys_and_lines
+    """doc_shingles_many given the first pass's lines (or None for some texts) = without them =
+    the reference ids of norm_words (word k-grams; character k+1-grams of CJK text); texts whose
+    NFKC words hold spaces, CJK texts and empty texts included; both hashes."""
     from cleaners.config import DedupConfig
+    from cleaners.kernels import is_cjk
+    from cleaners.match.boilerplate import paragraph_keys_and_lines
     from cleaners.match.dedup import doc_shingles_many
-    from cleaners.records import Document, Source
 
     texts = [" ".join(w) for w in _texts()[:40]] + [
         "\ufdfa said the ﬁrst speaker at the meeting on Monday", "東京都は十八日、新しい図書館の建設計画を発表した。",
         "", "—", "Straße ΣΑΣ İstanbul café NAÏVE"]
-    docs = [Document(f"d{i}", Source(f"f{i}.txt", None, "", "text"), None, None, None, (t,), (), (), ())
-            for i, t in enumerate(texts)]
-    lines = [line for _, line, _ in paragraph_keys_and_lines(docs)]
+    lines = [line for _, line, _ in paragraph_keys_and_lines([(t,) for t in texts])]
     assert None in lines  # the NFKC ligature: its words are made again from the text
     for cfg in (DedupConfig(), DedupConfig(shingle_hash="sha1_hash32")):
         want = doc_shingles_many(texts, cfg)
         for got in (doc_shingles_many(texts, cfg, lines), doc_shingles_many(texts, cfg, [None] * len(texts))):
             assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
         assert len(want[-4]) and not len(want[-3])
+        for t, got in zip(texts, want):
+            k = cfg.shingle_words + 1 if is_cjk(t) else cfg.shingle_words
+            assert np.array_equal(got, ref.shingle_ids(norm_words(t), k, cfg.shingle_hash)), t
 
 
 def test_shingle_ids_properties() -> None:
     words = _texts()
-    many = fm.shingle_ids_many(words, 5)
+    many = _ids(words, 5)
     for w, ids in zip(words, many):
-        single = fm.shingle_ids_fast(w, 5)
-        assert np.array_equal(single, ids)
         assert ids.dtype == np.uint32
         assert np.all(np.diff(ids.astype(np.int64)) > 0)  # sorted, unique
         n_grams = len({" ".join(w[i:i + 5]) for i in range(len(w) - 4)}) if len(w) >= 5 else int(bool(w))
         assert len(ids) == n_grams  # no 32-bit collision in these small sets
-    assert len(fm.shingle_ids_fast(["only", "three", "words"], 5)) == 1
-    assert len(fm.shingle_ids_fast([], 5)) == 0
-    assert fm.shingle_ids_fast(["x", "y"], 5, bits=64).dtype == np.uint64
+    assert len(_ids([["only", "three", "words"]], 5)[0]) == 1
+    assert len(_ids([[]], 5)[0]) == 0 and len(_ids([""], 5)[0]) == 0
+    assert [len(x) for x in _ids([], 5)] == []
     # the batch a document is in does not change its ids
-    assert np.array_equal(fm.shingle_ids_many([words[3], words[0]], 5)[1], many[0])
+    assert np.array_equal(_ids([words[3], words[0]], 5)[1], many[0])
     # order matters; shared shingles are shared ids
-    a = fm.shingle_ids_fast(["the", "cat", "sat", "on", "the", "mat"], 3)
-    b = fm.shingle_ids_fast(["the", "mat", "sat", "on", "the", "cat"], 3)
-    shared = fm.shingle_ids_fast(["sat", "on", "the"], 3)
+    a, b, shared = _ids(["the cat sat on the mat", "the mat sat on the cat", "sat on the"], 3)
     assert set(a.tolist()) & set(b.tolist()) == set(shared.tolist())
 
 
-def test_jaccard_close_to_sha1_ids() -> None:
+def test_jaccard_of_poly64_ids_close_to_sha1_ids() -> None:
     words = _texts()
     a, b = words[1], words[6]  # an original and its copy with an inserted sentence
-    from cleaners.kernels.shingles import jaccard
-    j_sha1 = jaccard(shingle_ids(a, 5), shingle_ids(b, 5))
-    j_fast = jaccard(fm.shingle_ids_fast(a, 5), fm.shingle_ids_fast(b, 5))
-    assert j_fast == pytest.approx(j_sha1, abs=1e-9)
+    j_sha1 = ref.jaccard(*_ids([a, b], 5, "sha1_hash32"))
+    j_fast = ref.jaccard(*_ids([a, b], 5))
+    assert 0.5 < j_fast == pytest.approx(j_sha1, abs=1e-9)
 
 
-def test_backends_agree_on_many_documents(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Thousands of documents of every length (sentence-like and article-like),
-    every scheme: the numba kernel and the numpy path give identical rows."""
-    if not HAVE_NUMBA:
-        pytest.skip("numba not installed")
-    rng = np.random.default_rng(5)
-    counts = np.concatenate([rng.integers(0, 12, 3000), rng.integers(0, 3000, 60)])
-    for scheme, high in (("affine32", 1 << 32), ("affine64", 1 << 64), ("legacy", 1 << 64)):
-        ids = rng.integers(0, high, int(counts.sum()), dtype=np.uint64)
-        if scheme == "affine32":
-            ids = ids.astype(np.uint32)
-        got = {}
-        for bk in ("numpy", "numba"):
-            monkeypatch.setattr(fm, "BACKEND", bk)
-            for num_perm in (64, 128, 7):
-                got[bk, num_perm] = fm.signatures_flat(ids, counts, num_perm, 1, scheme)
-                assert np.array_equal(got[bk, num_perm],
-                                      fm.signatures_flat(ids, counts, num_perm, 1, scheme, threads=2))
-        for num_perm in (64, 128, 7):
-            assert np.array_equal(got["numpy", num_perm], got["numba", num_perm]), (scheme, num_perm)
-
-
-@pytest.mark.parametrize("backend_env", ["numpy", "auto"])
-def test_deterministic_across_processes(backend_env: str) -> None:
+def test_deterministic_across_processes() -> None:
     words = _texts()[:3]
-    here = [x.tolist() for x in fm.shingle_ids_many(words, 5)]
-    sig_here = fm.signatures(fm.shingle_ids_many(words, 5), 32, 1, "affine32").tolist()
+    here = [x.tolist() for x in _ids(words, 5)]
+    sig_here = fm.signatures(_ids(words, 5), 32, 1, "affine32").tolist()
     code = (
-        "import json,sys; import cleaners.kernels.signatures as fm; "
-        "w=json.load(sys.stdin); ids=fm.shingle_ids_many(w,5); "
-        "print(json.dumps([[x.tolist() for x in ids], fm.signatures(ids,32,1,'affine32').tolist()]))"
+        "import json,sys; import numpy as np; import cleaners.kernels as k; "
+        "w=json.load(sys.stdin); ids,n=k.shingle_ids(w,5); ids=np.split(ids,np.cumsum(n)[:-1]); "
+        "print(json.dumps([[x.tolist() for x in ids], k.signatures(ids,32,1,'affine32').tolist()]))"
     )
     import json
     out = subprocess.run([sys.executable, "-c", code], input=json.dumps(words), text=True,
-                         capture_output=True, cwd=REPO, check=True,
-                         env={"PYTHONHASHSEED": "12345", "PATH": "",
-                              "NEWSCLEAN_MINHASH_BACKEND": backend_env})
+                         capture_output=True, cwd=REPO, check=True, env={"PYTHONHASHSEED": "12345", "PATH": ""})
     there, sig_there = json.loads(out.stdout)
     assert there == here and sig_there == sig_here
 
 
-# --- LeanMinHash / LSH ---------------------------------------------------------------
+# --- exact comparisons -------------------------------------------------------------------
 
 
-def test_to_lean_is_a_working_leanminhash() -> None:
-    words = _texts()
-    ids = fm.shingle_ids_many(words, 5)
-    sig = fm.signatures(ids, 128, 1, "affine32")
-    leans = fm.to_leans(sig, 1, "affine32")
-    for lean, x in zip(leans, ids):
-        ref = LeanMinHash(MinHash(128, seed=1, scheme="affine32", hashfunc=_identity))
-        if len(x):
-            m = MinHash(128, seed=1, scheme="affine32", hashfunc=_identity)
-            m.update_batch(x.tolist())
-            ref = LeanMinHash(m)
-        assert lean == ref and lean.jaccard(ref) == 1.0
-        assert pickle.loads(pickle.dumps(lean)) == ref
-        buf = bytearray(lean.bytesize())
-        lean.serialize(buf)
-        assert LeanMinHash.deserialize(buf) == ref
-    with pytest.raises(TypeError):
-        leans[0].update(b"x")
-    # a non-native dtype goes through datasketch's own checks
-    assert fm.to_lean(sig[0].astype(np.int64), 1, "affine32") == leans[0]
+def test_intersections_and_similarities_equal_the_sets() -> None:
+    """The kernel's merges (concatenated sets, and two arrays) count what Python's sets count."""
+    rng = np.random.default_rng(2)
+    arrays = [np.unique(rng.integers(0, 300, int(n))).astype(np.uint32) for n in rng.integers(0, 200, 40)]
+    arrays[3] = np.zeros(0, dtype=np.uint32)
+    counts = np.array([len(a) for a in arrays])
+    u, v = rng.integers(0, 40, 500), rng.integers(0, 40, 500)
+    got = intersection_sizes(np.concatenate(arrays), counts, u, v)
+    assert got.tolist() == [ref.intersection_size(arrays[i], arrays[j]) for i, j in zip(u, v)]
+    assert intersection_sizes(np.zeros(0, np.uint32), np.zeros(0, np.int64), [], []).tolist() == []
+    for i, j in zip(u[:100].tolist(), v[:100].tolist()):
+        assert similarities(arrays[i], arrays[j]) == ref.similarities(arrays[i], arrays[j])
+    assert similarities(arrays[3], arrays[0]) == (0.0, 0.0)
 
 
-@pytest.mark.parametrize("params", [(64, 2), (32, 4)])
-def test_lsh_candidates_same_as_datasketch(params: tuple[int, int]) -> None:
-    rng = np.random.default_rng(11)
-    words = [w for w in _texts() if w]
-    # near-duplicate variants so that the index has real candidate pairs
-    docs = []
-    for w in words:
-        docs.append(w)
-        for _ in range(3):
-            cut = int(rng.integers(0, max(1, len(w) // 3)))
-            docs.append(w[cut:] + [str(x) for x in rng.integers(0, 50, 5)])
-    ids = fm.shingle_ids_many(docs, 5)
-    leans = fm.to_leans(fm.signatures(ids, 128, 1, "affine32"), 1, "affine32")
-    fast = MinHashLSH(num_perm=128, params=params)
-    ref = MinHashLSH(num_perm=128, params=params)
-    refs = []
-    for i, x in enumerate(ids):
-        m = MinHash(128, seed=1, scheme="affine32", hashfunc=_identity)
-        m.update_batch(x.tolist())
-        refs.append(m)
-        fast.insert(i, leans[i], check_duplication=False)
-        ref.insert(i, m, check_duplication=False)
-    total = 0
-    for i in range(len(ids)):
-        got = sorted(fast.query(leans[i]))
-        assert got == sorted(ref.query(refs[i]))
-        total += len(got)
-    assert total > len(ids)  # the variants were found
+# --- LSH buckets ---------------------------------------------------------------
 
 
-def _lsh_reference(sig: np.ndarray, bands: int, rows: int, scheme: str, keep) -> set:
+def _bucket_pairs(sig: np.ndarray, bands: int, rows: int, mask: np.ndarray | None = None) -> set[tuple[int, int]]:
+    """Every pair sharing a bucket of band_key / band_buckets."""
+    idx = np.arange(len(sig)) if mask is None else np.flatnonzero(mask)
+    pairs = set()
+    for b in range(bands):
+        members, starts, ends = band_buckets(band_key(sig[idx, b * rows:(b + 1) * rows]), idx)
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            bucket = members[s:e].tolist()
+            assert bucket == sorted(bucket)
+            pairs.update((x, y) for q, y in enumerate(bucket) for x in bucket[:q])
+    return pairs
+
+
+def _minhashlsh_pairs(sig: np.ndarray, bands: int, rows: int, scheme: str, keep) -> set:
     lsh = MinHashLSH(num_perm=sig.shape[1], params=(bands, rows))
-    leans = fm.to_leans(sig, 1, scheme)
+    leans = [LeanMinHash(seed=1, hashvalues=row, scheme=scheme) for row in sig]
     for i in keep:
         lsh.insert(i, leans[i], check_duplication=False)
     return {(i, j) for i in keep for j in lsh.query(leans[i]) if j > i}
@@ -417,7 +329,9 @@ def _lsh_reference(sig: np.ndarray, bands: int, rows: int, scheme: str, keep) ->
 
 @pytest.mark.parametrize("bands,rows,scheme", [(64, 2, "affine32"), (32, 4, "affine32"),
                                                (16, 3, "affine32"), (32, 2, "affine64")])
-def test_lsh_pairs_same_as_minhashlsh(bands: int, rows: int, scheme: str) -> None:
+def test_band_buckets_are_minhashlsh_buckets(bands: int, rows: int, scheme: str) -> None:
+    """Documents share a bucket exactly when MinHashLSH returns them as candidates (and the
+    readable version agrees); wide bands (more than 64 bits) too."""
     rng = np.random.default_rng(bands + rows)
     num_perm = bands * rows
     dtype = np.uint32 if scheme == "affine32" else np.uint64
@@ -430,28 +344,24 @@ def test_lsh_pairs_same_as_minhashlsh(bands: int, rows: int, scheme: str) -> Non
     mask[::7] = False
     for m in (None, mask):
         keep = list(range(len(sig))) if m is None else np.flatnonzero(m).tolist()
-        got = fm.lsh_pairs(sig, bands, rows, mask=m)
-        assert got.dtype == np.int64 and got.shape[1] == 2
-        assert {tuple(p) for p in got.tolist()} == _lsh_reference(sig, bands, rows, scheme, keep)
-        assert np.array_equal(got, np.unique(got, axis=0))
-    assert fm.lsh_pairs(sig[:1], bands, rows).shape == (0, 2)
+        got = _bucket_pairs(sig, bands, rows, m)
+        assert got == _minhashlsh_pairs(sig, bands, rows, scheme, keep)
+        assert got == set(map(tuple, ref.lsh_pairs(sig, bands, rows, keep).tolist()))
+    assert _bucket_pairs(sig[:1], bands, rows) == set()
 
 
-def test_lsh_pairs_on_real_signatures() -> None:
+def test_band_buckets_on_real_signatures() -> None:
     words = [w for w in _texts() if w]
     docs = [w[i:] for w in words for i in (0, 3, 9)]
-    sig = fm.signatures(fm.shingle_ids_many(docs, 5), 128, 1, "affine32")
-    got = {tuple(p) for p in fm.lsh_pairs(sig, 64, 2).tolist()}
-    assert got == _lsh_reference(sig, 64, 2, "affine32", range(len(docs)))
+    sig = fm.signatures(_ids(docs, 5), 128, 1, "affine32")
+    got = _bucket_pairs(sig, 64, 2)
+    assert got == _minhashlsh_pairs(sig, 64, 2, "affine32", range(len(docs)))
     assert len(got) >= len(words)
 
 
-def test_lsh_pairs_merge_their_parts_as_they_come(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Merging pair codes every few finds (bounded memory) gives the same pairs as merging once."""
+def test_unique_codes_merge_their_parts_as_they_come(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Merging codes every few finds (bounded memory) gives the sorted unique codes."""
     rng = np.random.default_rng(7)
-    sig = rng.integers(0, 3, (120, 64)).astype(np.uint32)
-    sig[60:100] = sig[60]  # a big bucket in every band
-    once = fm.lsh_pairs(sig, 32, 2)
     monkeypatch.setattr(fm.UniqueCodes, "MIN_MERGE", 5)
     merged = fm.UniqueCodes()
     merged.add(np.array([5, 3, 3], dtype=np.int64))
@@ -462,7 +372,7 @@ def test_lsh_pairs_merge_their_parts_as_they_come(monkeypatch: pytest.MonkeyPatc
     for part in parts:
         many.add(part)
     assert np.array_equal(many.result(), np.unique(np.concatenate(parts)))
-    assert np.array_equal(fm.lsh_pairs(sig, 32, 2), once) and len(once) > 40 * 39 // 2
+    assert fm.decode_pairs(np.array([7, 10, 23]), 10).tolist() == [[0, 7], [1, 0], [2, 3]]
 
 
 @pytest.mark.parametrize("scheme", ["affine32", "affine64", "legacy"])
@@ -494,3 +404,22 @@ def test_cost_runs_cover_every_item_once_within_the_limit() -> None:
     assert all(costs[lo:hi].sum() <= 6 or hi - lo == 1 for lo, hi in runs)
     assert runs == [(0, 2), (2, 3), (3, 4), (4, 7), (7, 8), (8, 10)]
     assert list(fm.cost_runs(np.zeros(0, dtype=np.int64), 6)) == []
+
+
+def test_the_kernels_cache_folder_and_the_first_use_warning(tmp_path, monkeypatch, caplog) -> None:
+    """NUMBA_CACHE_DIR wins over the user's cache folder; a module with no index file in the
+    cache is said to compile on first use, one with one is not."""
+    from cleaners.kernels import numba_cache
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert numba_cache.kernel_cache_dir() == str(tmp_path / "newsclean" / "numba")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    assert numba_cache.kernel_cache_dir() == str(tmp_path / "cache")
+    (tmp_path / "cache" / "kernels_x").mkdir(parents=True)
+    (tmp_path / "cache" / "kernels_x" / "sha1_jit.heads-91.py311.nbi").write_bytes(b"")
+    with caplog.at_level("WARNING", logger=numba_cache.__name__):
+        numba_cache.say_if_compiling("cleaners.kernels.sha1_jit")
+        assert not caplog.records
+        numba_cache.say_if_compiling("cleaners.kernels.align_jit")
+    assert "compiling the numba kernels of cleaners.kernels.align_jit" in caplog.text

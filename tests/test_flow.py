@@ -136,25 +136,82 @@ def test_cleaners_never_import_prefect() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_batch_lines_give_each_documents_json_text_as_json_dumps_would(tmp_path: Path) -> None:
-    """The match step stores a document's JSON text cut out of its batch-file line: it must be
-    json.dumps of the decoded document (quotes, unicode, nested lists), and rejects get none."""
-    import json
+def test_a_batch_file_holds_each_document_in_its_serialised_form(seeds_dir: Path, tmp_path: Path) -> None:
+    """clean_batch writes a document as its document_json line, which decodes to the Document
+    cleaned in process, and a reject as {"reject": record}; the match step's scratch store keeps
+    each document's line as it is (the text the state is given)."""
+    from prefect.logging.loggers import disable_run_logger
 
-    from cleaners.store.output import write_jsonl
-    from flows.clean_flow import _batch_records
+    from cleaners.config import Config
+    from cleaners.read.readers import discover
+    from cleaners.records import document_from_json, flat_dict
+    from cleaners.store.docstore import DocStore
+    from cleaners.store.output import write_json
+    from flows.clean_flow import _batch_lines, clean_batch
+    from tests.reference.batch import process_files
 
-    doc = {"doc_id": "d1", "source": {"path": "a \"b\".txt", "record": None}, "title": "Ümlaut — “q”",
-           "paragraphs": ["x\ny", "tab\there"], "removed": [["POPULAR", "list-heading (POPULAR ARTICLE)"]],
-           "meta": {"k": "v"}, "n": 1.5}
-    write_jsonl(tmp_path / "b.jsonl", [{"document": doc}, {"reject": {"source": {"path": "c"}}},
-                                        {"document": dict(doc, doc_id="d2")}])
-    got = list(_batch_records([str(tmp_path / "b.jsonl")]))
-    assert [rec for rec, _ in got] == [{"document": doc}, {"reject": {"source": {"path": "c"}}},
-                                       {"document": dict(doc, doc_id="d2")}]
-    assert got[0][1] == json.dumps(doc, ensure_ascii=False)
-    assert got[1][1] == ""
-    assert got[2][1] == json.dumps(dict(doc, doc_id="d2"), ensure_ascii=False)
+    (seeds_dir / "empty.txt").write_bytes(b"")
+    (seeds_dir / "quotes.txt").write_text("Ümlaut — “q” \\ \"x\"\n\n" + "\n\n".join(BODY))
+    cfg = Config()
+    items = list(discover(seeds_dir, cfg.read))
+    write_json(tmp_path / "items.json", [flat_dict(i) for i in items], indent=None)
+    with disable_run_logger():
+        clean_batch.fn(str(seeds_dir), str(tmp_path / "items.json"), str(tmp_path / "b.jsonl"), cfg)
+    docs, rejects = process_files(seeds_dir, items, cfg)
+    lines = list(_batch_lines([str(tmp_path / "b.jsonl")]))
+    assert [rec["reject"]["reason"] for _, rec in lines if "reject" in rec] == [r.reason for r in rejects]
+    doc_lines = [(line, rec) for line, rec in lines if "reject" not in rec]
+    assert [document_from_json(line) for line, _ in doc_lines] == docs and len(docs) == 6
+    with DocStore() as store:
+        store.add_json(doc_lines)
+        stored = {doc_id: data for doc_id, _, data in store.json_rows(d.doc_id for d in docs)}
+    assert sorted(stored.values()) == sorted(line for line, _ in doc_lines)
+
+
+def test_the_tasks_receive_the_config_made_once(seeds_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """The flow makes a Config of its parameter (a deployment's dict here) once: every task gets
+    that frozen object, not a dict to rebuild."""
+    import functools
+    import inspect
+
+    from cleaners.config import Config
+    from flows import clean_flow
+
+    seen: dict[str, object] = {}
+    for t in (clean_flow.discover_inputs, clean_flow.plan_inputs, clean_flow.clean_batch,
+              clean_flow.match_and_commit):
+        def spy(*args, _fn=t.fn, _name=t.name, **kwargs):  # type: ignore[no-untyped-def]
+            seen[_name] = inspect.signature(_fn).bind(*args, **kwargs).arguments["cfg"]
+            return _fn(*args, **kwargs)
+        monkeypatch.setattr(t, "fn", functools.wraps(t.fn)(spy))
+    given = {"read": {"share_bytes": 600}, "dedup": {"jaccard_threshold": 0.8}}
+    clean_flow.clean_folder(str(seeds_dir), str(tmp_path / "out"), config=given)
+    assert set(seen) == {"discover-inputs", "plan-inputs", "clean-batch", "match-and-commit"}
+    assert all(type(c) is Config and c == Config.from_dict(given) for c in seen.values()), seen
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["config"] == Config.from_dict(given).to_dict()
+
+
+def test_a_config_survives_pickling_and_hashes_as_task_input() -> None:
+    """Worker processes get the Config pickled (ProcessPoolTaskRunner: cloudpickle); Prefect hashes
+    task inputs for its cache keys: equal configs give equal keys, other settings another."""
+    import pickle
+
+    import cloudpickle
+    from prefect.cache_policies import INPUTS
+
+    from cleaners.config import ClutterConfig, Config, DedupConfig, ReadConfig
+
+    cfg = Config(read=ReadConfig(share_bytes=600), clutter=ClutterConfig(frozenset({"caption", "share-bar"})),
+                 dedup=DedupConfig(jaccard_threshold=0.8), batch_size=7, lsh_redis_url="redis://h:1/0").validate()
+    for dumps, loads in ((pickle.dumps, pickle.loads), (cloudpickle.dumps, cloudpickle.loads)):
+        back = loads(dumps(cfg))
+        assert back == cfg and hash(back) == hash(cfg) and type(back.read) is ReadConfig
+    assert Config.from_dict(cfg.to_dict()) == cfg
+
+    def key(c: Config) -> str | None:
+        return INPUTS.compute_key(task_ctx=None, inputs={"cfg": c}, flow_parameters={})  # type: ignore[arg-type]
+
+    assert key(Config()) == key(Config()) and key(Config()) != key(Config(batch_size=7))
 
 
 def test_a_cleaning_worker_does_not_import_the_matching_libraries() -> None:

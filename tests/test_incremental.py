@@ -180,7 +180,7 @@ def test_clean_batch_reports_how_many_items_are_done(seeds_dir: Path, tmp_path: 
     from prefect.logging.loggers import disable_run_logger
 
     with disable_run_logger():  # the task's function, called outside a flow run
-        counts = clean_batch.fn(str(seeds_dir), str(items_file), str(tmp_path / "batch.jsonl"), Config().to_dict())
+        counts = clean_batch.fn(str(seeds_dir), str(items_file), str(tmp_path / "batch.jsonl"), Config())
     assert counts == {"files": 5, "documents": 5, "rejects": 0}
     assert int((tmp_path / "batch.items.json.done").read_text()) == 5
 
@@ -197,12 +197,13 @@ def test_changed_matching_settings_are_refused(seeds_dir: Path, tmp_path: Path) 
 
 def test_state_keeps_the_signatures_of_grouped_texts(seeds_dir: Path, tmp_path: Path) -> None:
     from cleaners.match.dedup import SketchCache
+    from cleaners.records import document_from_json
 
     out = tmp_path / "out"
     _run(seeds_dir, out)
     with State(out / "state.sqlite") as state:
         stored = state.sketches()
-        docs = state.documents()
+        docs = [document_from_json(data) for _, _, data in state.document_rows()]
     assert len(stored) >= 5
     fresh = SketchCache(Config().dedup)
     for d in docs:
@@ -214,8 +215,9 @@ def test_state_keeps_the_signatures_of_grouped_texts(seeds_dir: Path, tmp_path: 
 def test_window_freezes_old_articles(seeds_dir: Path, tmp_path: Path) -> None:
     import time
 
-    from cleaners.clean.batch import process_files
     from cleaners.match.incremental import regroup
+    from cleaners.store.docstore import DocStore
+    from tests.reference.batch import process_files
 
     out = tmp_path / "out"
     _run(seeds_dir, out)
@@ -224,9 +226,13 @@ def test_window_freezes_old_articles(seeds_dir: Path, tmp_path: Path) -> None:
     (copy / "reprint.txt").write_text((seeds_dir / "000_769164896b962bf3.txt").read_text())
     cfg = Config()
     new_docs, _ = process_files(copy, list(discover(copy, cfg.read)), cfg)
-    with State(out / "state.sqlite") as state:
-        inside = regroup(state, new_docs, [], cfg, window_days=30, now=time.time() + 10 * 86400)
-        outside = regroup(state, new_docs, [], cfg, window_days=30, now=time.time() + 40 * 86400)
+
+    def regrouped(days_later: int):  # type: ignore[no-untyped-def]
+        with State(out / "state.sqlite") as state, DocStore() as store:
+            store.add(new_docs)
+            return regroup(state, store, [], cfg, window_days=30, now=time.time() + days_later * 86400)
+
+    inside, outside = regrouped(10), regrouped(40)
     assert inside.frozen_documents == 0 and inside.grown_articles and not inside.new_articles
     assert outside.frozen_documents == 5 and outside.new_articles and not outside.grown_articles
 
@@ -309,9 +315,10 @@ def test_plan_never_hashes_a_file_swapped_for_a_symlink_to_one_outside(tmp_path:
 def test_a_file_that_vanished_during_a_run_is_read_when_it_comes_back(tmp_path: Path) -> None:
     """Gone between discovery and the plan: a `vanished` reject. Back (unchanged) in a later
     run: read again, and its document replaces the stale reject."""
-    from cleaners.clean.batch import process_files
     from cleaners.match.incremental import unread_marked
+    from cleaners.records import document_json
     from cleaners.store.output import reject_record
+    from tests.reference.batch import process_files
 
     root = tmp_path / "in"
     root.mkdir()
@@ -324,7 +331,8 @@ def test_a_file_that_vanished_during_a_run_is_read_when_it_comes_back(tmp_path: 
             docs, rejects = process_files(root, plan.process, cfg)
             records = [reject_record(r) for r in rejects]
             state.commit_run(run_id="r", files=unread_marked(plan.files, records), renamed=plan.renamed,
-                             replaced_paths=plan.replaced_paths, gone_paths=plan.gone, docs=docs,
+                             replaced_paths=plan.replaced_paths, gone_paths=plan.gone,
+                             docs=[(d.doc_id, d.source.path, document_json(d)) for d in docs],
                              rejects=[(r["source"]["path"], r) for r in records], doc_records=[],
                              articles=[], created={})
             return [i.path for i in plan.process]
@@ -341,7 +349,7 @@ def test_a_file_that_vanished_during_a_run_is_read_when_it_comes_back(tmp_path: 
     assert run() == []  # read once, not on every run
     with State(tmp_path / "s.sqlite") as state:
         assert list(state.reject_lines()) == []
-        assert [d.source.path for d in state.documents()] == ["a.txt"]
+        assert [path for _, path, _ in state.document_rows()] == ["a.txt"]
 
 
 UNREAD_SCRIPT = """

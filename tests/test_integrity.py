@@ -12,11 +12,13 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from cleaners.clean.batch import process_files, split_files
+from cleaners.clean.batch import split_files
 from cleaners.config import Config, ReadConfig
-from cleaners.read.readers import discover, read_file, warc_shares
+from cleaners.read.readers import discover, read_file
+from cleaners.read.warc import warc_shares
 from cleaners.records import Document, RawDoc, Reject
 from tests.helpers import BODY, article_html, make_warc
+from tests.reference.batch import process_files
 
 SECRET = "Classified memo from outside the input folder"
 OUTSIDE_PAGE = article_html(SECRET, [f"{SECRET}: {p}" for p in BODY])
@@ -176,7 +178,7 @@ def test_the_streamed_lines_of_a_feed_are_those_of_splitlines() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from cleaners.read.readers import _LongLine, _lines
+    from cleaners.read.feeds import _LongLine, _lines
 
     pieces = st.sampled_from([b"\n", b"\r", b"\r\n", b" ", b"ab", b"{}", b"\t"])
 
@@ -225,7 +227,8 @@ def test_a_warc_record_cut_short_is_a_truncated_record_reject(tmp_path: Path) ->
             if where == "payload":
                 assert " of its " in whole[-1].detail and "Content-Length" in whole[-1].detail
             # read in shares (as several workers read it), the same
-            shares = warc_shares(tmp_path / name, 100)
+            with open(tmp_path / name, "rb") as fh:
+                shares = warc_shares(fh, 100)
             assert shares is not None and len(shares) >= 2  # a member cut in its headers: warcio sees 2 records
             assert [r for s in shares for r in read_file(tmp_path, replace(item, share=s), ReadConfig())] == whole
             docs, rejects = process_files(tmp_path, [item], Config())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 from dataclasses import replace
@@ -10,13 +9,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from benchmarks.passages_reference import doc_sentences as ref_doc_sentences
-from benchmarks.passages_reference import find_shared_passages as reference
 from cleaners.config import DedupConfig, PassageConfig
-from cleaners.kernels.shingles import shingle_ids
-from cleaners.match.passages import (band_pairs, class_key, find_shared_passages, key_words,
-                               sentence_table, sentence_words, sha1_shingles, shared_counts)
+from cleaners.kernels import class_key, key_words, sentence_rows
 from cleaners.kernels.text import ABBREV, TOKEN, sentences
+from cleaners.match.passages import band_pairs, find_shared_passages, sentence_table, sentence_words
+from tests.reference import text as ref_text
+from tests.reference.minhash import shingle_ids
+from tests.reference.passages import align_tokens
+from tests.reference.passages import doc_sentences as ref_doc_sentences
+from tests.reference.passages import find_shared_passages as reference
 
 VOCAB = ("minister said talks would continue next week after the meeting in tokyo where "
          "officials from both countries agreed to deepen cooperation on trade security and "
@@ -129,50 +130,17 @@ def test_class_key_round_trips_tokens_with_spaces() -> None:
     assert key_words("") == []
 
 
-def test_sha1_shingles_equal_minhash_shingle_ids() -> None:
-    keys = ["a b c d e f", "a b", "", "x y z x y z x y z", class_key(["\ufdfa", "b", "c"])]
-    ids, counts = sha1_shingles(keys, 3)
-    offsets = np.cumsum(counts) - counts
+def test_sentence_shingles_of_keys_with_spaces_in_words() -> None:
+    """A class whose words hold a space (NUL-joined key) is shingled from its words: the
+    reference sha1 ids of its word k-grams."""
+    texts = ["The \ufdfa was said by the speaker at the start of the meeting today.",
+             "Ｆｕｌｌ ｗｉｄｔｈ ＡＢＣ letters and ﬁne ligatures are in this sentence here."]
+    table = sentence_table(texts, 3, 3)
+    keys = [sentence_rows(texts, 3)[3][int(np.flatnonzero(table.cls == c)[0])] for c in range(len(table.counts))]
+    assert keys[0].startswith("\0")
+    offsets = np.cumsum(table.counts) - table.counts
     for c, key in enumerate(keys):
-        assert np.array_equal(ids[offsets[c]:offsets[c] + counts[c]], shingle_ids(key_words(key), 3))
-
-
-def test_sha1_shingles_by_the_kernel_equal_hashlib(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The numba SHA-1 over the keys' bytes gives minhash.shingle_ids' ids: ASCII and multi-byte
-    words, keys shorter than k words, grams longer than one and two SHA-1 blocks, chunked keys."""
-    import cleaners.match.passages as ps
-
-    if ps._sha1_kernel() is None:
-        pytest.skip("numba signature backend not in use: the hashlib path is the one tested above")
-    rng = random.Random(5)
-    alphabet = ["a", "z", "9", "é", "ß", "東", "ж", "😀", "ﬁ"]
-    keys = []
-    for _ in range(3000):
-        words = ["".join(rng.choice(alphabet) for _ in range(rng.choice([1, 3, 8, 30, 70])))
-                 for _ in range(rng.randint(1, 9))]
-        keys.append(class_key(words))
-    assert not any(k.startswith("\0") for k in keys)
-    monkeypatch.setattr(ps, "_SHINGLE_CHARS", 5000)  # many chunks
-    for threads in (1, 3):  # each chunk hashed whole, or in 3 parts by 3 threads
-        monkeypatch.setattr(ps, "_HASH_THREADS", threads)
-        monkeypatch.setattr(ps, "_MIN_THREAD_BYTES", 100)
-        ids, counts = sha1_shingles(keys, 3)
-        offsets = np.cumsum(counts) - counts
-        for c, key in enumerate(keys):
-            assert np.array_equal(ids[offsets[c]:offsets[c] + counts[c]], shingle_ids(key_words(key), 3)), key
-    w, buf = np.empty(80, dtype=np.int64), np.empty(64, dtype=np.uint8)
-    for n in range(0, 300):
-        data = bytes(rng.randrange(256) for _ in range(n))
-        head = ps._sha1_kernel().sha1_head(np.frombuffer(data, dtype=np.uint8), 0, n, w, buf)
-        assert head == int.from_bytes(hashlib.sha1(data).digest()[:4], "little"), n
-
-
-def _sentences_kernel_or_skip():
-    import cleaners.match.passages as ps
-
-    if ps.sentences_kernel() is None:
-        pytest.skip("numba signature backend not in use: sentence_table takes the regex path")
-    return ps.sentences_kernel()
+        assert np.array_equal(table.ids[offsets[c]:offsets[c] + table.counts[c]], shingle_ids(key_words(key), 3))
 
 
 def test_sentence_rows_by_the_kernel_equal_the_regex_rows(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -185,7 +153,6 @@ def test_sentence_rows_by_the_kernel_equal_the_regex_rows(monkeypatch: pytest.Mo
 
     import cleaners.match.passages as ps
 
-    jit = _sentences_kernel_or_skip()
     truth = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "ground-truth.json"
     texts = [v["articleBody"] for v in json.loads(truth.read_text(encoding="utf-8")).values()]
     texts += _corpus(11, 40, 5)[0]
@@ -198,14 +165,14 @@ def test_sentence_rows_by_the_kernel_equal_the_regex_rows(monkeypatch: pytest.Mo
     for min_words in (1, 3):
         chunks = list(ps._text_chunks(texts))
         assert len(chunks) > 10 and sum(len(c) for _, c in chunks) == len(texts)
-        for chunk in chunks:
-            want = ps._sentence_rows_py(chunk, min_words)
-            got = ps._sentence_rows_jit(chunk, min_words, jit)
+        for _, chunk in chunks:
+            want = ref_text.sentence_rows(chunk, min_words)
+            got = sentence_rows(chunk, min_words)
             for a, b in zip(want[:3], got[:3]):
                 assert np.array_equal(a, b), chunk
             assert got[3] == want[3]
     keyed = [t for t in texts[:24] if t]
-    assert sum(len(ps._sentence_rows_py((0, [t]), 1)[3]) for t in keyed) > 500  # real sentences compared
+    assert len(ref_text.sentence_rows(keyed, 1)[3]) > 500  # real sentences compared
 
 
 def test_simple_characters_normalise_one_by_one() -> None:
@@ -213,8 +180,9 @@ def test_simple_characters_normalise_one_by_one() -> None:
     for every pair: only a neighbour could compose), so its class_key form is per character."""
     import unicodedata
 
-    jit = _sentences_kernel_or_skip()
-    simple = jit.simple_chars()
+    from cleaners.kernels import text_jit
+
+    simple = text_jit.simple_chars()
     assert len(simple) > 900 and "ж" in simple and "ß" in simple and "\u0301" not in simple and "ﬁ" not in simple
     for a in simple:
         for b in simple:
@@ -269,19 +237,11 @@ def test_band_pairs_equal_the_pairs_sharing_a_band_by_brute_force() -> None:
     assert set(range(200)) <= maybe and len(maybe) < 5000 // 2
 
 
-def test_shared_counts() -> None:
-    ids = np.array([1, 2, 3, 2, 3, 4, 9], dtype=np.uint32)
-    counts = np.array([3, 3, 1, 0])
-    offsets = np.cumsum(counts) - counts
-    got = shared_counts(ids, offsets, counts, np.array([0, 0, 1, 3]), np.array([1, 2, 0, 0]))
-    assert got.tolist() == [2, 0, 2, 0]
-
-
 _OLD_SENT_END = re.compile(r"""(?<=[.!?。！？])["'”’»)\]]*(?=\s+|$)|(?<=[。！？])""")
 
 
 def _old_sentences(text: str) -> list[tuple[int, int]]:
-    """textutil.sentences as first written (lookbehind cuts, ABBREV on the whole piece)."""
+    """text.sentences as first written (lookbehind cuts, ABBREV on the whole piece)."""
     spans: list[tuple[int, int]] = []
 
     def add(para: str, offset: int, start: int, end: int) -> None:
@@ -381,19 +341,17 @@ def test_stock_sentences_do_not_depend_on_the_edge_chunking(monkeypatch: pytest.
 
 
 def test_matching_blocks_by_the_kernel_equal_difflib(monkeypatch: pytest.MonkeyPatch) -> None:
-    """cleaners.kernels.align_jit gives difflib's matching blocks (autojunk off): on random sequences
+    """kernels.matching_blocks gives difflib's matching blocks (autojunk off): on random sequences
     over tiny alphabets (ties and repeats everywhere, empty sequences) and, through
-    _align_classes, the alignments of real sentences and edited copies of them."""
+    _align_classes, the alignments of the reference (difflib) of real sentences and edited
+    copies of them."""
     import json
     from difflib import SequenceMatcher
     from pathlib import Path
 
     import cleaners.match.passages as ps
-    from cleaners.kernels.signatures import jit_module
+    from cleaners.kernels import matching_blocks
 
-    jit = jit_module("align_jit")
-    if jit is None:
-        pytest.skip("numba backend not in use: alignment takes the difflib path")
     rng = random.Random(3)
     seqs = [[rng.randrange(alpha) for _ in range(rng.randrange(0, 40))]
             for alpha in rng.choices([1, 2, 3, 6, 50], k=800)]
@@ -402,17 +360,10 @@ def test_matching_blocks_by_the_kernel_equal_difflib(monkeypatch: pytest.MonkeyP
     off[1:] = np.cumsum([len(s) for s in seqs])
     seq = np.array([x for s in seqs for x in s], dtype=np.int64)
     pa, pb = (np.array(side, dtype=np.int64) for side in zip(*pairs))
-    room = int(np.minimum(off[pa + 1] - off[pa], off[pb + 1] - off[pb]).sum())
-    bi, bj, bk = (np.empty(room, dtype=np.int64) for _ in range(3))
-    bn = np.empty(len(pairs), dtype=np.int64)
-    jit.matching_blocks(seq, off, pa, pb, bi, bj, bk, bn)
-    at = 0
-    for p, (x, y) in enumerate(pairs):
+    for (x, y), got in zip(pairs, matching_blocks(seq, off, pa, pb), strict=True):
         want = [(m.a, m.b, m.size) for m in SequenceMatcher(None, seqs[x], seqs[y], autojunk=False)
                 .get_matching_blocks() if m.size]
-        got = list(zip(*(v[at:at + bn[p]].tolist() for v in (bi, bj, bk))))
         assert got == want, (seqs[x], seqs[y])
-        at += min(len(seqs[x]), len(seqs[y]))
 
     truth = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "ground-truth.json"
     texts = [v["articleBody"] for v in json.loads(truth.read_text(encoding="utf-8")).values()]
@@ -421,7 +372,7 @@ def test_matching_blocks_by_the_kernel_equal_difflib(monkeypatch: pytest.MonkeyP
     keys = {c: class_key(TOKEN.findall(s)) for c, s in enumerate(sents)}
     cls_pairs = [(c, c + 400) for c in range(400)] + [(rng.randrange(800), rng.randrange(800)) for _ in range(400)]
     cfg = PassageConfig()
-    want_al = {p: ps.align_tokens(tuple(key_words(keys[p[0]])), tuple(key_words(keys[p[1]])), cfg)
+    want_al = {p: align_tokens(tuple(key_words(keys[p[0]])), tuple(key_words(keys[p[1]])), cfg)
                for p in cls_pairs}
     assert ps._align_classes(cls_pairs, keys, cfg) == want_al
     monkeypatch.setattr(ps, "_ALIGN_PAIRS", 7)  # many kernel calls

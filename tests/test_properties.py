@@ -11,7 +11,8 @@ from cleaners.clean.encoding import decode
 from cleaners.clean.extract import split_paragraphs
 from cleaners.clean.pipeline import clean
 from cleaners.records import Document, RawDoc, Reject, Source
-from cleaners.kernels.text import norm_words, sentences, tokens
+from cleaners.kernels.text import norm_words, sentences
+from tests.reference.text import tokens
 
 CLUTTERISH = st.sampled_from([
     "POPULAR ARTICLE", "JN ACCESS RANKING", "-", "Photo/Illustration A man walks. (Staff)",
@@ -132,7 +133,7 @@ def test_detect_language_by_script_and_stop_words() -> None:
 
 
 def test_stop_word_scores_by_the_kernel_equal_the_word_counts() -> None:
-    """fasttok.stop_word_scores (detect_language's counting without word strings) equals
+    """text.stop_word_scores (detect_language's counting without word strings) equals
     LETTERS.findall(text.lower()) and the stop-word counts per language: on real article texts
     and on random strings of the characters where lowering and letters are odd (İ lowers to
     two characters, final sigma, the Kelvin sign, digits, "_", combining marks, accented stop
@@ -142,15 +143,10 @@ def test_stop_word_scores_by_the_kernel_equal_the_word_counts() -> None:
     from collections import Counter
     from pathlib import Path
 
-    import pytest
+    from cleaners.kernels import text_jit
+    from cleaners.kernels.text import _STOP, LETTERS, stop_word_scores
 
-    import cleaners.kernels.text as fasttok
-    from cleaners.kernels.text import _STOP, LETTERS
-
-    jit = fasttok.kernel()
-    if jit is None:
-        pytest.skip("numba backend not in use: detect_language counts with the regex")
-    table = jit.lower_table()
+    table = text_jit.lower_table()
     for c in range(0x110000):
         low = chr(c).lower()
         want = -1 if len(low) != 1 else (ord(low) if LETTERS.fullmatch(low) else 0)
@@ -168,7 +164,7 @@ def test_stop_word_scores_by_the_kernel_equal_the_word_counts() -> None:
         texts.append("".join(chars))
     seen_none = seen_scores = 0
     for text in texts:
-        got = fasttok.stop_word_scores(text)
+        got = stop_word_scores(text)
         if got is None:
             assert "İ" in text or not text
             seen_none += 1
@@ -184,13 +180,9 @@ def test_kernel_tables_are_built_once_and_then_read(tmp_path, monkeypatch) -> No
     """The tokeniser's tables are kept in a file after the first build: read back equal, a
     damaged file is built again, and a folder that cannot be written still gives the tables."""
     import numpy as np
-    import pytest
 
-    import cleaners.kernels.text as fasttok
+    from cleaners.kernels import text_jit as jit
 
-    jit = fasttok.kernel()
-    if jit is None:
-        pytest.skip("numba backend not in use: no kernel tables")
     monkeypatch.setattr(jit, "_table_dir", lambda: tmp_path / "tables")
     builds = []
 

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, BinaryIO
+
+import pytest
 
 from cleaners.config import Config, ReadConfig
-from cleaners.read.readers import discover, format_of, read_file
-from cleaners.records import RawDoc, Reject
+from cleaners.read.base import Reader, WholeFileReader
+from cleaners.read.feeds import feed_shares
+from cleaners.read.readers import discover, read_file, reader_for
+from cleaners.read.warc import warc_shares
+from cleaners.records import RawDoc, Reject, Source
 from tests.helpers import BODY, article_html, make_warc, write_record
+from tests.reference.batch import process_files
 
 
 def _read_all(root: Path, cfg: ReadConfig | None = None) -> list[RawDoc | Reject]:
@@ -21,11 +31,27 @@ def _read_all(root: Path, cfg: ReadConfig | None = None) -> list[RawDoc | Reject
     return out
 
 
-def test_format_of_names() -> None:
-    assert format_of("a/b.HTML") == ("html", False)
-    assert format_of("x.jsonl.gz") == ("jsonl", True)
-    assert format_of("crawl.warc.gz") == ("warc", True)
-    assert format_of("notes.docx") == (None, False)
+def _feed_shares(path: Path, share_bytes: int, gz: bool = False) -> list[tuple[int, int, int]] | None:
+    with open(path, "rb") as raw, (gzip.open(raw, "rb") if gz else raw) as fh:
+        return feed_shares(fh, share_bytes)
+
+
+def _warc_shares(path: Path, share_bytes: int) -> list[tuple[int, int, int]] | None:
+    with open(path, "rb") as fh:
+        return warc_shares(fh, share_bytes)
+
+
+def test_the_reader_of_a_file_is_found_by_its_suffix() -> None:
+    def found(path: str) -> tuple[str | None, bool]:
+        reader, gz = reader_for(path)
+        return (reader.name if reader else None), gz
+
+    assert found("a/b.HTML") == ("html", False)
+    assert found("x.jsonl.gz") == ("jsonl", True)
+    assert found("crawl.warc.gz") == ("warc", True)
+    assert found("feed.ndjson") == ("jsonl", False)
+    assert found("notes.docx") == (None, False)
+    assert found("archive.gz") == (None, True)
 
 
 def test_html_txt_and_gz_are_read_recursively(tmp_path: Path) -> None:
@@ -92,7 +118,8 @@ def test_bad_files_are_rejected_with_reasons(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_text("x" * 5000)
     (tmp_path / "broken.warc").write_bytes(b"WARC/1.0\r\nnot really a warc\r\n\r\n")
     cfg = ReadConfig(max_file_bytes=4000)
-    reasons = {g.source.path: g.reason for g in _read_all(tmp_path, cfg) if isinstance(g, Reject)}
+    rejects = {g.source.path: g for g in _read_all(tmp_path, cfg) if isinstance(g, Reject)}
+    reasons = {path: r.reason for path, r in rejects.items()}
     assert reasons == {
         "empty.html": "empty-file",
         "image.html": "binary-content",
@@ -102,6 +129,8 @@ def test_bad_files_are_rejected_with_reasons(tmp_path: Path) -> None:
         "big.txt": "too-large",
         "broken.warc": "corrupt-warc",
     }
+    assert rejects["notes.docx"].detail == "expected .html/.htm, .txt, .json, .jsonl, .warc (optionally .gz)"
+    assert rejects["notes.docx"].source.format == "unknown"
 
 
 def test_gzip_bomb_is_bounded(tmp_path: Path) -> None:
@@ -140,7 +169,6 @@ def test_lone_surrogate_escapes_in_json_records_are_replaced_and_recorded(tmp_pa
     and says so in the document's fixes; the document is cleaned and stored like any other
     (a whole pair stays the character it encodes)."""
     from cleaners.match.articles import group_documents
-    from cleaners.clean.batch import process_files
 
     story = " ".join(BODY)
     (tmp_path / "feed.jsonl").write_text(
@@ -203,10 +231,8 @@ def _feed_bytes() -> bytes:
 
 
 def test_a_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: Path) -> None:
-    from dataclasses import replace
-
     from cleaners.clean.batch import share_bytes_for, split_files
-    from cleaners.read.readers import InputFile, feed_shares
+    from cleaners.read.readers import InputFile
 
     for data in (_feed_bytes(), b"\n \n\t\n" * 40 + _feed_bytes()):  # blank lines first: none of them a share
         (tmp_path / "feed.jsonl").write_bytes(data)
@@ -214,7 +240,7 @@ def test_a_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: P
         whole = list(read_file(tmp_path, whole_item, ReadConfig()))
         assert len(whole) == 16 and {type(r) for r in whole} == {RawDoc, Reject}
         for share_bytes in (1, 7, 100, 333, 1000, 2500, len(data) - 1):
-            shares = feed_shares(tmp_path / "feed.jsonl", share_bytes)
+            shares = _feed_shares(tmp_path / "feed.jsonl", share_bytes)
             # the shares cover the file in order, each ends after a newline, each holds a record
             assert shares[0][0] == 0 and shares[-1][1] == len(data)
             assert all(a[1] == b[0] for a, b in zip(shares, shares[1:]))
@@ -227,10 +253,10 @@ def test_a_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: P
             cfg = ReadConfig(share_bytes=share_bytes)
             size = share_bytes_for(len(data), 3, cfg)
             assert size == max(share_bytes, -(-len(data) // 12))
-            want = feed_shares(tmp_path / "feed.jsonl", size)
+            want = _feed_shares(tmp_path / "feed.jsonl", size)
             assert [i.share for i in split_files(tmp_path, [whole_item], cfg, workers=3)] == \
                 (want if len(want) > 1 else [None])
-    assert len(feed_shares(tmp_path / "feed.jsonl", 100)) > 5
+    assert len(_feed_shares(tmp_path / "feed.jsonl", 100)) > 5
     # a share whose file changed after it was cut: the first share reads the file whole,
     # the others nothing, so every record is still read exactly once
     items = split_files(tmp_path, [whole_item], ReadConfig(share_bytes=500))
@@ -243,9 +269,6 @@ def test_a_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: P
 
 
 def test_only_a_large_readable_feed_is_cut(tmp_path: Path) -> None:
-    import hashlib
-    from dataclasses import replace
-
     from cleaners.clean.batch import batches_of, files_in, split_files
     from cleaners.read.readers import InputFile
 
@@ -329,10 +352,7 @@ def _crawl(path: Path) -> None:
 
 
 def test_a_crawl_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: Path) -> None:
-    from dataclasses import replace
-
     from cleaners.clean.batch import split_files
-    from cleaners.read.readers import warc_shares
 
     for name in ("crawl.warc.gz", "crawl.warc"):
         _crawl(tmp_path / name)
@@ -343,7 +363,7 @@ def test_a_crawl_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: 
                                                                       "empty-record"}
         counts = set()
         for share_bytes in (1, 2000, 9000, item.size // 2):
-            shares = warc_shares(tmp_path / name, share_bytes)
+            shares = _warc_shares(tmp_path / name, share_bytes)
             assert shares is not None and shares[0][0] == 0 and shares[-1][1] == item.size
             assert all(a[1] == b[0] for a, b in zip(shares, shares[1:]))
             got = [r for s in shares for r in read_file(tmp_path, replace(item, share=s), ReadConfig())]
@@ -369,13 +389,12 @@ def test_a_crawl_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: 
     (tmp_path / "broken.warc.gz").write_bytes(data[:len(data) // 2] + b"\x00" * 50 + data[len(data) // 2 + 50:])
     broken = next(discover(tmp_path, ReadConfig()))
     assert "corrupt-warc" in {r.reason for r in read_file(tmp_path, broken, ReadConfig()) if isinstance(r, Reject)}
-    assert warc_shares(tmp_path / "broken.warc.gz", 100) is None
+    assert _warc_shares(tmp_path / "broken.warc.gz", 100) is None
     assert split_files(tmp_path, [broken], ReadConfig(share_bytes=100), workers=2) == [broken]
 
 
 def test_a_gzipped_feed_is_cut_for_several_workers_by_its_decompressed_bytes(tmp_path: Path) -> None:
     from cleaners.clean.batch import split_files
-    from cleaners.read.readers import feed_shares
 
     data = b"\n".join([_feed_bytes()] * 6)
     with gzip.open(tmp_path / "feed.jsonl.gz", "wb") as fh:
@@ -386,7 +405,7 @@ def test_a_gzipped_feed_is_cut_for_several_workers_by_its_decompressed_bytes(tmp
     cfg = ReadConfig(share_bytes=item.size // 2)
     whole = list(read_file(tmp_path, item, cfg))
     # the same ranges as the plain file's, read from the decompressed bytes
-    assert feed_shares(tmp_path / "feed.jsonl.gz", 1000, gz=True) == feed_shares(tmp_path / "feed.jsonl", 1000)
+    assert _feed_shares(tmp_path / "feed.jsonl.gz", 1000, gz=True) == _feed_shares(tmp_path / "feed.jsonl", 1000)
     assert split_files(tmp_path, [item], cfg, workers=1) == [item]  # one worker: read whole, once
     cut = split_files(tmp_path, [item], cfg, workers=2)
     assert len(cut) > 4 and all(i.size == item.size for i in cut)
@@ -402,13 +421,13 @@ def test_a_gzipped_feed_is_cut_for_several_workers_by_its_decompressed_bytes(tmp
 def test_any_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: Path) -> None:
     """Arbitrary bytes (line breaks of every kind, blank runs, broken and valid records),
     any share size, plain and gzipped: the shares give the whole file's records."""
-    from dataclasses import replace
 
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
     from cleaners.clean.batch import split_files
-    from cleaners.read.readers import InputFile, feed_shares, sniff_binary
+    from cleaners.read.base import sniff_binary
+    from cleaners.read.readers import InputFile
 
     record = st.builds(lambda t, u: json.dumps({"url": u, "title": t, "text": " ".join(BODY[:2]) + t}).encode(),
                        st.text(max_size=30), st.sampled_from(["https://a.example/1", "https://b.example/2"]))
@@ -431,7 +450,7 @@ def test_any_feed_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path:
         assert [r for i in items for r in read_file(tmp_path, i, cfg)] == whole
         # the ranges themselves, for any size (split_files has a least size, and keeps
         # whole the files rejected whole: binary or blank)
-        shares = feed_shares(tmp_path / name, share_bytes, gz=gz)
+        shares = _feed_shares(tmp_path / name, share_bytes, gz=gz)
         assert shares is not None and shares[-1][1] == len(data)
         if len(shares) > 1 and data.strip() and not sniff_binary(data):
             seen["cut"] += 1
@@ -463,7 +482,6 @@ def test_a_warc_response_without_target_uri_is_a_reject_not_a_crash(tmp_path: Pa
     header): that used to stop the whole run; now the file ends there with corrupt-warc,
     after the records before it, and the file is not cut."""
     from cleaners.clean.batch import split_files
-    from cleaners.read.readers import warc_shares
 
     _crawl(tmp_path / "base.warc")
     data = (tmp_path / "base.warc").read_bytes()
@@ -475,5 +493,87 @@ def test_a_warc_response_without_target_uri_is_a_reject_not_a_crash(tmp_path: Pa
     assert sum(isinstance(r, RawDoc) for r in got) >= 5
     assert isinstance(got[-1], Reject) and got[-1].reason == "corrupt-warc"
     assert "AttributeError" in got[-1].detail
-    assert warc_shares(tmp_path / "damaged.warc", 1000) is None
+    assert _warc_shares(tmp_path / "damaged.warc", 1000) is None
     assert split_files(tmp_path, [item], ReadConfig(share_bytes=1000), workers=2) == [item]
+
+
+class _ToyReader(WholeFileReader):
+    """A made-up format: sections of plain text separated by lines of '---', each a document."""
+
+    name = "toy"
+    suffixes = (".toy",)
+
+    def documents(self, data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
+        for i, section in enumerate(data.split(b"\n---\n")):
+            yield RawDoc(replace(src, record=i, sha256=hashlib.sha256(section).hexdigest()), section, "text")
+
+
+class _ToyLinesReader(Reader):
+    """A made-up format that is cut: one plain-text document a line, shares of whole lines."""
+
+    name = "toylines"
+    suffixes = (".toylines",)
+
+    def read(self, fh: BinaryIO, gz: bool, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
+        return self.read_share((gzip.GzipFile(fileobj=fh) if gz else fh).read(), bare, 0, cfg)
+
+    def cuts(self, gz: bool, workers: int) -> bool:
+        return not gz
+
+    def shares(self, fh: BinaryIO, share_bytes: int, gz: bool, cfg: ReadConfig) -> list[tuple[int, int, int]] | None:
+        return feed_shares(fh, share_bytes)  # ranges of whole lines, numbered by their non-blank lines
+
+    def read_share(self, data: bytes, bare: Source, first_record: int, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
+        for i, line in enumerate((line for line in data.splitlines() if line.strip()), first_record):
+            yield RawDoc(replace(bare, record=i, sha256=hashlib.sha256(line).hexdigest()), line, "text")
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The reader registry, as a copy the test may register readers in."""
+    from cleaners.read import readers
+
+    monkeypatch.setattr(readers, "READERS", dict(readers.READERS))
+    return readers
+
+
+def test_a_registered_format_is_read_like_the_others(tmp_path: Path, registry: Any) -> None:
+    """Adding a format is one Reader class and one register line: its files (gzipped too) are
+    read, cleaned and rejected through the normal path, and the unsupported-format reject names it."""
+    assert registry.register(_ToyReader) is _ToyReader
+    (tmp_path / "a.TOY").write_text(BODY[0] + "\n---\n" + BODY[1] + "\n" + BODY[2])
+    (tmp_path / "b.toy.gz").write_bytes(gzip.compress(BODY[3].encode()))
+    (tmp_path / "c.toy").write_bytes(b"%PDF-1.4\n" + bytes(100))
+    (tmp_path / "d.docx").write_bytes(b"whatever")
+    docs, rejects = process_files(tmp_path, list(discover(tmp_path, ReadConfig())), Config())
+    assert [(d.source.path, d.source.record, d.source.format, d.text) for d in docs] == [
+        ("a.TOY", 0, "toy", BODY[0]), ("a.TOY", 1, "toy", BODY[1] + "\n\n" + BODY[2]),
+        ("b.toy.gz", 0, "toy+gz", BODY[3])]
+    assert [(r.source.path, r.reason, r.detail) for r in rejects] == [
+        ("c.toy", "binary-content", "looks like pdf, not toy"),
+        ("d.docx", "unsupported-format", "expected .html/.htm, .txt, .json, .jsonl, .warc, .toy (optionally .gz)")]
+
+
+def test_a_registered_format_that_cuts_its_files_is_read_in_shares(tmp_path: Path, registry: Any) -> None:
+    from cleaners.clean.batch import split_files
+
+    registry.register(_ToyLinesReader)
+    (tmp_path / "notes.toylines").write_text("\n".join(BODY * 10) + "\n\n")
+    item = next(discover(tmp_path, ReadConfig()))
+    whole = list(read_file(tmp_path, item, ReadConfig()))
+    assert [r.source.record for r in whole] == list(range(40)) and whole[5].data == BODY[1].encode()
+    cfg = ReadConfig(share_bytes=1000)
+    items = split_files(tmp_path, [item], cfg)
+    assert len(items) == 4 and [i.share[2] for i in items] == sorted({i.share[2] for i in items})  # 4 a worker
+    assert [r for i in items for r in read_file(tmp_path, i, cfg)] == whole
+
+
+def test_a_suffix_is_read_by_one_reader() -> None:
+    from cleaners.read.readers import register
+
+    with pytest.raises(ValueError, match="'.html' is already read by HtmlReader"):
+        register(type("Other", (_ToyReader,), {"suffixes": (".toy2", ".html")}))
+    for bad in (".Toy", "toy", ".tar.toy", ".gz"):
+        with pytest.raises(ValueError, match="lower case with one leading dot"):
+            register(type("Bad", (_ToyReader,), {"suffixes": (bad,)}))
+    assert reader_for("a.toy2") == (None, False)  # nothing registered by a refused class

@@ -1,24 +1,24 @@
-"""Batch-level helpers used by the flow: process a list of files, check the accounting."""
+"""Batch-level helpers used by the flow: cut large files into shares, batch the files, clean
+them one result at a time, check the accounting."""
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cleaners.config import Config, ReadConfig
 from cleaners.clean.pipeline import clean_all
-from cleaners.read.readers import InputFile, feed_shares, format_of, open_input, read_file, sniff_binary, warc_shares
+from cleaners.read.base import Share
+from cleaners.read.readers import InputFile, open_input, read_file, reader_for
 from cleaners.records import Document, Reject
 
 
 BATCHES_PER_WORKER = 4  # the last batch to finish leaves the other workers idle for at most 1/4 of a share
-MIN_BATCH = 50  # below this the tens of ms a task run costs are over 1% of the work (HTML: ~1 s a batch)
+MIN_BATCH = 50  # below this a task run's own cost becomes a noticeable part of the batch's work
 MAX_BATCH = 1000  # documents a worker holds at once; the progress bar moves at least every 1000 files
 # A share of a cut file is at most this big (and a line or record): the bytes, their lines and
 # the documents a worker holds for one share stay around 100 MB.
@@ -39,11 +39,9 @@ def batch_size_for(n_files: int, workers: int, size: int | None = None) -> int:
 def share_bytes_for(size: int, workers: int, cfg: ReadConfig) -> int:
     """How big the shares of a file of ``size`` bytes are: about BATCHES_PER_WORKER per
     worker, like batches of files, at least cfg.share_bytes; at most MAX_SHARE_BYTES, in a
-    number of shares that is a multiple of the workers (277 MB of WARC on 2 workers: 10
-    shares, not 9 with the last one cleaned alone). Fewer, bigger
-    shares: each task run also costs the run's Prefect server work, which a 2-core machine
-    pays during matching (a 125 MB feed on 2 workers, 2026-11-26: 8 shares matched in
-    18.7-19.6 s, 30 in 22.0-22.1 s, 59 in 22.1-22.9 s; cleaning 13.1-15.9 s for 8-30)."""
+    number of shares that is a multiple of the workers (so none is cleaned alone at the end).
+    Fewer, bigger shares: each task run also costs the run's Prefect server work, which a
+    2-core machine pays during matching (benchmarks/RESULTS.md)."""
     workers = max(1, workers)
     per = -(-size // (BATCHES_PER_WORKER * workers))
     if per > MAX_SHARE_BYTES:  # more shares: a multiple of the workers, so none is left alone at the end
@@ -53,10 +51,10 @@ def share_bytes_for(size: int, workers: int, cfg: ReadConfig) -> int:
 
 
 def split_files(root: Path, items: Iterable[InputFile], cfg: ReadConfig, workers: int = 1) -> list[InputFile]:
-    """The items, with each JSON Lines file over ``cfg.share_bytes`` and (for more than
-    one worker) each such gzipped feed or WARC file replaced by its shares, in order:
-    ranges of whole lines (``readers.feed_shares``; of the decompressed bytes for a .gz)
-    or whole records (``readers.warc_shares``) of about share_bytes_for bytes. Reading
+    """The items, with each file over ``cfg.share_bytes`` that its reader cuts
+    (``Reader.cuts``: a JSON Lines file; for more than one worker, a gzipped feed or a WARC
+    file) replaced by its shares, in order: ranges of whole lines (of the decompressed bytes
+    for a .gz) or whole records of about share_bytes_for bytes (``Reader.shares``). Reading
     the shares in order gives the records of reading the file whole.
 
     A feed over ``cfg.max_file_bytes`` is read in shares too (a share is at most
@@ -64,10 +62,7 @@ def split_files(root: Path, items: Iterable[InputFile], cfg: ReadConfig, workers
     when it is read whole: the reader streams a feed, bounding each record). Files the
     reader would reject whole (binary, unreadable, too large, a .gz over the gzip-bomb
     bound) stay whole, to be rejected once. Files are opened as the reader opens them
-    (``readers.open_input``): one swapped for a symlink or a fifo is not cut. Cutting
-    a WARC or a .gz reads it through once here, and a gzipped share decompresses what
-    comes before it again (a .gz cannot be read from the middle), so those are only cut
-    when several workers share the work.
+    (``readers.open_input``): one swapped for a symlink or a fifo is not cut.
     """
     out: list[InputFile] = []
     for item in items:
@@ -80,23 +75,15 @@ def split_files(root: Path, items: Iterable[InputFile], cfg: ReadConfig, workers
     return out
 
 
-def _shares(path: Path, item: InputFile, cfg: ReadConfig, workers: int) -> list[tuple[int, int, int]] | None:
+def _shares(path: Path, item: InputFile, cfg: ReadConfig, workers: int) -> list[Share] | None:
     """The shares of one file, or None when it stays whole."""
-    fmt, gz = format_of(item.path)
+    reader, gz = reader_for(item.path)
+    if reader is None or not reader.cuts(gz, workers):
+        return None
     try:
         size = share_bytes_for(_gunzipped_size(path, cfg) if gz else item.size, workers, cfg)
-        if fmt == "jsonl" and (not gz or workers > 1):
-            with open_input(path, cfg.follow_symlinks) as raw, \
-                    (gzip.open(raw, "rb") if gz else nullcontext(raw)) as fh:
-                if sniff_binary(fh.read(8192)):
-                    return None
-            shares = feed_shares(path, size, max_line=cfg.max_file_bytes, gz=gz,
-                                 max_size=cfg.max_decompressed_bytes if gz else None,
-                                 follow_symlinks=cfg.follow_symlinks)
-        elif fmt == "warc" and workers > 1:
-            shares = warc_shares(path, size, follow_symlinks=cfg.follow_symlinks)
-        else:
-            return None
+        with open_input(path, cfg.follow_symlinks) as fh:
+            shares = reader.shares(fh, size, gz, cfg)
         now = path.stat().st_size
     except Exception:  # noqa: BLE001 - whatever fails here, the file is read whole and the reader names it
         return None
@@ -139,18 +126,10 @@ def files_in(items: Iterable[InputFile]) -> int:
     return sum(1 for i in items if i.share is None or i.share[0] == 0)
 
 
-def process_files(root: Path, items: Iterable[InputFile], cfg: Config) -> tuple[list[Document], list[Reject]]:
-    """Read, decode, extract and clean every document in the given files."""
-    docs: list[Document] = []
-    rejects: list[Reject] = []
-    for result in iter_processed(root, items, cfg):
-        (docs if isinstance(result, Document) else rejects).append(result)
-    return docs, rejects
-
-
 def iter_processed(root: Path, items: Iterable[InputFile], cfg: Config) -> Iterator[Document | Reject]:
-    """``process_files`` one result at a time, in file and record order (a feed dump of
-    100,000 records is then never held as 100,000 documents)."""
+    """Read, decode, extract and clean every document in the given files, one result at a
+    time, in file and record order (a feed dump of 100,000 records is then never held as
+    100,000 documents)."""
     for item in items:
         yield from clean_all(read_file(root, item, cfg.read), cfg)
 

@@ -16,14 +16,13 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
-from re import _constants as sre_constants  # type: ignore[attr-defined]
-from re import _parser as sre_parser  # type: ignore[attr-defined]
 
 import ftfy
-from ftfy import chardata as ftfy_chardata
-from ftfy import fixes as ftfy_fixes
-from ftfy.badness import BADNESS_RE, is_bad
+import ftfy.bad_codecs  # noqa: F401  registers the "sloppy-windows-1252" codec used below
+import ftfy.fixes
+from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 from charset_normalizer import from_bytes
 
 from cleaners.config import EncodingConfig
@@ -227,132 +226,76 @@ def _ftfy_config(uncurl_quotes: bool, fix_character_width: bool) -> ftfy.TextFix
 
 # --- Exact fast path for non-ASCII text that ftfy leaves alone -------------------------
 #
-# ftfy.fix_and_explain (6.3.1, the version pinned in constraints.txt; the fast path is off
-# for any other version) returns the text unchanged with an empty explanation when, in its
+# ftfy.fix_and_explain returns the text unchanged with an empty explanation when, in its
 # one pass over the text,
-#   1. unescape_html finds no "&" entity,
-#   2. fix_encoding sees no mojibake: ``badness.is_bad(text)`` is False,
-#   3. fix_c1_controls, fix_latin_ligatures, fix_character_width and uncurl_quotes (when
-#      enabled), fix_line_breaks, fix_surrogates, remove_terminal_escapes and
-#      remove_control_chars find none of the characters they replace (regex classes and
-#      translate tables read from ftfy itself below), and
+#   1. unescape_html finds no "&" entity and remove_terminal_escapes no ESC sequence,
+#   2. fix_encoding sees no mojibake: ``ftfy.badness.is_bad(text)`` is False,
+#   3. none of the enabled _PER_CHARACTER_FIXERS finds a character it changes, and
 #   4. NFC normalisation changes nothing (``unicodedata.is_normalized``).
-# ``_ftfy_leaves_alone`` checks exactly these. For (2) it does not scan the whole text with
-# BADNESS_RE (the costliest part of ftfy on clean text): every alternative of BADNESS_RE
-# must consume one character of a fixed set (found by walking the parsed regex), a match is
-# at most ``_BAD_WIDTH`` characters long and BADNESS_RE has no lookaround or end anchor, so
-# a match exists iff one exists in a window of that width around an anchor character.
-# tests/test_encoding.py compares repair() with ftfy on tricky inputs.
+# ``_ftfy_leaves_alone`` checks exactly these; tests/test_encoding.py compares repair() with
+# ftfy on tricky inputs. For (2) it runs is_bad, the costliest part of ftfy on clean text,
+# only around the characters every mojibake match needs (``_looks_like_mojibake``).
 
+# ftfy.fixes functions that fix_and_explain runs when its TextFixerConfig option of that name is on
+_PER_CHARACTER_FIXERS = ("fix_c1_controls", "fix_latin_ligatures", "fix_character_width", "uncurl_quotes",
+                         "fix_line_breaks", "fix_surrogates", "remove_control_chars")
+
+# Every alternative of the pattern is_bad looks for (BADNESS_RE of ftfy 6.3.1) needs a
+# character of these MOJIBAKE_CATEGORIES or of _ANCHOR_LETTERS, which stand for the
+# alternatives made only of letters and punctuation common in correct text ("[ØÙ].[ØÙ].",
+# "‚[âó][àä°ê]", "вЂ", "[ВГРС].[ВГРС]", "[ΒΓΞΟ].[ΒΓΞΟ]"); and no match is longer than
+# _BADNESS_WIDTH characters ("ГўВЂВ.[A-Za-z ]"). This table was read from that pattern: with
+# another ftfy the fast path is off (repair() stays exact, only slower), and
+# tests/test_dependency_internals.py says how to read it again.
 _FTFY_FAST_VERSION = "6.3.1"
-# How common characters are in correct news text, for choosing anchor sets that rarely
-# occur (only speed depends on the choice): curly quotes and dashes are in most non-ASCII
-# paragraphs of English news, an accented or Cyrillic letter in far fewer.
-_COMMON_TEXT = dict.fromkeys("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\u2022\u00b7\u00ab\u00bb", 100)
-_COMMON_TEXT.update(dict.fromkeys(map(chr, (*range(0xC0, 0x180), *range(0x391, 0x3CF), *range(0x400, 0x460))), 1))
+_ANCHOR_CATEGORIES = ("c1", "bad", "law", "currency", "numeric", "lower_accented", "upper_accented", "box")
+_ANCHOR_LETTERS = "Ù‚ЂВГРСΒΓΞΟ"
+_BADNESS_WIDTH = 7
+_BAD_ANCHORS = (re.compile("[" + "".join(MOJIBAKE_CATEGORIES[name] for name in _ANCHOR_CATEGORIES)
+                           + _ANCHOR_LETTERS + "]")
+                if ftfy.__version__ == _FTFY_FAST_VERSION else None)
 
 
-def _class_chars(op: object, av: object) -> frozenset[str] | None:
-    """The characters a LITERAL or a plain character class matches, None for anything else."""
-    if op is sre_constants.LITERAL:
-        return frozenset(chr(av))  # type: ignore[arg-type]
-    if op is sre_constants.IN:
-        out: set[str] = set()
-        for o, a in av:  # type: ignore[attr-defined]
-            if o is sre_constants.LITERAL:
-                out.add(chr(a))
-            elif o is sre_constants.RANGE:
-                out.update(map(chr, range(a[0], a[1] + 1)))
-            else:  # NEGATE, CATEGORY: not a plain set
-                return None
-        return frozenset(out)
-    return None
+def _looks_like_mojibake(text: str) -> bool:
+    """``ftfy.badness.is_bad(text)``, run only on windows around anchor characters.
+
+    A window starts at the text's start or at a character that is not an anchor, so the one
+    alternative anchored at the start ("^[ÃÂ][ ]", Ã and Â being anchors) matches in a
+    window only where it matches in the text.
+    """
+    assert _BAD_ANCHORS is not None
+    width = _BADNESS_WIDTH
+    start, end = 0, -1
+    for m in _BAD_ANCHORS.finditer(text):
+        i = m.start()
+        if i - width + 1 > end:  # disjoint from the current window: check that one first
+            if end >= 0 and is_bad(text[start:end]):
+                return True
+            start = max(0, i - width + 1)
+        end = i + width
+    return end >= 0 and is_bad(text[start:end])
 
 
-def _anchor_weight(chars: frozenset[str]) -> tuple[int, int]:
-    return (sum(100_000 if c.isascii() else _COMMON_TEXT.get(c, 0) for c in chars), len(chars))
-
-
-def _required_sets(items: list) -> list[frozenset[str]]:  # type: ignore[type-arg]
-    """Sets of characters of which every match of the sequence consumes at least one each
-    (conservative: a construct not understood adds no set)."""
-    req: list[frozenset[str]] = []
-    for op, av in items:
-        chars = _class_chars(op, av)
-        if chars is not None:
-            req.append(chars)
-        elif op is sre_constants.BRANCH:
-            alts = [_required_sets(list(alt)) for alt in av[1]]
-            if alts and all(alts):
-                req.append(frozenset().union(*(min(a, key=_anchor_weight) for a in alts)))
-        elif op is sre_constants.SUBPATTERN:
-            req.extend(_required_sets(list(av[-1])))
-        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
-            req.extend(_required_sets(list(av[2])))
-    return req
-
-
-def _char_class(chars: set[str]) -> str:
-    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
-
-
-def _badness_anchors() -> tuple[re.Pattern[str], int] | None:
-    """A character class of which every BADNESS_RE match contains one, and the longest match."""
-    if BADNESS_RE.flags & re.IGNORECASE:
-        return None
-    parsed = sre_parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags)
-    _, width = parsed.getwidth()
-    req = _required_sets(list(parsed.data))
-    if not req or width > 64:
-        return None
-    return re.compile(_char_class(set(min(req, key=_anchor_weight)))), width
-
-
-def _fixer_chars(uncurl_quotes: bool, fix_character_width: bool) -> set[str]:
-    """Every character some ftfy fixer other than fix_encoding and NFC acts on."""
-    chars = {"&", "\x1b", "\r", "\u2028", "\u2029", "\x85"}  # entities, ANSI escapes, line breaks
-    chars.update(map(chr, range(0x80, 0xA0)))  # fix_c1_controls: C1_CONTROL_RE
-    chars.update(map(chr, range(0xD800, 0xE000)))  # fix_surrogates: SURROGATE_RE
-    chars.update(map(chr, ftfy_chardata.CONTROL_CHARS))
-    chars.update(map(chr, ftfy_chardata.LIGATURES))
-    if fix_character_width:
-        chars.update(map(chr, ftfy_chardata.WIDTH_MAP))
-    if uncurl_quotes:
-        for rx in (ftfy_fixes.SINGLE_QUOTE_RE, ftfy_fixes.DOUBLE_QUOTE_RE):
-            chars.update(c for c in map(chr, range(0x80, 0x10000)) if rx.match(c))
-    return chars
-
-
-def _fast_path_ok() -> bool:
-    return (ftfy.__version__ == _FTFY_FAST_VERSION
-            and ftfy_chardata.C1_CONTROL_RE.pattern == r"[\x80-\x9f]"
-            and ftfy_fixes.SURROGATE_RE.pattern == "[\ud800-\udfff]"
-            and ftfy_chardata.HTML_ENTITY_RE.pattern.startswith("&")
-            and ftfy_fixes.ANSI_RE.pattern.startswith("\033"))
-
-
-_BAD_ANCHORS = _badness_anchors() if _fast_path_ok() else None
+def _changed_chars(fixer: Callable[[str], str], chars: str) -> set[str]:
+    """The characters of chars a per-character ftfy fixer changes (tried a block at a time)."""
+    changed: set[str] = set()
+    for low in range(0, len(chars), 256):
+        block = chars[low:low + 256]
+        if fixer(block) != block:
+            changed.update(c for c in block if fixer(c) != c)
+    return changed
 
 
 @lru_cache(maxsize=8)
 def _fixer_chars_re(uncurl_quotes: bool, fix_character_width: bool) -> re.Pattern[str]:
-    return re.compile(_char_class(_fixer_chars(uncurl_quotes, fix_character_width)))
-
-
-def _looks_like_mojibake(text: str) -> bool:
-    """``ftfy.badness.is_bad(text)``, searching only windows around anchor characters."""
-    assert _BAD_ANCHORS is not None
-    anchors, width = _BAD_ANCHORS
-    search = BADNESS_RE.search
-    start = end = -1
-    for m in anchors.finditer(text):
-        i = m.start()
-        if i - width + 1 > end:  # disjoint from the current window: check that one first
-            if end >= 0 and search(text, start, end):
-                return True
-            start = max(0, i - width + 1)
-        end = i + width
-    return end >= 0 and search(text, start, end) is not None
+    """Any character an ftfy step other than fix_encoding and NFC acts on: "&" (an HTML
+    entity), ESC (a terminal escape), and what the per-character fixers change, trying
+    every code point of the BMP (none of ftfy's fixers acts beyond it)."""
+    config = _ftfy_config(uncurl_quotes, fix_character_width)
+    bmp = "".join(map(chr, range(0x10000)))
+    chars = {"&", "\x1b"}.union(*(_changed_chars(getattr(ftfy.fixes, name), bmp)
+                                   for name in _PER_CHARACTER_FIXERS if getattr(config, name)))
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
 
 
 def _ftfy_leaves_alone(text: str, cfg: EncodingConfig) -> bool:

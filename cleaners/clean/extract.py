@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from copy import deepcopy
 from dataclasses import dataclass
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 import lxml.html
 import trafilatura
+from courlan import extract_domain
 from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.metadata import (META_URL, examine_meta, extract_domain, extract_meta_json,
-                                  extract_sitename, extract_title, extract_url)
+# trafilatura's metadata steps, not its public API: pyproject.toml pins trafilatura exactly and
+# tests/test_dependency_internals.py checks each of them.
+from trafilatura.metadata import (META_URL, examine_meta, extract_meta_json, extract_sitename,
+                                  extract_title, extract_url)
 from trafilatura.settings import Document as TrafilaturaDocument
-from trafilatura.settings import Extractor
-from trafilatura.utils import load_html
 
 from cleaners.clean.clutter import BULLET_ONLY, LIST_HEADING, caption_prefix, credit
 from cleaners.config import ExtractConfig
@@ -54,7 +54,7 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
     it repeats less. Each repair, fallback and switch is recorded in ``Extracted.notes``.
     """
     html, notes = repair_page_start(html)
-    tree = load_html(html)
+    tree = trafilatura.load_html(html)
     if tree is None:
         return None
     paragraphs = _paragraphs(_bare_extraction(tree, url, cfg))
@@ -96,20 +96,13 @@ def _reextract_if_repeated(tree: HtmlElement, url: str | None, cfg: ExtractConfi
                             f"({len(paragraphs)} -> {len(alt_paragraphs)} paragraphs)",)
 
 
-@lru_cache(maxsize=1)
-def _date_params() -> dict[str, Any]:
-    """htmldate settings exactly as trafilatura's bare_extraction passes them."""
-    return dict(Extractor(with_metadata=True).date_params)
-
-
 def page_metadata(tree: HtmlElement, url: str | None) -> TrafilaturaDocument:
     """Title, date, URL, site name, author and description of a page.
 
-    trafilatura's ``extract_metadata`` step by step (meta tags, JSON-LD, title,
-    URL, htmldate, site name), without the parts newsclean never uses and
-    that cost as much as the rest together: categories, tags, licence, and
-    the author search in the page body (the author comes from meta tags and
-    JSON-LD only). Reads the tree, does not change it.
+    ``trafilatura.extract_metadata`` step by step (meta tags, JSON-LD, title, URL,
+    htmldate, site name), without the parts newsclean does not use, which are most of its
+    cost: categories, tags, licence, and the author search in the page body (the author
+    comes from meta tags and JSON-LD only). Reads the tree, does not change it.
     """
     md = examine_meta(tree)
     if md.author and " " not in md.author:
@@ -124,7 +117,10 @@ def page_metadata(tree: HtmlElement, url: str | None) -> TrafilaturaDocument:
         md.url = extract_url(tree, url)
     if md.url:
         md.hostname = extract_domain(md.url, fast=True)
-    md.date = find_date(tree, **{**_date_params(), "url": md.url})
+    # htmldate as extract_metadata calls it by default: the first publication date, found
+    # also in the page's text, not after today
+    md.date = find_date(tree, url=md.url, original_date=True, extensive_search=True,
+                        max_date=datetime.now().astimezone().strftime("%Y-%m-%d"))
     if not md.sitename:
         md.sitename = extract_sitename(tree)
     if md.sitename:
@@ -141,7 +137,7 @@ def page_metadata(tree: HtmlElement, url: str | None) -> TrafilaturaDocument:
 
 def _bare_extraction(tree: HtmlElement, url: str | None, cfg: ExtractConfig,
                      favor_recall: bool = False) -> Any:
-    """The main text (trafilatura copies the tree, so the caller's tree stays intact)."""
+    """The main text (trafilatura works on a copy: the caller's tree stays intact)."""
     return trafilatura.bare_extraction(
         tree,
         url=url,
@@ -329,9 +325,7 @@ def fallback_paragraphs(tree: HtmlElement, url: str | None,
     if paragraphs:
         return paragraphs, (f"fallback:favor-recall: trafilatura found no main text; in recall "
                             f"mode it found {len(paragraphs)} paragraphs",)
-    # A copy: trafilatura 2.3 copies an element itself, older versions clean it in place, and
-    # page_metadata reads the tree afterwards.
-    _, text, _ = trafilatura.baseline(deepcopy(tree))
+    _, text, _ = trafilatura.baseline(tree)  # works on a copy, like bare_extraction
     paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
     if paragraphs:
         return paragraphs, (f"fallback:baseline: trafilatura found no main text, nor in recall "

@@ -97,7 +97,7 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
         removed=tuple(removed),
         meta=tuple(sorted(meta.items())),
     )
-    doc = strip_clutter(doc)
+    doc = strip_clutter(doc, cfg.clutter)
     if not doc.paragraphs:
         return Reject(source, "empty-after-cleaning",
                       f"all {len(doc.removed)} paragraphs were clutter: "

@@ -1,4 +1,4 @@
-"""numba kernel of the passage alignment's matching blocks (imported lazily by ``cleaners.match.passages``).
+"""numba kernel of the passage alignment's matching blocks (``cleaners.kernels.align``).
 
 ``matching_blocks`` gives, for many pairs of token sequences at once, what
 ``difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()``
@@ -8,14 +8,18 @@ search to its left and right, the blocks sorted and adjacent ones joined.
 With no junk and no popular elements (``autojunk=False``) difflib's longest
 match is exactly that dynamic programme, scanned in the same order. Tokens
 come as integer ids (equal tokens, equal ids). The tests compare the kernel
-with difflib on random sequences over small alphabets (many ties and repeats)
-and on sentence pairs of real articles.
+with difflib (tests/reference/passages.py) on random sequences over small
+alphabets (many ties and repeats) and on sentence pairs of real articles.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from cleaners.kernels.numba_cache import say_if_compiling
+
+say_if_compiling(__name__)
 
 
 @njit(cache=True, nogil=True)

@@ -1,13 +1,13 @@
-"""numba kernels of ``cleaners.kernels.signatures.signatures_flat``, of the exact verification
-(``intersection_sizes``) and of the near-duplicate clusters (``link_buckets``; imported lazily).
+"""numba kernels of the MinHash signatures (``cleaners.kernels.minhash.signatures_flat``), of the
+exact comparison of shingle sets (``cleaners.kernels.shingles``) and of the near-duplicate clusters
+(``link_buckets``).
 
 One fused pass per document: for each of its (pre-mixed) ids, every
 permutation's value ``a * h + b`` is computed and min-reduced into the
 document's row of ``out``, with no (num_perm x ids) temporary. The loop over
 the permutations is the inner one (contiguous ``a``, ``b`` and output row), so
 LLVM vectorises it; four ids are taken per pass over the row, so that the row
-is loaded and stored once per four ids instead of once per id (measured ~2x
-on 128 permutations).
+is loaded and stored once per four ids instead of once per id.
 
 The arithmetic is datasketch's CPU path exactly:
 
@@ -21,13 +21,18 @@ The arithmetic is datasketch's CPU path exactly:
 
 ``out`` must hold datasketch's empty value (or an earlier minimum) in the rows
 given; each document only writes its own row, so disjoint ranges of documents
-can run in parallel threads (``nogil``).
+can run in parallel threads (``nogil``). The tests compare every scheme with
+datasketch's ``MinHash.update_batch``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from cleaners.kernels.numba_cache import say_if_compiling
+
+say_if_compiling(__name__)
 
 _M61 = np.uint64((1 << 61) - 1)
 _S61 = np.uint64(61)
@@ -128,12 +133,12 @@ KERNELS = {"affine32": sig_affine32, "affine64": sig_affine64, "legacy": sig_leg
 
 
 @njit(inline="always")
-def _intersection(ids, i, ie, j, je):  # pragma: no cover - compiled
-    """|ids[i:ie] & ids[j:je]| (each slice sorted and unique): a merge of the two slices."""
+def _intersection(xs, i, ie, ys, j, je):  # pragma: no cover - compiled
+    """|xs[i:ie] & ys[j:je]| (each slice sorted and unique): a merge of the two slices."""
     n = 0
     while i < ie and j < je:
-        x = ids[i]
-        y = ids[j]
+        x = xs[i]
+        y = ys[j]
         if x == y:
             n += 1
             i += 1
@@ -149,23 +154,28 @@ def _intersection(ids, i, ie, j, je):  # pragma: no cover - compiled
 def intersection_sizes(ids, starts, ends, u, v, out):  # pragma: no cover - compiled
     """out[k] = |ids[starts[u[k]]:ends[u[k]]] & ids[starts[v[k]]:ends[v[k]]]|."""
     for k in range(u.shape[0]):
-        out[k] = _intersection(ids, starts[u[k]], ends[u[k]], starts[v[k]], ends[v[k]])
+        out[k] = _intersection(ids, starts[u[k]], ends[u[k]], ids, starts[v[k]], ends[v[k]])
+
+
+@njit(cache=True, nogil=True)
+def intersection_size(a, b):  # pragma: no cover - compiled
+    """|a & b| of two sorted unique arrays."""
+    return _intersection(a, 0, a.shape[0], b, 0, b.shape[0])
 
 
 # --------------------------------------------------------------------------- near-duplicate clusters
 # ``link_buckets`` walks LSH buckets and joins, with a union-find, the pairs of documents that
 # verify on their exact shingle sets (``cleaners.match.dedup.find_clusters``), comparing only the
-# pairs whose documents are not yet connected. ``cleaners.match.dedup._Linker`` walks the same way
-# in Python without numba; the tests check that both give the same clusters and the same
-# number of comparisons, and that the clusters are those of every candidate pair verified.
+# pairs whose documents are not yet connected. The tests check that the clusters are those of
+# every candidate pair verified (tests/reference/dedup.py).
 
 _EMPTY = -1  # a free slot of a failed-pair table (codes are >= 0)
 
 
 def new_failed_set() -> np.ndarray:
     """A table of the pairs (codes a * n + b) compared and found not to be near-duplicates:
-    open addressing in an int64 array (``link_buckets`` grows it; a numba typed dict would
-    cost 0.09 s of compiling in every process that clusters)."""
+    open addressing in an int64 array (``link_buckets`` grows it; a numba typed dict would be
+    compiled again in every process that clusters)."""
     return np.full(1024, _EMPTY, dtype=np.int64)
 
 
@@ -242,7 +252,7 @@ def link_buckets(members, starts, ends, ids, id_start, id_end, parent, failed, n
                 if _holds(failed, code):
                     continue
                 compared += 1
-                inter = _intersection(ids, id_start[a], id_end[a], id_start[b], id_end[b])
+                inter = _intersection(ids, id_start[a], id_end[a], ids, id_start[b], id_end[b])
                 la = id_end[a] - id_start[a]
                 lb = id_end[b] - id_start[b]
                 small = min(la, lb)

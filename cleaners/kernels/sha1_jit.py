@@ -1,12 +1,10 @@
-"""numba kernel of ``cleaners.match.passages.sha1_shingles`` (imported lazily).
+"""numba kernel of the "sha1_hash32" shingle ids (``cleaners.kernels.shingles``).
 
-The shingle ids of a sentence class are the first four bytes (little-endian)
-of the SHA-1 of each of its word k-grams, spelt as ``b" ".join(words)``
-(``cleaners.kernels.shingles.shingle_ids``). The words of a class key are joined by
-single spaces already, so every k-gram is a contiguous slice of the key's
-UTF-8 bytes: the kernel hashes the slices in place, with no gram strings and
-no per-gram Python call. SHA-1 is FIPS 180-4 written out; the tests compare it
-with ``hashlib`` byte for byte (empty, one-block, two-block and multi-byte
+A shingle's id is the first four bytes (little-endian) of the SHA-1 of its UTF-8 bytes, the
+words joined by single spaces: datasketch's ``sha1_hash32``. The words of all documents come
+joined in one byte buffer, so every shingle is a byte range of it: ``heads`` hashes the ranges in
+place, with no gram strings and no per-gram Python call. SHA-1 is FIPS 180-4 written out; the
+tests compare it with ``hashlib`` byte for byte (empty, one-block, two-block and multi-byte
 inputs).
 
 The arithmetic is on int64 holding 32-bit values, masked after each sum, so
@@ -18,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_MASK = 0xFFFFFFFF
+from cleaners.kernels.numba_cache import say_if_compiling
+
+say_if_compiling(__name__)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -89,40 +89,9 @@ def sha1_head(data, start, end, w, buf):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def gram_heads(data, key_ends, k, out, sizes):  # pragma: no cover - compiled
-    """For each key (its UTF-8 bytes end at key_ends[i]; the next key starts one
-    byte later), the sha1 heads of its word k-grams (the whole key when it has
-    fewer than k words) into ``out``; sizes[i] = how many. Returns the total."""
+def heads(data, starts, ends, out):  # pragma: no cover - compiled
+    """out[i] = the first four bytes of sha1(data[starts[i]:ends[i]]) as a little-endian uint32."""
     w = np.empty(80, dtype=np.int64)
     buf = np.empty(64, dtype=np.uint8)
-    starts = np.empty(data.shape[0] + 1, dtype=np.int64)
-    ends = np.empty(data.shape[0] + 1, dtype=np.int64)
-    n = 0
-    key_start = 0
-    for i in range(key_ends.shape[0]):
-        key_end = key_ends[i]
-        nw = 0
-        pos = key_start
-        while pos < key_end:  # words: runs of bytes other than 0x20 (never inside a UTF-8 character)
-            while pos < key_end and data[pos] == 0x20:
-                pos += 1
-            if pos >= key_end:
-                break
-            starts[nw] = pos
-            while pos < key_end and data[pos] != 0x20:
-                pos += 1
-            ends[nw] = pos
-            nw += 1
-        if nw == 0:
-            sizes[i] = 0
-        elif nw < k:
-            out[n] = sha1_head(data, key_start, key_end, w, buf)
-            n += 1
-            sizes[i] = 1
-        else:
-            for g in range(nw - k + 1):
-                out[n] = sha1_head(data, starts[g], ends[g + k - 1], w, buf)
-                n += 1
-            sizes[i] = nw - k + 1
-        key_start = key_end + 1
-    return n
+    for i in range(starts.shape[0]):
+        out[i] = sha1_head(data, starts[i], ends[i], w, buf)

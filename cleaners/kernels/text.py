@@ -1,42 +1,27 @@
-"""Tokens, words, sentences and languages of texts: one text at a time (regex) or many in one call
-(the numba kernels of ``cleaners.kernels.text_jit``)."""
+"""Tokens, words, sentences and languages of texts: one text at a time (regex), or many in one
+call (the numba kernels of ``cleaners.kernels.text_jit``, imported on first use).
+
+The bulk functions give exactly what the regex functions give; a text the kernel cannot
+normalise by itself (a compatibility form, a combining mark: it flags them) is normalised here,
+with ``unicodedata``."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from cleaners.kernels.chars import ABBREV_WORDS, CJK, CLOSERS, LETTER, STOPWORDS, WORD
-from cleaners.kernels.signatures import jit_module
+from cleaners.kernels.chars import ABBREV_WORDS, CJK, CLOSERS, LETTER, STOPWORDS
 
 TOKEN = re.compile(rf"[{CJK}]|[^\W_]+", re.UNICODE)
 CJK_CHAR = re.compile(rf"[{CJK}]")
 
 
-@dataclass(frozen=True)
-class Token:
-    norm: str
-    start: int
-    end: int
-
-
-def tokens(text: str) -> list[Token]:
-    """Normalised tokens (casefolded, NFKC) with their character offsets in text."""
-    out = []
-    for m in TOKEN.finditer(text):
-        word = m.group()
-        norm = word.lower() if word.isascii() else unicodedata.normalize("NFKC", word).casefold()
-        out.append(Token(norm, m.start(), m.end()))
-    return out
-
-
 def norm_words(text: str) -> list[str]:
-    """The normalised tokens of text, without offsets (same values as ``tokens``)."""
+    """The normalised tokens of text: ``TOKEN`` matches, lower-cased when ASCII, else NFKC and
+    casefolded."""
     if text.isascii():
         return TOKEN.findall(text.lower())
     raw = TOKEN.findall(text)
@@ -140,7 +125,7 @@ def detect_language(text: str) -> str | None:
         if cyr > 0.3 * letters:
             return "ru"
     counted = stop_word_scores(sample)  # the numba kernel, with no word strings
-    if counted is None:
+    if counted is None:  # a character that lowers to two: counted from the words
         words = LETTERS.findall(sample.lower())
         counts = Counter(words)
         counted = len(words), [sum(counts[w] for w in stop if w in counts) for stop in _STOP.values()]
@@ -151,15 +136,10 @@ def detect_language(text: str) -> str | None:
     return list(_STOP)[g] if scores[g] >= max(2, 0.05 * n) else None
 
 
-def kernel() -> Any:
-    """cleaners.kernels.text_jit, or None when the signature backend is numpy or numba does not import."""
-    return jit_module("text_jit")
-
-
 def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The texts' characters as one array of code points (lone surrogates kept), and where each ends."""
     joined = "".join(texts)
-    try:  # the strict encoder is three times faster than the surrogatepass one (measured)
+    try:  # the strict encoder is much faster than the surrogatepass one
         data = joined.encode("utf-32-le")
     except UnicodeEncodeError:  # a lone surrogate (rare): kept as its code point
         data = joined.encode("utf-32-le", "surrogatepass")
@@ -170,9 +150,10 @@ def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 def norm_word_lines(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """``" ".join(norm_words(t))`` of each text, whether its spaces are exactly the gaps between
     its words (not so when a word holds a space: NFKC of some ligatures), and its number of words."""
-    jit = kernel()
-    if jit is None or not texts:
-        return _norm_word_lines_py(texts)
+    from cleaners.kernels import text_jit as jit
+
+    if not texts:
+        return [], np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
     cp, ends = code_points(texts)
     keyed = np.empty(len(texts), dtype=np.bool_)
     counts = np.empty(len(texts), dtype=np.int64)
@@ -181,27 +162,17 @@ def norm_word_lines(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray
     kn = jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, buf)
     lines = buf[:kn].tobytes().decode("utf-8").split("\n")
     lines.pop()  # after the last "\n"
-    odd = np.flatnonzero(~keyed).tolist()
-    if odd:
-        redo = _norm_word_lines_py([texts[i] for i in odd])
-        for n, i in enumerate(odd):
-            lines[i] = redo[0][n]
-        keyed[odd] = redo[1]
+    for i in np.flatnonzero(~keyed).tolist():  # the texts the kernel flags
+        words = norm_words(texts[i])
+        lines[i] = " ".join(words)
+        keyed[i] = not words or lines[i].count(" ") == len(words) - 1
     return lines, keyed, counts
 
 
-def _norm_word_lines_py(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    words = [norm_words(t) for t in texts]
-    lines = [" ".join(w) for w in words]
-    gaps = np.array([not w or line.count(" ") == len(w) - 1 for w, line in zip(words, lines)], dtype=bool)
-    return lines, gaps, np.array([len(w) for w in words], dtype=np.int64)
-
-
 def clutter_word_counts(texts: list[str]) -> list[int]:
-    """``len(clutter.WORD.findall(t))`` of each text (``clutter.word_count``), in one call."""
-    jit = kernel()
-    if jit is None or not texts:
-        return [len(WORD.findall(t)) for t in texts]
+    """``len(chars.WORD.findall(t))`` of each text (``clutter.word_count``), in one call."""
+    from cleaners.kernels import text_jit as jit
+
     cp, ends = code_points(texts)
     out = np.empty(len(texts), dtype=np.int64)
     jit.clutter_word_counts(cp, ends, jit.char_flags(), out)
@@ -209,13 +180,61 @@ def clutter_word_counts(texts: list[str]) -> list[int]:
 
 
 def stop_word_scores(text: str) -> tuple[int, list[int]] | None:
-    """For ``textutil.detect_language``: how many words ``LETTERS.findall(text.lower())`` gives
-    and, per language of ``STOPWORDS`` (in order), how many of them are its stop words; by the
-    kernel, with no word strings. None without it, or when a character of the text lowers to
-    more than one (the caller then counts with the regex)."""
-    jit = kernel()
-    if jit is None or not text:
+    """For ``detect_language``: how many words ``LETTERS.findall(text.lower())`` gives and, per
+    language of ``STOPWORDS`` (in order), how many of them are its stop words; by the kernel, with
+    no word strings. None when a character of the text lowers to more than one (the caller then
+    counts the words) or the text is empty."""
+    from cleaners.kernels import text_jit as jit
+
+    if not text:
         return None
     scores = np.zeros(len(STOPWORDS), dtype=np.int64)
     n = jit.stop_word_scores(code_points([text])[0], jit.lower_table(), *jit.stop_word_table(), scores)
     return None if n < 0 else (int(n), scores.tolist())
+
+
+def class_key(raw: list[str]) -> str:
+    """The normalised tokens of ``raw`` (as ``norm_words`` normalises them) in one string: joined by a
+    space, or, in the rare case a normalised token holds a space (NFKC of some ligatures), by NUL
+    after a leading NUL."""
+    joined = " ".join(raw)
+    if joined.isascii():
+        return joined.lower()
+    norms = [w.lower() if w.isascii() else unicodedata.normalize("NFKC", w).casefold() for w in raw]
+    if any(" " in w for w in norms):
+        return "\0" + "\0".join(norms)
+    return " ".join(norms)
+
+
+def key_words(key: str) -> list[str]:
+    """The tokens of a ``class_key``."""
+    if key.startswith("\0"):
+        return key[1:].split("\0")
+    return key.split(" ") if key else []
+
+
+def sentence_rows(texts: list[str], min_words: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Text index, start, end and ``class_key`` of every sentence (``sentences``) of at least
+    ``min_words`` tokens of the texts, in order.
+
+    The kernel writes the keys of sentences of simple characters (see ``text_jit``), one a
+    line; the few others (NFKC, casefold) are built here.
+    """
+    from cleaners.kernels import text_jit as jit
+
+    cp, ends = code_points(texts)
+    room = len(cp) + 1  # a sentence holds at least one character
+    doc = np.empty(room, dtype=np.int64)
+    start = np.empty(room, dtype=np.int64)
+    end = np.empty(room, dtype=np.int64)
+    keyed = np.empty(room, dtype=np.bool_)
+    form_at, forms = jit.key_table()
+    buf = jit.key_buffer(len(cp), room)
+    abbr, abbr_ends = jit.abbreviation_table()
+    n, kn = jit.sentence_rows(cp, ends, jit.char_flags(), form_at, forms, abbr, abbr_ends, min_words,
+                              doc, start, end, keyed, buf)
+    keys = buf[:kn].tobytes().decode("utf-8").split("\n")
+    keys.pop()  # after the last "\n"
+    for j in np.flatnonzero(~keyed[:n]).tolist():
+        keys[j] = class_key(TOKEN.findall(texts[doc[j]], start[j], end[j]))
+    return doc[:n].copy(), start[:n].copy(), end[:n].copy(), keys

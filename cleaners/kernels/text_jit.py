@@ -1,14 +1,12 @@
-"""numba kernels that tokenise many texts in one call (imported lazily by ``cleaners.kernels.text``).
+"""numba kernels that tokenise many texts in one call (the bulk functions of ``cleaners.kernels.text``).
 
-- ``sentence_rows``: what ``passages._sentence_rows_py`` finds, the first step of
-  ``passages.sentence_table``: the sentences of ``textutil.sentences`` (paragraphs
-  split on newlines, cut after ``SENT_END`` unless ``_abbreviation`` says the text
-  before ends with an abbreviation, each piece trimmed of whitespace), the ``TOKEN``
-  tokens of each and its ``class_key``.
+- ``sentence_rows``: the sentences of ``text.sentences`` (paragraphs split on newlines, cut
+  after ``SENT_END`` unless ``_abbreviation`` says the text before ends with an abbreviation,
+  each piece trimmed of whitespace), the ``TOKEN`` tokens of each and its ``class_key``.
 - ``word_lines``: ``" ".join(norm_words(text))`` of each paragraph (the first match
   pass: paragraph keys and document shingles).
-- ``clutter_word_counts``: ``len(clutter.WORD.findall(text))`` of each paragraph.
-- ``stop_word_scores``: what ``textutil.detect_language`` counts of a text's lowered words
+- ``clutter_word_counts``: ``len(chars.WORD.findall(text))`` of each paragraph.
+- ``stop_word_scores``: what ``text.detect_language`` counts of a text's lowered words
   (how many, and how many are each language's stop words), with no word strings.
 
 A key or line is written when every character of its tokens is *simple*: ASCII, or
@@ -18,13 +16,14 @@ character (the tests check every pair of them with ``unicodedata``). A CJK
 character is a token on its own, so its form (NFKC, then casefold) is read from
 the same table unless it holds a space; inside a longer token ("2019年") only CJK
 characters that NFKC leaves alone and that compose with nothing are (``IN_RUN``).
-Other keys (compatibility forms, combining marks) are flagged and Python builds them.
+Other keys (compatibility forms, combining marks) are flagged, and ``cleaners.kernels.text``
+builds them with ``unicodedata``.
 
 The text comes as UTF-32 code points, so offsets are character offsets. What
 ``\\w``, ``\\s`` and the CJK class mean for each code point is read from a
 table built from the regex engine itself (``char_flags``), not restated here;
-the tests compare every kernel with the regex version on real article texts and
-on random strings of the characters where the rules differ."""
+the tests compare every kernel with the regex version (tests/reference/text.py) on
+real article texts and on random strings of the characters where the rules differ."""
 
 from __future__ import annotations
 
@@ -40,6 +39,10 @@ from pathlib import Path
 
 import numpy as np
 from numba import njit
+
+from cleaners.kernels.numba_cache import say_if_compiling
+
+say_if_compiling(__name__)
 
 ALNUM = 1  # [^\W_]: a TOKEN character
 SPACE = 2  # \s, and what str.strip() strips
@@ -72,8 +75,8 @@ def _table_dir() -> Path:
 
 
 def _stored(name: str, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
-    """``build()``, made once and then read from a file (0.28 s of table building in every
-    process that tokenises, e.g. each clean worker, otherwise). The file's name holds a hash
+    """``build()``, made once and then read from a file (else every process that tokenises, e.g.
+    each clean worker, would build the tables again). The file's name holds a hash
     of the Python and Unicode versions and of this module's and ``chars``' source, the
     inputs of every table; a file that cannot be read is made again, and a folder that
     cannot be written means building each time."""
@@ -149,7 +152,7 @@ def composition_seconds() -> frozenset[str]:
 
 
 def _cjk_form(c: str) -> str:
-    """The norm of a CJK character as a token of its own (textutil.tokens: NFKC, then casefold)."""
+    """The norm of a CJK character as a token of its own (text.tokens: NFKC, then casefold)."""
     return unicodedata.normalize("NFKC", c).casefold()
 
 
@@ -201,7 +204,7 @@ def _longest_form() -> int:
 
 @lru_cache(maxsize=1)
 def abbreviation_table() -> tuple[np.ndarray, np.ndarray]:
-    """textutil.ABBREV_WORDS with their final "." as code points, concatenated, and their ends."""
+    """chars.ABBREV_WORDS with their final "." as code points, concatenated, and their ends."""
     from cleaners.kernels.chars import ABBREV_WORDS
 
     cps = [np.frombuffer((w + ".").encode("utf-32-le"), dtype=np.uint32) for w in ABBREV_WORDS]
@@ -210,7 +213,7 @@ def abbreviation_table() -> tuple[np.ndarray, np.ndarray]:
 
 @njit(cache=True, nogil=True)
 def _abbreviation(cp, flags, a, e, abbr, abbr_ends):  # pragma: no cover - compiled
-    """textutil._abbreviation(segment a:e with CLOSERS stripped from its right)."""
+    """text._abbreviation(segment a:e with CLOSERS stripped from its right)."""
     while e > a and flags[cp[e - 1]] & STRIP:
         e -= 1
     if e == a or cp[e - 1] != 46:  # "."
@@ -371,7 +374,7 @@ def sentence_rows(cp, text_ends, flags, form_at, forms, abbr, abbr_ends, min_wor
 
 @njit(cache=True, nogil=True)
 def clutter_word_counts(cp, ends, flags, out):  # pragma: no cover - compiled
-    """len(clutter.WORD.findall(text)) of each text cp[ends[i-1]:ends[i]]: runs of [^\\W_]
+    """len(chars.WORD.findall(text)) of each text cp[ends[i-1]:ends[i]]: runs of [^\\W_]
     joined by single "-" or "'" between two of them."""
     a = 0
     for i in range(len(ends)):
@@ -400,7 +403,7 @@ def clutter_word_counts(cp, ends, flags, out):  # pragma: no cover - compiled
 @lru_cache(maxsize=1)
 def lower_table() -> np.ndarray:
     """int32 per code point c: chr(c).lower() when that is one character and a letter
-    ([^\\W\\d_], as textutil.LETTERS counts), 0 when it is one character and no letter, -1
+    ([^\\W\\d_], as text.LETTERS counts), 0 when it is one character and no letter, -1
     when lower() gives more than one (U+0130): the kernel then leaves the text to Python.
 
     lower() is per character but for the final sigma, which is a letter either way (and in
@@ -434,7 +437,7 @@ def _lower_table() -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def stop_word_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """textutil.STOPWORDS as (code points of each distinct word, concatenated, shortest words
+    """chars.STOPWORDS as (code points of each distinct word, concatenated, shortest words
     first; their ends; per word a bit mask of the languages listing it, bit g for the g-th
     language; by_len[n]: the first word of n characters (words by_len[n]:by_len[n + 1]))."""
     from cleaners.kernels.chars import STOPWORDS
@@ -454,7 +457,7 @@ def stop_word_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 @njit(cache=True, nogil=True)
 def stop_word_scores(cp, lower, stop_cp, stop_ends, stop_masks, by_len, scores):  # pragma: no cover - compiled
-    """The runs of letters of the lowered text (textutil.LETTERS.findall(text.lower())): returns
+    """The runs of letters of the lowered text (text.LETTERS.findall(text.lower())): returns
     how many, and adds to scores[g] each run that is a stop word of language g. Returns -1
     (scores unfinished) when a character lowers to more than one: Python decides then."""
     n = len(cp)

@@ -18,16 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from cleaners.match.boilerplate import (Key, learn_boilerplate, paragraph_keys_and_lines_of, site_of,
-                                  strip_boilerplate)
 from cleaners.config import Config
-from cleaners.match.dedup import Sketch, SketchCache, find_clusters
-from cleaners.store.docstore import Body, DocInfo, DocStore, paragraphs_of
-from cleaners.store.memory import fewer_collections, map_large_arrays, release_free_memory
 from cleaners.kernels.shingles import similarities
+from cleaners.kernels.text import word_count
+from cleaners.match.boilerplate import Key, learn_boilerplate, paragraph_keys_and_lines, site_of, strip_boilerplate
+from cleaners.match.dedup import Sketch, SketchCache, find_clusters
 from cleaners.match.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document
-from cleaners.kernels.text import word_count
+from cleaners.store.docstore import Body, DocInfo, DocStore, paragraphs_of
+from cleaners.store.memory import fewer_collections, map_large_arrays, release_free_memory
 
 
 @dataclass
@@ -43,7 +42,7 @@ def article_id_for(canonical_doc_id: str) -> str:
     return "a" + hashlib.sha256(f"article\0{canonical_doc_id}".encode()).hexdigest()[:16]
 
 
-def canonical_key(doc: Document | DocInfo, n_words: int) -> tuple:
+def canonical_key(doc: DocInfo, n_words: int) -> tuple:
     return (-n_words, doc.published is None, doc.published or "", doc.source.url is None, doc.doc_id)
 
 
@@ -219,7 +218,7 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     first: list[Sketch] = []
     first_words = np.zeros(n, dtype=np.int64)  # word count of each text as stored
     for lo, chunk in enumerate(_chunks(store.iter_bodies(), cache.CHUNK)):
-        rows = paragraph_keys_and_lines_of([paragraphs_of(b) for b in chunk])
+        rows = paragraph_keys_and_lines([paragraphs_of(b) for b in chunk])
         for k, _, _ in rows:
             keys.append(k)
         first += cache.get_many([b[0] for b in chunk], [line for _, line, _ in rows])
@@ -362,9 +361,8 @@ def passage_record(p: SharedPassage, docs: list[DocInfo], texts: Mapping[int, st
     }
 
 
-def document_record(d: Document, article_id: str, duplicate_of: str | None,
-                    similarity: float, text: str | None = None) -> dict[str, Any]:
-    """One documents.jsonl object (the output contract); ``text`` is d.text when already built."""
+def document_record(d: Document, article_id: str, duplicate_of: str | None, similarity: float) -> dict[str, Any]:
+    """One documents.jsonl object (the output contract)."""
     s = d.source
     return {
         "doc_id": d.doc_id,
@@ -373,7 +371,7 @@ def document_record(d: Document, article_id: str, duplicate_of: str | None,
         "title": d.title,
         "published": d.published,
         "language": d.language,
-        "text": d.text if text is None else text,
+        "text": d.text,
         "removed": [{"text": r.text, "reason": r.reason} for r in d.removed],
         "fixes": [{"name": f.name, "detail": f.detail} for f in d.fixes],
         "meta": dict(d.meta),

@@ -17,11 +17,10 @@ from dataclasses import replace
 import numpy as np
 
 from cleaners.config import DedupConfig
-from cleaners.match.dedup import Signatures, doc_shingles, find_clusters
-from cleaners.store.docstore import DocInfo
 from cleaners.kernels.text import norm_word_lines
+from cleaners.match.dedup import Signatures, find_clusters
 from cleaners.records import Document, Removal
-from cleaners.kernels.text import norm_words
+from cleaners.store.docstore import DocInfo
 
 
 def site_of(doc: Document | DocInfo) -> str | None:
@@ -32,25 +31,22 @@ def site_of(doc: Document | DocInfo) -> str | None:
     return f"folder:{parts[0]}" if len(parts) > 1 else None
 
 
-Key = int | None  # hash of a paragraph's normalised words; None for a paragraph without words
+# What boilerplate is counted by: the hash of a paragraph's normalised words joined by spaces;
+# None for a paragraph without words. Hashes, not the strings: the keys of every document are
+# held at once, and they are only compared within one process (a 64-bit hash; a collision
+# would need two different paragraphs of one site to collide).
+Key = int | None
 
 
-def _key(paragraph: str) -> str:
-    return " ".join(norm_words(paragraph))
-
-
-def learn_boilerplate(docs: Sequence[Document | DocInfo], cfg: DedupConfig,
-                      shingles: list[np.ndarray] | None = None,
-                      sigs: Signatures | None = None,
-                      keys: Sequence[list[Key]] | None = None) -> dict[str, set[Key]]:
+def learn_boilerplate(docs: Sequence[DocInfo], cfg: DedupConfig, shingles: list[np.ndarray],
+                      sigs: Signatures, keys: Sequence[list[Key]]) -> dict[str, set[Key]]:
     """site -> keys of the paragraphs that recur in at least cfg.boilerplate_min_stories stories.
 
-    ``keys[i]`` are document i's paragraph keys (``paragraph_keys``), when already computed.
+    ``shingles[i]``, ``sigs[i]`` and ``keys[i]`` are document i's shingle ids, MinHash
+    signature and paragraph keys (``paragraph_keys_and_lines``).
     """
     if not any(site_of(d) for d in docs):
         return {}
-    if shingles is None:
-        shingles = [doc_shingles(d.text, cfg) for d in docs]
     groups = find_clusters(shingles, cfg, sigs).groups
     story = np.empty(len(docs), dtype=np.int64)
     for g, members in enumerate(groups):
@@ -63,7 +59,7 @@ def learn_boilerplate(docs: Sequence[Document | DocInfo], cfg: DedupConfig,
         if site is None:
             continue
         sid = site_ids.setdefault(site, len(site_ids))
-        for key in (keys[i] if keys is not None else paragraph_keys(d)):
+        for key in keys[i]:
             if key is not None:
                 col_site.append(sid)
                 col_key.append(key)
@@ -84,29 +80,14 @@ def learn_boilerplate(docs: Sequence[Document | DocInfo], cfg: DedupConfig,
     return dict(out)
 
 
-def paragraph_keys(doc: Document) -> list[Key]:
-    """What boilerplate is counted by: the hash of each paragraph's normalised words.
+def paragraph_keys_and_lines(paragraph_lists: Sequence[Sequence[str]]) -> list[tuple[list[Key], str | None, int]]:
+    """For each document, given by its paragraphs: their keys (``Key``), its words as one line
+    (``" ".join(norm_words(text))``, or None when a word holds a space: NFKC of some ligatures)
+    and how many words it has.
 
-    Hashes, not the strings: the keys of every document are held at once, and
-    they are only compared within one process (a 64-bit hash; a collision
-    would need two different paragraphs of one site to collide).
-    """
-    return [hash(k) if k else None for k in map(_key, doc.paragraphs)]
-
-
-def paragraph_keys_and_lines(docs: Sequence[Document]) -> list[tuple[list[Key], str | None, int]]:
-    """For each document: ``paragraph_keys(d)``, its words as one line (``" ".join(norm_words(d.text))``,
-    or None when a word holds a space: NFKC of some ligatures) and how many words it has.
-
-    The paragraphs of all the documents are tokenised in one call (``fasttok.norm_word_lines``),
+    The paragraphs of all the documents are tokenised in one call (``norm_word_lines``),
     and no word list is made: the line is what document shingles are hashed from.
     """
-    return paragraph_keys_and_lines_of([d.paragraphs for d in docs])
-
-
-def paragraph_keys_and_lines_of(paragraph_lists: Sequence[Sequence[str]]
-                                ) -> list[tuple[list[Key], str | None, int]]:
-    """``paragraph_keys_and_lines`` of documents given by their paragraphs."""
     lines, gaps, counts = norm_word_lines([p for ps in paragraph_lists for p in ps])
     out: list[tuple[list[Key], str | None, int]] = []
     at = 0
@@ -120,44 +101,15 @@ def paragraph_keys_and_lines_of(paragraph_lists: Sequence[Sequence[str]]
     return out
 
 
-def strip_boilerplate(doc: Document, learned: dict[str, set[Key]],
-                      keys: list[Key] | None = None) -> Document:
-    """Remove the paragraphs its site repeats across stories (reason site-boilerplate)."""
-    site = site_of(doc)
-    learned_keys = learned.get(site or "", set())
+def strip_boilerplate(doc: Document, learned: dict[str, set[Key]], keys: list[Key]) -> Document:
+    """Remove the paragraphs (``keys``: their keys) its site repeats across stories (reason
+    site-boilerplate); never all of them."""
+    learned_keys = learned.get(site_of(doc) or "", set())
     if not learned_keys:
         return doc
-    hit = [k in learned_keys for k in (keys if keys is not None else paragraph_keys(doc))]
+    hit = [k in learned_keys for k in keys]
     kept = [p for p, h in zip(doc.paragraphs, hit) if not h]
     if len(kept) == len(doc.paragraphs) or not kept:  # never empty a document
         return doc
     removed = [Removal(p, "site-boilerplate") for p, h in zip(doc.paragraphs, hit) if h]
     return replace(doc, paragraphs=tuple(kept), removed=doc.removed + tuple(removed))
-
-
-def strip_site_boilerplate(docs: list[Document], cfg: DedupConfig,
-                           shingles: list[np.ndarray] | None = None,
-                           sigs: Signatures | None = None) -> list[Document]:
-    """Each document without its site's learned boilerplate (unchanged documents are returned as is)."""
-    return strip_site_boilerplate_keyed(docs, cfg, shingles, sigs)[0]
-
-
-def strip_site_boilerplate_keyed(docs: list[Document], cfg: DedupConfig,
-                                 shingles: list[np.ndarray] | None = None,
-                                 sigs: Signatures | None = None
-                                 ) -> tuple[list[Document], list[list[Key]]]:
-    """``strip_site_boilerplate``, and the paragraph keys of each returned document."""
-    keys = [paragraph_keys(d) for d in docs]
-    if not any(site_of(d) for d in docs):
-        return docs, keys
-    learned = learn_boilerplate(docs, cfg, shingles, sigs, keys)
-    if not learned:
-        return docs, keys
-    out = []
-    for n, d in enumerate(docs):
-        s = strip_boilerplate(d, learned, keys[n])
-        if s is not d:  # the kept paragraphs are exactly those whose key was not learned
-            gone = learned[site_of(d) or ""]
-            keys[n] = [k for k in keys[n] if k not in gone]
-        out.append(s)
-    return out, keys

@@ -10,19 +10,19 @@ bridges two articles the older id survives.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cleaners.match.articles import Grouping, Matched, StageHook, article_records, document_records, match_store
 from cleaners.config import Config, ReadConfig
+from cleaners.match.articles import Matched, StageHook, article_records, document_records, match_store
 from cleaners.match.dedup import SketchCache
-from cleaners.store.docstore import DocStore
 from cleaners.read.readers import InputFile, InputRefused
-from cleaners.records import Document
+from cleaners.store.docstore import DocStore
 from cleaners.store.state import FileInfo, State, file_sha256
 
 
@@ -171,31 +171,21 @@ class Regrouped:
         """articles.jsonl objects, a chunk of articles' texts read at a time."""
         return article_records(self.store, self.matched, self.article_ids)
 
-    @property
-    def grouping(self) -> Grouping:
-        """Every record in memory (small inputs and tests)."""
-        return Grouping(list(self.doc_records()),
-                        sorted(self.article_records(), key=lambda a: a["article_id"]), self.stats)
 
-
-def regroup(state: State, new_docs: DocStore | list[Document], replaced_paths: list[str], cfg: Config,
+def regroup(state: State, store: DocStore, replaced_paths: list[str], cfg: Config,
             window_days: float | None = None, now: float | None = None,
             on_stage: StageHook | None = None) -> Regrouped:
     """Group all documents (stored + new, minus frozen ones) and keep article ids stable.
 
-    ``new_docs`` is a DocStore holding the run's new documents (the stored
-    ones are added to it here) or, for small inputs, a list of them.
+    ``store`` holds the run's new documents; the stored ones are added to it here.
     """
-    store = new_docs if isinstance(new_docs, DocStore) else DocStore()
-    if not isinstance(new_docs, DocStore):
-        store.add(new_docs)
     replaced = set(replaced_paths)
     new_ids = store.doc_ids()
     frozen: set[str] = set()
     if window_days:
         cutoff = (now if now is not None else time.time()) - window_days * 86400
         frozen = state.frozen_doc_ids(cutoff)
-    store.add_json(data for doc_id, path, data in state.document_rows()
+    store.add_json((data, json.loads(data)) for doc_id, path, data in state.document_rows()
                    if path not in replaced and doc_id not in new_ids and doc_id not in frozen)
     sketches = SketchCache(cfg.dedup, state.sketches())
     m = match_store(store, cfg, sketches, on_stage)
@@ -227,9 +217,7 @@ def regroup(state: State, new_docs: DocStore | list[Document], replaced_paths: l
 
 def matching_fingerprint(cfg: Config) -> dict[str, Any]:
     """Settings that must not change under one state (signatures, thresholds)."""
-    from dataclasses import asdict
-
     return {"dedup": asdict(cfg.dedup), "passages": asdict(cfg.passages)}
 
 
-__all__ = ["Plan", "Regrouped", "plan_run", "unread_marked", "regroup", "matching_fingerprint", "replace"]
+__all__ = ["Plan", "Regrouped", "plan_run", "unread_marked", "regroup", "matching_fingerprint"]

@@ -2,44 +2,35 @@
 
 Each sentence with enough words gets a MinHash of its word 3-grams; LSH gives
 candidate sentence pairs in different articles; each candidate is verified by
-aligning the two token sequences (difflib's matching blocks; computed by a
-numba kernel, cleaners.kernels.align_jit, when numba is in use), so the reported passage is the
-aligned run itself, with character offsets in each document's cleaned text.
+aligning the two token sequences (difflib's matching blocks, by the kernel
+``cleaners.kernels.matching_blocks``), so the reported passage is the aligned run
+itself, with character offsets in each document's cleaned text.
 
 The work is done on arrays: sentences with equal words form one class
 (shingled, signed and aligned once), signatures come from
-``fastminhash.signatures_flat`` (datasketch's values), LSH buckets are
+``kernels.signatures_flat`` (datasketch's values), LSH buckets are
 found by sorting band keys (the buckets ``MinHashLSH`` would hold), and only
 the pairs left after the stock-sentence and shared-shingle filters are
-aligned. ``benchmarks/passages_reference.py`` keeps the object-per-sentence
+aligned. ``tests/reference/passages.py`` keeps the object-per-sentence
 version it replaced; both give the same passages.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
-from difflib import SequenceMatcher
-from itertools import pairwise, repeat
-from operator import methodcaller
-from typing import Any
 
 import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
+from cleaners.kernels import (UniqueCodes, band_key, class_key, cost_runs, decode_pairs, intersection_sizes, is_cjk,
+                              key_words, matching_blocks, sentence_rows, shingle_ids, signatures_flat)
+from cleaners.kernels.align import Block
+from cleaners.kernels.text import TOKEN
 from cleaners.match.dedup import UnionFind
-from cleaners.kernels.signatures import (UniqueCodes, cost_runs, decode_pairs, intersection_sizes_flat,
-                                  jit_module, signatures_flat)
-from cleaners.kernels.text import code_points
-from cleaners.kernels.text import kernel as sentences_kernel
 from cleaners.store.memory import release_free_memory
-from cleaners.kernels.text import TOKEN, Token, is_cjk, sentences, tokens
 
 
 @dataclass(frozen=True)
@@ -64,45 +55,14 @@ class SharedPassage:
     words: int
 
 
-@dataclass(frozen=True)
-class Sentence:
-    doc: int
-    toks: tuple[Token, ...]
-
-
-def doc_sentences(doc: int, text: str, min_words: int) -> list[Sentence]:
-    toks = tokens(text)
-    out = []
-    ti = 0
-    for start, end in sentences(text):
-        while ti < len(toks) and toks[ti].start < start:
-            ti += 1
-        tj = ti
-        while tj < len(toks) and toks[tj].end <= end:
-            tj += 1
-        if tj - ti >= min_words:
-            out.append(Sentence(doc, tuple(toks[ti:tj])))
-        ti = tj
-    return out
-
-
 Alignment = tuple[int, int, int, int, int, float]  # a0, a1, b0, b1 (token indexes), words, similarity
 
 
-Block = tuple[int, int, int]  # (start in a, start in b, size): difflib's matching blocks
-
-
-def align_tokens(wa: tuple[str, ...], wb: tuple[str, ...], cfg: PassageConfig) -> Alignment | None:
-    """The longest aligned run of tokens (small gaps allowed), if long and close enough."""
-    blocks = [(blk.a, blk.b, blk.size)
-              for blk in SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks() if blk.size]
-    return best_run(blocks, cfg, lambda: is_cjk("".join(wa)))
-
-
 def best_run(blocks: Sequence[Block], cfg: PassageConfig, cjk: Callable[[], bool]) -> Alignment | None:
-    """align_tokens after the matching blocks (sorted, non-empty) of wa and its partner: the run of
-    blocks with gaps of at most max_gap_words holding the most matched tokens, if it is long and
-    close enough. ``cjk()``: whether wa's words are mostly CJK (asked only of a long run)."""
+    """The aligned run of two token sequences wa and wb, from their matching blocks (sorted,
+    non-empty): the run of blocks with gaps of at most max_gap_words holding the most matched
+    tokens, if it is long and close enough. ``cjk()``: whether wa's words are mostly CJK (asked
+    only of a long run)."""
     if not blocks:
         return None
     runs: list[list[Block]] = [[blocks[0]]]
@@ -126,18 +86,6 @@ def best_run(blocks: Sequence[Block], cfg: PassageConfig, cjk: Callable[[], bool
     if sim < cfg.min_similarity:
         return None
     return a0, a1, b0, b1, matched, sim
-
-
-def _link(a: Sentence, b: Sentence, al: Alignment) -> PassageLink:
-    a0, a1, b0, b1, matched, sim = al
-    return PassageLink(Span(a.doc, a.toks[a0].start, a.toks[a1 - 1].end),
-                       Span(b.doc, b.toks[b0].start, b.toks[b1 - 1].end), sim, matched)
-
-
-def align(a: Sentence, b: Sentence, cfg: PassageConfig) -> PassageLink | None:
-    """Align two sentences; a PassageLink with character offsets, or None."""
-    al = align_tokens(tuple(t.norm for t in a.toks), tuple(t.norm for t in b.toks), cfg)
-    return _link(a, b, al) if al else None
 
 
 # An accepted run (>= min_words words, >= 80% of its span matched, so few gaps)
@@ -181,10 +129,9 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
         + np.bincount(pairs[:, 1], mult[pairs[:, 0]], n_cls).astype(np.int64)
     stock |= raw > limit  # rule 1, per class: every member has the same candidates
     pairs = pairs[~(stock[pairs[:, 0]] & stock[pairs[:, 1]])]
-    offsets = np.cumsum(counts) - counts
-    shared = shared_counts(ids, offsets, counts, pairs[:, 0], pairs[:, 1])
+    shared = intersection_sizes(ids, counts, pairs[:, 0], pairs[:, 1])
     pairs = pairs[shared >= MIN_SHARED_SHINGLES]
-    del shared, offsets, ids
+    del shared, ids
     table = replace(table, ids=table.ids[:0])  # the shingles are not needed any more: free them
     self_ok = np.flatnonzero(counts >= MIN_SHARED_SHINGLES)  # a class shares all its shingles with itself
     # directed edges U -> V (V a verified candidate class of U's sentences), U not stock;
@@ -223,28 +170,8 @@ class SentenceTable:
     start: np.ndarray  # per sentence: character span in the document's text
     end: np.ndarray
     cls: np.ndarray  # per sentence: class index
-    ids: np.ndarray  # per class, concatenated: sorted unique sha1 shingle ids (``sha1_shingles``)
+    ids: np.ndarray  # per class, concatenated: sorted unique sha1_hash32 shingle ids
     counts: np.ndarray  # per class: how many ids
-
-
-def class_key(raw: list[str]) -> str:
-    """The normalised tokens of ``raw`` (as ``textutil.tokens`` normalises them)
-    in one string: joined by a space, or, in the rare case a normalised token
-    holds a space (NFKC of some ligatures), by NUL after a leading NUL."""
-    joined = " ".join(raw)
-    if joined.isascii():
-        return joined.lower()
-    norms = [w.lower() if w.isascii() else unicodedata.normalize("NFKC", w).casefold() for w in raw]
-    if any(" " in w for w in norms):
-        return "\0" + "\0".join(norms)
-    return " ".join(norms)
-
-
-def key_words(key: str) -> list[str]:
-    """The tokens of a ``class_key``."""
-    if key.startswith("\0"):
-        return key[1:].split("\0")
-    return key.split(" ") if key else []
 
 
 def sentence_key(text: str, start: int, end: int) -> str:
@@ -290,7 +217,7 @@ class _Classes:
 
 
 def sentence_table(texts: Iterable[str], min_words: int, shingle_words: int) -> SentenceTable:
-    """The sentences of all texts with the same tokens as ``doc_sentences``.
+    """The sentences of all texts with at least ``min_words`` tokens (``kernels.sentence_rows``).
 
     A token never crosses a sentence boundary (sentences end after
     punctuation and are trimmed of whitespace, tokens are letters/digits),
@@ -298,9 +225,6 @@ def sentence_table(texts: Iterable[str], min_words: int, shingle_words: int) -> 
     Classes are numbered in order of first appearance and found by the
     64-bit ``hash`` of their key (compared within this process only, like
     paragraph keys); each new class is shingled once, a chunk at a time.
-    Sentences, tokens and keys come from a numba kernel when the numba
-    backend is in use (``_sentence_rows_jit``), else from the regexes
-    (``_sentence_rows_py``): the same rows either way.
     """
     doc, start, end = array("q"), array("q"), array("q")  # 8 bytes a value
     cls: list[np.ndarray] = []
@@ -312,19 +236,16 @@ def sentence_table(texts: Iterable[str], min_words: int, shingle_words: int) -> 
     def flush() -> None:
         c, first = classes.assign(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)))
         cls.append(c)
-        i, n = sha1_shingles([keys[j] for j in first.tolist()], shingle_words)
+        # a key whose words hold a space (NUL-joined) goes as its list of words
+        new = [keys[j] if not keys[j].startswith("\0") else key_words(keys[j]) for j in first.tolist()]
+        i, n = shingle_ids(new, shingle_words, "sha1_hash32")
         ids.append(i)
         counts.append(n)
         keys.clear()
 
-    jit = sentences_kernel()
-    if jit is None:
-        rows: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = \
-            map(_sentence_rows_py, _text_chunks(texts), repeat(min_words))
-    else:
-        rows = map(_sentence_rows_jit, _text_chunks(texts), repeat(min_words), repeat(jit))
-    for d, s, e, k in rows:
-        doc.frombytes(d.tobytes())
+    for first, chunk in _text_chunks(texts):
+        d, s, e, k = sentence_rows(chunk, min_words)
+        doc.frombytes((d + first).tobytes())
         start.frombytes(s.tobytes())
         end.frombytes(e.tobytes())
         keys += k
@@ -358,156 +279,9 @@ def _text_chunks(texts: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
         yield first, chunk
 
 
-def _sentence_rows_py(chunk: tuple[int, list[str]], min_words: int
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Document, start, end and class key of every sentence of >= min_words tokens in the chunk."""
-    first, texts = chunk
-    doc, start, end = array("q"), array("q"), array("q")
-    keys: list[str] = []
-    findall = TOKEN.findall
-    for i, text in enumerate(texts, first):
-        for s, e in sentences(text):
-            raw = findall(text, s, e)
-            if len(raw) < min_words:
-                continue
-            keys.append(class_key(raw))
-            doc.append(i)
-            start.append(s)
-            end.append(e)
-    return (np.frombuffer(doc, dtype=np.int64), np.frombuffer(start, dtype=np.int64),
-            np.frombuffer(end, dtype=np.int64), keys)
-
-
-def _sentence_rows_jit(chunk: tuple[int, list[str]], min_words: int, jit: Any
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """``_sentence_rows_py`` by the numba kernel (``cleaners.kernels.text_jit``): the same rows.
-
-    The kernel writes the keys of sentences of simple characters (see the kernel's
-    module), one a line; the few others (NFKC, casefold) are built here.
-    """
-    first, texts = chunk
-    cp, ends = code_points(texts)
-    room = len(cp) + 1  # a sentence holds at least one character
-    doc = np.empty(room, dtype=np.int64)
-    start = np.empty(room, dtype=np.int64)
-    end = np.empty(room, dtype=np.int64)
-    keyed = np.empty(room, dtype=np.bool_)
-    form_at, forms = jit.key_table()
-    buf = jit.key_buffer(len(cp), room)
-    abbr, abbr_ends = jit.abbreviation_table()
-    n, kn = jit.sentence_rows(cp, ends, jit.char_flags(), form_at, forms, abbr, abbr_ends, min_words,
-                              doc, start, end, keyed, buf)
-    keys = buf[:kn].tobytes().decode("utf-8").split("\n")
-    keys.pop()  # after the last "\n"
-    for j in np.flatnonzero(~keyed[:n]).tolist():
-        keys[j] = class_key(TOKEN.findall(texts[doc[j]], start[j], end[j]))
-    return doc[:n] + first, start[:n].copy(), end[:n].copy(), keys
-
-
 def token_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """(start, end) of every token of text inside [start, end)."""
     return [m.span() for m in TOKEN.finditer(text, start, end)]
-
-
-_SHINGLE_CHARS = 1 << 20  # characters of class keys hashed per pass (bounds the temporaries)
-_digest = methodcaller("digest")
-
-
-def _grams(words: list[bytes], k: int) -> list[bytes]:
-    """The UTF-8 k-token shingles as ``cleaners.kernels.shingles.shingle_ids`` spells them."""
-    if not words:
-        return []
-    if len(words) < k:
-        return [b" ".join(words)]
-    return list(map(b" ".join, zip(*(words[i:] for i in range(k)))))
-
-
-def _utf8_words(key: str) -> list[bytes]:
-    """The tokens of a ``class_key``, UTF-8 encoded."""
-    if key.startswith("\0"):
-        return [w.encode("utf-8") for w in key_words(key)]
-    return key.encode("utf-8").split(b" ") if key else []
-
-
-def _gram_heads_py(keys: list[str], k: int) -> tuple[np.ndarray, list[int]]:
-    """The sha1 shingle ids of each key (unsorted, concatenated) and how many each has."""
-    grams: list[bytes] = []
-    sizes: list[int] = []
-    for key in keys:
-        g = _grams(_utf8_words(key), k)
-        grams.extend(g)
-        sizes.append(len(g))
-    digests = b"".join(map(_digest, map(hashlib.sha1, grams)))
-    return np.frombuffer(digests, dtype=np.uint8).reshape(-1, 20)[:, :4].copy().view("<u4").ravel(), sizes
-
-
-def _gram_heads(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray | list[int]]:
-    """``_gram_heads_py``, by the numba kernel (``cleaners.kernels.sha1_jit``) when it is
-    available and every key is words joined by single spaces (no NUL-joined key).
-    A large chunk of keys is hashed in up to ``_HASH_THREADS`` parts at once (the
-    kernel releases the GIL), each part a run of whole keys."""
-    jit = _sha1_kernel()
-    if jit is None:
-        return _gram_heads_py(keys, k)
-    joined = "\n".join(keys)
-    if "\0" in joined or joined.count("\n") != len(keys) - 1:
-        return _gram_heads_py(keys, k)
-    data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
-    key_ends = np.append(np.flatnonzero(data == 0x0A), len(data)).astype(np.int64)
-    sizes = np.empty(len(keys), dtype=np.int64)
-    parts = max(1, min(_HASH_THREADS, len(data) // _MIN_THREAD_BYTES, len(keys)))
-    cuts = [0, *np.searchsorted(key_ends, np.linspace(0, len(data), parts + 1)[1:-1]).tolist(), len(keys)]
-
-    def run(ab: tuple[int, int]) -> np.ndarray:  # keys a..b-1, their bytes a slice of data
-        a, b = ab
-        if a == b:
-            return np.zeros(0, dtype=np.int64)
-        s0 = int(key_ends[a - 1]) + 1 if a else 0
-        part = data[s0:key_ends[b - 1]]
-        out = np.empty(int(np.count_nonzero(part == 0x20)) + b - a, dtype=np.int64)  # >= words >= grams
-        n = jit.gram_heads(part, key_ends[a:b] - s0, k, out, sizes[a:b])
-        return out[:n]
-
-    if parts == 1:
-        return run((0, len(keys))).astype(np.uint32), sizes
-    with ThreadPoolExecutor(max_workers=parts) as pool:
-        return np.concatenate(list(pool.map(run, pairwise(cuts)))).astype(np.uint32), sizes
-
-
-_HASH_THREADS = min(4, os.cpu_count() or 1)  # threads hashing one chunk of class keys
-_MIN_THREAD_BYTES = 1 << 16  # bytes of keys a thread gets at least (fewer: fewer threads)
-
-
-def _sha1_kernel() -> Any:
-    """cleaners.kernels.sha1_jit, or None when the signature backend is numpy or numba does not import."""
-    return jit_module("sha1_jit")
-
-
-def sha1_shingles(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``cleaners.kernels.shingles.shingle_ids`` of every class, concatenated: (ids, counts).
-
-    The same sha1 ids, sorted and unique per class; the hashing runs in a
-    numba kernel over the keys' bytes (or C-level hashlib maps without numba)
-    and the sorting in one numpy sort per chunk of keys.
-    """
-    counts = np.zeros(len(keys), dtype=np.int64)
-    parts: list[np.ndarray] = []
-    c0 = 0
-    while c0 < len(keys):
-        c1, chars = c0, 0
-        while c1 < len(keys) and (c1 == c0 or chars < _SHINGLE_CHARS):
-            chars += len(keys[c1])
-            c1 += 1
-        ids, sizes = _gram_heads(keys[c0:c1], k)
-        owner = np.repeat(np.arange(c0, c1, dtype=np.uint64), sizes)
-        codes = (owner << np.uint64(32)) | ids.astype(np.uint64)
-        codes.sort()
-        if len(codes) > 1:
-            codes = codes[np.append(True, codes[1:] != codes[:-1])]
-        counts[c0:c1] = np.bincount((codes >> np.uint64(32)).astype(np.int64) - c0, minlength=c1 - c0)
-        parts.append((codes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-        c0 = c1
-    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)), counts
 
 
 # ---------------------------------------------------------------------------
@@ -532,16 +306,8 @@ def _band_keys(sigs: BandSignatures, n: int, bands: int, rows: int) -> Iterator[
     for b0 in range(0, bands, step):
         b1 = min(b0 + step, bands)
         block = sigs[:, b0 * rows:b1 * rows] if isinstance(sigs, np.ndarray) else sigs(b0 * rows, b1 * rows)
-        width = 8 * block.dtype.itemsize
         for b in range(b1 - b0):
-            band = block[:, b * rows:(b + 1) * rows]
-            if rows * width <= 64:
-                key = np.zeros(len(band), dtype=np.uint64)
-                for r in range(rows):
-                    key = (key << np.uint64(width)) | band[:, r].astype(np.uint64)
-                yield key
-            else:
-                yield np.unique(band, axis=0, return_inverse=True)[1].ravel()
+            yield band_key(block[:, b * rows:(b + 1) * rows])
 
 
 def _maybe_shared(keys: np.ndarray) -> np.ndarray:
@@ -589,36 +355,7 @@ def band_pairs(sigs: BandSignatures, bands: int, rows: int, weights: np.ndarray,
         y = x + 1 + _ragged_arange(later)
         u, v = order[x], order[y]
         codes.add(np.minimum(u, v) * n + np.maximum(u, v))
-    return decode_pairs(codes.result(), n, None), stock
-
-
-_PAIR_CHUNK = 1 << 16
-
-
-def shared_counts(ids: np.ndarray, offsets: np.ndarray, counts: np.ndarray,
-                  u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """|ids of u[i]| & |ids of v[i]| for every pair (ids sorted and unique per class).
-
-    The (class, id) codes of all classes form one sorted array; the ids of
-    the smaller side of each pair are looked up in the other side's class.
-    """
-    fast = intersection_sizes_flat(ids, counts, u, v)  # numba: a merge per pair, no table
-    if fast is not None:
-        return fast
-    table = np.repeat(np.arange(len(counts), dtype=np.uint64) << np.uint64(32), counts)
-    table |= ids  # (class, id) codes, sorted: classes in order, ids sorted within each
-    out = np.zeros(len(u), dtype=np.int64)
-    swap = counts[u] > counts[v]
-    small, large = np.where(swap, v, u), np.where(swap, u, v)
-    for c0 in range(0, len(u), _PAIR_CHUNK):
-        cs, cl = small[c0:c0 + _PAIR_CHUNK], large[c0:c0 + _PAIR_CHUNK]
-        lens = counts[cs]
-        q = ids[np.repeat(offsets[cs], lens) + _ragged_arange(lens)].astype(np.uint64)
-        q |= np.repeat(cl.astype(np.uint64) << np.uint64(32), lens)
-        at = np.minimum(np.searchsorted(table, q), len(table) - 1)
-        hit = table[at] == q
-        out[c0:c0 + len(cs)] = np.bincount(np.repeat(np.arange(len(cs)), lens)[hit], minlength=len(cs))
-    return out
+    return decode_pairs(codes.result(), n), stock
 
 
 @dataclass(frozen=True)
@@ -645,9 +382,8 @@ def too_many_articles(eu: np.ndarray, ev: np.ndarray, members: Members, grp: np.
     span more than ``max_articles`` articles other than its own?
 
     The (class, article) pairs reached are gathered for a range of classes at
-    a time (about ``_REACH_CODES`` of them before duplicates are dropped): at
-    100,000 documents the set for all classes at once was the passage stage's
-    peak memory.
+    a time (about ``_REACH_CODES`` of them before duplicates are dropped): the set
+    for all classes at once would be the passage stage's largest array.
     """
     n_cls = len(members.count)
     n_grp = int(grp.max()) + 1
@@ -700,8 +436,8 @@ def cross_article_pairs(eu: np.ndarray, ev: np.ndarray, members: Members, active
     A class's sentences are split into blocks by article, and only blocks of different
     articles are paired before their sentences are: a sentence that 500 copies of one
     story share is one class of 500 sentences, 250,000 sentence pairs, but one block and no
-    block pair (before, 12.6 million pairs were expanded on 30,000 documents, of which
-    59,000 survived). Block pairs are expanded a bounded number of sentence pairs at a time.
+    block pair (expanding every sentence pair first would make millions of pairs of which few
+    survive). Block pairs are expanded a bounded number of sentence pairs at a time.
     """
     blocks = _ArticleBlocks.of(members, grp)
     es, ks, os_ = [], [], []
@@ -838,13 +574,9 @@ _ALIGN_PAIRS = 1 << 16  # class pairs aligned per kernel call (bounds the block 
 
 def _align_classes(pairs: list[tuple[int, int]], keys: dict[int, str], cfg: PassageConfig
                    ) -> dict[tuple[int, int], Alignment | None]:
-    """align_tokens of the words of each pair of classes; the matching blocks come from the
-    kernel (cleaners.kernels.align_jit: difflib's blocks), ``_ALIGN_PAIRS`` pairs a call, when numba
-    is in use. The classes' words are held as integer ids only (one string a distinct word)."""
-    jit = jit_module("align_jit")
-    if jit is None or not pairs:
-        return {(x, y): align_tokens(tuple(key_words(keys[x])), tuple(key_words(keys[y])), cfg)
-                for x, y in pairs}
+    """The ``best_run`` of the words of each pair of classes, from their matching blocks
+    (``_ALIGN_PAIRS`` pairs a kernel call). The classes' words are held as integer ids only (one
+    string a distinct word)."""
     ids: dict[str, int] = {}
     local: dict[int, int] = {}
     flat = array("q")
@@ -861,15 +593,8 @@ def _align_classes(pairs: list[tuple[int, int]], keys: dict[int, str], cfg: Pass
         chunk = pairs[lo:lo + _ALIGN_PAIRS]
         pa = np.array([local[x] for x, _ in chunk], dtype=np.int64)
         pb = np.array([local[y] for _, y in chunk], dtype=np.int64)
-        room = np.minimum(off[pa + 1] - off[pa], off[pb + 1] - off[pb])
-        bi, bj, bk = (np.empty(int(room.sum()), dtype=np.int64) for _ in range(3))
-        bn = np.empty(len(chunk), dtype=np.int64)
-        jit.matching_blocks(seq, off, pa, pb, bi, bj, bk, bn)
-        at = 0
-        for (x, y), n, r in zip(chunk, bn.tolist(), room.tolist()):
-            blocks = list(zip(bi[at:at + n].tolist(), bj[at:at + n].tolist(), bk[at:at + n].tolist()))
+        for (x, y), blocks in zip(chunk, matching_blocks(seq, off, pa, pb)):
             out[x, y] = best_run(blocks, cfg, partial(_key_is_cjk, keys[x]))
-            at += r
     return out
 
 

@@ -7,9 +7,10 @@ inputs), keyed and ordered by doc_id; what stays in memory is one small
 ``DocInfo`` per document. Index ``i`` everywhere in the match step is the
 i-th document in doc_id order.
 
-Beside each document's JSON the store keeps its text as is (``body``), so the
-passes that need only texts and paragraphs (``iter_bodies``) decode no JSON:
-at 10,000 documents that was a third of a second a pass.
+A document is stored in its serialised form (``records.document_json``, as
+batch files and the state hold it), beside its ``DocInfo`` and its text as is
+(``body``), so the passes that need only texts and paragraphs (``iter_bodies``)
+decode no JSON.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from cleaners.records import Document, Source, document_from_dict, document_to_dict
+from cleaners.records import Document, Source, document_from_json, document_to_dict
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (doc_id TEXT PRIMARY KEY, info TEXT NOT NULL, body TEXT,
@@ -47,8 +48,10 @@ class DocInfo:
 _BETWEEN = "doc_id BETWEEN ? AND ? ORDER BY doc_id"  # the rows of a span of indexes, in index order
 
 
-def _info_json(d: dict[str, Any]) -> str:
-    return json.dumps([d["source"], d["title"], d["published"], d["language"]], ensure_ascii=False)
+def _row(data: str, d: dict[str, Any]) -> tuple[str, str, str | None, str]:
+    """The row of a document given as its JSON text and that text decoded."""
+    info = json.dumps([d["source"], d["title"], d["published"], d["language"]], ensure_ascii=False)
+    return d["doc_id"], info, _body(d["paragraphs"]), data
 
 
 def _body(paragraphs: list[str]) -> str | None:
@@ -78,9 +81,9 @@ class DocStore:
     """A scratch store of documents in doc_id order (``path=None``: in memory).
 
     Fill it with ``add`` / ``add_json``, then read: ``infos`` (in memory),
-    ``iter_docs`` (all, in order, a chunk at a time) and ``get_many`` (some,
-    by index), or only texts and paragraphs: ``iter_bodies``, ``get_bodies_range``,
-    ``get_bodies_many``. Adding after the first read is an error: indexes are fixed then.
+    ``iter_docs`` (all, in order, a chunk at a time), or only texts and paragraphs:
+    ``iter_bodies``, ``get_bodies_range``, ``get_bodies_many``. Adding after the
+    first read is an error: indexes are fixed then.
     """
 
     CHUNK = 500  # documents parsed per query while streaming
@@ -106,22 +109,13 @@ class DocStore:
 
     def add(self, docs: Iterable[Document]) -> int:
         """Add documents; returns how many."""
-        return self.add_dicts(document_to_dict(d) for d in docs)
+        return self.add_json((json.dumps(d, ensure_ascii=False), d)  # document_json, and its decoded form
+                             for d in map(document_to_dict, docs))
 
-    def add_dicts(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Add documents given as ``document_to_dict`` objects (as batch files hold them)."""
-        return self._insert((d["doc_id"], _info_json(d), _body(d["paragraphs"]), json.dumps(d, ensure_ascii=False))
-                            for d in rows)
-
-    def add_encoded(self, rows: Iterable[tuple[dict[str, Any], str]]) -> int:
-        """Add documents given as ``document_to_dict`` objects with their JSON text
-        (``json.dumps(d, ensure_ascii=False)``, as a batch file's line holds it)."""
-        return self._insert((d["doc_id"], _info_json(d), _body(d["paragraphs"]), data) for d, data in rows)
-
-    def add_json(self, rows: Iterable[str]) -> int:
-        """Add documents given as ``document_to_dict`` JSON text (as the state holds them)."""
-        return self._insert((d["doc_id"], _info_json(d), _body(d["paragraphs"]), data)
-                            for data in rows for d in (json.loads(data),))
+    def add_json(self, rows: Iterable[tuple[str, dict[str, Any]]]) -> int:
+        """Add documents in their serialised form: (``document_json`` text, that text decoded),
+        as a batch file or the state holds them; the text is kept as it is. Returns how many."""
+        return self._insert(_row(data, d) for data, d in rows)
 
     def doc_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT doc_id FROM docs")}
@@ -163,20 +157,7 @@ class DocStore:
         """Every document, in index order; CHUNK of them parsed at a time."""
         for span in self._spans(0, len(self)):
             for (data,) in self.db.execute(f"SELECT data FROM docs WHERE {_BETWEEN}", span):
-                yield document_from_dict(json.loads(data))
-
-    def get_range(self, lo: int, hi: int) -> list[Document]:
-        """Documents lo .. hi - 1."""
-        return [document_from_dict(json.loads(data)) for span in self._spans(lo, hi)
-                for (data,) in self.db.execute(f"SELECT data FROM docs WHERE {_BETWEEN}", span)]
-
-    def get_many(self, indexes: Iterable[int]) -> dict[int, Document]:
-        """The documents at these indexes, by index."""
-        out: dict[int, Document] = {}
-        for part, where, ids in self._parts(indexes):
-            rows = self.db.execute(f"SELECT data FROM docs WHERE {where}", ids)
-            out.update((i, document_from_dict(json.loads(data))) for i, (data,) in zip(part, rows))
-        return out
+                yield document_from_json(data)
 
     def iter_bodies(self) -> Iterator[Body]:
         """Every document's text and paragraphs, in index order, without decoding its JSON
@@ -218,8 +199,8 @@ class DocStore:
             yield part, f"doc_id IN ({','.join('?' * len(part))}) ORDER BY doc_id", [infos[i].doc_id for i in part]
 
     def json_rows(self, doc_ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
-        """(doc_id, source path, document JSON as stored) of these documents, in doc_id order: what
-        the state keeps of a new document, without decoding and encoding it again."""
+        """(doc_id, source path, ``document_json`` text as stored) of these documents, in doc_id
+        order: what ``State.commit_run`` keeps of a new document, copied without decoding."""
         want = sorted(set(doc_ids))
         for lo in range(0, len(want), self.CHUNK):
             ids = want[lo:lo + self.CHUNK]
@@ -249,8 +230,4 @@ class DocStore:
             yield k, (np.frombuffer(ids, dtype=np.uint32), np.frombuffer(hv, dtype=dt))
 
 
-def info_of(d: Document) -> DocInfo:
-    return DocInfo(d.doc_id, d.source, d.title, d.published, d.language)
-
-
-__all__ = ["DocInfo", "DocStore", "info_of"]
+__all__ = ["Body", "DocInfo", "DocStore", "paragraphs_of"]

@@ -22,9 +22,8 @@ def map_large_arrays() -> None:
     glibc raises that threshold by itself (up to 32 MB) once large blocks are
     freed, after which the match step's many temporary arrays of a few MB come
     from the heap and stay in the process's resident size when freed. With a
-    fixed threshold they go back to the OS at once (measured on the match step
-    at 30,000 documents: 379 MB resident after the passage stage with it,
-    501 MB without; peak 743 MB against 800 MB). A no-op off glibc.
+    fixed threshold they go back to the OS at once, which lowers the match
+    step's resident size and its peak (benchmarks/RESULTS.md). A no-op off glibc.
     """
     libc = _libc()
     if libc is not None and hasattr(libc, "mallopt"):
@@ -48,9 +47,8 @@ def release_free_memory() -> None:
     Freed blocks in the middle of the heap otherwise stay in the process's
     resident size, and the next stage's large arrays are mapped afresh. No full
     collection first: the stages' temporaries hold no reference cycles and go with
-    their last reference, and a full collection walks every object the caller still
-    holds (0.2 s for the passage stage's two calls with 10,000 documents held in
-    memory, against 0.006 s for the trims alone; the same peak resident size).
+    their last reference, and a full collection would walk every object the caller
+    still holds, for the same peak resident size.
     """
     trim = getattr(_libc(), "malloc_trim", None)
     if trim is not None:
@@ -63,10 +61,9 @@ def fewer_collections(young: int = GC_YOUNG_THRESHOLD) -> Iterator[None]:
 
     The match step holds hundreds of MB of objects and makes millions of short-lived
     lists and dicts (tokens, records); at the default threshold the collector runs every
-    700 of them and its older generations traverse what is held again and again. Measured
-    on regroup + commit of 10,000 documents (tmp probe, two runs each): regroup 11.2 / 11.5 s
-    at 700, 10.1 / 9.8 s at 20,000. Nothing is left uncollected: the collector still runs,
-    less often, and the thresholds are restored when the block ends.
+    700 of them and its older generations traverse what is held again and again (about a
+    tenth of the regrouping's time: benchmarks/RESULTS.md). Nothing is left uncollected:
+    the collector still runs, less often, and the thresholds are restored when the block ends.
     """
     old = gc.get_threshold()
     gc.set_threshold(max(young, old[0]), *old[1:])

@@ -4,8 +4,8 @@ What it holds:
 - files: every input file seen (path, size, mtime, sha256), so a renamed or
   touched file is not reprocessed and a changed one is (a file that could not be
   read has a marker instead of a hash: cleaners.match.incremental PROBLEM, UNREAD);
-- documents and rejects, as cleaned (the batch records), so later runs can
-  match new documents against earlier ones;
+- documents (``records.document_json``) and rejects, as cleaned, so later runs
+  can match new documents against earlier ones;
 - the shingle ids and MinHash hash values of every grouped text (by text
   hash), from which the LSH index is rebuilt when new documents arrive;
 - the last output records (documents.jsonl / articles.jsonl lines) and each
@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 
 from cleaners.read.readers import open_input
-from cleaners.records import Document, document_from_dict, document_to_dict
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -54,19 +53,19 @@ CREATE TABLE IF NOT EXISTS articles (
 
 
 # SQLite page cache of the state connection. A run commits its documents, records,
-# articles and sketches in one transaction (2 GB for 100k documents); with the
+# articles and sketches in one transaction (gigabytes at 100k documents); with the
 # default 2 MB cache the B-tree pages of the random-keyed tables spill and are read
-# again. 64 MB: committing 100k documents' worth took 37.6 s instead of 47.5 s, 30k
-# 10.6 s instead of 14.9 s (2026-11-26; RESULTS.md). Costs at most 64 MB of memory.
+# again, which made large commits about a quarter slower (benchmarks/RESULTS.md).
+# Costs at most 64 MB of memory.
 CACHE_KIB = 64 * 1024
 
 # A rollback journal, not WAL. Every reader and writer of a state holds the state's lock
-# (cleaners.store.output.state_lock: runs, export), so WAL's readers-during-a-write are never used, while WAL writes a
-# run's pages twice: into the WAL, then into the database at the checkpoint (and leaves the
-# WAL file at its largest size on disk). A rollback journal holds only the old contents of
-# pages a run changes; pages a run adds are written once. Commit of 30,000 documents: 10.1-10.2 s
-# in WAL mode, 8.7 s with it (2026-11-26, RESULTS.md). Commits stay atomic (synchronous=FULL).
-# A state written in WAL mode by an earlier version is converted when opened.
+# (cleaners.store.output.state_lock: runs, export), so WAL's readers-during-a-write are never
+# used, while WAL writes a run's pages twice: into the WAL, then into the database at the
+# checkpoint (and leaves the WAL file at its largest size on disk). A rollback journal holds
+# only the old contents of pages a run changes; pages a run adds are written once, so commits
+# are faster (benchmarks/RESULTS.md). Commits stay atomic (synchronous=FULL). A state written
+# in WAL mode by an earlier version is converted when opened.
 JOURNAL_MODE = "DELETE"
 
 
@@ -159,13 +158,8 @@ class State:
         return {r[0] for r in self.db.execute("SELECT DISTINCT path FROM documents")}
 
     # -- documents
-    def documents(self, since: float | None = None) -> list[Document]:
-        q = "SELECT data FROM documents" + (" WHERE added_at >= ?" if since is not None else "")
-        rows = self.db.execute(q, (since,) if since is not None else ())
-        return [document_from_dict(json.loads(r[0])) for r in rows]
-
     def document_rows(self) -> Iterator[tuple[str, str, str]]:
-        """(doc_id, path, JSON) of every stored document, unparsed (a DocStore takes them as they are)."""
+        """(doc_id, source path, ``document_json`` text) of every stored document, as commit_run took them."""
         yield from self.db.execute("SELECT doc_id, path, data FROM documents")
 
     def frozen_doc_ids(self, cutoff: float) -> set[str]:
@@ -195,7 +189,7 @@ class State:
     # -- one run's changes, in one transaction
     def commit_run(self, *, run_id: str, files: Iterable[FileInfo], renamed: dict[str, str],
                    replaced_paths: Iterable[str],
-                   docs: Iterable[Document | dict[str, Any] | tuple[str, str, str]],
+                   docs: Iterable[tuple[str, str, str]],
                    rejects: Iterable[tuple[str, dict[str, Any]]],
                    doc_records: Iterable[dict[str, Any]], articles: Iterable[dict[str, Any]],
                    created: dict[str, int],
@@ -210,11 +204,10 @@ class State:
         ``files`` row, so a file that comes back is read again. Documents of gone files stay
         (the state is an archive).
 
-        ``docs`` are Documents, their ``document_to_dict`` form (as batch files hold
-        them) or (doc_id, source path, that form as JSON text) (``DocStore.json_rows``).
-        ``docs``, ``doc_records``, ``articles`` and ``sketches`` ((text key, (shingle ids,
-        hash values)) pairs) are consumed one at a time (they may be generators reading
-        from disk), all inside one transaction.
+        ``docs`` are the new documents as (doc_id, source path, ``document_json`` text), as
+        ``DocStore.json_rows`` gives them. ``docs``, ``doc_records``, ``articles`` and
+        ``sketches`` ((text key, (shingle ids, hash values)) pairs) are consumed one at a time
+        (they may be generators reading from disk), all inside one transaction.
         """
         now = time.time()
         db = self.db
@@ -238,12 +231,7 @@ class State:
             for f in files:
                 db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
                            (f.path, f.size, f.mtime_ns, f.sha256, run_id))
-            for d in docs:
-                if isinstance(d, tuple):
-                    doc_id, path, text = d
-                else:
-                    data = d if isinstance(d, dict) else document_to_dict(d)
-                    doc_id, path, text = data["doc_id"], data["source"]["path"], json.dumps(data, ensure_ascii=False)
+            for doc_id, path, text in docs:
                 read_again(path)
                 db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)", (doc_id, path, now, text))
             seqs: dict[str, int] = {}

@@ -1,10 +1,9 @@
-"""Reference: ``cleaners.match.passages.find_shared_passages`` before vectorisation (commit 09162eb).
+"""``cleaners.match.passages.find_shared_passages`` before vectorisation (commit 09162eb): one
+object and one datasketch signature per sentence, a datasketch MinHashLSH, difflib's alignment.
 
-Kept verbatim (datasketch MinHashLSH, one signature per sentence) so that
-benchmarks/bench_passages.py can time old against new and the tests can check
-that both give the same passages. Not used by the product.
-
-Shared passages: near-identical sentences or runs of sentences across documents.
+The tests check that both give the same passages, and benchmarks/bench_passages.py times old
+against new. Also the per-sentence pieces the tests compare the kernels with (``doc_sentences``,
+``align_tokens``, ``align``).
 
 Each sentence with enough words gets a MinHash of its word 3-grams; LSH gives
 candidate sentence pairs in different articles; each candidate is verified by
@@ -20,9 +19,10 @@ from difflib import SequenceMatcher
 from datasketch import MinHashLSH
 
 from cleaners.config import DedupConfig, PassageConfig
+from cleaners.kernels.text import is_cjk, sentences
 from cleaners.match.dedup import UnionFind
-from cleaners.kernels.shingles import shingle_ids, signature
-from cleaners.kernels.text import Token, is_cjk, sentences, tokens
+from tests.reference.minhash import shingle_ids, signature
+from tests.reference.text import Token, tokens
 
 
 @dataclass(frozen=True)
