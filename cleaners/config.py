@@ -143,11 +143,14 @@ class Config:
     # A clean-batch task run costs tens of ms of orchestration, so batches
     # amortise it; one batch per worker would leave a worker idle at the end.
     batch_size: int | None = None
-    # Where the document LSH index lives while matching: None keeps it in
-    # memory (numpy banding, cleaners/kernels/signatures.py); "redis://host:port/db"
-    # puts it in datasketch's Redis storage, shared by every process that
-    # matches. Not part of the matching fingerprint: both give the same pairs.
-    lsh_redis_url: str | None = None
+    # Where the document index (each document's LSH band keys) lives while matching:
+    # "memory" (numpy banding), "sqlite" (a table in the file ``index_url``, or in
+    # memory without one: bounded memory for very large runs) or "redis" (a server at
+    # ``index_url``, shared by every process that matches). cleaners/match/index.py
+    # has one class per kind. Not part of the matching fingerprint: every kind gives
+    # the same buckets in the same order, so the same articles.
+    index: str = "memory"
+    index_url: str | None = None
 
     def validate(self) -> "Config":
         """Raise ValueError naming the bad value and the fix; return self."""
@@ -181,12 +184,12 @@ class Config:
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size!r} (leave it unset to size "
                              "batches from the number of files and workers)")
-        if self.lsh_redis_url is not None and not self.lsh_redis_url.startswith(
-                ("redis://", "rediss://", "unix://")):
-            raise ValueError(
-                f"lsh_redis_url must look like redis://HOST:PORT/DB (or rediss://, unix://), "
-                f"got {self.lsh_redis_url!r}"
-            )
+        if self.index == "redis" and not (self.index_url or "").startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"index 'redis' needs index_url like redis://HOST:PORT/DB (or rediss://, unix://), "
+                             f"got {self.index_url!r}")
+        if self.index == "memory" and self.index_url is not None:
+            raise ValueError(f"index 'memory' takes no index_url (got {self.index_url!r}); "
+                             "choose index 'sqlite' or 'redis' to keep the index there")
         if self.read.max_file_bytes < 1:
             raise ValueError(
                 f"read.max_file_bytes must be positive, got {self.read.max_file_bytes!r}"
@@ -215,5 +218,7 @@ class Config:
             dedup=DedupConfig(**data.get("dedup", {})),
             passages=PassageConfig(**data.get("passages", {})),
             batch_size=data.get("batch_size"),
-            lsh_redis_url=data.get("lsh_redis_url"),
+            # deployments made before the index setting name only a Redis URL
+            index=data.get("index", "redis" if data.get("lsh_redis_url") else "memory"),
+            index_url=data.get("index_url", data.get("lsh_redis_url")),
         ).validate()

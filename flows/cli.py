@@ -150,9 +150,17 @@ def _parallel_args(p: argparse.ArgumentParser) -> None:
                    help="clean batches on an existing Dask cluster, e.g. tcp://scheduler:8786 "
                         "(needs the [distributed] extra; INPUT_DIR and OUTPUT_DIR must be on a filesystem "
                         "the workers see at the same paths, and the workers need PREFECT_API_URL)")
+    p.add_argument("--index", metavar="KIND", default=None,
+                   help="where the document index (LSH band keys) lives while matching: memory (default), "
+                        "sqlite (in the file --index-url, else in memory) or redis (the server --index-url); "
+                        "every kind gives the same result")
+    p.add_argument("--index-url", metavar="URL", default=None,
+                   help="the index's file (sqlite) or server (redis, e.g. redis://127.0.0.1:6379/0)")
     p.add_argument("--lsh-redis", metavar="URL", default=None,
-                   help="keep the document LSH index in Redis (datasketch's Redis storage), "
-                        "e.g. redis://127.0.0.1:6379/0; the result equals the in-memory index's")
+                   help="short for --index redis --index-url URL")
+    p.add_argument("--disable-clutter-rule", metavar="NAME", action="append", default=[],
+                   help="switch off one clutter rule by its name (the removal reason it records, e.g. "
+                        "share-bar); repeat for more")
 
 
 def _state_args(p: argparse.ArgumentParser, default_window: float | None = None) -> None:
@@ -236,7 +244,8 @@ def _dispatch(args: argparse.Namespace, guard) -> int:  # type: ignore[no-untype
 
 
 _OPTION_NAMES = {"batch_size": "--batch-size", "max_file_bytes": "--max-file-mb", "workers": "--workers",
-                 "lsh_redis_url": "--lsh-redis"}
+                 "index_url": "--index-url", "index 'redis'": "--index redis", "index 'memory'": "--index memory",
+                 "document index": "--index", "clutter.disabled": "--disable-clutter-rule"}
 
 
 def _option_names(message: str) -> str:
@@ -331,21 +340,32 @@ def _wait_api(guard) -> None:  # type: ignore[no-untyped-def]
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
     """The run's frozen Config from the options `run` and `serve` share (the one place either
     builds it); a usage error names the option and the fix."""
-    from cleaners.config import Config, EncodingConfig, ReadConfig
+    from cleaners.clean.clutter import enabled_rules
+    from cleaners.config import ClutterConfig, Config, EncodingConfig, ReadConfig
+    from cleaners.match.index import INDEXES
 
     if args.max_file_mb <= 0:
         parser.error(f"--max-file-mb must be positive, got {args.max_file_mb}")
     if args.state and Path(args.state).is_dir():
         parser.error(f"--state {args.state!r} is a folder: give a file path, e.g. {args.state.rstrip('/')}/state.sqlite")
     max_bytes = int(args.max_file_mb * 1024 * 1024)
+    index, index_url = args.index, args.index_url
+    if args.lsh_redis:
+        if index not in (None, "redis") or (index_url and index_url != args.lsh_redis):
+            parser.error("--lsh-redis URL is short for --index redis --index-url URL: give one or the other")
+        index, index_url = "redis", args.lsh_redis
+    if index is not None and index not in INDEXES:
+        parser.error(f"--index {index!r} is not a kind of index; choose one of {', '.join(INDEXES)}")
     try:
-        return Config(read=ReadConfig(max_file_bytes=max_bytes,
+        cfg = Config(read=ReadConfig(max_file_bytes=max_bytes,
                                       max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
                                       follow_symlinks=args.follow_symlinks, verify_content=args.verify_content),
                       encoding=EncodingConfig(uncurl_quotes=args.ftfy_defaults,
                                               fix_character_width=args.ftfy_defaults),
-                      batch_size=args.batch_size,
-                      lsh_redis_url=args.lsh_redis).validate()
+                      clutter=ClutterConfig(disabled=frozenset(args.disable_clutter_rule)),
+                      batch_size=args.batch_size, index=index or "memory", index_url=index_url).validate()
+        enabled_rules(cfg.clutter)  # an unknown rule name stops the run here, not in every document
+        return cfg
     except ValueError as exc:
         parser.error(_option_names(str(exc)))
         raise  # parser.error exits
@@ -434,7 +454,7 @@ def _checked_out(input_dir: Path, out: Path, parser: argparse.ArgumentParser) ->
 
 
 def _check_parallel(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    """Fail early, with the fix, on bad --workers / --dask-address / --lsh-redis."""
+    """Fail early, with the fix, on bad --workers / --dask-address / a Redis index."""
     if args.workers < 1:
         parser.error(f"--workers must be >= 1, got {args.workers}")
     if args.dask_address:
@@ -447,15 +467,16 @@ def _check_parallel(args: argparse.Namespace, parser: argparse.ArgumentParser) -
             print("newsclean: warning: PREFECT_API_URL is not set, so each Dask worker starts its own "
                   "temporary Prefect API and its task runs are not visible here; start `prefect server "
                   "start` and set PREFECT_API_URL on this machine and the workers", file=sys.stderr)
-    if args.lsh_redis:
+    url = args.lsh_redis or (args.index_url if args.index == "redis" else None)
+    if url:
         try:
             import redis
         except ImportError:
-            parser.error("--lsh-redis needs the redis client: pip install -c constraints.txt -e '.[distributed]'")
+            parser.error("a Redis index needs the redis client: pip install -c constraints.txt -e '.[distributed]'")
         try:
-            redis.Redis.from_url(args.lsh_redis, socket_connect_timeout=3).ping()
+            redis.Redis.from_url(url, socket_connect_timeout=3).ping()
         except (redis.exceptions.RedisError, ValueError) as exc:
-            parser.error(f"--lsh-redis {args.lsh_redis!r}: cannot reach Redis ({exc}); start redis-server "
+            parser.error(f"Redis index {url!r}: cannot reach Redis ({exc}); start redis-server "
                          "or drop the option")
 
 

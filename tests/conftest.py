@@ -79,3 +79,30 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory):
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+@pytest.fixture
+def redis_url(tmp_path: Path):
+    """A redis-server of the test's own on a free port (skips when redis-server is not installed)."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server)")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.time() + 30
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.exceptions.ConnectionError:
+            if time.time() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+                pytest.fail("redis-server did not start in 30 s")
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    client.close()
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=20)

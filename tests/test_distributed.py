@@ -9,48 +9,17 @@ worker processes, and the ``newsclean`` command line.
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, RAW, _free_port
+from tests.conftest import BIN, RAW
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scrapinghub_subset" / "html"
 OUTPUTS = ("documents.jsonl", "articles.jsonl", "rejects.jsonl")
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path):
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not installed (Debian package redis-server)")
-    port = _free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=port)
-    deadline = time.time() + 30
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.exceptions.ConnectionError:
-            if time.time() > deadline:
-                os.killpg(proc.pid, signal.SIGKILL)
-                pytest.fail("redis-server did not start in 30 s")
-            time.sleep(0.1)
-    yield f"redis://127.0.0.1:{port}/0"
-    client.close()
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=20)
 
 
 def _drop_last_paragraph(html: str) -> str:

@@ -202,7 +202,7 @@ def test_a_config_survives_pickling_and_hashes_as_task_input() -> None:
     from cleaners.config import ClutterConfig, Config, DedupConfig, ReadConfig
 
     cfg = Config(read=ReadConfig(share_bytes=600), clutter=ClutterConfig(frozenset({"caption", "share-bar"})),
-                 dedup=DedupConfig(jaccard_threshold=0.8), batch_size=7, lsh_redis_url="redis://h:1/0").validate()
+                 dedup=DedupConfig(jaccard_threshold=0.8), batch_size=7, index="redis", index_url="redis://h:1/0").validate()
     for dumps, loads in ((pickle.dumps, pickle.loads), (cloudpickle.dumps, cloudpickle.loads)):
         back = loads(dumps(cfg))
         assert back == cfg and hash(back) == hash(cfg) and type(back.read) is ReadConfig

@@ -15,7 +15,6 @@ from cleaners.config import DedupConfig
 from cleaners.kernels import ClusterLinker, shingle_ids, signatures_flat
 from cleaners.match.dedup import find_clusters
 from cleaners.match.index import INDEXES, DocumentIndex, open_index
-from tests.test_distributed import redis_url  # noqa: F401  (a fixture: a redis-server of the test's own)
 
 OTHERS = ["sqlite", "redis"]  # each compared with the memory backend
 
@@ -69,7 +68,7 @@ def planted(rng: np.random.Generator, n: int, cols: int, dtype: type) -> np.ndar
     return hv
 
 
-SHAPES = [  # (dtype, bands, rows): packed keys (<= 8 bytes a band) and wide ones (numbered by band_keys)
+SHAPES = [  # (dtype, bands, rows): packed keys (<= 8 bytes a band) and wide ones (numbered by band_key)
     (np.uint32, 8, 2), (np.uint32, 6, 3), (np.uint64, 8, 1), (np.uint64, 4, 2), (np.uint32, 1, 1),
 ]
 
@@ -222,7 +221,7 @@ def test_sqlite_in_a_file_is_dropped_at_close_and_a_leftover_is_refused(tmp_path
         assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
 
 
-def test_redis_keys_live_under_the_index_prefix_until_close(redis_url: str) -> None:  # noqa: F811
+def test_redis_keys_live_under_the_index_prefix_until_close(redis_url: str) -> None:
     import redis
 
     client = redis.Redis.from_url(redis_url)
@@ -233,3 +232,29 @@ def test_redis_keys_live_under_the_index_prefix_until_close(redis_url: str) -> N
         assert len(client.keys(f"{one.prefix}*")) == 4  # type: ignore[attr-defined]
     assert client.keys("*") == []
     client.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_the_match_step_gives_the_same_articles_through_each_index(kind: str, tmp_path: Path,
+                                                                    request: pytest.FixtureRequest) -> None:
+    """Config.index drives both the boilerplate pass and the final matching: the whole match step
+    through SQLite (a file) or Redis gives the memory index's documents and articles."""
+    import dataclasses
+
+    from cleaners.config import Config
+    from cleaners.match.articles import group_documents
+    from cleaners.records import Document, Source
+
+    rng = np.random.default_rng(7)
+    words, _ = reprints(rng, stories=12, copies=3)
+    docs = [Document(doc_id=f"d{i:03d}", source=Source(path=f"{i}.txt", record=None, sha256=f"{i:064x}",
+                                                        format="txt", url=f"https://site{i % 4}.example/{i}",
+                                                        outlet=f"site{i % 4}.example"),
+                     title=None, published=None, language="en",
+                     paragraphs=(" ".join(w), "Subscribe to our weekly newsletter for more."))
+            for i, w in enumerate(words)]
+    at = str(tmp_path / "index.sqlite") if kind == "sqlite" else request.getfixturevalue("redis_url")
+    base = group_documents(docs, Config().validate())
+    other = group_documents(docs, dataclasses.replace(Config(), index=kind, index_url=at).validate())
+    assert len(base.articles) < len(docs)  # reprints merged: the comparison is not vacuous
+    assert other.documents == base.documents and other.articles == base.articles

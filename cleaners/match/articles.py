@@ -227,7 +227,8 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     stage(f"signed {n} documents")
     learned: dict[str, set[Key]] = {}
     if any(site_of(d) for d in infos):
-        learned = learn_boilerplate(infos, cfg.dedup, [sk[0] for sk in first], _rows(first, cfg), keys)
+        learned = learn_boilerplate(infos, cfg.dedup, [sk[0] for sk in first], _rows(first, cfg), keys,
+                                    cfg.index, cfg.index_url)
     del first
     m = Matched(infos, learned, keys, np.zeros(n, dtype=np.int64), [], [], np.zeros(n, dtype=np.int64),
                 np.ones(n), np.ones(n), [], {}, {})
@@ -241,7 +242,7 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
                                          for k, x in enumerate(texts)]
     stage("learned and removed site boilerplate")
     shingles = [sk[0] for sk in final]
-    linked = find_clusters(shingles, cfg.dedup, _rows(final, cfg), cfg.lsh_redis_url)
+    linked = find_clusters(shingles, cfg.dedup, _rows(final, cfg), cfg.index, cfg.index_url)
     del final
     m.groups = linked.groups
     for g, members in enumerate(m.groups):

@@ -39,7 +39,8 @@ Key = int | None
 
 
 def learn_boilerplate(docs: Sequence[DocInfo], cfg: DedupConfig, shingles: list[np.ndarray],
-                      sigs: Signatures, keys: Sequence[list[Key]]) -> dict[str, set[Key]]:
+                      sigs: Signatures, keys: Sequence[list[Key]], index: str = "memory",
+                      where: str | None = None) -> dict[str, set[Key]]:
     """site -> keys of the paragraphs that recur in at least cfg.boilerplate_min_stories stories.
 
     ``shingles[i]``, ``sigs[i]`` and ``keys[i]`` are document i's shingle ids, MinHash
@@ -47,7 +48,7 @@ def learn_boilerplate(docs: Sequence[DocInfo], cfg: DedupConfig, shingles: list[
     """
     if not any(site_of(d) for d in docs):
         return {}
-    groups = find_clusters(shingles, cfg, sigs).groups
+    groups = find_clusters(shingles, cfg, sigs, index, where).groups
     story = np.empty(len(docs), dtype=np.int64)
     for g, members in enumerate(groups):
         story[members] = g

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -11,8 +10,8 @@ from typing import Protocol
 import numpy as np
 
 from cleaners.config import DedupConfig
-from cleaners.kernels import (ClusterLinker, band_buckets, band_key, is_cjk, norm_word_lines, norm_words,
-                              shingle_ids, signatures)
+from cleaners.kernels import ClusterLinker, is_cjk, norm_word_lines, norm_words, shingle_ids, signatures
+from cleaners.match.index import open_index
 
 Signatures = np.ndarray  # MinHash hash values, one row a document
 
@@ -58,39 +57,6 @@ def doc_shingles_many(texts: list[str], cfg: DedupConfig,
     return out
 
 
-def redis_candidate_pairs(sigs: Signatures, rows: np.ndarray, cfg: DedupConfig,
-                          redis_url: str) -> list[tuple[int, int]]:
-    """Pairs (i < j) of the ``rows`` that share a band, from a datasketch MinHashLSH kept in
-    Redis (one key prefix per call, removed after)."""
-    import redis  # optional dependency: only needed with --lsh-redis
-    from datasketch import LeanMinHash, MinHashLSH
-    from redis.connection import parse_url
-
-    leans = [LeanMinHash(seed=cfg.seed, hashvalues=hv, scheme=cfg.scheme) for hv in sigs]
-    params = parse_url(redis_url)
-    basename = f"newsclean:lsh:{uuid.uuid4().hex}:".encode()
-    client = redis.Redis(**params)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        raise ConnectionError(f"cannot reach the Redis server for the LSH index at {redis_url!r}: {exc}; "
-                              "start redis-server or drop --lsh-redis") from exc
-    lsh = MinHashLSH(num_perm=cfg.num_perm, params=(cfg.lsh_bands, cfg.lsh_rows),
-                     storage_config={"type": "redis", "basename": basename, "redis": params})
-    try:
-        with lsh.insertion_session(buffer_size=10000) as session:
-            for i in rows.tolist():
-                session.insert(i, leans[i], check_duplication=False)
-        pairs = set()
-        for i in rows.tolist():
-            pairs.update((i, j) for j in lsh.query(leans[i]) if j > i)
-        return sorted(pairs)
-    finally:
-        for key in client.scan_iter(match=basename + b"*", count=1000):
-            client.delete(key)
-        client.close()
-
-
 @dataclass(frozen=True)
 class Linked:
     """Near-duplicate clusters (each sorted, in order of first member) and the exact comparisons
@@ -101,31 +67,24 @@ class Linked:
 
 
 def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures | None = None,
-                  redis_url: str | None = None) -> Linked:
+                  index: str = "memory", where: str | None = None) -> Linked:
     """The connected components of the candidate pairs (documents sharing an LSH band) that
     verify on the exact shingle sets, without verifying every candidate pair.
 
-    Candidates are met bucket by bucket (band after band); a pair whose documents are
-    already connected is not compared, nor is a pair compared once and refused: the
-    components are those of every candidate verified, but the comparisons grow with the
-    documents instead of with the square of the cluster sizes (a story reprinted by 500
-    outlets is 124,750 candidate pairs and 499 links). With ``redis_url`` the candidates
-    come from datasketch's MinHashLSH in Redis, each pair a bucket of two. The signatures
-    are computed when not given.
+    Candidates are met bucket by bucket (band after band) from the document index ``index``
+    (at ``where``: cleaners/match/index.py); a pair whose documents are already connected is
+    not compared, nor is a pair compared once and refused: the components are those of every
+    candidate verified, but the comparisons grow with the documents instead of with the
+    square of the cluster sizes (a story reprinted by 500 outlets is 124,750 candidate pairs
+    and 499 links). The signatures are computed when not given.
     """
-    n = len(shingles)
     hv = sigs if sigs is not None else signatures(shingles, cfg.num_perm, cfg.seed, cfg.scheme)
-    nonempty = np.flatnonzero([len(a) > 0 for a in shingles])
     linker = ClusterLinker(shingles, cfg.jaccard_threshold, cfg.containment_threshold,
                            cfg.min_containment_shingles)
-    if redis_url is not None:
-        pairs = np.asarray(redis_candidate_pairs(hv, nonempty, cfg, redis_url), dtype=np.int64).reshape(-1, 2)
-        starts = np.arange(0, 2 * len(pairs), 2, dtype=np.int64)
-        linker.link(pairs.ravel(), starts, starts + 2)
-    elif n >= 2:
-        r = cfg.lsh_rows
-        for b in range(cfg.lsh_bands):  # one band's keys at a time
-            linker.link(*band_buckets(band_key(hv[nonempty, b * r:(b + 1) * r]), nonempty))
+    with open_index(index, where, cfg.lsh_bands, cfg.lsh_rows) as lsh:
+        lsh.add(hv, np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles)) > 0)
+        for buckets in lsh.buckets():
+            linker.link(*buckets)
     return Linked(_components(linker.roots()), linker.compared)
 
 

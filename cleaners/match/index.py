@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 Buckets = tuple[np.ndarray, np.ndarray, np.ndarray]
 """(members, starts, ends): bucket t is ``members[starts[t]:ends[t]]`` (int64 document numbers),
-buckets of two or more documents only; what ``band_buckets`` gives and ``dedup._Linker.link`` takes."""
+buckets of two or more documents only; what ``band_buckets`` gives and ``kernels.ClusterLinker.link`` takes."""
 
 
 class DocumentIndex(Protocol):
