@@ -64,7 +64,7 @@ def build_inputs(corpus: str, corpus_root: Path) -> Path:
     from benchmarks import syndication
     from benchmarks.bench_speed import build_text_corpus
     from cleaners.match.articles import group_documents
-    from cleaners.clean.batch import process_files
+    from tests.reference.batch import process_files
     from cleaners.config import Config
     from cleaners.read.readers import discover
 

@@ -248,9 +248,8 @@ def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     def ident(x: int) -> int:
         return x
 
-    def split(ids_counts: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
-        ids, counts = ids_counts
-        return np.split(ids, np.cumsum(counts)[:-1])
+    def signed(arrays: list[np.ndarray]) -> np.ndarray:  # kernels.signatures of one id array a document
+        return k.signatures(np.concatenate(arrays), [len(a) for a in arrays], d.num_perm, d.seed, d.scheme)
 
     t_prod, _ = _best(lambda: [signature(shingle_ids(w, d.shingle_words), d.num_perm, d.scheme, d.seed)
                                   for w in words], 1)
@@ -271,26 +270,23 @@ def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     t_ds, ds_out = _best(ds, 1)
     rows.append(_row("sig", "datasketch MinHash + update_batch (same sha1 ids, lists given)", n, t_ds))
     # first call in this process: numba import and kernel load from its cache (or compile), one-off
-    t_first, _ = _best(lambda: k.signatures(ids[:1], d.num_perm, d.seed, d.scheme), 1)
-    t_fs, fs = _best(lambda: k.signatures(ids, d.num_perm, d.seed, d.scheme), args.repeat)
+    t_first, _ = _best(lambda: signed(ids[:1]), 1)
+    t_fs, fs = _best(lambda: signed(ids), args.repeat)
     assert all(np.array_equal(a, b) for a, b in zip(ds_out, fs)), "kernels.signatures != datasketch"
     rows.append(_row("sig", "kernels.signatures (same sha1 ids)", n, t_fs,
                      ratio=f"{t_ds / t_fs:.1f}x vs update_batch",
                      note=f"steady state (best of {args.repeat}); one-off in this process: "
                           f"first call {t_first:.2f} s"))
-    t_fs2, fs2 = _best(lambda: k.signatures(ids, d.num_perm, d.seed, d.scheme, threads=2), args.repeat)
-    assert np.array_equal(fs, fs2)
-    rows.append(_row("sig", "kernels.signatures, threads=2", n, t_fs2, ratio=f"{t_ds / t_fs2:.1f}x vs update_batch"))
     cold, warm = _jit_first_call_times()
     rows.append(_row("sig", "numba kernel: first signatures() call in a fresh process", 1, warm,
                      note=f"numba import + load: {warm:.2f} s with numba's cache filled, "
                           f"{cold:.2f} s with it empty (compile)"))
 
-    def fast_all() -> tuple[list[np.ndarray], np.ndarray]:
-        fids = split(k.shingle_ids(words, d.shingle_words, d.shingle_hash))
-        return fids, k.signatures(fids, d.num_perm, d.seed, d.scheme)
+    def fast_all() -> np.ndarray:
+        fids, counts = k.shingle_ids(words, d.shingle_words, d.shingle_hash)
+        return k.signatures(fids, counts, d.num_perm, d.seed, d.scheme)
 
-    t_fast, (fids, sig_fast) = _best(fast_all, args.repeat)
+    t_fast, sig_fast = _best(fast_all, args.repeat)
     rows.append(_row("sig", "kernels: shingle_ids + signatures", n, t_fast,
                      ratio=f"{t_prod / t_fast:.1f}x vs the readable path"))
     t_fsh, _ = _best(lambda: k.shingle_ids(words, d.shingle_words, d.shingle_hash), args.repeat)
@@ -328,14 +324,14 @@ def stage_sig(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 
     def sent_fast() -> np.ndarray:
         sid, scounts = k.shingle_ids(swords, p.shingle_words, "sha1_hash32")
-        return k.signatures_flat(sid, scounts, p.num_perm, d.seed, d.scheme)
+        return k.signatures(sid, scounts, p.num_perm, d.seed, d.scheme)
 
     t_sf, _ = _best(sent_fast, args.repeat)
-    rows.append(_row("sig", "sentences: kernels shingle_ids + signatures_flat", ns, t_sf,
+    rows.append(_row("sig", "sentences: kernels shingle_ids + signatures", ns, t_sf,
                      ratio=f"{t_sp / t_sf:.1f}x vs the readable path"))
     sflat, scounts = k.shingle_ids(swords, p.shingle_words, "sha1_hash32")
-    t_ss, _ = _best(lambda: k.signatures_flat(sflat, scounts, p.num_perm, d.seed, d.scheme), args.repeat)
-    rows.append(_row("sig", "  of which signatures_flat", ns, t_ss))
+    t_ss, _ = _best(lambda: k.signatures(sflat, scounts, p.num_perm, d.seed, d.scheme), args.repeat)
+    rows.append(_row("sig", "  of which signatures", ns, t_ss))
     return rows
 
 
@@ -343,7 +339,7 @@ def _jit_first_call_times() -> tuple[float, float]:
     """Seconds of the first signatures() call in a fresh process with an empty
     numba cache (import + compile) and then with that cache filled."""
     code = ("import time, numpy as np; import cleaners.kernels as k; "
-            "t = time.perf_counter(); k.signatures([np.arange(9, dtype=np.uint32)], 128, 1); "
+            "t = time.perf_counter(); k.signatures(np.arange(9, dtype=np.uint32), [9], 128, 1); "
             "print(time.perf_counter() - t)")
     out = []
     with tempfile.TemporaryDirectory(prefix="numba_cache_") as cache:
@@ -381,7 +377,7 @@ def stage_text(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     timers.wrap(articles, "find_shared_passages", "find_shared_passages")
     timers.wrap(passages, "sentence_table", "  passages: sentence_table (sentences, tokens)")
     timers.wrap(passages, "shingle_ids", "  passages: shingle_ids (sha1_hash32)")
-    timers.wrap(passages, "signatures_flat", "  passages: signatures_flat")
+    timers.wrap(passages, "signatures", "  passages: signatures")
     timers.wrap(passages, "band_pairs", "  passages: band_pairs (LSH buckets)")
     timers.wrap(passages, "intersection_sizes", "  passages: intersection_sizes")
     timers.wrap(passages, "_align_classes", "  passages: _align_classes (matching blocks, best runs)")

@@ -140,7 +140,7 @@ class Config:
     passages: PassageConfig = field(default_factory=PassageConfig)
     # Files per Prefect task. None sizes the batches from the run
     # (cleaners.clean.batch.batch_size_for): about four per worker, 50 to 1000 files.
-    # A clean-batch task run costs tens of ms of orchestration, so batches
+    # Every clean-batch task run has a fixed orchestration cost, so batches
     # amortise it; one batch per worker would leave a worker idle at the end.
     batch_size: int | None = None
     # Where the document index (each document's LSH band keys) lives while matching:
@@ -154,51 +154,33 @@ class Config:
 
     def validate(self) -> "Config":
         """Raise ValueError naming the bad value and the fix; return self."""
-        d = self.dedup
-        if d.lsh_bands * d.lsh_rows != d.num_perm:
-            raise ValueError(
-                f"dedup.lsh_bands x dedup.lsh_rows must equal dedup.num_perm: "
-                f"{d.lsh_bands} x {d.lsh_rows} != {d.num_perm}; change bands or rows"
-            )
-        p = self.passages
-        if p.lsh_bands * p.lsh_rows != p.num_perm:
-            raise ValueError(
-                f"passages.lsh_bands x passages.lsh_rows must equal passages.num_perm: "
-                f"{p.lsh_bands} x {p.lsh_rows} != {p.num_perm}"
-            )
-        for name, value in (
-            ("dedup.jaccard_threshold", d.jaccard_threshold),
-            ("dedup.containment_threshold", d.containment_threshold),
-            ("passages.min_similarity", p.min_similarity),
-        ):
-            if not 0.0 < value <= 1.0:
-                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
-        if d.scheme not in ("affine32", "affine64", "legacy"):
-            raise ValueError(
-                f"dedup.scheme must be one of affine32, affine64, legacy; got {d.scheme!r}"
-            )
-        if d.shingle_hash not in ("poly64-fmix64", "sha1_hash32"):
-            raise ValueError(
-                f"dedup.shingle_hash must be poly64-fmix64 or sha1_hash32; got {d.shingle_hash!r}"
-            )
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size!r} (leave it unset to size "
-                             "batches from the number of files and workers)")
-        if self.index == "redis" and not (self.index_url or "").startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"index 'redis' needs index_url like redis://HOST:PORT/DB (or rediss://, unix://), "
-                             f"got {self.index_url!r}")
-        if self.index == "memory" and self.index_url is not None:
-            raise ValueError(f"index 'memory' takes no index_url (got {self.index_url!r}); "
-                             "choose index 'sqlite' or 'redis' to keep the index there")
-        if self.read.max_file_bytes < 1:
-            raise ValueError(
-                f"read.max_file_bytes must be positive, got {self.read.max_file_bytes!r}"
-            )
-        if self.read.share_bytes < 1:
-            raise ValueError(
-                f"read.share_bytes must be positive, got {self.read.share_bytes!r} (the least size of "
-                "the shares a large feed or WARC file is cleaned in; the default is 4 MiB)"
-            )
+        d, p = self.dedup, self.passages
+        for name, lsh in (("dedup", d), ("passages", p)):
+            _check(lsh.lsh_bands * lsh.lsh_rows == lsh.num_perm,
+                   f"{name}.lsh_bands x {name}.lsh_rows must equal {name}.num_perm: "
+                   f"{lsh.lsh_bands} x {lsh.lsh_rows} != {lsh.num_perm}; change bands or rows")
+        for name, value in (("dedup.jaccard_threshold", d.jaccard_threshold),
+                            ("dedup.containment_threshold", d.containment_threshold),
+                            ("passages.min_similarity", p.min_similarity)):
+            _check(0.0 < value <= 1.0, f"{name} must be in (0, 1], got {value!r}")
+        _check(d.scheme in ("affine32", "affine64", "legacy"),
+               f"dedup.scheme must be one of affine32, affine64, legacy; got {d.scheme!r}")
+        _check(d.shingle_hash in ("poly64-fmix64", "sha1_hash32"),
+               f"dedup.shingle_hash must be poly64-fmix64 or sha1_hash32; got {d.shingle_hash!r}")
+        _check(self.batch_size is None or self.batch_size >= 1,
+               f"batch_size must be >= 1, got {self.batch_size!r} (leave it unset to size "
+               "batches from the number of files and workers)")
+        _check(self.index != "redis" or (self.index_url or "").startswith(("redis://", "rediss://", "unix://")),
+               f"index 'redis' needs index_url like redis://HOST:PORT/DB (or rediss://, unix://), "
+               f"got {self.index_url!r}")
+        _check(self.index != "memory" or self.index_url is None,
+               f"index 'memory' takes no index_url (got {self.index_url!r}); "
+               "choose index 'sqlite' or 'redis' to keep the index there")
+        _check(self.read.max_file_bytes >= 1,
+               f"read.max_file_bytes must be positive, got {self.read.max_file_bytes!r}")
+        _check(self.read.share_bytes >= 1,
+               f"read.share_bytes must be positive, got {self.read.share_bytes!r} (the least size of "
+               "the shares a large feed or WARC file is cleaned in; the default is 4 MiB)")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -211,14 +193,19 @@ class Config:
     def from_dict(cls, data: dict[str, Any]) -> "Config":
         """The validated Config of a ``to_dict`` form; a missing key takes its default."""
         return cls(
-            read=ReadConfig(**data.get("read", {})),
-            encoding=EncodingConfig(**data.get("encoding", {})),
-            extract=ExtractConfig(**data.get("extract", {})),
-            clutter=ClutterConfig(**data.get("clutter", {})),
-            dedup=DedupConfig(**data.get("dedup", {})),
-            passages=PassageConfig(**data.get("passages", {})),
+            **{name: part(**data.get(name, {})) for name, part in _PARTS.items()},
             batch_size=data.get("batch_size"),
             # deployments made before the index setting name only a Redis URL
             index=data.get("index", "redis" if data.get("lsh_redis_url") else "memory"),
             index_url=data.get("index_url", data.get("lsh_redis_url")),
         ).validate()
+
+
+_PARTS = {"read": ReadConfig, "encoding": EncodingConfig, "extract": ExtractConfig, "clutter": ClutterConfig,
+          "dedup": DedupConfig, "passages": PassageConfig}  # Config's sections, by field name
+
+
+def _check(ok: bool, message: str) -> None:
+    """Raise ValueError(message) unless ok; the message names the bad value and the fix."""
+    if not ok:
+        raise ValueError(message)

@@ -105,21 +105,17 @@ def document_to_dict(d: Document) -> dict[str, Any]:
     }
 
 
-def document_from_dict(data: dict[str, Any]) -> Document:
-    return Document(
-        doc_id=data["doc_id"], source=Source(**data["source"]), title=data["title"],
-        published=data["published"], language=data["language"],
-        paragraphs=tuple(data["paragraphs"]),
-        fixes=tuple(Fix(n, dt) for n, dt in data["fixes"]),
-        removed=tuple(Removal(t, r) for t, r in data["removed"]),
-        meta=tuple((k, v) for k, v in data["meta"]),
-    )
-
-
 def document_json(d: Document) -> str:
     """A Document's serialised form: the JSON text of ``document_to_dict``."""
     return json.dumps(document_to_dict(d), ensure_ascii=False)
 
 
 def document_from_json(text: str) -> Document:
-    return document_from_dict(json.loads(text))
+    data = json.loads(text)
+    return Document(
+        doc_id=data["doc_id"], source=Source(**data["source"]), title=data["title"],
+        published=data["published"], language=data["language"], paragraphs=tuple(data["paragraphs"]),
+        fixes=tuple(Fix(n, dt) for n, dt in data["fixes"]),
+        removed=tuple(Removal(t, r) for t, r in data["removed"]),
+        meta=tuple((k, v) for k, v in data["meta"]),
+    )

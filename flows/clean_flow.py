@@ -228,7 +228,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str, cf
             totals = state.counts()
             log.info("built the records and committed the run to the state (%.1fs, peak memory %s)",
                      time.perf_counter() - t_commit, _peak_memory())
-    stats = regrouped.stats
+    stats = regrouped.matched.stats
     t_match = time.perf_counter() - t0
     log.info("matched %d documents into %d articles (%d shared passages) in %.2fs; "
              "%d new articles, %d grown; %d stored signatures reused; peak memory %s",

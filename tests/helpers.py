@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,12 @@ def make_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:
             headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.0")
             write_record(writer, writer.create_warc_record(url, "response", payload=io.BytesIO(body),
                                                           http_headers=headers))
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON Lines output file."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
 
 
 def run_folder(root: Path, cfg: Config | None = None) -> tuple[list[Document], list[Reject]]:

@@ -9,13 +9,13 @@ import pytest
 
 from cleaners.match.articles import group_documents
 from cleaners.config import Config, DedupConfig
-from cleaners.kernels import signatures, similarities
+from cleaners.kernels import similarities
 from cleaners.match.dedup import doc_shingles_many, find_clusters
 from cleaners.match.passages import find_shared_passages
 from cleaners.records import Document, Source
 from tests.helpers import BODY
 from tests.reference.dedup import clusters, find_pairs, is_duplicate
-from tests.reference.minhash import lsh_pairs
+from tests.reference.minhash import kernel_signatures, lsh_pairs
 
 OTHER = [
     "Heavy rain flooded several streets in the port district overnight, forcing the closure of "
@@ -140,7 +140,7 @@ def test_similarities_decide_as_is_duplicate() -> None:
 def test_find_clusters_equals_every_candidate_verified(monkeypatch: pytest.MonkeyPatch) -> None:
     """find_clusters compares only pairs not yet connected, yet gives the clusters of every
     candidate pair verified (the reference), also when the kernel's table of refused pairs
-    starts at two slots and grows; with signatures given or made."""
+    starts at two slots and grows."""
     from cleaners.kernels import minhash_jit
 
     rng = np.random.default_rng(11)
@@ -159,14 +159,14 @@ def test_find_clusters_equals_every_candidate_verified(monkeypatch: pytest.Monke
                 arrays.append(np.sort(rng.choice(base, int(rng.integers(30, 300)), replace=False)))
             else:  # a looser copy of the story
                 arrays.append(np.sort(rng.choice(base, int(len(base) * rng.uniform(0.5, 0.9)), replace=False)))
-    sigs = signatures(arrays, cfg.num_perm, cfg.seed, cfg.scheme)
+    sigs = kernel_signatures(arrays, cfg.num_perm, cfg.seed, cfg.scheme)
     verified = find_pairs(arrays, cfg, sigs)
     keep = [i for i, a in enumerate(arrays) if len(a)]
     candidates = len(lsh_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, keep))
     want = clusters(len(arrays), verified)
     assert 1 < len(want) < len(arrays) - 20 and candidates > len(verified), "clusters, and refused candidates"
     got = find_clusters(arrays, cfg, sigs)
-    assert got.groups == want and find_clusters(arrays, cfg).groups == want
+    assert got.groups == want
     assert got.compared < len(verified), "already connected pairs are not compared"
     monkeypatch.setattr(minhash_jit, "new_failed_set", lambda: np.full(2, -1, dtype=np.int64))
     small = find_clusters(arrays, cfg, sigs)
@@ -187,7 +187,7 @@ def test_group_documents_reports_each_stage() -> None:
 
 
 def test_sketch_cache_parks_its_sketches_on_disk(tmp_path) -> None:
-    """After park, the sketches leave memory but are still found, counted and listed for the state."""
+    """After park, the sketches leave memory for the store but are still found and listed for the state."""
     from cleaners.match.dedup import SketchCache
     from cleaners.store.docstore import DocStore
 
@@ -196,12 +196,11 @@ def test_sketch_cache_parks_its_sketches_on_disk(tmp_path) -> None:
     before = cache.get_many(texts)
     with DocStore(tmp_path / "store.sqlite") as store:
         cache.park(store)
-        assert cache.in_memory() == 0 and len(cache) == 5
+        assert not cache._made and len(dict(store.iter_sketches())) == 5
         again = cache.get_many(texts[:2] + ["a new text of its own with several words in it"])
-        assert cache.hits == 2
         for (i0, h0), (i1, h1) in zip(before[:2], again[:2]):
             assert np.array_equal(i0, i1) and np.array_equal(h0, h1) and h1.dtype == h0.dtype
-        assert len(cache) == 6
+        assert len(cache._made) == 1  # only the new text was signed
         items = dict(cache.items())
         assert set(items) == {SketchCache.key(t) for t in texts} | {SketchCache.key(
             "a new text of its own with several words in it")}

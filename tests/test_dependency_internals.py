@@ -144,7 +144,7 @@ def test_extraction_leaves_the_callers_tree_intact(extract: Callable[[HtmlElemen
     assert etree.tostring(tree) == before, (
         "cleaners.clean.extract.extract_html extracts up to three times from one tree, then "
         "page_metadata reads it: it relies on trafilatura working on a copy. If it no longer does, "
-        "pass copy.deepcopy(tree) in _bare_extraction and fallback_paragraphs.")
+        "pass copy.deepcopy(tree) in _main_text and fallback_paragraphs.")
 
 
 # --- ftfy: what repair()'s fast path was read from ---------------------------------------

@@ -62,7 +62,7 @@ def _texts() -> list[list[str]]:
 def test_signatures_equal_datasketch_affine32(num_perm: int) -> None:
     rng = np.random.default_rng(num_perm)
     arrs = _random_arrays(rng, 25, 1 << 32, np.uint32)
-    sig = fm.signatures(arrs, num_perm, seed=1, scheme="affine32")
+    sig = ref.kernel_signatures(arrs, num_perm, seed=1, scheme="affine32")
     assert sig.shape == (len(arrs), num_perm) and sig.dtype == np.uint32
     for row, ids in zip(sig, arrs):
         assert np.array_equal(row, _datasketch(ids, num_perm, 1, "affine32"))
@@ -76,10 +76,10 @@ def test_signatures_equal_datasketch_other_schemes(scheme: str, high: int, dtype
     rng = np.random.default_rng(7)
     arrs = _random_arrays(rng, 10, high, dtype)
     for num_perm, seed in ((32, 3), (128, 1)):
-        sig = fm.signatures(arrs, num_perm, seed=seed, scheme=scheme)
+        sig = ref.kernel_signatures(arrs, num_perm, seed=seed, scheme=scheme)
         for row, ids in zip(sig, arrs):
-            ref = _datasketch(ids, num_perm, seed, scheme)
-            assert row.dtype == ref.dtype and np.array_equal(row, ref)
+            want = _datasketch(ids, num_perm, seed, scheme)
+            assert row.dtype == want.dtype and np.array_equal(row, want)
 
 
 def test_legacy_mersenne_remainder_edges() -> None:
@@ -103,39 +103,24 @@ def test_legacy_mersenne_remainder_edges() -> None:
 
 def test_empty_inputs_give_empty_hashvalues() -> None:
     for scheme in ("affine32", "affine64", "legacy"):
-        sig = fm.signatures([np.zeros(0, np.uint32)] * 3, 64, 1, scheme)
+        sig = ref.kernel_signatures([np.zeros(0, np.uint32)] * 3, 64, 1, scheme)
         empty = MinHash(num_perm=64, seed=1, scheme=scheme).hashvalues
         assert all(np.array_equal(r, empty) for r in sig)
-    assert fm.signatures([], 64, 1, "affine32").shape == (0, 64)
+    assert ref.kernel_signatures([], 64, 1, "affine32").shape == (0, 64)
 
 
-def test_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Documents split across threads give the same rows."""
-    rng = np.random.default_rng(3)
-    arrs = _random_arrays(rng, 20, 1 << 32, np.uint32)
-    want = fm.signatures(arrs, 64, 1, "affine32")
-    monkeypatch.setattr(fm, "_MIN_ELEMS_PER_THREAD", 1)
-    for threads in (2, 3, 7):
-        assert np.array_equal(fm.signatures(arrs, 64, 1, "affine32", threads=threads), want)
-    for row, ids in zip(want, arrs):
-        assert np.array_equal(row, _datasketch(ids, 64, 1, "affine32"))
-
-
-def test_many_documents_of_every_length_equal_datasketch(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_documents_of_every_length_equal_datasketch() -> None:
     """Hundreds of documents of every length (sentence-like and article-like: the kernel takes
-    four ids at a time, then the rest), every scheme, a few permutation counts, on one thread
-    and on several: datasketch's rows."""
+    four ids at a time, then the rest), every scheme, a few permutation counts: datasketch's rows."""
     rng = np.random.default_rng(5)
     counts = np.concatenate([rng.integers(0, 12, 300), rng.integers(0, 3000, 6)])
-    monkeypatch.setattr(fm, "_MIN_ELEMS_PER_THREAD", 1)
     for scheme, high in (("affine32", 1 << 32), ("affine64", 1 << 64), ("legacy", 1 << 64)):
         ids = rng.integers(0, high, int(counts.sum()), dtype=np.uint64)
         if scheme == "affine32":
             ids = ids.astype(np.uint32)
         arrays = np.split(ids, np.cumsum(counts)[:-1])
         for num_perm in (64, 7):
-            got = fm.signatures_flat(ids, counts, num_perm, 1, scheme)
-            assert np.array_equal(got, fm.signatures_flat(ids, counts, num_perm, 1, scheme, threads=2))
+            got = fm.signatures(ids, counts, num_perm, 1, scheme)
             for row, x in zip(got, arrays):
                 assert np.array_equal(row, _datasketch(x, num_perm, 1, scheme)), (scheme, num_perm, len(x))
 
@@ -143,13 +128,13 @@ def test_many_documents_of_every_length_equal_datasketch(monkeypatch: pytest.Mon
 def test_out_of_range_ids_rejected_like_datasketch() -> None:
     big = np.array([1 << 40], dtype=np.uint64)
     with pytest.raises(ValueError):
-        fm.signatures([big], 16, 1, "affine32")
+        ref.kernel_signatures([big], 16, 1, "affine32")
     with pytest.raises(ValueError):
         MinHash(16, seed=1, scheme="affine32", hashfunc=_identity).update_batch([1 << 40])
     with pytest.raises(ValueError):
-        fm.signatures([np.array([-1])], 16, 1, "affine32")
+        ref.kernel_signatures([np.array([-1])], 16, 1, "affine32")
     with pytest.raises(ValueError, match="affine16"):
-        fm.signatures([np.zeros(1, np.uint32)], 16, 1, "affine16")
+        ref.kernel_signatures([np.zeros(1, np.uint32)], 16, 1, "affine16")
 
 
 @pytest.mark.parametrize("hash", sh.HASHES)
@@ -158,7 +143,7 @@ def test_real_texts_match_the_datasketch_signature(hash: str) -> None:
     words = _texts()
     for k, num_perm in ((5, 128), (3, 64)):
         ids = _ids(words, k, hash)
-        sig = fm.signatures(ids, num_perm, seed=1, scheme="affine32")
+        sig = ref.kernel_signatures(ids, num_perm, seed=1, scheme="affine32")
         for row, x in zip(sig, ids):
             assert np.array_equal(row, ref.signature(x, num_perm, "affine32", 1).hashvalues)
 
@@ -272,11 +257,11 @@ def test_jaccard_of_poly64_ids_close_to_sha1_ids() -> None:
 def test_deterministic_across_processes() -> None:
     words = _texts()[:3]
     here = [x.tolist() for x in _ids(words, 5)]
-    sig_here = fm.signatures(_ids(words, 5), 32, 1, "affine32").tolist()
+    sig_here = ref.kernel_signatures(_ids(words, 5), 32, 1, "affine32").tolist()
     code = (
         "import json,sys; import numpy as np; import cleaners.kernels as k; "
-        "w=json.load(sys.stdin); ids,n=k.shingle_ids(w,5); ids=np.split(ids,np.cumsum(n)[:-1]); "
-        "print(json.dumps([[x.tolist() for x in ids], k.signatures(ids,32,1,'affine32').tolist()]))"
+        "w=json.load(sys.stdin); ids,n=k.shingle_ids(w,5); sig=k.signatures(ids,n,32,1,'affine32'); "
+        "ids=np.split(ids,np.cumsum(n)[:-1]); print(json.dumps([[x.tolist() for x in ids], sig.tolist()]))"
     )
     import json
     out = subprocess.run([sys.executable, "-c", code], input=json.dumps(words), text=True,
@@ -353,7 +338,7 @@ def test_band_buckets_are_minhashlsh_buckets(bands: int, rows: int, scheme: str)
 def test_band_buckets_on_real_signatures() -> None:
     words = [w for w in _texts() if w]
     docs = [w[i:] for w in words for i in (0, 3, 9)]
-    sig = fm.signatures(_ids(docs, 5), 128, 1, "affine32")
+    sig = ref.kernel_signatures(_ids(docs, 5), 128, 1, "affine32")
     got = _bucket_pairs(sig, 64, 2)
     assert got == _minhashlsh_pairs(sig, 64, 2, "affine32", range(len(docs)))
     assert len(got) >= len(words)
@@ -376,25 +361,25 @@ def test_unique_codes_merge_their_parts_as_they_come(monkeypatch: pytest.MonkeyP
 
 
 @pytest.mark.parametrize("scheme", ["affine32", "affine64", "legacy"])
-def test_signatures_flat_for_some_permutations_are_those_columns(scheme: str) -> None:
+def test_signatures_for_some_permutations_are_those_columns(scheme: str) -> None:
     ids = (np.arange(1, 200, dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(1 << 32)
     counts = np.array([50, 0, 100, 49])
-    full = fm.signatures_flat(ids.astype(np.uint32), counts, 16, 3, scheme)
-    part = fm.signatures_flat(ids.astype(np.uint32), counts, 16, 3, scheme, perms=slice(4, 10))
+    full = fm.signatures(ids.astype(np.uint32), counts, 16, 3, scheme)
+    part = fm.signatures(ids.astype(np.uint32), counts, 16, 3, scheme, perms=slice(4, 10))
     assert part.shape == (4, 6) and np.array_equal(part, full[:, 4:10])
 
 
 @pytest.mark.parametrize("scheme", ["affine32", "affine64", "legacy"])
-def test_signatures_flat_in_runs_of_documents_equal_one_pass(scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_signatures_in_runs_of_documents_equal_one_pass(scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(5)
     counts = rng.integers(0, 40, 300)
     counts[7] = 130  # one document longer than a run: it gets a run of its own
     ids = rng.integers(0, 1 << 32, int(counts.sum()), dtype=np.uint64).astype(np.uint32)
-    whole = fm.signatures_flat(ids, counts, 16, 3, scheme)
+    whole = fm.signatures(ids, counts, 16, 3, scheme)
     monkeypatch.setattr(fm, "_FLAT_IDS_AT_A_TIME", 100)
-    runs = fm.signatures_flat(ids, counts, 16, 3, scheme)
+    runs = fm.signatures(ids, counts, 16, 3, scheme)
     assert np.array_equal(runs, whole)
-    assert np.array_equal(fm.signatures_flat(ids, counts, 16, 3, scheme, perms=slice(2, 9)), whole[:, 2:9])
+    assert np.array_equal(fm.signatures(ids, counts, 16, 3, scheme, perms=slice(2, 9)), whole[:, 2:9])
 
 
 def test_cost_runs_cover_every_item_once_within_the_limit() -> None:

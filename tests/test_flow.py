@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaners.store.output import read_jsonl
-from tests.helpers import BODY, article_html, make_warc
+from tests.helpers import BODY, article_html, make_warc, read_jsonl
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

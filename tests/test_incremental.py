@@ -11,10 +11,9 @@ import pytest
 
 from cleaners.config import Config
 from cleaners.match.incremental import plan_run
-from cleaners.store.output import read_jsonl
 from cleaners.read.readers import discover
 from cleaners.store.state import FileInfo, State
-from tests.helpers import BODY, article_html
+from tests.helpers import BODY, article_html, read_jsonl
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -37,7 +36,7 @@ def test_plan_skips_unchanged_touched_and_renamed_files(tmp_path: Path) -> None:
         (root / name).write_text(f"{name} " + BODY[0])
     cfg = Config()
     with State(tmp_path / "s.sqlite") as state:
-        first = plan_run(root, list(discover(root, cfg.read)), state)
+        first = plan_run(root, list(discover(root, cfg.read)), state, cfg.read)
         assert [i.path for i in first.process] == ["a.txt", "b.txt", "c.txt"]
         state.commit_run(run_id="r1", files=first.files, renamed={}, replaced_paths=[], docs=[],
                          rejects=[], doc_records=[], articles=[], created={})
@@ -45,7 +44,7 @@ def test_plan_skips_unchanged_touched_and_renamed_files(tmp_path: Path) -> None:
         (root / "b.txt").rename(root / "b2.txt")  # renamed
         (root / "c.txt").write_text("changed " + BODY[1])  # changed
         (root / "d.txt").write_text(BODY[2])  # new
-        second = plan_run(root, list(discover(root, cfg.read)), state)
+        second = plan_run(root, list(discover(root, cfg.read)), state, cfg.read)
     assert [i.path for i in second.process] == ["c.txt", "d.txt"]
     assert second.renamed == {"b.txt": "b2.txt"} and second.touched == 1
     assert second.replaced_paths == ["c.txt"]
@@ -207,7 +206,7 @@ def test_state_keeps_the_signatures_of_grouped_texts(seeds_dir: Path, tmp_path: 
     assert len(stored) >= 5
     fresh = SketchCache(Config().dedup)
     for d in docs:
-        ids, hv = fresh.get(d.text)
+        ids, hv = fresh.get_many([d.text])[0]
         key = next(k for k, v in stored.items() if len(v[0]) == len(ids) and (v[0] == ids).all())
         assert (stored[key][1] == hv).all()
 
@@ -305,7 +304,7 @@ def test_plan_never_hashes_a_file_swapped_for_a_symlink_to_one_outside(tmp_path:
         (root / "a.txt").unlink()
         os.symlink(secret, root / "a.txt")  # the race: after discovery, before the plan
         with State(tmp_path / f"s-{follow}.sqlite") as state:
-            plan = plan_run(root, items, state, read) if follow else plan_run(root, items, state)
+            plan = plan_run(root, items, state, read)
         assert secret_sha not in {f.sha256 for f in plan.files}
         assert [i.path for i in plan.process] == ["a.txt"]
         assert [f.sha256 for f in plan.files] == [f"unread:{reason}"]
@@ -327,7 +326,7 @@ def test_a_file_that_vanished_during_a_run_is_read_when_it_comes_back(tmp_path: 
 
     def run() -> list[str]:
         with State(tmp_path / "s.sqlite") as state:
-            plan = plan_run(root, items, state)
+            plan = plan_run(root, items, state, cfg.read)
             docs, rejects = process_files(root, plan.process, cfg)
             records = [reject_record(r) for r in rejects]
             state.commit_run(run_id="r", files=unread_marked(plan.files, records), renamed=plan.renamed,
@@ -342,13 +341,13 @@ def test_a_file_that_vanished_during_a_run_is_read_when_it_comes_back(tmp_path: 
     (root / "a.txt").unlink()
     assert run() == ["a.txt"]
     with State(tmp_path / "s.sqlite") as state:
-        assert [json.loads(r)["reason"] for r in state.reject_lines()] == ["vanished"]
+        assert [json.loads(r)["reason"] for r in state.record_lines("rejects")] == ["vanished"]
     (root / "a.txt").write_bytes(data)
     items = list(discover(root, cfg.read))
     assert run() == ["a.txt"]
     assert run() == []  # read once, not on every run
     with State(tmp_path / "s.sqlite") as state:
-        assert list(state.reject_lines()) == []
+        assert list(state.record_lines("rejects")) == []
         assert [path for _, path, _ in state.document_rows()] == ["a.txt"]
 
 
@@ -362,7 +361,7 @@ from cleaners.store.state import State
 
 root, state_path = Path(sys.argv[1]), Path(sys.argv[2])
 with State(state_path) as state:
-    plan = plan_run(root, list(discover(root, Config().read)), state)
+    plan = plan_run(root, list(discover(root, Config().read)), state, Config().read)
     state.commit_run(run_id="r", files=plan.files, renamed=plan.renamed, replaced_paths=plan.replaced_paths,
                      docs=[], rejects=[], doc_records=[], articles=[], created={})
 print(json.dumps([i.path for i in plan.process]))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cleaners.config import DedupConfig
-from cleaners.kernels import ClusterLinker, shingle_ids, signatures_flat
+from cleaners.kernels import ClusterLinker, shingle_ids, signatures
 from cleaners.match.dedup import find_clusters
 from cleaners.match.index import INDEXES, DocumentIndex, open_index
 
@@ -111,7 +111,7 @@ def reprints(rng: np.random.Generator, stories: int, copies: int) -> tuple[list[
 def sketches(words: list[list[str]], cfg: DedupConfig) -> tuple[list[np.ndarray], np.ndarray]:
     """Each document's shingle ids, and the signature matrix."""
     ids, counts = shingle_ids(words, cfg.shingle_words, cfg.shingle_hash)
-    hv = signatures_flat(ids, counts, cfg.num_perm, cfg.seed, cfg.scheme)
+    hv = signatures(ids, counts, cfg.num_perm, cfg.seed, cfg.scheme)
     return np.split(ids, np.cumsum(counts)[:-1]), hv
 
 

@@ -289,7 +289,7 @@ def test_an_html_fragment_in_a_feed_record_is_taken_as_text(tmp_path: Path) -> N
 
 
 def test_fragment_paragraphs() -> None:
-    from cleaners.read.fragments import fragment_paragraphs, is_fragment
+    from cleaners.read.feeds import fragment_paragraphs, is_fragment
 
     assert fragment_paragraphs("Lead text <b>bold</b>\n  more<div>Block</div>tail<ul><li>One</li><li>Two</li></ul>") \
         == ("Lead text bold more", "Block", "tail", "One", "Two")

@@ -12,7 +12,7 @@ import pytest
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels import class_key, key_words, sentence_rows
 from cleaners.kernels.text import ABBREV, TOKEN, sentences
-from cleaners.match.passages import band_pairs, find_shared_passages, sentence_table, sentence_words
+from cleaners.match.passages import band_pairs, find_shared_passages, sentence_table
 from tests.reference import text as ref_text
 from tests.reference.minhash import shingle_ids
 from tests.reference.passages import align_tokens
@@ -112,7 +112,7 @@ def test_sentence_table_has_the_reference_tokens() -> None:
     offsets = np.cumsum(table.counts) - table.counts
     for j, s in enumerate(ref):
         assert int(table.doc[j]) == s.doc
-        words = sentence_words(texts[s.doc], int(table.start[j]), int(table.end[j]))
+        words = key_words(class_key(TOKEN.findall(texts[s.doc], int(table.start[j]), int(table.end[j]))))
         assert words == [t.norm for t in s.toks]
         assert [m.span() for m in TOKEN.finditer(texts[s.doc], int(table.start[j]), int(table.end[j]))] \
             == [(t.start, t.end) for t in s.toks]
@@ -191,16 +191,21 @@ def test_simple_characters_normalise_one_by_one() -> None:
     assert class_key([word]) == "".join(c.lower() if c.isascii() else c.casefold() for c in word)
 
 
+def _columns(sigs: np.ndarray):  # type: ignore[no-untyped-def]
+    """A signature matrix as band_pairs takes it: its columns lo:hi on demand."""
+    return lambda lo, hi: sigs[:, lo:hi]
+
+
 def test_band_pairs_never_list_pairs_of_a_huge_bucket() -> None:
     sigs = np.zeros((50, 4), dtype=np.uint32)  # one bucket of 50 classes in each band
-    pairs, stock = band_pairs(sigs, 2, 2, np.ones(50, dtype=np.int64), limit=49)
+    pairs, stock = band_pairs(_columns(sigs), 2, 2, np.ones(50, dtype=np.int64), limit=49)
     assert stock.all() and len(pairs) == 0
-    pairs, stock = band_pairs(sigs, 2, 2, np.ones(50, dtype=np.int64), limit=50)
+    pairs, stock = band_pairs(_columns(sigs), 2, 2, np.ones(50, dtype=np.int64), limit=50)
     assert not stock.any() and len(pairs) == 50 * 49 // 2
     sigs[40:, 2:] = np.arange(10, dtype=np.uint32)[:, None] + 1  # band 1: 40 together, 10 alone
     weights = np.ones(50, dtype=np.int64)
     weights[0] = 20  # a class of 20 sentences: the band-0 bucket holds 69
-    pairs, stock = band_pairs(sigs, 2, 2, weights, limit=60)
+    pairs, stock = band_pairs(_columns(sigs), 2, 2, weights, limit=60)
     assert stock.all() and len(pairs) == 40 * 39 // 2  # band 1's bucket (59 sentences) is listed
 
 
@@ -216,7 +221,7 @@ def test_band_pairs_equal_the_pairs_sharing_a_band_by_brute_force() -> None:
         sigs = rng.integers(0, high, size=(n, rows * bands), dtype=np.uint64).astype(np.uint32)
         sigs[n // 2:n // 2 + 20] = sigs[:20]  # planted copies
         weights = rng.integers(1, 4, size=n)
-        pairs, stock = band_pairs(sigs, bands, rows, weights, limit)
+        pairs, stock = band_pairs(_columns(sigs), bands, rows, weights, limit)
         want: set[tuple[int, int]] = set()
         want_stock = np.zeros(n, dtype=bool)
         for b in range(bands):
@@ -286,13 +291,13 @@ def test_pairs_expanded_in_small_chunks_give_the_same_passages(chunk: int,
 
 
 def test_band_pairs_from_signature_columns_made_on_demand(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Signatures given as a function of columns (made a few bands at a time) give the same pairs."""
+    """Signature columns made a few bands at a time give the pairs of all bands' columns at once."""
     import cleaners.match.passages as passages
 
     rng = np.random.default_rng(3)
     sigs = rng.integers(0, 3, (80, 16)).astype(np.uint32)
     weights = np.ones(80, dtype=np.int64)
-    whole = band_pairs(sigs, 8, 2, weights, limit=1000)
+    whole = band_pairs(_columns(sigs), 8, 2, weights, limit=1000)
     asked: list[tuple[int, int]] = []
 
     def columns(lo: int, hi: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 import pytest
 
 from cleaners.config import Config, ReadConfig
-from cleaners.read.base import Reader, WholeFileReader
+from cleaners.read.base import Reader, WholeFileReader, chunks
 from cleaners.read.feeds import feed_shares
 from cleaners.read.readers import discover, read_file, reader_for
 from cleaners.read.warc import warc_shares
@@ -32,8 +32,9 @@ def _read_all(root: Path, cfg: ReadConfig | None = None) -> list[RawDoc | Reject
 
 
 def _feed_shares(path: Path, share_bytes: int, gz: bool = False) -> list[tuple[int, int, int]] | None:
-    with open(path, "rb") as raw, (gzip.open(raw, "rb") if gz else raw) as fh:
-        return feed_shares(fh, share_bytes)
+    cfg = ReadConfig()
+    with open(path, "rb") as fh:
+        return feed_shares(chunks(fh, gz, cfg), share_bytes, cfg.max_file_bytes)
 
 
 def _warc_shares(path: Path, share_bytes: int) -> list[tuple[int, int, int]] | None:
@@ -139,6 +140,24 @@ def test_gzip_bomb_is_bounded(tmp_path: Path) -> None:
     [got] = _read_all(tmp_path, cfg)
     assert isinstance(got, Reject) and got.reason == "too-large"
     assert "gzip bomb" in got.detail
+
+
+def test_a_file_over_a_bound_is_named_by_the_bound_it_is_over(tmp_path: Path) -> None:
+    """A file read whole is read once, up to its bound: a .gz past the gzip-bomb bound is a
+    bomb even when its end is cut off (never bad-gzip), one under it but over the file
+    limit says so, and a plain file over the limit says how to raise it."""
+    packed = gzip.compress(b"a" * 3_000_000)
+    (tmp_path / "cut.txt.gz").write_bytes(packed[:len(packed) // 2])  # decompresses to ~1.5 MB, then ends
+    (tmp_path / "big.txt.gz").write_bytes(gzip.compress(b"b" * 20_000))
+    (tmp_path / "big.txt").write_bytes(b"c" * 20_000)
+    cfg = ReadConfig(max_file_bytes=10_000, max_decompressed_bytes=1_200_000)  # over a 1 MiB read, under 1.5 MB
+    assert [(r.source.path, r.reason, r.detail) for r in _read_all(tmp_path, cfg)] == [
+        ("big.txt", "too-large", "file is over 10000 bytes (raise --max-file-mb)"),
+        ("big.txt.gz", "too-large", "decompressed file is over 10000 bytes (raise --max-file-mb)"),
+        ("cut.txt.gz", "too-large", "decompresses to over 1200000 bytes (gzip bomb guard)")]
+    # within the bounds, the cut .gz is what it is: a bad gzip
+    assert [(r.source.path, getattr(r, "reason", "read")) for r in _read_all(tmp_path, ReadConfig())] == [
+        ("big.txt", "read"), ("big.txt.gz", "read"), ("cut.txt.gz", "bad-gzip")]
 
 
 def test_symlinks_not_followed_by_default(tmp_path: Path) -> None:
@@ -393,6 +412,21 @@ def test_a_crawl_read_in_shares_gives_the_records_of_reading_it_whole(tmp_path: 
     assert split_files(tmp_path, [broken], ReadConfig(share_bytes=100), workers=2) == [broken]
 
 
+def test_feed_shares_do_not_depend_on_how_the_stream_is_chunked() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from([b"\n", b"\r", b"\r\n", b" ", b"{}", b"ab" * 7, b"x" * 40])
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.lists(pieces, max_size=60).map(b"".join), st.integers(1, 9), st.integers(1, 60), st.integers(1, 80))
+    def check(data: bytes, chunk: int, share_bytes: int, max_line: int) -> None:
+        chunks = [data[i:i + chunk] for i in range(0, len(data), chunk)]
+        assert feed_shares(chunks, share_bytes, max_line) == feed_shares([data], share_bytes, max_line)
+
+    check()
+
+
 def test_a_gzipped_feed_is_cut_for_several_workers_by_its_decompressed_bytes(tmp_path: Path) -> None:
     from cleaners.clean.batch import split_files
 
@@ -521,7 +555,8 @@ class _ToyLinesReader(Reader):
         return not gz
 
     def shares(self, fh: BinaryIO, share_bytes: int, gz: bool, cfg: ReadConfig) -> list[tuple[int, int, int]] | None:
-        return feed_shares(fh, share_bytes)  # ranges of whole lines, numbered by their non-blank lines
+        # ranges of whole lines, numbered by their non-blank lines
+        return feed_shares(chunks(fh, gz, cfg), share_bytes, cfg.max_file_bytes)
 
     def read_share(self, data: bytes, bare: Source, first_record: int, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
         for i, line in enumerate((line for line in data.splitlines() if line.strip()), first_record):

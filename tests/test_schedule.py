@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from cleaners.store.output import read_jsonl
+from tests.helpers import read_jsonl
 from tests.conftest import BIN
 
 

@@ -3,16 +3,14 @@ them one result at a time, check the accounting."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cleaners.config import Config, ReadConfig
 from cleaners.clean.pipeline import clean_all
-from cleaners.read.base import Share
 from cleaners.read.readers import InputFile, open_input, read_file, reader_for
 from cleaners.records import Document, Reject
 
@@ -64,60 +62,47 @@ def split_files(root: Path, items: Iterable[InputFile], cfg: ReadConfig, workers
     bound) stay whole, to be rejected once. Files are opened as the reader opens them
     (``readers.open_input``): one swapped for a symlink or a fifo is not cut.
     """
-    out: list[InputFile] = []
-    for item in items:
-        shares = None if item.problem or item.share is not None or item.size <= cfg.share_bytes \
-            else _shares(item.fs_path(root), item, cfg, workers)
-        if shares is None:
-            out.append(item)
-        else:
-            out.extend(replace(item, share=s) for s in shares)
-    return out
+    return [part for item in items for part in _cut(root, item, cfg, workers)]
 
 
-def _shares(path: Path, item: InputFile, cfg: ReadConfig, workers: int) -> list[Share] | None:
-    """The shares of one file, or None when it stays whole."""
+def _cut(root: Path, item: InputFile, cfg: ReadConfig, workers: int) -> list[InputFile]:
+    """The shares of one file, or [item] when it stays whole."""
     reader, gz = reader_for(item.path)
-    if reader is None or not reader.cuts(gz, workers):
-        return None
+    if item.problem or item.share is not None or item.size <= cfg.share_bytes or reader is None \
+            or not reader.cuts(gz, workers):
+        return [item]
+    path = item.fs_path(root)
     try:
-        size = share_bytes_for(_gunzipped_size(path, cfg) if gz else item.size, workers, cfg)
         with open_input(path, cfg.follow_symlinks) as fh:
+            size = share_bytes_for(_gunzipped_size(fh) if gz else item.size, workers, cfg)
             shares = reader.shares(fh, size, gz, cfg)
         now = path.stat().st_size
     except Exception:  # noqa: BLE001 - whatever fails here, the file is read whole and the reader names it
-        return None
+        return [item]
     if shares is None or len(shares) < 2 or now != item.size or (not gz and now != shares[-1][1]):
-        return None
-    return shares
+        return [item]
+    return [replace(item, share=s) for s in shares]
 
 
-def _gunzipped_size(path: Path, cfg: ReadConfig) -> int:
-    """About how many bytes a .gz decompresses to: its trailer's size (modulo 4 GiB, of
-    the last member only), or the file's size when that is less."""
-    with open_input(path, cfg.follow_symlinks) as fh:
-        fh.seek(-4, 2)
-        return max(int.from_bytes(fh.read(4), "little"), os.fstat(fh.fileno()).st_size)
+def _gunzipped_size(fh: BinaryIO) -> int:
+    """About how many bytes an opened .gz decompresses to: its trailer's size (modulo 4 GiB,
+    of the last member only), or the file's size when that is less; leaves fh at its start."""
+    fh.seek(-4, 2)
+    size = max(int.from_bytes(fh.read(4), "little"), fh.tell())
+    fh.seek(0)
+    return size
 
 
 def batches_of(items: list[InputFile], size: int) -> list[list[InputFile]]:
     """Consecutive batches of up to ``size`` files, in order; each share of a cut
     file is a batch of its own (a share is already about a batch of work)."""
     batches: list[list[InputFile]] = []
-    current: list[InputFile] = []
     for item in items:
-        if item.share is not None:
-            if current:
-                batches.append(current)
-                current = []
+        last = batches[-1] if batches else None
+        if item.share is None and last and last[0].share is None and len(last) < size:
+            last.append(item)
+        else:
             batches.append([item])
-            continue
-        current.append(item)
-        if len(current) == size:
-            batches.append(current)
-            current = []
-    if current:
-        batches.append(current)
     return batches
 
 
@@ -136,9 +121,7 @@ def iter_processed(root: Path, items: Iterable[InputFile], cfg: Config) -> Itera
 
 def accounting(files: Iterable[str], doc_paths: Iterable[str], reject_paths: Iterable[str]) -> dict[str, Any]:
     """Every input file must appear in documents or rejects (or both, for multi-record files)."""
-    seen = set(files)
-    in_docs = Counter(doc_paths)
-    in_rejects = Counter(reject_paths)
+    seen, in_docs, in_rejects = set(files), Counter(doc_paths), Counter(reject_paths)
     missing = sorted(p for p in seen if p not in in_docs and p not in in_rejects)
     return {
         "files_seen": len(seen),

@@ -13,7 +13,11 @@ Adding a rule is one decorated function here and its test in tests/test_clutter.
 
     @paragraph_rule("podcast-promo", order=295, max_words=30)
     def podcast_promo(p: str) -> bool:
-        return bool(PODCAST_PROMO.match(p.strip()))
+        return "podcast" in p.lower() and bool(PODCAST_PROMO.search(p))
+
+or, for a rule that is one pattern matched from the paragraph's start, one line::
+
+    podcast_promo = line_rule("podcast-promo", order=295, pattern=PODCAST_PROMO, max_words=30)
 """
 
 from __future__ import annotations
@@ -107,8 +111,7 @@ _COUNTS_MAX = 4096
 
 def word_count(text: str) -> int:
     """``len(_words(text))``: what most rules look at first (cached, without making the words)."""
-    n = _COUNTS.get(text)
-    if n is None:
+    if (n := _COUNTS.get(text)) is None:
         n = len(WORD.findall(text))
         _remember_counts([text], [n])
     return n
@@ -242,6 +245,12 @@ def page_rule(name: str, order: int) -> Callable[[Callable[[Page], None]], PageR
     return lambda run: register(PageRule(name, order, run))
 
 
+def line_rule(name: str, order: int, pattern: re.Pattern[str], *, max_words: int | None = None) -> ParagraphRule:
+    """Register the paragraph rule ``name`` that fires when ``pattern`` matches at the start of
+    the stripped paragraph (``$`` in the pattern: at its end)."""
+    return paragraph_rule(name, order, max_words=max_words)(lambda p: bool(pattern.match(p.strip())))
+
+
 def enabled_rules(cfg: ClutterConfig) -> tuple[Rule, ...]:
     """The registered rules cfg leaves on, in order; ValueError when cfg names no rule."""
     names = {r.name for r in _RULES}
@@ -282,8 +291,7 @@ class ParagraphStep:
 
     def verdict(self, p: str) -> tuple[str, Metadata | None] | tuple[None, None]:
         """(reason, what moves to the metadata) of p; (None, None) when p is kept."""
-        got = self._verdicts.get(p)
-        if got is None:
+        if (got := self._verdicts.get(p)) is None:
             got = _KEEP
             for name, test in self.rules_for(word_count(p)):
                 found = test(p)
@@ -342,32 +350,22 @@ def list_sections(page: Page) -> None:
     """A list heading and the headline-like items under it, up to the next prose paragraph:
     reasons "list-heading (KIND)" and "list-item (KIND)". First, so an item that looks like
     something else (a timestamp, a caption) is removed as the list's."""
-    paras, reasons = page.paras, page.reasons
-    i = 0
-    while i < len(paras):
-        m = LIST_HEADING.match(paras[i].strip())
-        if not m:
-            i += 1
-            continue
-        kind = re.sub(r"\s+", " ", m.group("kind").strip().upper())
-        reasons[i] = f"list-heading ({kind})"
-        j = i + 1
-        while j < len(paras):
-            p = paras[j].strip()
-            if LIST_HEADING.match(p):
-                break
-            if is_prose(p) and not BULLET_ITEM.match(p):
-                break
-            reasons[j] = f"list-item ({kind})"
-            j += 1
-        i = j
+    kind: str | None = None  # of the list section the paragraph is in
+    for i, para in enumerate(page.paras):
+        p = para.strip()
+        if m := LIST_HEADING.match(p):
+            kind = re.sub(r"\s+", " ", m.group("kind").strip().upper())
+            page.reasons[i] = f"list-heading ({kind})"
+        elif kind is not None and (not is_prose(p) or BULLET_ITEM.match(p)):
+            page.reasons[i] = f"list-item ({kind})"
+        else:
+            kind = None
 
 
 @page_rule("title->metadata", order=20)
 def title_copy(page: Page) -> None:
     """The title again, word for word: the Document holds it already."""
-    title_norm = _norm(page.title) if page.title else None
-    if not title_norm:
+    if not (title_norm := _norm(page.title or "")):
         return
     title_words = word_count(page.title)
     for i, p in enumerate(page.paras):
@@ -464,8 +462,7 @@ COOKIE_WORDS = ("cookie",)  # in every COOKIE match
 
 @paragraph_rule("newsletter-prompt", order=130, max_words=40)
 def newsletter(p: str) -> bool:
-    return _may_contain(p, NEWSLETTER_WORDS) and _may_contain(p, NEWSLETTER_OBJECTS) \
-        and bool(NEWSLETTER.search(p))
+    return _may_contain(p, NEWSLETTER_WORDS) and _may_contain(p, NEWSLETTER_OBJECTS) and bool(NEWSLETTER.search(p))
 
 
 @paragraph_rule("cookie-prompt", order=140, max_words=60)
@@ -473,9 +470,7 @@ def cookie(p: str) -> bool:
     return _may_contain(p, COOKIE_WORDS) and bool(COOKIE.search(p))
 
 
-@paragraph_rule("advertisement", order=150)
-def advert(p: str) -> bool:
-    return bool(ADVERT.match(p.strip()))
+advert = line_rule("advertisement", 150, ADVERT)
 
 
 @paragraph_rule("repeated-caption", order=160, min_words=4, max_words=60)
@@ -489,21 +484,16 @@ def repeated_caption(p: str) -> bool:
 
 
 # max_words=0: BULLET_ONLY's characters are no WORD characters (tests/test_clutter.py)
-@paragraph_rule("list-marker", order=170, max_words=0)
-def bullet_only(p: str) -> bool:
-    return bool(BULLET_ONLY.match(p.strip()))
+bullet_only = line_rule("list-marker", 170, BULLET_ONLY, max_words=0)
 
 
+# RSS/feed footers: "The post X appeared first on Y."
 FEED_TAIL = re.compile(r"^(?:the\s+post\s+.{1,300}\s+appeared\s+first\s+on\s+.{1,100}"
                        r"|read\s+the\s+(?:full|original)\s+(?:story|article)\s+(?:at|on)\s+.{1,100}"
                        r"|this\s+(?:article|story)\s+(?:was\s+)?(?:originally\s+)?(?:appeared|published)\s+"
                        r"(?:first\s+)?(?:in|on|at)\s+.{1,100})$", re.IGNORECASE)
 
-
-@paragraph_rule("feed-footer", order=180, max_words=60)
-def feed_tail(p: str) -> bool:
-    """RSS/feed footers: 'The post X appeared first on Y.'"""
-    return bool(FEED_TAIL.match(p.strip()))
+feed_tail = line_rule("feed-footer", 180, FEED_TAIL, max_words=60)
 
 
 # Copyright and reuse notices, in the languages of the corpora seen so far.
@@ -553,20 +543,14 @@ WIDGET_MESSAGE = re.compile(
     r"|(?:like|liked|enjoy|enjoyed|love|loved)\s+this\s+(?:story|article|post)\?\s*share\b)",
     re.IGNORECASE)
 
-
-@paragraph_rule("widget-message", order=210, max_words=20)
-def widget_message(p: str) -> bool:
-    return bool(WIDGET_MESSAGE.match(p.strip()))
+widget_message = line_rule("widget-message", 210, WIDGET_MESSAGE, max_words=20)
 
 
 # "Write to Al Root at allen.root@dowjones.com": the author's address, not the story.
 AUTHOR_CONTACT = re.compile(
     r"^(?:write\s+to|contact|e-?mail)\s+.{1,80}?\s(?:at|via|:)\s+\S+@\S+\.\w+\.?$", re.IGNORECASE)
 
-
-@paragraph_rule("author-contact", order=220, max_words=40)
-def author_contact(p: str) -> bool:
-    return bool(AUTHOR_CONTACT.match(p.strip()))
+author_contact = line_rule("author-contact", 220, AUTHOR_CONTACT, max_words=40)
 
 
 # "Read more: <headline>", "Related: <headline>", "Also on rt.com <headline>":
@@ -576,10 +560,7 @@ RELATED_LINK = re.compile(
     r"|read\s+(?:more|also|next)|see\s+(?:more|also)|also\s+read|also|more\s+on\s+this(?:\s+story)?)"
     r"\s*:\s*\S|^also\s+on\s+\w+\.\w+\s+\S", re.IGNORECASE)
 
-
-@paragraph_rule("related-link", order=230, max_words=25)
-def related_link(p: str) -> bool:
-    return bool(RELATED_LINK.match(p.strip()))
+related_link = line_rule("related-link", 230, RELATED_LINK, max_words=25)
 
 
 # "5 min read", "Reading time: 3 minutes", "Tempo de leitura: 2 minutos", "Lesezeit: 4 Min."
@@ -590,10 +571,7 @@ READING_TIME = re.compile(
     r"|^\d{1,3}\s*(?:min|minute|minutes|mins?)\.?\s+(?:read|reading|de\s+lectura|de\s+leitura|lesezeit)$",
     re.IGNORECASE)
 
-
-@paragraph_rule("reading-time", order=240)
-def reading_time(p: str) -> bool:
-    return bool(READING_TIME.match(p.strip()))
+reading_time = line_rule("reading-time", 240, READING_TIME)
 
 
 # A WordPress widget shortcode the site did not render: "[button link=...]Send us YOUR
@@ -602,10 +580,7 @@ SHORTCODE = re.compile(
     r"^\[(?P<tag>button|caption|embed|gallery|video|audio|playlist|contact-form(?:-7)?|vc_\w+|et_pb_\w+|su_\w+)"
     r"(?:\s[^\]]*)?\].*\[/(?P=tag)\]$", re.IGNORECASE)
 
-
-@paragraph_rule("shortcode", order=250)
-def shortcode(p: str) -> bool:
-    return bool(SHORTCODE.match(p.strip()))
+shortcode = line_rule("shortcode", 250, SHORTCODE)
 
 
 # The comment-section link or prompt left under a story ("Comments", "12 comments",
@@ -615,10 +590,7 @@ COMMENTS_LINK = re.compile(
     r"|^(?:view|show|read)\s+(?:all\s+)?(?:\d+\s+)?comments$|^tell\s+us\s+what\s+you\s+think(?:\.{3}|…|!)?$",
     re.IGNORECASE)
 
-
-@paragraph_rule("comments-link", order=260)
-def comments_link(p: str) -> bool:
-    return bool(COMMENTS_LINK.match(p.strip()))
+comments_link = line_rule("comments-link", 260, COMMENTS_LINK)
 
 
 # The staff credit line under a story: "Keith Bradsher contributed reporting from Hong Kong.",

@@ -28,13 +28,9 @@ from charset_normalizer import from_bytes
 from cleaners.config import EncodingConfig
 from cleaners.records import Fix
 
-BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
+# UTF-32 first: its little-endian BOM starts with UTF-16's
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 META_CHARSET = re.compile(
     rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]{1,40})""", re.I)
@@ -53,11 +49,8 @@ SUPERSETS = {
 
 def declared_charset(data: bytes) -> str | None:
     """The charset a page declares in <meta> or an XML declaration (first 4 KB)."""
-    head = data[:4096]
-    m = META_CHARSET.search(head) or XML_DECL.search(head)
-    if not m:
-        return None
-    return m.group(1).decode("ascii", "replace").lower()
+    m = META_CHARSET.search(data, 0, 4096) or XML_DECL.search(data, 0, 4096)
+    return m.group(1).decode("ascii", "replace").lower() if m else None
 
 
 def _codec(label: str | None) -> str | None:
@@ -68,6 +61,14 @@ def _codec(label: str | None) -> str | None:
     try:
         return codecs.lookup(label).name
     except LookupError:
+        return None
+
+
+def _decoded(data: bytes, codec: str) -> str | None:
+    """data decoded with codec, strictly; None when it does not decode."""
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
         return None
 
 
@@ -99,8 +100,7 @@ def _utf16_32_without_bom(data: bytes) -> str | None:
         return "utf-32-le"
     if cols[0] > 0.9 and cols[1] > 0.9 and cols[2] > 0.9:
         return "utf-32-be"
-    even = sample[0:n:2].count(0) / (n / 2)
-    odd = sample[1:n:2].count(0) / (n / 2)
+    even, odd = (sample[i:n:2].count(0) / (n / 2) for i in (0, 1))
     if odd > 0.4 and even < 0.05:
         return "utf-16-le"
     if even > 0.4 and odd < 0.05:
@@ -114,93 +114,64 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, tuple[Fix, ..
         if data.startswith(bom):
             return data[len(bom):].decode(name, "replace"), (Fix("decode", f"{name} (byte-order mark)"),)
     wide = _utf16_32_without_bom(data)
-    if wide:
-        try:
-            return data.decode(wide), (Fix("decode", f"{wide} (NUL-byte pattern, no BOM)"),)
-        except UnicodeDecodeError:
-            pass
+    if wide and (text := _decoded(data, wide)) is not None:
+        return text, (Fix("decode", f"{wide} (NUL-byte pattern, no BOM)"),)
     if b"\x1b" in data[:20000] and ISO2022.search(data[:20000]):
         order = ("iso2022_kr", "iso2022_jp_2") if b"\x1b$)C" in data[:20000] else ("iso2022_jp_2", "iso2022_kr")
         for codec in order:
-            try:
-                return data.decode(codec), (Fix("decode", f"{codec} (escape sequences)"),)
-            except UnicodeDecodeError:
-                continue
+            if (text := _decoded(data, codec)) is not None:
+                return text, (Fix("decode", f"{codec} (escape sequences)"),)
     try:
-        text = data.decode("utf-8")
-        return text, (Fix("decode", "utf-8 (valid UTF-8)"),)
+        return data.decode("utf-8"), (Fix("decode", "utf-8 (valid UTF-8)"),)
     except UnicodeDecodeError as exc:
         first_error = exc
     label = declared or declared_charset(data)
     codec = _codec(label)
-    if codec in (None, "utf-8"):
+    if codec is None or codec == "utf-8":
         # Mostly UTF-8 with a few stray bytes (a pasted cp1252 quote): keep UTF-8
         # and read only the stray bytes as cp1252, rather than misdetecting the page.
         bad = _count_invalid_utf8(data, limit=max(4, len(data) // 2000))
         if bad is not None:
-            text = data.decode("utf-8", "newsclean-cp1252")
-            return text, (Fix("decode", f"utf-8 with {bad} stray byte(s) read as cp1252 "
-                                        f"(first at {first_error.start})"),)
-    if codec and codec not in ("utf-8",):
-        try:
-            text = data.decode(codec)
-            if not _looks_wrong(text, codec, data):
-                return text, (Fix("decode", f"{codec} (declared {label})"),)
-        except UnicodeDecodeError:
-            pass
+            detail = f"utf-8 with {bad} stray byte(s) read as cp1252 (first at {first_error.start})"
+            return data.decode("utf-8", "newsclean-cp1252"), (Fix("decode", detail),)
+    elif (text := _decoded(data, codec)) is not None and not _looks_wrong(codec, data):
+        return text, (Fix("decode", f"{codec} (declared {label})"),)
     best = from_bytes(data[:200_000]).best()
     if best is not None:
-        codec = _codec(best.encoding) or best.encoding
-        codec = _prefer_common(codec, data)
-        detail = f"{codec} (detected"
-        detail += f"; declared {label} did not fit)" if label else ")"
+        # charset_normalizer names only codecs Python knows: _codec finds each
+        codec = _prefer_common(_codec(best.encoding) or best.encoding, data)
+        detail = f"{codec} (detected; declared {label} did not fit)" if label else f"{codec} (detected)"
         return data.decode(codec, "replace"), (Fix("decode", detail),)
     return data.decode("cp1252", "replace"), (Fix("decode", "cp1252 (fallback, lossy)"),)
 
 
 def _count_invalid_utf8(data: bytes, limit: int) -> int | None:
     """Number of invalid UTF-8 sequences when at most limit, else None."""
-    count = 0
     pos = 0
-    while True:
+    for count in range(limit + 1):
         try:
             data[pos:].decode("utf-8")
             return count
         except UnicodeDecodeError as exc:
-            count += 1
-            if count > limit:
-                return None
             pos += exc.start + 1
+    return None
 
 
-def _prefer_common(codec: str, data: bytes) -> str:
-    """Map detection's rare picks to the common codec of the same script when it decodes."""
-    try:
-        name = codecs.lookup(codec).name
-    except LookupError:
-        return codec
+def _prefer_common(name: str, data: bytes) -> str:
+    """Map detection's rare picks (a codec's lookup name) to the common codec of the same
+    script when it decodes."""
     if name == "cp1250" and not any(0x80 <= b <= 0x9F for b in data):
         name = "iso8859_2"  # no cp1250-only bytes: ISO-8859-2 is the usual label
     if name in ("cp1252", "latin_1", "iso8859_1", "iso8859_15"):
         # Turkish ı ş ğ sit where cp1252 has ý þ ð (Icelandic letters, with æ beside them)
         turkish = sum(data.count(b) for b in (b"\xfd", b"\xfe", b"\xf0", b"\xdd", b"\xde", b"\xd0"))
-        if turkish >= 3 and b"\xe6" not in data:
-            try:
-                data.decode("cp1254")
-                return "cp1254"
-            except UnicodeDecodeError:
-                pass
+        if turkish >= 3 and b"\xe6" not in data and _decoded(data, "cp1254") is not None:
+            return "cp1254"
     common = RARE_CODECS.get(name)
-    if common:
-        try:
-            data.decode(common)
-            return common
-        except UnicodeDecodeError:
-            return name
-    return name
+    return common if common and _decoded(data, common) is not None else name
 
 
-def _looks_wrong(text: str, codec: str, data: bytes) -> bool:
+def _looks_wrong(codec: str, data: bytes) -> bool:
     """A single-byte codec 'succeeds' on any bytes; catch the obvious misfits.
 
     A page declaring a Latin charset whose bytes are mostly high bytes in
@@ -220,8 +191,7 @@ _ASCII_FTFY_TARGETS = re.compile(r"[&\x00-\x08\x0b-\x1f\x7f]")
 
 @lru_cache(maxsize=8)
 def _ftfy_config(uncurl_quotes: bool, fix_character_width: bool) -> ftfy.TextFixerConfig:
-    return ftfy.TextFixerConfig(uncurl_quotes=uncurl_quotes, fix_character_width=fix_character_width,
-                                explain=True)
+    return ftfy.TextFixerConfig(uncurl_quotes=uncurl_quotes, fix_character_width=fix_character_width, explain=True)
 
 
 # --- Exact fast path for non-ASCII text that ftfy leaves alone -------------------------
@@ -264,15 +234,14 @@ def _looks_like_mojibake(text: str) -> bool:
     window only where it matches in the text.
     """
     assert _BAD_ANCHORS is not None
-    width = _BADNESS_WIDTH
     start, end = 0, -1
     for m in _BAD_ANCHORS.finditer(text):
         i = m.start()
-        if i - width + 1 > end:  # disjoint from the current window: check that one first
+        if i - _BADNESS_WIDTH + 1 > end:  # disjoint from the current window: check that one first
             if end >= 0 and is_bad(text[start:end]):
                 return True
-            start = max(0, i - width + 1)
-        end = i + width
+            start = max(0, i - _BADNESS_WIDTH + 1)
+        end = i + _BADNESS_WIDTH
     return end >= 0 and is_bad(text[start:end])
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import lxml.html
 import trafilatura
@@ -57,7 +57,7 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
     tree = trafilatura.load_html(html)
     if tree is None:
         return None
-    paragraphs = _paragraphs(_bare_extraction(tree, url, cfg))
+    paragraphs = _main_text(tree, url, cfg)
     if paragraphs:
         paragraphs, reextract_notes = _reextract_if_repeated(tree, url, cfg, paragraphs)
     else:
@@ -66,20 +66,10 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
             return None
     notes += reextract_notes
     md = page_metadata(tree, url)
-    meta = tuple((k, str(v)) for k, v in (("author", md.author),
-                                          ("sitename", md.sitename),
-                                          ("hostname", md.hostname),
-                                          ("description", md.description)) if v)
-    return Extracted(
-        title=(md.title or None),
-        published=md.date or None,
-        paragraphs=paragraphs,
-        meta=meta,
-        url=md.url or url,
-        sitename=md.sitename or None,
-        language=md.language or None,
-        notes=notes,
-    )
+    meta = tuple((key, str(getattr(md, key))) for key in ("author", "sitename", "hostname", "description")
+                 if getattr(md, key))
+    return Extracted(title=md.title or None, published=md.date or None, paragraphs=paragraphs, meta=meta,
+                     url=md.url or url, sitename=md.sitename or None, language=md.language or None, notes=notes)
 
 
 def _reextract_if_repeated(tree: HtmlElement, url: str | None, cfg: ExtractConfig,
@@ -89,7 +79,7 @@ def _reextract_if_repeated(tree: HtmlElement, url: str | None, cfg: ExtractConfi
     repeats = max_repeats(paragraphs, cfg.repeat_min_words)
     if not cfg.reextract_repeats or repeats < cfg.reextract_repeats:
         return paragraphs, ()
-    alt_paragraphs = _paragraphs(_bare_extraction(tree, url, cfg, favor_recall=True))
+    alt_paragraphs = _main_text(tree, url, cfg, favor_recall=True)
     if not alt_paragraphs or max_repeats(alt_paragraphs, cfg.repeat_min_words) >= repeats:
         return paragraphs, ()
     return alt_paragraphs, (f"favor_recall re-extraction: a paragraph was repeated {repeats}x "
@@ -107,10 +97,8 @@ def page_metadata(tree: HtmlElement, url: str | None) -> TrafilaturaDocument:
     md = examine_meta(tree)
     if md.author and " " not in md.author:
         md.author = None
-    try:
+    with suppress(Exception):  # trafilatura's own guard: bugs in its JSON-LD parser
         md = extract_meta_json(tree, md)
-    except Exception:  # noqa: BLE001  trafilatura's own guard: bugs in its JSON-LD parser
-        pass
     if not md.title:
         md.title = extract_title(tree)
     if not md.url:
@@ -127,33 +115,24 @@ def page_metadata(tree: HtmlElement, url: str | None) -> TrafilaturaDocument:
         md.sitename = md.sitename.lstrip("@")
         if md.sitename and "." not in md.sitename and not md.sitename[0].isupper():
             md.sitename = md.sitename.title()
-    elif md.url:
-        m = META_URL.match(md.url)
-        if m:
-            md.sitename = m[1]
+    elif md.url and (m := META_URL.match(md.url)):
+        md.sitename = m[1]
     md.clean_and_trim()
     return md
 
 
-def _bare_extraction(tree: HtmlElement, url: str | None, cfg: ExtractConfig,
-                     favor_recall: bool = False) -> Any:
-    """The main text (trafilatura works on a copy: the caller's tree stays intact)."""
-    return trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=False,
-        include_comments=cfg.include_comments,
-        include_tables=cfg.include_tables,
-        include_images=False,
-        include_links=False,
-        favor_recall=favor_recall,
-    )
+def _main_text(tree: HtmlElement, url: str | None, cfg: ExtractConfig,
+               favor_recall: bool = False) -> tuple[str, ...]:
+    """The paragraphs of trafilatura's main text (it works on a copy: the caller's tree stays intact)."""
+    result = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=False, include_comments=cfg.include_comments, include_tables=cfg.include_tables,
+        include_images=False, include_links=False, favor_recall=favor_recall)
+    return _lines(result.text or "") if result is not None else ()
 
 
-def _paragraphs(result: Any) -> tuple[str, ...]:
-    if result is None or not (result.text or "").strip():
-        return ()
-    return tuple(p.strip() for p in result.text.split("\n") if p.strip())
+def _lines(text: str) -> tuple[str, ...]:
+    """The lines of text that are not blank, stripped."""
+    return tuple(line.strip() for line in text.split("\n") if line.strip())
 
 
 def max_repeats(paragraphs: tuple[str, ...], min_words: int) -> int:
@@ -321,13 +300,10 @@ def fallback_paragraphs(tree: HtmlElement, url: str | None,
     """
     if not has_visible_text(tree):
         return (), ()
-    paragraphs = _paragraphs(_bare_extraction(tree, url, cfg, favor_recall=True))
-    if paragraphs:
+    if paragraphs := _main_text(tree, url, cfg, favor_recall=True):
         return paragraphs, (f"fallback:favor-recall: trafilatura found no main text; in recall "
                             f"mode it found {len(paragraphs)} paragraphs",)
-    _, text, _ = trafilatura.baseline(tree)  # works on a copy, like bare_extraction
-    paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
-    if paragraphs:
+    if paragraphs := _lines(trafilatura.baseline(tree)[1]):  # [1]: its text (baseline works on a copy too)
         return paragraphs, (f"fallback:baseline: trafilatura found no main text, nor in recall "
                             f"mode; its baseline found {len(paragraphs)} paragraphs",)
     return (), ()
@@ -343,9 +319,7 @@ def split_paragraphs(text: str) -> list[str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
     for block in re.split(r"\n[ \t\u3000]*\n", text):
-        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
-        if not lines:
-            continue
+        lines = _lines(block)
         wrapped = len(lines) >= 2 and all(len(ln) <= 100 for ln in lines) and \
             not any(ln.endswith(SENTENCE_END) for ln in lines[:-1]) and \
             not any(is_timestamp_line(ln) or BULLET_ONLY.match(ln) or LIST_HEADING.match(ln)
@@ -369,8 +343,6 @@ def looks_like_title(line: str, cfg: ExtractConfig) -> bool:
 def extract_text(text: str, cfg: ExtractConfig) -> Extracted:
     """Title (first line when it looks like one) and paragraphs of a plain-text scrape."""
     paragraphs = split_paragraphs(text)
-    title = None
-    if paragraphs and looks_like_title(paragraphs[0], cfg) and len(paragraphs) > 1:
-        title = paragraphs[0]
-        paragraphs = paragraphs[1:]
-    return Extracted(title=title, published=None, paragraphs=tuple(paragraphs))
+    if len(paragraphs) > 1 and looks_like_title(paragraphs[0], cfg):
+        return Extracted(title=paragraphs[0], published=None, paragraphs=tuple(paragraphs[1:]))
+    return Extracted(title=None, published=None, paragraphs=tuple(paragraphs))

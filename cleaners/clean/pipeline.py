@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime, timezone
@@ -16,7 +17,7 @@ from cleaners.clean.clutter import strip_clutter
 from cleaners.config import Config
 from cleaners.clean.encoding import decode, repair
 from cleaners.clean.extract import extract_html, extract_text
-from cleaners.read.readers import outlet_from_url
+from cleaners.read.base import outlet_from_url
 from cleaners.records import Document, Fix, RawDoc, Reject, Removal, Source
 from cleaners.clean.timestamps import parse_timestamp
 from cleaners.kernels.text import TOKEN, detect_language
@@ -47,8 +48,7 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
     else:
         text, fixes = decode(raw.data, raw.declared_charset)
     fixes += raw.fixes
-    removed: list[Removal] = []
-    meta: dict[str, str] = {}
+    removed: tuple[Removal, ...] = ()
     source = raw.source
     if raw.kind == "html":
         if C1_CONTROLS.search(text):
@@ -67,46 +67,30 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
             source = replace(source, outlet=outlet_from_url(source.url) or ex.sitename)
     else:
         ex = extract_text(text, cfg.extract)
-        if ex.title:
-            removed.append(Removal(ex.title, "title->metadata"))
-    meta.update(dict(ex.meta))
+        removed = (Removal(ex.title, "title->metadata"),) if ex.title else ()
 
     title = raw.title or ex.title
     if title:
         title, title_fixes = repair(title, cfg.encoding)
         fixes += tuple(Fix(f.name, f"title: {f.detail}") for f in title_fixes)
-    paragraphs: list[str] = []
-    for p in ex.paragraphs:
-        fixed, pfixes = repair(p, cfg.encoding)
-        fixes += pfixes
-        fixed = fixed.strip()
-        if fixed:
-            paragraphs.append(fixed)
+    repaired = [repair(p, cfg.encoding) for p in ex.paragraphs]
+    fixes += tuple(fix for _, pfixes in repaired for fix in pfixes)
+    paragraphs = tuple(filter(None, (p.strip() for p, _ in repaired)))
     published = _iso_date(raw.published) or _epoch_date(raw.published)
     if raw.published and published is None:
         fixes += (Fix("published", f"not a date: {raw.published.strip()[:80]!r} (dropped)"),)
     published = published or _iso_date(ex.published)
-    doc = Document(
-        doc_id=doc_id_for(raw.source),
-        source=source,
-        title=title,
-        published=published,
-        language=None,
-        paragraphs=tuple(paragraphs),
-        fixes=_dedupe_fixes(fixes),
-        removed=tuple(removed),
-        meta=tuple(sorted(meta.items())),
-    )
+    doc = Document(doc_id=doc_id_for(raw.source), source=source, title=title, published=published, language=None,
+                   paragraphs=paragraphs, fixes=_dedupe_fixes(fixes),
+                   removed=removed, meta=tuple(sorted(dict(ex.meta).items())))
     doc = strip_clutter(doc, cfg.clutter)
     if not doc.paragraphs:
         return Reject(source, "empty-after-cleaning",
                       f"all {len(doc.removed)} paragraphs were clutter: "
                       + "; ".join(sorted({r.reason for r in doc.removed}))[:200])
     body = doc.text  # joins the paragraphs: once, not per use
-    n_words = _word_count_below(body, cfg.extract.min_words)
-    if n_words is not None:
-        return Reject(source, "too-short",
-                      f"{n_words} words after cleaning (minimum {cfg.extract.min_words})")
+    if (n_words := _word_count_below(body, cfg.extract.min_words)) is not None:
+        return Reject(source, "too-short", f"{n_words} words after cleaning (minimum {cfg.extract.min_words})")
     return replace(doc, language=ex.language or detect_language(body))
 
 
@@ -154,9 +138,7 @@ def _real_date(ymd: str) -> bool:
 
 def _dedupe_fixes(fixes: tuple[Fix, ...]) -> tuple[Fix, ...]:
     """Same fix on many paragraphs is reported once, with a count."""
-    counts: dict[Fix, int] = {}
-    for f in fixes:
-        counts[f] = counts.get(f, 0) + 1
+    counts = Counter(fixes)  # in first-seen order
     return tuple(f if n == 1 else Fix(f.name, f"{f.detail} (x{n})") for f, n in counts.items())
 
 

@@ -12,10 +12,9 @@ MONTHS["sept"] = 9
 TZ = {"jst": 9, "kst": 9, "gmt": 0, "utc": 0, "z": 0, "bst": 1, "cet": 1, "cest": 2,
       "est": -5, "edt": -4, "cst": -6, "cdt": -5, "pst": -8, "pdt": -7, "aest": 10, "aedt": 11,
       "hkt": 8, "sgt": 8}
-DATE_WORDS = set(MONTHS) | set(TZ) | {
-    "am", "pm", "a", "m", "p", "updated", "update", "published", "posted", "last", "at", "on",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "mon", "tue", "wed", "thu", "fri", "sat", "sun", "et", "pt", "local", "time", "h", "uhr"}
+DATE_WORDS = set(MONTHS) | set(TZ) | set(
+    "am pm a m p updated update published posted last at on monday tuesday wednesday thursday friday saturday "
+    "sunday mon tue wed thu fri sat sun et pt local time h uhr".split())
 # Month names of the other languages of the corpora (pt, es, fr, de, it, nl): a
 # line of only these, weekdays, connectors and digits is a date line too
 # ("sexta-feira, 22 de outubro de 2010 às 20:13"); Korean stamps say 기사입력/입력
@@ -43,11 +42,8 @@ def is_timestamp_line(line: str) -> bool:
     if not s or len(s) > 80 or not re.search(r"\d", s):
         return False
     words = re.findall(r"[^\W\d_]+", s.lower())
-    if any(w not in DATE_WORDS for w in words):
-        return False
-    has_date = bool(re.search(r"\b(19|20)\d\d\b", s)) or any(w in MONTHS or w in FOREIGN_MONTHS
-                                                              for w in words)
-    return has_date
+    return all(w in DATE_WORDS for w in words) and (
+        bool(re.search(r"\b(19|20)\d\d\b", s)) or any(w in MONTHS or w in FOREIGN_MONTHS for w in words))
 
 
 def parse_timestamp(line: str) -> str | None:
@@ -55,20 +51,18 @@ def parse_timestamp(line: str) -> str | None:
     s = line.strip().lower()
     m = re.search(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)(?:[t ](\d\d):(\d\d)(?::(\d\d))?)?", s)
     if m:
-        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        hh, mm, ss = (int(m.group(i)) if m.group(i) else 0 for i in (4, 5, 6))
+        y, mo, d, hh, mm, ss = (int(group or 0) for group in m.groups())
         return _iso(y, mo, d, hh if m.group(4) else None, mm, ss, None)
     year = re.search(r"\b((?:19|20)\d\d)\b", s)
-    month_day = re.search(r"\b([a-z]{3,9})\.?\s+(\d{1,2})\b", s)
-    day_month = re.search(r"\b(\d{1,2})\s+([a-z]{3,9})\.?\b", s)
     if not year:
         return None
-    mo = d = None
+    month_day = re.search(r"\b([a-z]{3,9})\.?\s+(\d{1,2})\b", s)
+    day_month = re.search(r"\b(\d{1,2})\s+([a-z]{3,9})\.?\b", s)
     if month_day and month_day.group(1) in MONTHS:
         mo, d = MONTHS[month_day.group(1)], int(month_day.group(2))
     elif day_month and day_month.group(2) in MONTHS:
         mo, d = MONTHS[day_month.group(2)], int(day_month.group(1))
-    if mo is None or d is None:
+    else:
         return None
     hh = mm = None
     t = re.search(r"\b(\d{1,2}):(\d{2})\s*(am|pm|a\.m\.|p\.m\.)?", s)

@@ -5,7 +5,7 @@
   ``sentence_rows`` (numba);
 - shingles: ``shingle_ids`` (poly64 or SHA-1 ids of word k-grams), ``intersection_sizes``,
   ``similarities``, ``ClusterLinker`` (the union-find of verified near-duplicates);
-- minhash: ``signatures`` / ``signatures_flat`` (datasketch's MinHash values), ``band_key``,
+- minhash: ``signatures`` (datasketch's MinHash values of many documents' ids), ``band_key``,
   ``band_buckets`` (LSH buckets);
 - align: ``matching_blocks`` (difflib's, for many sequence pairs).
 
@@ -16,8 +16,7 @@ compare them with are in tests/reference/.
 
 from cleaners.kernels import numba_cache  # noqa: F401  (sets numba's cache folder before any kernel)
 from cleaners.kernels.align import matching_blocks
-from cleaners.kernels.minhash import (UniqueCodes, band_buckets, band_key, cost_runs, decode_pairs, signatures,
-                                      signatures_flat)
+from cleaners.kernels.minhash import UniqueCodes, band_buckets, band_key, cost_runs, decode_pairs, signatures
 from cleaners.kernels.shingles import ClusterLinker, intersection_sizes, shingle_ids, similarities
 from cleaners.kernels.text import (class_key, clutter_word_counts, detect_language, is_cjk, key_words, norm_word_lines,
                                    norm_words, sentence_rows, sentences, word_count)
@@ -25,6 +24,6 @@ from cleaners.kernels.text import (class_key, clutter_word_counts, detect_langua
 __all__ = [
     "ClusterLinker", "UniqueCodes", "band_buckets", "band_key", "class_key", "clutter_word_counts", "cost_runs",
     "decode_pairs", "detect_language", "intersection_sizes", "is_cjk", "key_words", "matching_blocks",
-    "norm_word_lines", "norm_words", "sentence_rows", "sentences", "shingle_ids", "signatures", "signatures_flat",
-    "similarities", "word_count",
+    "norm_word_lines", "norm_words", "sentence_rows", "sentences", "shingle_ids", "signatures", "similarities",
+    "word_count",
 ]

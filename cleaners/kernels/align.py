@@ -18,9 +18,6 @@ def matching_blocks(seq: np.ndarray, off: np.ndarray, pa: np.ndarray, pb: np.nda
     bi, bj, bk = (np.empty(int(room.sum()), dtype=np.int64) for _ in range(3))
     bn = np.empty(len(pa), dtype=np.int64)
     align_jit.matching_blocks(seq, off, pa, pb, bi, bj, bk, bn)
-    out = []
-    at = 0
-    for n, r in zip(bn.tolist(), room.tolist()):
-        out.append(list(zip(bi[at:at + n].tolist(), bj[at:at + n].tolist(), bk[at:at + n].tolist())))
-        at += r
-    return out
+    at = (np.cumsum(room) - room).tolist()  # where each pair's blocks start
+    return [list(zip(bi[a:a + n].tolist(), bj[a:a + n].tolist(), bk[a:a + n].tolist()))
+            for a, n in zip(at, bn.tolist())]

@@ -1,7 +1,7 @@
 """MinHash signatures (exactly datasketch's), the keys and buckets of LSH bands, and the numpy
 helpers that keep large pair sets in bounded memory.
 
-``signatures``: for many id arrays at once, exactly the ``hashvalues`` of
+``signatures``: for many documents' ids at once, exactly the ``hashvalues`` of
 ``datasketch.MinHash(num_perm, seed, scheme=scheme, hashfunc=identity).update_batch(ids)``
 (schemes "affine32", "affine64" and "legacy"), one fused compiled pass per document (the numba
 kernels of ``cleaners.kernels.minhash_jit``).
@@ -16,62 +16,36 @@ cleaning worker's start, and the cleaning step needs nothing from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from functools import lru_cache
-from itertools import pairwise
 
 import numpy as np
 
-__all__ = ["UniqueCodes", "band_buckets", "band_key", "cost_runs", "decode_pairs", "signatures",
-           "signatures_flat"]
+__all__ = ["UniqueCodes", "band_buckets", "band_key", "cost_runs", "decode_pairs", "signatures"]
 
 _U64 = np.uint64
 _DTYPE = {"affine32": np.uint32, "affine64": _U64, "legacy": _U64}
 _EMPTY = {"affine32": (1 << 32) - 1, "affine64": (1 << 64) - 1, "legacy": (1 << 32) - 1}
-_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35),
-           np.uint32(16))
-_FMIX64 = (_U64(33), _U64(0xFF51AFD7ED558CCD), _U64(33), _U64(0xC4CEB9FE1A85EC53), _U64(33))
-_MIN_ELEMS_PER_THREAD = 1 << 22  # num_perm x ids a thread gets at least
-_FLAT_IDS_AT_A_TIME = 1 << 22  # ids premixed at a time by signatures_flat (16 MB at affine32)
-
-
-def _check_scheme(scheme: str) -> None:
-    if scheme not in _DTYPE:
-        raise ValueError(f"scheme must be one of affine32, affine64, legacy; got {scheme!r}")
+FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+FMIX64 = (_U64(33), _U64(0xFF51AFD7ED558CCD), _U64(33), _U64(0xC4CEB9FE1A85EC53), _U64(33))
+_FLAT_IDS_AT_A_TIME = 1 << 22  # ids premixed at a time by signatures (16 MB at affine32)
 
 
 @lru_cache(maxsize=32)
 def permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
-    """(a, b) exactly as datasketch draws them (taken from a datasketch MinHash)."""
-    _check_scheme(scheme)
+    """(a, b) exactly as datasketch draws them (taken from a datasketch MinHash), read-only."""
     from datasketch import MinHash  # here, not at import (see the module's docstring)
 
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations  # type: ignore[arg-type]
-    dtype = _DTYPE[scheme]
-    a = np.ascontiguousarray(a, dtype=dtype)
-    b = np.ascontiguousarray(b, dtype=dtype)
+    drawn = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations  # type: ignore[arg-type]
+    a, b = (np.ascontiguousarray(x, dtype=_DTYPE[scheme]) for x in drawn)
     a.setflags(write=False)
     b.setflags(write=False)
     return a, b
 
 
-def _premix(ids: np.ndarray, scheme: str) -> np.ndarray:
-    """The input array as datasketch's CPU path sees it before the permutations."""
-    if ids.dtype.kind not in "iu":
-        raise ValueError(f"ids must be an integer array, got dtype {ids.dtype}")
-    if ids.size and ids.dtype.kind == "i" and int(ids.min()) < 0:
-        raise ValueError("ids must be non-negative")
-    if scheme == "affine32":
-        if ids.size and ids.dtype.itemsize > 4 and int(ids.max()) > 0xFFFFFFFF:
-            raise ValueError("id out of range for scheme 'affine32': use 32-bit ids or scheme='affine64'")
-        hv = ids.astype(np.uint32)  # always a copy: mixed in place below
-        s1, m1, s2, m2, s3 = _FMIX32
-    else:
-        hv = ids.astype(_U64)
-        if scheme == "legacy":
-            return hv
-        s1, m1, s2, m2, s3 = _FMIX64
+def fmix(hv: np.ndarray, constants: tuple[np.integer, ...]) -> np.ndarray:
+    """MurmurHash3's finaliser (``FMIX32`` or ``FMIX64``, of hv's width) of every value, in place."""
+    s1, m1, s2, m2, s3 = constants
     flat = hv.reshape(-1)
     step = 1 << 20  # a million values at a time: the shifts' temporaries stay small
     for lo in range(0, flat.size, step):
@@ -84,12 +58,31 @@ def _premix(ids: np.ndarray, scheme: str) -> np.ndarray:
     return hv
 
 
-def signatures_flat(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: int,
-                    scheme: str = "affine32", threads: int = 1, perms: slice | None = None) -> np.ndarray:
-    """``signatures`` of the documents whose ids are concatenated in ``ids``
-    (``counts[i]`` ids for document i). ``perms`` selects some of the
-    ``num_perm`` permutations: those columns of the full signatures."""
-    _check_scheme(scheme)
+def _premix(ids: np.ndarray, scheme: str) -> np.ndarray:
+    """The input array as datasketch's CPU path sees it before the permutations (a copy)."""
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"ids must be an integer array, got dtype {ids.dtype}")
+    if ids.size and ids.dtype.kind == "i" and int(ids.min()) < 0:
+        raise ValueError("ids must be non-negative")
+    if scheme == "affine32":
+        if ids.size and ids.dtype.itemsize > 4 and int(ids.max()) > 0xFFFFFFFF:
+            raise ValueError("id out of range for scheme 'affine32': use 32-bit ids or scheme='affine64'")
+        return fmix(ids.astype(np.uint32), FMIX32)
+    hv = ids.astype(_U64)
+    return hv if scheme == "legacy" else fmix(hv, FMIX64)
+
+
+def signatures(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: int, scheme: str = "affine32",
+               perms: slice | None = None) -> np.ndarray:
+    """Row i = ``MinHash(num_perm, seed=seed, scheme=scheme, hashfunc=identity)
+    .update_batch(ids of document i).hashvalues`` (uint32 for affine32, else uint64), the ids of
+    the documents concatenated in ``ids`` (``counts[i]`` ids for document i).
+
+    A document with no ids gets datasketch's empty hashvalues (all max). ``perms`` selects some
+    of the ``num_perm`` permutations: those columns of the full signatures.
+    """
+    if scheme not in _DTYPE:
+        raise ValueError(f"scheme must be one of affine32, affine64, legacy; got {scheme!r}")
     counts = np.asarray(counts, dtype=np.int64)
     n = len(counts)
     a, b = permutations(num_perm, seed, scheme)
@@ -101,63 +94,21 @@ def signatures_flat(ids: np.ndarray, counts: np.ndarray, num_perm: int, seed: in
         return out
     if len(ids) != total:
         raise ValueError(f"{len(ids)} ids but counts sum to {total}")
+    ends = np.cumsum(counts)
     if total > _FLAT_IDS_AT_A_TIME and n > 1:
         # Premixing copies the ids: one copy of all of a large corpus's sentence shingles
         # would be the passage stage's largest array. A run of whole documents at a time
         # keeps that copy small.
-        ends = np.cumsum(counts)
         for d0, d1 in cost_runs(ends, _FLAT_IDS_AT_A_TIME):
             lo = int(ends[d0 - 1]) if d0 else 0
-            out[d0:d1] = signatures_flat(ids[lo:int(ends[d1 - 1])], counts[d0:d1], num_perm, seed,
-                                         scheme, threads, perms)
+            out[d0:d1] = signatures(ids[lo:int(ends[d1 - 1])], counts[d0:d1], num_perm, seed, scheme, perms)
         return out
-    hv = _premix(np.asarray(ids), scheme)
-    rows = np.flatnonzero(counts > 0)
-    starts = (np.cumsum(counts) - counts)[rows]
-    nthreads = max(1, min(int(threads), total * num_perm // _MIN_ELEMS_PER_THREAD))
-    if nthreads == 1:
-        _sig_range(hv, starts, rows, total, a, b, scheme, out)
-        return out
-    # Split at document boundaries into parts of similar size; the kernel releases the GIL
-    # (nogil), and each part writes its own rows.
-    cuts = np.searchsorted(starts, np.linspace(0, total, nthreads + 1)[1:-1])
-    bounds = [0, *sorted({int(c) for c in cuts if 0 < c < len(starts)}), len(starts)]
-    with ThreadPoolExecutor(max_workers=nthreads) as pool:
-        futs = []
-        for d0, d1 in pairwise(bounds):
-            hi = int(starts[d1]) if d1 < len(starts) else total
-            futs.append(pool.submit(_sig_range, hv, starts[d0:d1], rows[d0:d1], hi, a, b, scheme, out))
-        for f in futs:
-            f.result()
-    return out
-
-
-def _sig_range(hv: np.ndarray, starts: np.ndarray, rows: np.ndarray, end: int,
-               a: np.ndarray, b: np.ndarray, scheme: str, out: np.ndarray) -> None:
-    """Min-reduce the premixed ids of each document (``hv[starts[k]:starts[k + 1]]``, the last
-    up to ``end``) into out[rows[k]], by the kernel."""
     from cleaners.kernels import minhash_jit
 
-    ends = np.empty_like(starts)
-    ends[:-1] = starts[1:]
-    ends[-1] = end
-    minhash_jit.KERNELS[scheme](hv, starts, ends, rows, a, b, out)
-
-
-def signatures(id_arrays: Sequence[np.ndarray], num_perm: int, seed: int,
-               scheme: str = "affine32", threads: int = 1) -> np.ndarray:
-    """Row i = ``MinHash(num_perm, seed=seed, scheme=scheme, hashfunc=identity)
-    .update_batch(id_arrays[i]).hashvalues`` (uint32 for affine32, else uint64).
-
-    An empty array gives datasketch's empty hashvalues (all max). ``threads``
-    > 1 splits large batches over threads.
-    """
-    counts = np.fromiter(map(len, id_arrays), dtype=np.int64, count=len(id_arrays))
-    if counts.sum():
-        ids = np.concatenate([np.asarray(x).ravel() for x in id_arrays if len(x)])
-    else:
-        ids = np.zeros(0, dtype=_DTYPE.get(scheme, np.uint32))
-    return signatures_flat(ids, counts, num_perm, seed, scheme, threads)
+    rows = np.flatnonzero(counts > 0)  # the kernel writes each of these rows from its ids
+    hv = _premix(np.asarray(ids), scheme)
+    minhash_jit.KERNELS[scheme](hv, (ends - counts)[rows], ends[rows], rows, a, b, out)
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""numba kernels of the MinHash signatures (``cleaners.kernels.minhash.signatures_flat``), of the
+"""numba kernels of the MinHash signatures (``cleaners.kernels.minhash.signatures``), of the
 exact comparison of shingle sets (``cleaners.kernels.shingles``) and of the near-duplicate clusters
 (``link_buckets``).
 
@@ -20,8 +20,7 @@ The arithmetic is datasketch's CPU path exactly:
   which vectorises where a 64-bit division does not.
 
 ``out`` must hold datasketch's empty value (or an earlier minimum) in the rows
-given; each document only writes its own row, so disjoint ranges of documents
-can run in parallel threads (``nogil``). The tests compare every scheme with
+given; each document only writes its own row. The tests compare every scheme with
 datasketch's ``MinHash.update_batch``.
 """
 
@@ -39,14 +38,15 @@ _S61 = np.uint64(61)
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
-@njit(cache=True, nogil=True)
-def sig_affine32(hv, starts, ends, rows, a, b, out):  # pragma: no cover - compiled
+@njit(inline="always")
+def _min_reduce(hv, starts, ends, rows, a, b, out, value):  # pragma: no cover - compiled
+    """Row rows[k] of out = its minimum with ``value(a[p], h, b[p])`` of every id h of
+    hv[starts[k]:ends[k]], for each permutation p (``value``: one scheme's arithmetic)."""
     num_perm = a.shape[0]
     for k in range(rows.shape[0]):
-        s = starts[k]
         e = ends[k]
         o = out[rows[k]]
-        i = s
+        i = starts[k]
         while i + 4 <= e:
             h0 = hv[i]
             h1 = hv[i + 1]
@@ -55,42 +55,25 @@ def sig_affine32(hv, starts, ends, rows, a, b, out):  # pragma: no cover - compi
             for p in range(num_perm):
                 ap = a[p]
                 bp = b[p]
-                v0 = min(np.uint32(ap * h0 + bp), np.uint32(ap * h1 + bp))
-                v1 = min(np.uint32(ap * h2 + bp), np.uint32(ap * h3 + bp))
+                v0 = min(value(ap, h0, bp), value(ap, h1, bp))
+                v1 = min(value(ap, h2, bp), value(ap, h3, bp))
                 o[p] = min(o[p], min(v0, v1))
             i += 4
         while i < e:
             h = hv[i]
             for p in range(num_perm):
-                o[p] = min(o[p], np.uint32(a[p] * h + b[p]))
+                o[p] = min(o[p], value(a[p], h, b[p]))
             i += 1
 
 
-@njit(cache=True, nogil=True)
-def sig_affine64(hv, starts, ends, rows, a, b, out):  # pragma: no cover - compiled
-    num_perm = a.shape[0]
-    for k in range(rows.shape[0]):
-        s = starts[k]
-        e = ends[k]
-        o = out[rows[k]]
-        i = s
-        while i + 4 <= e:
-            h0 = hv[i]
-            h1 = hv[i + 1]
-            h2 = hv[i + 2]
-            h3 = hv[i + 3]
-            for p in range(num_perm):
-                ap = a[p]
-                bp = b[p]
-                v0 = min(ap * h0 + bp, ap * h1 + bp)
-                v1 = min(ap * h2 + bp, ap * h3 + bp)
-                o[p] = min(o[p], min(v0, v1))
-            i += 4
-        while i < e:
-            h = hv[i]
-            for p in range(num_perm):
-                o[p] = min(o[p], a[p] * h + b[p])
-            i += 1
+@njit(inline="always")
+def _affine32(ap, h, bp):  # pragma: no cover - compiled
+    return np.uint32(ap * h + bp)
+
+
+@njit(inline="always")
+def _affine64(ap, h, bp):  # pragma: no cover - compiled
+    return ap * h + bp
 
 
 @njit(inline="always")
@@ -102,31 +85,21 @@ def _legacy(ap, h, bp):  # pragma: no cover - compiled
     return r & _LOW32
 
 
+# One compiled kernel per scheme, each a cached function of arrays only: numba's cache cannot
+# key a kernel that takes the scheme's function as an argument (or closes over it).
+@njit(cache=True, nogil=True)
+def sig_affine32(hv, starts, ends, rows, a, b, out):  # pragma: no cover - compiled
+    _min_reduce(hv, starts, ends, rows, a, b, out, _affine32)
+
+
+@njit(cache=True, nogil=True)
+def sig_affine64(hv, starts, ends, rows, a, b, out):  # pragma: no cover - compiled
+    _min_reduce(hv, starts, ends, rows, a, b, out, _affine64)
+
+
 @njit(cache=True, nogil=True)
 def sig_legacy(hv, starts, ends, rows, a, b, out):  # pragma: no cover - compiled
-    num_perm = a.shape[0]
-    for k in range(rows.shape[0]):
-        s = starts[k]
-        e = ends[k]
-        o = out[rows[k]]
-        i = s
-        while i + 4 <= e:
-            h0 = hv[i]
-            h1 = hv[i + 1]
-            h2 = hv[i + 2]
-            h3 = hv[i + 3]
-            for p in range(num_perm):
-                ap = a[p]
-                bp = b[p]
-                v0 = min(_legacy(ap, h0, bp), _legacy(ap, h1, bp))
-                v1 = min(_legacy(ap, h2, bp), _legacy(ap, h3, bp))
-                o[p] = min(o[p], min(v0, v1))
-            i += 4
-        while i < e:
-            h = hv[i]
-            for p in range(num_perm):
-                o[p] = min(o[p], _legacy(a[p], h, b[p]))
-            i += 1
+    _min_reduce(hv, starts, ends, rows, a, b, out, _legacy)
 
 
 KERNELS = {"affine32": sig_affine32, "affine64": sig_affine64, "legacy": sig_legacy}
@@ -179,29 +152,14 @@ def new_failed_set() -> np.ndarray:
     return np.full(1024, _EMPTY, dtype=np.int64)
 
 
-@njit(inline="always")
-def _slot(code, mask):  # pragma: no cover - compiled
-    return np.int64((np.uint64(code) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)) & mask
-
-
 @njit(cache=True, nogil=True)
-def _holds(table, code):  # pragma: no cover - compiled
+def _slot(table, code):  # pragma: no cover - compiled
+    """The slot of the table holding ``code``, or the free slot where it goes (linear probing)."""
     mask = table.shape[0] - 1
-    i = _slot(code, mask)
-    while table[i] != _EMPTY:
-        if table[i] == code:
-            return True
+    i = np.int64((np.uint64(code) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)) & mask
+    while table[i] != _EMPTY and table[i] != code:
         i = (i + 1) & mask
-    return False
-
-
-@njit(cache=True, nogil=True)
-def _put(table, code):  # pragma: no cover - compiled
-    mask = table.shape[0] - 1
-    i = _slot(code, mask)
-    while table[i] != _EMPTY:
-        i = (i + 1) & mask
-    table[i] = code
+    return i
 
 
 @njit(cache=True, nogil=True)
@@ -209,7 +167,7 @@ def _grown(table):  # pragma: no cover - compiled
     out = np.full(table.shape[0] * 2, _EMPTY, dtype=np.int64)
     for x in table:
         if x != _EMPTY:
-            _put(out, x)
+            out[_slot(out, x)] = x
     return out
 
 
@@ -249,7 +207,7 @@ def link_buckets(members, starts, ends, ids, id_start, id_end, parent, failed, n
                 if ra == rb:
                     continue
                 code = a * n + b
-                if _holds(failed, code):
+                if failed[_slot(failed, code)] == code:
                     continue
                 compared += 1
                 inter = _intersection(ids, id_start[a], id_end[a], ids, id_start[b], id_end[b])
@@ -266,7 +224,7 @@ def link_buckets(members, starts, ends, ids, id_start, id_end, parent, failed, n
                 else:
                     if 2 * (n_failed[0] + 1) > failed.shape[0]:
                         failed = _grown(failed)
-                    _put(failed, code)
+                    failed[_slot(failed, code)] = code
                     n_failed[0] += 1
     return compared, failed
 

@@ -33,11 +33,7 @@ def sha1_head(data, start, end, w, buf):  # pragma: no cover - compiled
     length = end - start
     total = ((length + 8) // 64 + 1) * 64  # padded: 0x80, zeros, 64-bit big-endian bit length
     bits = length * 8
-    h0 = 0x67452301
-    h1 = 0xEFCDAB89
-    h2 = 0x98BADCFE
-    h3 = 0x10325476
-    h4 = 0xC3D2E1F0
+    h0, h1, h2, h3, h4 = 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0
     for block in range(0, total, 64):
         for j in range(64):  # this block of the padded message
             pos = block + j
@@ -54,11 +50,7 @@ def sha1_head(data, start, end, w, buf):  # pragma: no cover - compiled
                     | (np.int64(buf[4 * t + 2]) << 8) | np.int64(buf[4 * t + 3]))
         for t in range(16, 80):
             w[t] = _rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1)
-        a = h0
-        b = h1
-        c = h2
-        d = h3
-        e = h4
+        a, b, c, d, e = h0, h1, h2, h3, h4
         for t in range(80):
             if t < 20:
                 f = (b & c) | ((b ^ 0xFFFFFFFF) & d)
@@ -72,17 +64,9 @@ def sha1_head(data, start, end, w, buf):  # pragma: no cover - compiled
             else:
                 f = b ^ c ^ d
                 k = 0xCA62C1D6
-            tmp = (_rotl(a, 5) + f + e + k + w[t]) & 0xFFFFFFFF
-            e = d
-            d = c
-            c = _rotl(b, 30)
-            b = a
-            a = tmp
-        h0 = (h0 + a) & 0xFFFFFFFF
-        h1 = (h1 + b) & 0xFFFFFFFF
-        h2 = (h2 + c) & 0xFFFFFFFF
-        h3 = (h3 + d) & 0xFFFFFFFF
-        h4 = (h4 + e) & 0xFFFFFFFF
+            a, b, c, d, e = (_rotl(a, 5) + f + e + k + w[t]) & 0xFFFFFFFF, a, _rotl(b, 30), c, d
+        h0, h1, h2, h3, h4 = ((h0 + a) & 0xFFFFFFFF, (h1 + b) & 0xFFFFFFFF, (h2 + c) & 0xFFFFFFFF,
+                              (h3 + d) & 0xFFFFFFFF, (h4 + e) & 0xFFFFFFFF)
     # digest bytes 0..3 are h0 big-endian; read little-endian they are h0 byte-swapped
     return (((h0 >> 24) & 0xFF) | (((h0 >> 16) & 0xFF) << 8) | (((h0 >> 8) & 0xFF) << 16)
             | ((h0 & 0xFF) << 24))

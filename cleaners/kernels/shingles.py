@@ -23,9 +23,10 @@ import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
 
 import numpy as np
+
+from cleaners.kernels.minhash import FMIX64, cost_runs, fmix
 
 __all__ = ["HASHES", "ClusterLinker", "intersection_sizes", "shingle_ids", "similarities"]
 
@@ -55,22 +56,12 @@ def shingle_ids(docs: Sequence[Doc], k: int, hash: str = "poly64-fmix64") -> tup
         raise ValueError(f"k must be >= 1, got {k!r}")
     if hash not in HASHES:
         raise ValueError(f"hash must be one of {', '.join(HASHES)}; got {hash!r}")
-    ntok = [_word_count(d) for d in docs]
-    ids: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
-    i, n = 0, len(docs)
-    while i < n:
-        j, tok = i, 0
-        while j < n and (j == i or tok + ntok[j] <= _BATCH_TOKENS):
-            tok += ntok[j]
-            j += 1
-        got, c = _unique_ids(*_raw_shingles(docs[i:j], np.asarray(ntok[i:j], dtype=np.int64), k, hash))
-        ids.append(got)
-        counts.append(c)
-        i = j
-    if not ids:
+    ntok = np.array([_word_count(d) for d in docs], dtype=np.int64)
+    batches = [_unique_ids(*_raw_shingles(docs[lo:hi], ntok[lo:hi], k, hash))
+               for lo, hi in cost_runs(np.cumsum(ntok), _BATCH_TOKENS)]  # about _BATCH_TOKENS words each
+    if not batches:
         return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
-    return np.concatenate(ids), np.concatenate(counts)
+    return np.concatenate([ids for ids, _ in batches]), np.concatenate([counts for _, counts in batches])
 
 
 def _word_count(doc: Doc) -> int:
@@ -104,13 +95,7 @@ def _word_bounds(flat: np.ndarray, docs: Sequence[Doc], ntok: int) -> tuple[np.n
     unless a word holds one; then the bounds come from the words' lengths."""
     seps = np.flatnonzero(flat == _SEP)
     if len(seps) == ntok - 1:
-        starts = np.empty(ntok, dtype=np.int64)
-        starts[0] = 0
-        starts[1:] = seps + 1
-        ends = np.empty(ntok, dtype=np.int64)
-        ends[:-1] = seps
-        ends[-1] = len(flat)
-        return starts, ends
+        return np.r_[0, seps + 1], np.r_[seps, len(flat)]
     words = (w for d in docs for w in ((d.split(" ") if d else []) if isinstance(d, str) else d))
     lens = np.fromiter((len(w.encode("utf-8", "surrogatepass")) for w in words), dtype=np.int64, count=ntok)
     ends = np.cumsum(lens + 1) - 1
@@ -122,7 +107,7 @@ def _unique_ids(ids: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.nda
     (document, id) codes."""
     owner = np.repeat(np.arange(len(counts), dtype=_U64), counts)
     codes = (owner << _U64(32)) | ids.astype(_U64)
-    codes.sort()
+    codes.sort()  # (not np.unique: several times slower here)
     if len(codes) > 1:
         codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
     counts = np.bincount((codes >> _U64(32)).astype(np.int64), minlength=len(counts))
@@ -138,15 +123,11 @@ def _sha1_heads(flat: np.ndarray, sb: np.ndarray, eb: np.ndarray) -> np.ndarray:
     parts = max(1, min(_HASH_THREADS, len(flat) // _MIN_THREAD_BYTES, len(sb)))
     cuts = np.linspace(0, len(sb), parts + 1).astype(np.int64).tolist()
 
-    def run(ab: tuple[int, int]) -> None:
-        a, b = ab
+    def run(a: int, b: int) -> None:
         sha1_jit.heads(flat, sb[a:b], eb[a:b], out[a:b])
 
-    if parts == 1:
-        run((0, len(sb)))
-    else:
-        with ThreadPoolExecutor(max_workers=parts) as pool:
-            list(pool.map(run, pairwise(cuts)))
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        list(pool.map(run, cuts[:-1], cuts[1:]))
     return out
 
 
@@ -166,15 +147,6 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
             np.cumprod(np.full(size - 1, _R_INV, dtype=_U64), out=pi[1:])
             _pow, _pow_inv = p, pi
         return _pow, _pow_inv
-
-
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    h ^= h >> _U64(33)
-    h *= _U64(0xFF51AFD7ED558CCD)
-    h ^= h >> _U64(33)
-    h *= _U64(0xC4CEB9FE1A85EC53)
-    h ^= h >> _U64(33)
-    return h
 
 
 def _long_span(flat: np.ndarray, s: int, e: int) -> int:
@@ -217,7 +189,7 @@ def _poly64(flat: np.ndarray, sb: np.ndarray, eb: np.ndarray) -> np.ndarray:
         h *= pwi[s]
         out[i:j] = h
         i = j
-    return _fmix64(out)
+    return fmix(out, FMIX64)
 
 
 # ---------------------------------------------------------------------------

@@ -24,11 +24,7 @@ def norm_words(text: str) -> list[str]:
     casefolded."""
     if text.isascii():
         return TOKEN.findall(text.lower())
-    raw = TOKEN.findall(text)
-    joined = " ".join(raw)
-    if joined.isascii():  # non-ASCII punctuation only (curly quotes, dashes): lower() them at once
-        return joined.lower().split(" ") if raw else []
-    return [w.lower() if w.isascii() else unicodedata.normalize("NFKC", w).casefold() for w in raw]
+    return key_words(class_key(TOKEN.findall(text)))
 
 
 def word_count(text: str) -> int:
@@ -40,9 +36,7 @@ def is_cjk(text: str) -> bool:
     """True when most tokens are CJK characters (shingle by character, not word)."""
     if not CJK_CHAR.search(text, 0, 5000):
         return False
-    toks = TOKEN.findall(text[:5000])
-    if not toks:
-        return False
+    toks = TOKEN.findall(text[:5000])  # not empty: a CJK character is (in) a token
     return sum(1 for t in toks if CJK_CHAR.fullmatch(t)) > 0.5 * len(toks)
 
 
@@ -69,21 +63,15 @@ def sentences(text: str) -> list[tuple[int, int]]:
         offset = pm.start()
         para = pm.group()
         start = 0
-        for m in SENT_END.finditer(para):
-            end = m.end()
+        for end in [m.end() for m in SENT_END.finditer(para)] + [len(para)]:  # the paragraph's end always cuts
             seg = para[start:end]
-            if _abbreviation(seg.rstrip(CLOSERS)):
+            if end < len(para) and _abbreviation(seg.rstrip(CLOSERS)):
                 continue
             left = len(seg) - len(seg.lstrip())
             right = len(seg.rstrip())
             if right > left:
                 append((offset + start + left, offset + start + right))
             start = end
-        seg = para[start:]
-        left = len(seg) - len(seg.lstrip())
-        right = len(seg.rstrip())
-        if right > left:
-            append((offset + start + left, offset + start + right))
     return spans
 
 
@@ -97,10 +85,9 @@ def _abbreviation(seg: str) -> bool:
 _STOP = {lang: set(words.split()) for lang, words in STOPWORDS.items()}
 
 
-KANA = re.compile(r"[\u3040-\u30ff]")
-HAN = re.compile(r"[\u4e00-\u9fff]")
-HANGUL = re.compile(r"[\uac00-\ud7af]")
-CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# (language, its script's characters, the share of the letters they must exceed), in the order tried
+BY_SCRIPT = (("ja", re.compile(r"[\u3040-\u30ff]"), 0.05), ("ko", re.compile(r"[\uac00-\ud7af]"), 0.2),
+             ("zh", re.compile(r"[\u4e00-\u9fff]"), 0.2), ("ru", re.compile(r"[\u0400-\u04ff]"), 0.3))
 SCRIPTS = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af\u0400-\u04ff]")  # any of the four above
 LETTERS = re.compile(r"[^\W\d_]+")
 
@@ -110,20 +97,11 @@ def detect_language(text: str) -> str | None:
     sample = text[:4000]
     if not sample.strip():
         return None
-    if not sample.isascii() and SCRIPTS.search(sample):  # else every count below is 0
-        kana = len(KANA.findall(sample))
-        han = len(HAN.findall(sample))
-        hangul = len(HANGUL.findall(sample))
-        cyr = len(CYRILLIC.findall(sample))
+    if not sample.isascii() and SCRIPTS.search(sample):  # else every script's count is 0
         letters = max(1, len(LETTER.findall(sample)))
-        if kana > 0.05 * letters:
-            return "ja"
-        if hangul > 0.2 * letters:
-            return "ko"
-        if han > 0.2 * letters:
-            return "zh"
-        if cyr > 0.3 * letters:
-            return "ru"
+        for lang, script, share in BY_SCRIPT:
+            if len(script.findall(sample)) > share * letters:
+                return lang
     counted = stop_word_scores(sample)  # the numba kernel, with no word strings
     if counted is None:  # a character that lowers to two: counted from the words
         words = LETTERS.findall(sample.lower())
@@ -152,16 +130,13 @@ def norm_word_lines(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray
     its words (not so when a word holds a space: NFKC of some ligatures), and its number of words."""
     from cleaners.kernels import text_jit as jit
 
-    if not texts:
-        return [], np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
     cp, ends = code_points(texts)
     keyed = np.empty(len(texts), dtype=np.bool_)
     counts = np.empty(len(texts), dtype=np.int64)
     buf = jit.key_buffer(len(cp), len(texts))
     form_at, forms = jit.key_table()
     kn = jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, buf)
-    lines = buf[:kn].tobytes().decode("utf-8").split("\n")
-    lines.pop()  # after the last "\n"
+    lines = buf[:kn].tobytes().decode("utf-8").split("\n")[:-1]  # each line ends with "\n"
     for i in np.flatnonzero(~keyed).tolist():  # the texts the kernel flags
         words = norm_words(texts[i])
         lines[i] = " ".join(words)
@@ -183,20 +158,18 @@ def stop_word_scores(text: str) -> tuple[int, list[int]] | None:
     """For ``detect_language``: how many words ``LETTERS.findall(text.lower())`` gives and, per
     language of ``STOPWORDS`` (in order), how many of them are its stop words; by the kernel, with
     no word strings. None when a character of the text lowers to more than one (the caller then
-    counts the words) or the text is empty."""
+    counts the words)."""
     from cleaners.kernels import text_jit as jit
 
-    if not text:
-        return None
     scores = np.zeros(len(STOPWORDS), dtype=np.int64)
     n = jit.stop_word_scores(code_points([text])[0], jit.lower_table(), *jit.stop_word_table(), scores)
     return None if n < 0 else (int(n), scores.tolist())
 
 
 def class_key(raw: list[str]) -> str:
-    """The normalised tokens of ``raw`` (as ``norm_words`` normalises them) in one string: joined by a
-    space, or, in the rare case a normalised token holds a space (NFKC of some ligatures), by NUL
-    after a leading NUL."""
+    """The normalised tokens of ``raw`` (lower-cased when ASCII, else NFKC and casefolded) in one
+    string: joined by a space, or, in the rare case a normalised token holds a space (NFKC of some
+    ligatures), by NUL after a leading NUL."""
     joined = " ".join(raw)
     if joined.isascii():
         return joined.lower()
@@ -224,17 +197,14 @@ def sentence_rows(texts: list[str], min_words: int) -> tuple[np.ndarray, np.ndar
 
     cp, ends = code_points(texts)
     room = len(cp) + 1  # a sentence holds at least one character
-    doc = np.empty(room, dtype=np.int64)
-    start = np.empty(room, dtype=np.int64)
-    end = np.empty(room, dtype=np.int64)
+    doc, start, end = (np.empty(room, dtype=np.int64) for _ in range(3))
     keyed = np.empty(room, dtype=np.bool_)
     form_at, forms = jit.key_table()
     buf = jit.key_buffer(len(cp), room)
     abbr, abbr_ends = jit.abbreviation_table()
     n, kn = jit.sentence_rows(cp, ends, jit.char_flags(), form_at, forms, abbr, abbr_ends, min_words,
                               doc, start, end, keyed, buf)
-    keys = buf[:kn].tobytes().decode("utf-8").split("\n")
-    keys.pop()  # after the last "\n"
+    keys = buf[:kn].tobytes().decode("utf-8").split("\n")[:-1]  # each key ends with "\n"
     for j in np.flatnonzero(~keyed[:n]).tolist():
         keys[j] = class_key(TOKEN.findall(texts[doc[j]], start[j], end[j]))
     return doc[:n].copy(), start[:n].copy(), end[:n].copy(), keys

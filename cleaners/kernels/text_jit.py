@@ -27,6 +27,7 @@ real article texts and on random strings of the characters where the rules diffe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -40,6 +41,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from cleaners.kernels import chars
 from cleaners.kernels.numba_cache import say_if_compiling
 
 say_if_compiling(__name__)
@@ -80,8 +82,6 @@ def _stored(name: str, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.
     of the Python and Unicode versions and of this module's and ``chars``' source, the
     inputs of every table; a file that cannot be read is made again, and a folder that
     cannot be written means building each time."""
-    from cleaners.kernels import chars
-
     key = hashlib.sha1("\0".join([sys.version, unicodedata.unidata_version]).encode())
     for module in (__file__, chars.__file__):
         key.update(Path(module).read_bytes())
@@ -92,20 +92,18 @@ def _stored(name: str, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.
     except (OSError, ValueError, KeyError, EOFError):
         pass
     arrays = build()
-    tmp = None
-    try:
+    with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **{f"a{i}": a for i, a in enumerate(arrays)})
-        os.replace(tmp, path)
-        tmp = None
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **{f"a{i}": a for i, a in enumerate(arrays)})
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)  # a half-written file (a full disk): not left behind
         for old in path.parent.glob(f"newsclean-{name}-*.npz"):  # tables of earlier sources
             if old != path:
                 old.unlink(missing_ok=True)
-    except OSError:
-        if tmp is not None:  # a half-written file (a full disk): not left behind
-            Path(tmp).unlink(missing_ok=True)
     return arrays
 
 
@@ -116,21 +114,18 @@ def char_flags() -> np.ndarray:
 
 
 def _char_flags() -> np.ndarray:
-    from cleaners.kernels.chars import CJK as CJK_RANGES
-    from cleaners.kernels.chars import CLOSERS
-
     every = _every_code_point()
     flags = np.zeros(0x110000, dtype=np.uint16)
-    for pattern, bit in ((r"[^\W_]", ALNUM), (r"\s", SPACE), (rf"[{CJK_RANGES}]", CJK), (r"\w", WORD),
+    for pattern, bit in ((r"[^\W_]", ALNUM), (r"\s", SPACE), (rf"[{chars.CJK}]", CJK), (r"\w", WORD),
                          (r"[.!?。！？]", ENDER), (r"[。！？]", CJK_ENDER), (r"""["'”’»)\]]""", CLOSER)):
         flags[_matching(pattern, every)] |= bit
-    flags[[ord(c) for c in CLOSERS]] |= STRIP
+    flags[[ord(c) for c in chars.CLOSERS]] |= STRIP
     flags[[ord(c) for c in simple_chars()]] |= SIMPLE
     seconds = composition_seconds()
     form_ok, in_run = [], []
     for c in np.flatnonzero(flags & CJK).tolist():
         ch = chr(c)
-        form = _cjk_form(ch)
+        form = _form(ch)
         if " " not in form:
             form_ok.append(c)
             if form == ch and ch.isalnum() and not unicodedata.combining(ch) and ch not in seconds:
@@ -151,8 +146,8 @@ def composition_seconds() -> frozenset[str]:
     return frozenset(out)
 
 
-def _cjk_form(c: str) -> str:
-    """The norm of a CJK character as a token of its own (text.tokens: NFKC, then casefold)."""
+def _form(c: str) -> str:
+    """The normalised form of a character as a token of its own (``text.norm_words``: NFKC, then casefold)."""
     return unicodedata.normalize("NFKC", c).casefold()
 
 
@@ -175,17 +170,8 @@ def key_table() -> tuple[np.ndarray, np.ndarray]:
 
 def _key_table() -> tuple[np.ndarray, np.ndarray]:
     flags = char_flags()
-    data = []
-    for c in range(FORM_LIMIT):
-        ch = chr(c)
-        if c < 128:
-            data.append(ch.lower().encode())
-        elif flags[c] & SIMPLE:
-            data.append(ch.casefold().encode())
-        elif flags[c] & CJK_FORM:
-            data.append(_cjk_form(ch).encode())
-        else:
-            data.append(b"")
+    # NFKC then casefold is lower() of ASCII and casefold() of a SIMPLE character (NFKC leaves both)
+    data = [_form(chr(c)).encode() if c < 128 or flags[c] & (SIMPLE | CJK_FORM) else b"" for c in range(FORM_LIMIT)]
     offsets = np.zeros(FORM_LIMIT + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(d) for d in data])
     return offsets, np.frombuffer(b"".join(data), dtype=np.uint8).copy()
@@ -205,9 +191,7 @@ def _longest_form() -> int:
 @lru_cache(maxsize=1)
 def abbreviation_table() -> tuple[np.ndarray, np.ndarray]:
     """chars.ABBREV_WORDS with their final "." as code points, concatenated, and their ends."""
-    from cleaners.kernels.chars import ABBREV_WORDS
-
-    cps = [np.frombuffer((w + ".").encode("utf-32-le"), dtype=np.uint32) for w in ABBREV_WORDS]
+    cps = [np.frombuffer((w + ".").encode("utf-32-le"), dtype=np.uint32) for w in chars.ABBREV_WORDS]
     return np.concatenate(cps), np.cumsum([len(c) for c in cps]).astype(np.int64)
 
 
@@ -340,12 +324,10 @@ def sentence_rows(cp, text_ends, flags, form_at, forms, abbr, abbr_ends, min_wor
             if cp[i] == 10:
                 i += 1
                 continue
-            p0 = i
+            start = k = i  # a paragraph: i up to the next newline
             while i < t1 and cp[i] != 10:
                 i += 1
             p1 = i
-            start = p0
-            k = p0
             while k < p1:
                 f = flags[cp[k]]
                 if not f & ENDER:
@@ -413,8 +395,6 @@ def lower_table() -> np.ndarray:
 
 
 def _lower_table() -> np.ndarray:
-    from cleaners.kernels.chars import LETTER
-
     every = _every_code_point()
     parts: list[str] = []
     multi: list[int] = []
@@ -429,7 +409,7 @@ def _lower_table() -> np.ndarray:
     lowered = "".join(parts)
     table = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int32)
     letter = np.zeros(len(table), dtype=bool)
-    letter[_matching(LETTER.pattern, lowered)] = True
+    letter[_matching(chars.LETTER.pattern, lowered)] = True
     table[~letter] = 0
     table[multi] = -1
     return table
@@ -440,17 +420,14 @@ def stop_word_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """chars.STOPWORDS as (code points of each distinct word, concatenated, shortest words
     first; their ends; per word a bit mask of the languages listing it, bit g for the g-th
     language; by_len[n]: the first word of n characters (words by_len[n]:by_len[n + 1]))."""
-    from cleaners.kernels.chars import STOPWORDS
-
     masks: dict[str, int] = {}
-    for g, words in enumerate(STOPWORDS.values()):
+    for g, words in enumerate(chars.STOPWORDS.values()):
         for w in words.split():
             masks[w] = masks.get(w, 0) | 1 << g
     words = sorted(masks, key=len)
     ends = np.zeros(len(words) + 1, dtype=np.int64)
     ends[1:] = np.cumsum([len(w) for w in words])
-    longest = len(words[-1])
-    by_len = np.searchsorted(np.array([len(w) for w in words]), np.arange(longest + 2), side="left")
+    by_len = np.searchsorted(np.array([len(w) for w in words]), np.arange(len(words[-1]) + 2), side="left")
     return (np.array([ord(ch) for w in words for ch in w], dtype=np.int32), ends,
             np.array([masks[w] for w in words], dtype=np.int64), by_len.astype(np.int64))
 

@@ -14,6 +14,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -21,10 +22,11 @@ import numpy as np
 from cleaners.config import Config
 from cleaners.kernels.shingles import similarities
 from cleaners.kernels.text import word_count
-from cleaners.match.boilerplate import Key, learn_boilerplate, paragraph_keys_and_lines, site_of, strip_boilerplate
+from cleaners.match.boilerplate import (Key, boilerplate_hits, learn_boilerplate, paragraph_keys_and_lines, site_of,
+                                        strip_boilerplate)
 from cleaners.match.dedup import Sketch, SketchCache, find_clusters
 from cleaners.match.passages import SharedPassage, find_shared_passages
-from cleaners.records import Document
+from cleaners.records import Document, flat_dict
 from cleaners.store.docstore import Body, DocInfo, DocStore, paragraphs_of
 from cleaners.store.memory import fewer_collections, map_large_arrays, release_free_memory
 
@@ -44,11 +46,6 @@ def article_id_for(canonical_doc_id: str) -> str:
 
 def canonical_key(doc: DocInfo, n_words: int) -> tuple:
     return (-n_words, doc.published is None, doc.published or "", doc.source.url is None, doc.doc_id)
-
-
-def _paragraph_diff(mset: set[str], cset: set[str]) -> dict[str, int]:
-    """Paragraphs of the canonical missing from a member, and the member's own (normalised keys)."""
-    return {"paragraphs_missing": len(cset - mset), "paragraphs_added": len(mset - cset)}
 
 
 def _passages_by_doc(passages: list[SharedPassage]) -> dict[int, list[int]]:
@@ -87,20 +84,14 @@ class PackedKeys:
 
 
 class DocTexts:
-    """The cleaned texts of a DocStore's documents as a read-only sequence.
-
-    Iteration streams them in order; indexing reads the CHUNK documents from
-    the index on and keeps only that block, so ascending access is cheap and
-    memory stays bounded.
-    """
+    """The cleaned texts of a DocStore's documents: streamed in order (iteration), or a few
+    documents at a time (``read_many``), so memory stays bounded."""
 
     CHUNK = 256
 
     def __init__(self, store: DocStore, final: Callable[[int, Body], str]) -> None:
         self.store = store
         self.final = final
-        self._lo = 0
-        self._block: list[str] = []
 
     def __len__(self) -> int:
         return len(self.store)
@@ -110,19 +101,10 @@ class DocTexts:
             yield self.final(i, b)
 
     def read_many(self, indexes: list[int]) -> Iterator[dict[int, str]]:
-        """The texts of these documents (ascending), CHUNK of them at a time: {index: text}.
-        Only those documents are read, where indexing reads every document of a block."""
+        """The texts of these documents (ascending), CHUNK of them at a time: {index: text}."""
         for lo in range(0, len(indexes), self.CHUNK):
             bodies = self.store.get_bodies_many(indexes[lo:lo + self.CHUNK])
             yield {i: self.final(i, bodies[i]) for i in sorted(bodies)}
-
-    def __getitem__(self, i: int) -> str:
-        i = int(i)
-        if not self._lo <= i < self._lo + len(self._block):
-            self._lo = i
-            self._block = [self.final(i + n, b)
-                           for n, b in enumerate(self.store.get_bodies_range(i, i + self.CHUNK))]
-        return self._block[i - self._lo]
 
 
 @dataclass
@@ -149,25 +131,16 @@ class Matched:
         """Document i as grouped: without its site's learned boilerplate."""
         return strip_boilerplate(doc, self.learned, self.keys[i]) if self.learned else doc
 
-    def _removed(self, i: int, keys: list[Key]) -> list[bool] | None:
-        """Which of document i's paragraphs (``keys``: their keys) its site's learned boilerplate
-        removes; None when strip_boilerplate leaves the document as it was (none or all of them)."""
-        gone = self.learned.get(site_of(self.infos[i]) or "")
-        if not gone:
-            return None
-        hit = [k in gone for k in keys]
-        return hit if any(hit) and not all(hit) else None
-
     def final_text(self, i: int, body: Body) -> str:
         """``final(i, doc).text`` from the document's body (``DocStore.iter_bodies``)."""
-        hit = self._removed(i, self.keys[i]) if self.learned else None
+        hit = boilerplate_hits(self.infos[i], self.learned, self.keys[i]) if self.learned else None
         if hit is None:
             return body[0]
         return "\n\n".join(p for p, h in zip(paragraphs_of(body), hit) if not h)
 
     def final_keys(self, i: int) -> list[Key]:
         keys = self.keys[i]
-        hit = self._removed(i, keys)
+        hit = boilerplate_hits(self.infos[i], self.learned, keys)
         return keys if hit is None else [k for k, h in zip(keys, hit) if not h]
 
     def article_ids(self) -> list[str]:
@@ -176,13 +149,8 @@ class Matched:
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for d in items:
-        chunk.append(d)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
         yield chunk
 
 
@@ -225,10 +193,8 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
         first_words[lo * cache.CHUNK:lo * cache.CHUNK + len(chunk)] = [n for _, _, n in rows]
         del rows
     stage(f"signed {n} documents")
-    learned: dict[str, set[Key]] = {}
-    if any(site_of(d) for d in infos):
-        learned = learn_boilerplate(infos, cfg.dedup, [sk[0] for sk in first], _rows(first, cfg), keys,
-                                    cfg.index, cfg.index_url)
+    learned = (learn_boilerplate(infos, cfg, [sk[0] for sk in first], _rows(first, cfg), keys)
+               if any(site_of(d) for d in infos) else {})
     del first
     m = Matched(infos, learned, keys, np.zeros(n, dtype=np.int64), [], [], np.zeros(n, dtype=np.int64),
                 np.ones(n), np.ones(n), [], {}, {})
@@ -271,12 +237,17 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
 
 
 def document_records(store: DocStore, m: Matched, article_ids: list[str]) -> Iterator[dict[str, Any]]:
-    """documents.jsonl objects, in doc_id order (``article_ids[g]``: group g's id)."""
-    for i, d in enumerate(store.iter_docs()):
+    """documents.jsonl objects (the output contract), in doc_id order (``article_ids[g]``: group g's id)."""
+    for i, doc in enumerate(store.iter_docs()):
+        d = m.final(i, doc)
         g = int(m.group_of[i])
         canon = m.canon[g]
-        yield document_record(m.final(i, d), article_ids[g],
-                              None if i == canon else m.infos[canon].doc_id, round(float(m.jaccard[i]), 4))
+        yield {"doc_id": d.doc_id, "source": flat_dict(d.source), "title": d.title, "published": d.published,
+               "language": d.language, "text": d.text,
+               "removed": [{"text": r.text, "reason": r.reason} for r in d.removed],
+               "fixes": [{"name": f.name, "detail": f.detail} for f in d.fixes], "meta": dict(d.meta),
+               "article_id": article_ids[g], "duplicate_of": None if i == canon else m.infos[canon].doc_id,
+               "similarity": round(float(m.jaccard[i]), 4)}
 
 
 def article_records(store: DocStore, m: Matched, article_ids: list[str],
@@ -301,21 +272,17 @@ def _article_record(m: Matched, g: int, aid: str, texts: dict[int, str], shared:
         d = infos[i]
         rec = {"doc_id": d.doc_id, "outlet": d.source.outlet, "url": d.source.url,
                "path": d.source.path, "record": d.source.record, "similarity": round(float(m.jaccard[i]), 4)}
-        if i != canon:
-            rec["containment"] = round(float(m.containment[i]), 4)
-            rec.update(_paragraph_diff(set(m.final_keys(i)), canon_keys))
+        if i != canon:  # paragraphs of the canonical it lacks, and its own (normalised keys)
+            mine = set(m.final_keys(i))
+            rec.update(containment=round(float(m.containment[i]), 4),
+                       paragraphs_missing=len(canon_keys - mine), paragraphs_added=len(mine - canon_keys))
         member_recs.append(rec)
-    return {
-        "article_id": aid,
-        "canonical_doc_id": cdoc.doc_id,
-        "title": cdoc.title,
-        "text": texts[canon],
-        "published": min((infos[i].published for i in members if infos[i].published), default=None),
-        "language": cdoc.language,
-        "outlets": sorted({infos[i].source.outlet for i in members if infos[i].source.outlet}),
-        "members": member_recs,
-        "shared_passages": [passage_record(m.passages[n], infos, texts) for n in shared],
-    }
+    return {"article_id": aid, "canonical_doc_id": cdoc.doc_id, "title": cdoc.title, "text": texts[canon],
+            "published": min((infos[i].published for i in members if infos[i].published), default=None),
+            "language": cdoc.language,
+            "outlets": sorted({infos[i].source.outlet for i in members if infos[i].source.outlet}),
+            "members": member_recs,
+            "shared_passages": [passage_record(m.passages[n], infos, texts) for n in shared]}
 
 
 def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | None = None,
@@ -337,46 +304,19 @@ def group_documents(docs: list[Document], cfg: Config, sketches: SketchCache | N
 
 def _filter_passages(passages: list[SharedPassage], docs: list[DocInfo]) -> tuple[list[SharedPassage], int]:
     """Drop passages that only one site repeats (its own boilerplate)."""
-    kept, dropped = [], 0
-    for p in passages:
-        outlets = {site_of(docs[s.doc]) for s in p.spans}
-        if len(outlets) == 1 and None not in outlets:
-            dropped += 1
-            continue
-        kept.append(p)
-    return kept, dropped
+    def one_site(p: SharedPassage) -> bool:
+        sites = {site_of(docs[s.doc]) for s in p.spans}
+        return len(sites) == 1 and None not in sites
+
+    kept = [p for p in passages if not one_site(p)]
+    return kept, len(passages) - len(kept)
 
 
 def passage_record(p: SharedPassage, docs: list[DocInfo], texts: Mapping[int, str]) -> dict[str, Any]:
     """One shared_passages entry; ``texts[i]`` is document i's cleaned text."""
     first = p.spans[0]
-    return {
-        "text": texts[first.doc][first.start:first.end],
-        "words": p.words,
-        "similarity": p.similarity,
-        "occurrences": [
-            {"doc_id": docs[s.doc].doc_id, "outlet": docs[s.doc].source.outlet,
-             "start": s.start, "end": s.end, "text": texts[s.doc][s.start:s.end]}
-            for s in p.spans
-        ],
-    }
+    return {"text": texts[first.doc][first.start:first.end], "words": p.words, "similarity": p.similarity,
+            "occurrences": [{"doc_id": docs[s.doc].doc_id, "outlet": docs[s.doc].source.outlet,
+                             "start": s.start, "end": s.end, "text": texts[s.doc][s.start:s.end]}
+                            for s in p.spans]}
 
-
-def document_record(d: Document, article_id: str, duplicate_of: str | None, similarity: float) -> dict[str, Any]:
-    """One documents.jsonl object (the output contract)."""
-    s = d.source
-    return {
-        "doc_id": d.doc_id,
-        "source": {"path": s.path, "record": s.record, "sha256": s.sha256, "format": s.format,
-                   "url": s.url, "outlet": s.outlet},
-        "title": d.title,
-        "published": d.published,
-        "language": d.language,
-        "text": d.text,
-        "removed": [{"text": r.text, "reason": r.reason} for r in d.removed],
-        "fixes": [{"name": f.name, "detail": f.detail} for f in d.fixes],
-        "meta": dict(d.meta),
-        "article_id": article_id,
-        "duplicate_of": duplicate_of,
-        "similarity": similarity,
-    }

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from cleaners.config import DedupConfig
+from cleaners.config import Config
 from cleaners.kernels.text import norm_word_lines
 from cleaners.match.dedup import Signatures, find_clusters
 from cleaners.records import Document, Removal
@@ -38,17 +38,15 @@ def site_of(doc: Document | DocInfo) -> str | None:
 Key = int | None
 
 
-def learn_boilerplate(docs: Sequence[DocInfo], cfg: DedupConfig, shingles: list[np.ndarray],
-                      sigs: Signatures, keys: Sequence[list[Key]], index: str = "memory",
-                      where: str | None = None) -> dict[str, set[Key]]:
-    """site -> keys of the paragraphs that recur in at least cfg.boilerplate_min_stories stories.
+def learn_boilerplate(docs: Sequence[DocInfo], cfg: Config, shingles: list[np.ndarray],
+                      sigs: Signatures, keys: Sequence[list[Key]]) -> dict[str, set[Key]]:
+    """site -> keys of the paragraphs that recur in at least cfg.dedup.boilerplate_min_stories stories.
 
     ``shingles[i]``, ``sigs[i]`` and ``keys[i]`` are document i's shingle ids, MinHash
-    signature and paragraph keys (``paragraph_keys_and_lines``).
+    signature and paragraph keys (``paragraph_keys_and_lines``). The stories are clustered
+    even when no document has a site: the caller skips that case.
     """
-    if not any(site_of(d) for d in docs):
-        return {}
-    groups = find_clusters(shingles, cfg, sigs, index, where).groups
+    groups = find_clusters(shingles, cfg.dedup, sigs, cfg.index, cfg.index_url).groups
     story = np.empty(len(docs), dtype=np.int64)
     for g, members in enumerate(groups):
         story[members] = g
@@ -76,7 +74,7 @@ def learn_boilerplate(docs: Sequence[DocInfo], cfg: DedupConfig, shingles: list[
     stories = np.add.reduceat(new_story.astype(np.int64), starts)  # distinct stories per (site, key)
     names = list(site_ids)
     out: dict[str, set[Key]] = defaultdict(set)
-    for at in starts[stories >= cfg.boilerplate_min_stories].tolist():
+    for at in starts[stories >= cfg.dedup.boilerplate_min_stories].tolist():
         out[names[int(s[at])]].add(int(k[at]))
     return dict(out)
 
@@ -102,15 +100,21 @@ def paragraph_keys_and_lines(paragraph_lists: Sequence[Sequence[str]]) -> list[t
     return out
 
 
+def boilerplate_hits(doc: Document | DocInfo, learned: dict[str, set[Key]], keys: list[Key]) -> list[bool] | None:
+    """Which of the document's paragraphs (``keys``: their keys) its site repeats across stories;
+    None when none or all of them are (a document is never emptied)."""
+    gone = learned.get(site_of(doc) or "")
+    if not gone:
+        return None
+    hit = [k in gone for k in keys]
+    return hit if any(hit) and not all(hit) else None
+
+
 def strip_boilerplate(doc: Document, learned: dict[str, set[Key]], keys: list[Key]) -> Document:
-    """Remove the paragraphs (``keys``: their keys) its site repeats across stories (reason
-    site-boilerplate); never all of them."""
-    learned_keys = learned.get(site_of(doc) or "", set())
-    if not learned_keys:
+    """Remove the paragraphs ``boilerplate_hits`` names (reason site-boilerplate)."""
+    hit = boilerplate_hits(doc, learned, keys)
+    if hit is None:
         return doc
-    hit = [k in learned_keys for k in keys]
-    kept = [p for p, h in zip(doc.paragraphs, hit) if not h]
-    if len(kept) == len(doc.paragraphs) or not kept:  # never empty a document
-        return doc
-    removed = [Removal(p, "site-boilerplate") for p, h in zip(doc.paragraphs, hit) if h]
-    return replace(doc, paragraphs=tuple(kept), removed=doc.removed + tuple(removed))
+    kept = tuple(p for p, h in zip(doc.paragraphs, hit) if not h)
+    removed = tuple(Removal(p, "site-boilerplate") for p, h in zip(doc.paragraphs, hit) if h)
+    return replace(doc, paragraphs=kept, removed=doc.removed + removed)

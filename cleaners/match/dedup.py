@@ -1,4 +1,5 @@
-"""Near-duplicate documents: shingles, LSH buckets, exact verification, union-find clusters."""
+"""Near-duplicate documents: shingles, LSH buckets, exact verification, clusters (the kernels'
+``ClusterLinker``); the sketches of texts signed once across runs (``SketchCache``)."""
 
 from __future__ import annotations
 
@@ -14,22 +15,6 @@ from cleaners.kernels import ClusterLinker, is_cjk, norm_word_lines, norm_words,
 from cleaners.match.index import open_index
 
 Signatures = np.ndarray  # MinHash hash values, one row a document
-
-
-class UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, x: int) -> int:
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def doc_shingles_many(texts: list[str], cfg: DedupConfig,
@@ -66,8 +51,8 @@ class Linked:
     compared: int
 
 
-def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures | None = None,
-                  index: str = "memory", where: str | None = None) -> Linked:
+def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures, index: str = "memory",
+                  where: str | None = None) -> Linked:
     """The connected components of the candidate pairs (documents sharing an LSH band) that
     verify on the exact shingle sets, without verifying every candidate pair.
 
@@ -76,13 +61,12 @@ def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures
     not compared, nor is a pair compared once and refused: the components are those of every
     candidate verified, but the comparisons grow with the documents instead of with the
     square of the cluster sizes (a story reprinted by 500 outlets is 124,750 candidate pairs
-    and 499 links). The signatures are computed when not given.
+    and 499 links). ``sigs[i]``: the MinHash values of ``shingles[i]``.
     """
-    hv = sigs if sigs is not None else signatures(shingles, cfg.num_perm, cfg.seed, cfg.scheme)
     linker = ClusterLinker(shingles, cfg.jaccard_threshold, cfg.containment_threshold,
                            cfg.min_containment_shingles)
     with open_index(index, where, cfg.lsh_bands, cfg.lsh_rows) as lsh:
-        lsh.add(hv, np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles)) > 0)
+        lsh.add(sigs, np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles)) > 0)
         for buckets in lsh.buckets():
             linker.link(*buckets)
     return Linked(_components(linker.roots()), linker.compared)
@@ -125,11 +109,9 @@ class SketchCache:
     def __init__(self, cfg: DedupConfig, stored: dict[str, Sketch] | None = None) -> None:
         self.cfg = cfg
         self.stored = stored or {}
-        self.hits = 0  # sketches asked for again (repeats within the run included)
         self._reused: set[str] = set()  # stored sketches (of earlier runs) used by this run
         self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (ids, ends, hash values)
         self._made: dict[str, tuple[int, int]] = {}  # key -> (block, row) of sketches made here
-        self._from_stored: set[str] = set()  # stored sketches used by this run
         self._spill: SketchSpill | None = None
         self._parked: set[str] = set()
 
@@ -137,22 +119,14 @@ class SketchCache:
     def key(text: str) -> str:
         return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def _sketch(self, where: tuple[int, int]) -> Sketch:
-        ids, ends, hv = self._blocks[where[0]]
-        row = where[1]
+    def _sketch(self, block: int, row: int) -> Sketch:
+        ids, ends, hv = self._blocks[block]
         return ids[ends[row - 1] if row else 0:ends[row]], hv[row]
-
-    def __len__(self) -> int:
-        """How many sketches this run has used, in memory or parked."""
-        return len(self._made) + len(self._from_stored) + len(self._parked)
 
     @property
     def reused(self) -> int:
         """How many stored signatures of earlier runs this run used instead of signing again."""
         return len(self._reused)
-
-    def in_memory(self) -> int:
-        return len(self._made) + len(self._from_stored)
 
     def get_many(self, texts: list[str], lines: Sequence[str | None] | None = None) -> list[Sketch]:
         """Sketches of the texts; those not seen before are shingled and signed in bulk.
@@ -162,23 +136,20 @@ class SketchCache:
         keys = [self.key(t) for t in texts]
         missing: dict[str, int] = {}  # key -> index of its text
         for n, key in enumerate(keys):
-            if (key in self._made or key in self._from_stored or key in self._parked
-                    or key in self.stored or key in missing):
-                self.hits += 1
-                if key in self.stored:
-                    self._reused.add(key)
-            else:
+            if key in self.stored:
+                self._reused.add(key)
+            elif key not in self._made and key not in self._parked and key not in missing:
                 missing[key] = n
         todo = list(missing.items())
         for c in range(0, len(todo), self.CHUNK):  # chunks: token lists are the transient peak
             chunk = todo[c:c + self.CHUNK]
             ids = doc_shingles_many([texts[n] for _, n in chunk], self.cfg,
                                     None if lines is None else [lines[n] for _, n in chunk])
-            hv = signatures(ids, self.cfg.num_perm, self.cfg.seed, self.cfg.scheme)
-            ends = np.cumsum([len(a) for a in ids], dtype=np.int64)
-            flat = np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32)
+            counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            flat = np.concatenate(ids)
             del ids
-            self._blocks.append((flat, ends, hv))
+            hv = signatures(flat, counts, self.cfg.num_perm, self.cfg.seed, self.cfg.scheme)
+            self._blocks.append((flat, np.cumsum(counts), hv))
             for n, (key, _) in enumerate(chunk):
                 self._made[key] = (len(self._blocks) - 1, n)
         parked: dict[str, Sketch] = {}
@@ -188,18 +159,17 @@ class SketchCache:
         for key in keys:
             where = self._made.get(key)
             if where is not None:
-                out.append(self._sketch(where))
+                out.append(self._sketch(*where))
             elif key in parked:
                 out.append(parked[key])
             else:
                 out.append(self.stored[key])
-                self._from_stored.add(key)
         return out
 
     def _in_memory_items(self) -> Iterator[tuple[str, Sketch]]:
         for key, where in self._made.items():
-            yield key, self._sketch(where)
-        for key in self._from_stored:
+            yield key, self._sketch(*where)
+        for key in self._reused - self._parked:  # stored sketches used and not parked yet
             yield key, self.stored[key]
 
     def park(self, spill: SketchSpill) -> None:
@@ -209,8 +179,8 @@ class SketchCache:
         self._spill = spill
         spill.put_sketches(self._in_memory_items())
         self._parked.update(self._made)
-        self._parked.update(self._from_stored)
-        self._blocks, self._made, self._from_stored = [], {}, set()
+        self._parked.update(self._reused)
+        self._blocks, self._made = [], {}
 
     def items(self) -> Iterator[tuple[str, Sketch]]:
         """(text key, sketch) of every text used: what the state keeps for the next run."""

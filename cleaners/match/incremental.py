@@ -10,6 +10,7 @@ bridges two articles the older id survives.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -21,9 +22,9 @@ from typing import Any
 from cleaners.config import Config, ReadConfig
 from cleaners.match.articles import Matched, StageHook, article_records, document_records, match_store
 from cleaners.match.dedup import SketchCache
-from cleaners.read.readers import InputFile, InputRefused
+from cleaners.read.readers import InputFile, InputRefused, open_input
 from cleaners.store.docstore import DocStore
-from cleaners.store.state import FileInfo, State, file_sha256
+from cleaners.store.state import FileInfo, State
 
 
 # The sha256 of a files row that records a file not read as it is: "problem:REASON" (a reject
@@ -58,9 +59,13 @@ def is_marker(sha: str) -> bool:
 
 def content_hash(path: Path, root: Path, read: ReadConfig) -> str:
     """The file's sha256, or the UNREAD marker naming why it cannot be read as discovery
-    found it (opened as the readers open it, so no file outside INPUT_DIR is hashed)."""
+    found it. It is opened as the readers open it (``open_input``): a file swapped after
+    discovery for a symlink (unless ``read.follow_symlinks``), a fifo, or a file outside
+    ``root`` (INPUT_DIR) is refused, so the state never records the hash of a file outside
+    INPUT_DIR."""
     try:
-        return file_sha256(path, read.follow_symlinks, root)
+        with open_input(path, read.follow_symlinks, root) as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
     except InputRefused as exc:
         return UNREAD + exc.reason
     except FileNotFoundError:
@@ -69,13 +74,12 @@ def content_hash(path: Path, root: Path, read: ReadConfig) -> str:
         return UNREAD + "unreadable-file"
 
 
-def plan_run(root: Path, items: list[InputFile], state: State, read: ReadConfig | None = None) -> Plan:
+def plan_run(root: Path, items: list[InputFile], state: State, read: ReadConfig) -> Plan:
     """Which discovered files need processing, given what the state has seen.
 
     ``read.verify_content`` hashes every file; otherwise a file whose size and mtime
     match the state's is taken as unchanged without reading it.
     """
-    read = read or ReadConfig()
     known = state.files()
     by_hash = state.known_hashes()
     archived = state.document_paths()
@@ -158,10 +162,6 @@ class Regrouped:
     grown_articles: list[str]
     frozen_documents: int
     sketches: SketchCache
-
-    @property
-    def stats(self) -> dict[str, int]:
-        return self.matched.stats
 
     def doc_records(self) -> Iterator[dict[str, Any]]:
         """documents.jsonl objects, in doc_id order, read from the store one chunk at a time."""

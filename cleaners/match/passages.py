@@ -8,7 +8,7 @@ itself, with character offsets in each document's cleaned text.
 
 The work is done on arrays: sentences with equal words form one class
 (shingled, signed and aligned once), signatures come from
-``kernels.signatures_flat`` (datasketch's values), LSH buckets are
+``kernels.signatures`` (datasketch's values), LSH buckets are
 found by sorting band keys (the buckets ``MinHashLSH`` would hold), and only
 the pairs left after the stock-sentence and shared-shingle filters are
 aligned. ``tests/reference/passages.py`` keeps the object-per-sentence
@@ -17,19 +17,18 @@ version it replaced; both give the same passages.
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 
 import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels import (UniqueCodes, band_key, class_key, cost_runs, decode_pairs, intersection_sizes, is_cjk,
-                              key_words, matching_blocks, sentence_rows, shingle_ids, signatures_flat)
+                              key_words, matching_blocks, sentence_rows, shingle_ids, signatures)
 from cleaners.kernels.align import Block
 from cleaners.kernels.text import TOKEN
-from cleaners.match.dedup import UnionFind
 from cleaners.store.memory import release_free_memory
 
 
@@ -58,11 +57,11 @@ class SharedPassage:
 Alignment = tuple[int, int, int, int, int, float]  # a0, a1, b0, b1 (token indexes), words, similarity
 
 
-def best_run(blocks: Sequence[Block], cfg: PassageConfig, cjk: Callable[[], bool]) -> Alignment | None:
+def best_run(blocks: Sequence[Block], cfg: PassageConfig, key_a: str) -> Alignment | None:
     """The aligned run of two token sequences wa and wb, from their matching blocks (sorted,
     non-empty): the run of blocks with gaps of at most max_gap_words holding the most matched
-    tokens, if it is long and close enough. ``cjk()``: whether wa's words are mostly CJK (asked
-    only of a long run)."""
+    tokens, if it is long and close enough. ``key_a``: the ``class_key`` of wa (whether its words
+    are mostly CJK is asked only of a long run)."""
     if not blocks:
         return None
     runs: list[list[Block]] = [[blocks[0]]]
@@ -78,7 +77,7 @@ def best_run(blocks: Sequence[Block], cfg: PassageConfig, cjk: Callable[[], bool
     matched = sum(x[2] for x in best)
     if matched < cfg.min_words:
         return None
-    if matched < cfg.min_cjk_chars and cjk():
+    if matched < cfg.min_cjk_chars and is_cjk("".join(key_words(key_a))):
         return None
     a0, a1 = best[0][0], best[-1][0] + best[-1][2]
     b0, b1 = best[0][1], best[-1][1] + best[-1][2]
@@ -120,7 +119,7 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
     ids, counts = table.ids, table.counts
 
     def sigs(lo: int, hi: int) -> np.ndarray:  # columns lo:hi of the signatures, made when needed
-        return signatures_flat(ids, counts, cfg.num_perm, dcfg.seed, dcfg.scheme, perms=slice(lo, hi))
+        return signatures(ids, counts, cfg.num_perm, dcfg.seed, dcfg.scheme, perms=slice(lo, hi))
 
     limit = 20 * cfg.max_candidate_articles
     pairs, stock = band_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, mult, limit)
@@ -148,8 +147,7 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
                                                   cfg.max_candidate_articles)
     stats["common_sentences_skipped"] = int(common.sum())
     k, o = cross_article_pairs(eu, ev, members, ~common, grp)
-    links = align_pairs(k, o, table, texts, cfg)
-    return _group(links)
+    return _group(align_pairs(k, o, table, texts, cfg))
 
 
 # ---------------------------------------------------------------------------
@@ -172,16 +170,6 @@ class SentenceTable:
     cls: np.ndarray  # per sentence: class index
     ids: np.ndarray  # per class, concatenated: sorted unique sha1_hash32 shingle ids
     counts: np.ndarray  # per class: how many ids
-
-
-def sentence_key(text: str, start: int, end: int) -> str:
-    """The ``class_key`` of the sentence at text[start:end]."""
-    return class_key(TOKEN.findall(text, start, end))
-
-
-def sentence_words(text: str, start: int, end: int) -> list[str]:
-    """The normalised tokens of the sentence at text[start:end]."""
-    return key_words(sentence_key(text, start, end))
 
 
 _CLASS_CHUNK = 1 << 15  # sentences given their classes at a time
@@ -251,13 +239,9 @@ def sentence_table(texts: Iterable[str], min_words: int, shingle_words: int) -> 
         keys += k
         if len(keys) >= _CLASS_CHUNK:
             flush()
-    if keys:
-        flush()
-    return SentenceTable(*(np.frombuffer(a, dtype=np.int64) if a else np.zeros(0, dtype=np.int64)
-                           for a in (doc, start, end)),
-                         np.concatenate(cls) if cls else np.zeros(0, dtype=np.int64),
-                         np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32),
-                         np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64))
+    flush()  # the last chunk's sentences (or none: every list then holds an empty array)
+    return SentenceTable(*(np.frombuffer(a, dtype=np.int64) for a in (doc, start, end)),
+                         *(np.concatenate(parts) for parts in (cls, ids, counts)))
 
 
 _TEXT_CHUNK = 1 << 19  # characters of texts split into sentences at a time
@@ -267,21 +251,15 @@ def _text_chunks(texts: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     """(index of the first text, texts) in chunks of about ``_TEXT_CHUNK`` characters."""
     chunk: list[str] = []
     first, chars = 0, 0
-    for i, text in enumerate(texts):
-        if not chunk:
-            first = i
+    for text in texts:
         chunk.append(text)
         chars += len(text)
         if chars >= _TEXT_CHUNK:
             yield first, chunk
+            first += len(chunk)
             chunk, chars = [], 0
     if chunk:
         yield first, chunk
-
-
-def token_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """(start, end) of every token of text inside [start, end)."""
-    return [m.span() for m in TOKEN.finditer(text, start, end)]
 
 
 # ---------------------------------------------------------------------------
@@ -294,19 +272,18 @@ def _ragged_arange(lens: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
 
 
-BandSignatures = np.ndarray | Callable[[int, int], np.ndarray]  # a matrix, or columns lo:hi on demand
-_BAND_BLOCK_VALUES = 1 << 24  # signature values made at a time when made on demand (64 MB at uint32)
+BandSignatures = Callable[[int, int], np.ndarray]  # columns lo:hi of the (n, bands * rows) signatures
+_BAND_BLOCK_VALUES = 1 << 24  # signature values made at a time (64 MB at uint32)
 
 
 def _band_keys(sigs: BandSignatures, n: int, bands: int, rows: int) -> Iterator[np.ndarray]:
     """Per band, one key per row: equal keys <=> equal band values (MinHashLSH's
-    buckets). One band at a time, so no (n, bands) key matrix is held; when
-    ``sigs`` is a function, a few bands' columns are made at a time."""
-    step = bands if isinstance(sigs, np.ndarray) else max(1, _BAND_BLOCK_VALUES // max(1, n * rows))
+    buckets). One band at a time, so no (n, bands) key matrix is held; the columns
+    of a few bands are made at a time."""
+    step = max(1, _BAND_BLOCK_VALUES // max(1, n * rows))
     for b0 in range(0, bands, step):
-        b1 = min(b0 + step, bands)
-        block = sigs[:, b0 * rows:b1 * rows] if isinstance(sigs, np.ndarray) else sigs(b0 * rows, b1 * rows)
-        for b in range(b1 - b0):
+        block = sigs(b0 * rows, min(b0 + step, bands) * rows)
+        for b in range(block.shape[1] // rows):
             yield band_key(block[:, b * rows:(b + 1) * rows])
 
 
@@ -520,50 +497,41 @@ def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Seque
     the texts in document order (``texts`` may be read from disk).
     """
     cls = table.cls
-    first: dict[int, int] = {}  # class -> its first sentence among the pairs (document order)
-    for s in np.unique(np.concatenate([k, o])).tolist():
-        first.setdefault(int(cls[s]), s)
+    used = np.unique(np.concatenate([k, o]))
+    first = np.sort(used[np.unique(cls[used], return_index=True)[1]])  # each class's first sentence
     keys: dict[int, str] = {}  # class -> its class_key, read from that sentence
-    for s, text in _sentence_texts(texts, table, sorted(first.values())):
-        keys[int(cls[s])] = sentence_key(text, int(table.start[s]), int(table.end[s]))
+    for s, tokens in _sentence_tokens(texts, table, first.tolist()):
+        keys[int(cls[s])] = class_key([m.group() for m in tokens])
     pairs = list(zip(cls[k].tolist(), cls[o].tolist()))
     cache = _align_classes(list(dict.fromkeys(pairs)), keys, cfg)
-    aligned: list[tuple[int, int, Alignment]] = []
-    for a, b, key in zip(k.tolist(), o.tolist(), pairs):
-        al = cache[key]
-        if al is not None:
-            aligned.append((a, b, al))
+    aligned = [(a, b, cache[key]) for a, b, key in zip(k.tolist(), o.tolist(), pairs) if cache[key] is not None]
     want: dict[int, set[int]] = {}  # sentence -> the token indexes whose offsets are needed
     for a, b, (a0, a1, b0, b1, _, _) in aligned:
         want.setdefault(a, set()).update((a0, a1 - 1))
         want.setdefault(b, set()).update((b0, b1 - 1))
     at: dict[tuple[int, int], tuple[int, int]] = {}  # (sentence, token) -> its character span
-    for s, text in _sentence_texts(texts, table, sorted(want)):
-        bounds = token_bounds(text, int(table.start[s]), int(table.end[s]))
+    for s, tokens in _sentence_tokens(texts, table, sorted(want)):
         for tok in want[s]:
-            at[s, tok] = bounds[tok]
-    links: list[PassageLink] = []
-    for a, b, (a0, a1, b0, b1, matched, sim) in aligned:
-        links.append(PassageLink(Span(int(table.doc[a]), at[a, a0][0], at[a, a1 - 1][1]),
-                                 Span(int(table.doc[b]), at[b, b0][0], at[b, b1 - 1][1]), sim, matched))
-    return links
+            at[s, tok] = tokens[tok].span()
+    return [PassageLink(Span(int(table.doc[a]), at[a, a0][0], at[a, a1 - 1][1]),
+                        Span(int(table.doc[b]), at[b, b0][0], at[b, b1 - 1][1]), sim, matched)
+            for a, b, (a0, a1, b0, b1, matched, sim) in aligned]
 
 
-def _sentence_texts(texts: Sequence[str], table: SentenceTable, sentences: list[int]
-                    ) -> Iterator[tuple[int, str]]:
-    """(sentence, its document's text) for these sentences (ascending: document order). Only
-    their documents are read, a chunk at a time, when ``texts`` can read many at once (the
-    store-backed ``articles.DocTexts``); else by indexing."""
+def _sentence_tokens(texts: Sequence[str], table: SentenceTable, sentences: list[int]
+                     ) -> Iterator[tuple[int, list[re.Match[str]]]]:
+    """(sentence, the ``TOKEN`` matches of its span) for these sentences (ascending: document
+    order). Only their documents are read, a chunk at a time, when ``texts`` can read many at
+    once (the store-backed ``articles.DocTexts``); else by indexing."""
+    docs = table.doc[sentences].tolist()
+    wanted = list(dict.fromkeys(docs))
     read_many = getattr(texts, "read_many", None)
-    docs = table.doc[sentences].tolist() if sentences else []
-    if read_many is None:
-        for s, d in zip(sentences, docs):
-            yield s, texts[d]
-        return
+    chunks = ({d: texts[d]} for d in wanted) if read_many is None else read_many(wanted)
     at = 0
-    for chunk in read_many(list(dict.fromkeys(docs))):  # {document: text}, ascending chunks
+    for chunk in chunks:  # {document: text}, ascending
         while at < len(sentences) and docs[at] in chunk:
-            yield sentences[at], chunk[docs[at]]
+            s = sentences[at]
+            yield s, list(TOKEN.finditer(chunk[docs[at]], int(table.start[s]), int(table.end[s])))
             at += 1
     if at != len(sentences):
         raise RuntimeError(f"document {docs[at]} was not read: the passage offsets would be incomplete")
@@ -594,12 +562,24 @@ def _align_classes(pairs: list[tuple[int, int]], keys: dict[int, str], cfg: Pass
         pa = np.array([local[x] for x, _ in chunk], dtype=np.int64)
         pb = np.array([local[y] for _, y in chunk], dtype=np.int64)
         for (x, y), blocks in zip(chunk, matching_blocks(seq, off, pa, pb)):
-            out[x, y] = best_run(blocks, cfg, partial(_key_is_cjk, keys[x]))
+            out[x, y] = best_run(blocks, cfg, keys[x])
     return out
 
 
-def _key_is_cjk(key: str) -> bool:
-    return is_cjk("".join(key_words(key)))
+class UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def _group(links: list[PassageLink]) -> list[SharedPassage]:
@@ -611,17 +591,12 @@ def _group(links: list[PassageLink]) -> list[SharedPassage]:
     uf = UnionFind(len(nodes))
     for link in links:
         uf.union(nodes[link.a], nodes[link.b])
-    by_doc: dict[int, list[Span]] = {}
-    for span in nodes:
-        by_doc.setdefault(span.doc, []).append(span)
-    for spans in by_doc.values():  # overlapping spans in one document: same passage
-        spans.sort(key=lambda s: (s.start, s.end))
-        reach = spans[0]  # the span reaching furthest right so far
-        for y in spans[1:]:
-            if y.start < reach.end:
-                uf.union(nodes[reach], nodes[y])
-            if y.end > reach.end:
-                reach = y
+    reach: Span | None = None  # the span of this document reaching furthest right so far
+    for y in sorted(nodes, key=lambda s: (s.doc, s.start, s.end)):  # overlapping spans: same passage
+        if reach is not None and y.doc == reach.doc and y.start < reach.end:
+            uf.union(nodes[reach], nodes[y])
+        if reach is None or y.doc != reach.doc or y.end > reach.end:
+            reach = y
     members: dict[int, list[Span]] = {}
     for span, idx in nodes.items():
         members.setdefault(uf.find(idx), []).append(span)

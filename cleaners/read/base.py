@@ -8,6 +8,7 @@ in ``cleaners.read.readers``.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import zlib
@@ -21,18 +22,11 @@ from cleaners.records import RawDoc, Reject, Source
 # A share of a large file (InputFile.share): (first byte, end byte, number of its first record).
 Share = tuple[int, int, int]
 
-MAGIC = (
-    (b"%PDF", "pdf"),
-    (b"\x89PNG", "png"),
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"GIF8", "gif"),
-    (b"PK\x03\x04", "zip"),
-    (b"RIFF", "riff"),
-    (b"\x00\x00\x01\x00", "ico"),
-    (b"OggS", "ogg"),
-    (b"ID3", "mp3"),
-    (b"\x1f\x8b", "gzip"),
-)
+MAGIC = ((b"%PDF", "pdf"), (b"\x89PNG", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF8", "gif"), (b"PK\x03\x04", "zip"),
+         (b"RIFF", "riff"), (b"\x00\x00\x01\x00", "ico"), (b"OggS", "ogg"), (b"ID3", "mp3"), (b"\x1f\x8b", "gzip"))
+# Bytes read at a time from a streamed file: more than sniff_binary looks at, so a file's
+# first chunk shows whether it is binary.
+CHUNK = 1 << 20
 
 
 class Reader:
@@ -73,30 +67,21 @@ class Reader:
 
 class WholeFileReader(Reader):
     """A format read whole, bounded by max_file_bytes: its empty and binary files are
-    rejected here, and ``documents`` makes the rest into documents."""
+    rejected here (``read_through``), and ``documents`` makes the rest into documents."""
+
+    kind: ClassVar[str]  # RawDoc.kind of a file that is one document ("html" or "text")
 
     def read(self, fh: BinaryIO, gz: bool, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
-        try:
-            data = _read_bounded(fh, gz, cfg)
-        except TooLarge as exc:
-            yield Reject(bare, "too-large", str(exc))
-            return
-        except (OSError, EOFError, zlib.error) as exc:
-            yield Reject(bare, "bad-gzip" if gz else "unreadable-file", f"{type(exc).__name__}: {exc}")
-            return
-        src = Source(path=bare.path, record=None, sha256=sha256(data), format=bare.format)
-        if not data.strip():
-            yield Reject(src, "empty-file", f"{len(data)} bytes, no content")
-            return
-        binary = sniff_binary(data)
-        if binary:
-            yield Reject(src, "binary-content", f"looks like {binary}, not {self.name}")
-            return
-        yield from self.documents(data, src)
+        checked = read_through(fh, gz, bare, cfg, self.name, hold=True)
+        if isinstance(checked, Reject):
+            yield checked
+        else:
+            yield from self.documents(checked[1], checked[0])
 
     def documents(self, data: bytes, src: Source) -> Iterator[RawDoc | Reject]:
-        """The documents of a file's bytes (neither blank nor binary); ``src`` has their hash."""
-        raise NotImplementedError
+        """The documents of a file's bytes (neither blank nor binary); ``src`` has their hash.
+        By default the file is one document of ``kind``."""
+        yield RawDoc(src, data, self.kind)
 
 
 def sha256(data: bytes) -> str:
@@ -112,44 +97,88 @@ def outlet_from_url(url: str | None) -> str | None:
     except ValueError:
         return None
     for prefix in ("www.", "amp.", "m.", "mobile."):
-        if host.startswith(prefix):
-            host = host[len(prefix):]
+        host = host.removeprefix(prefix)
     return host or None
 
 
 def sniff_binary(data: bytes) -> str | None:
     """Name of a binary type when the bytes are clearly not text, else None."""
-    head = data[:16]
     for magic, name in MAGIC:
-        if head.startswith(magic):
+        if data.startswith(magic):
             return name
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
-        return None  # UTF-16/32 and UTF-8 BOMs: text with NULs is expected
     sample = data[:8192]
-    if b"\x00" in sample:
-        # UTF-16 without BOM has NULs in every other byte; accept it.
-        even, odd = sample[0::2].count(0), sample[1::2].count(0)
-        if max(even, odd) > 0.4 * (len(sample) / 2) and min(even, odd) < 0.05 * (len(sample) / 2):
-            return None
-        return "binary (NUL bytes)"
-    return None
+    if b"\x00" not in sample or data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return None  # UTF-16/32 and UTF-8 BOMs: text with NULs is expected
+    # UTF-16 without BOM has NULs in every other byte; accept it.
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if max(even, odd) > 0.4 * (len(sample) / 2) and min(even, odd) < 0.05 * (len(sample) / 2):
+        return None
+    return "binary (NUL bytes)"
 
 
 class TooLarge(Exception):
     """A file over a size bound; the message says which and how to raise it."""
 
 
-def _read_bounded(fh: BinaryIO, gz: bool, cfg: ReadConfig) -> bytes:
-    """The bytes of an opened file, decompressing .gz with a hard bound on the output size."""
-    if not gz:
-        data = fh.read(cfg.max_file_bytes + 1)
-        if len(data) > cfg.max_file_bytes:
-            raise TooLarge(f"file is over {cfg.max_file_bytes} bytes (raise --max-file-mb)")
-        return data
-    with gzip.GzipFile(fileobj=fh, mode="rb") as gzfh:
-        data = gzfh.read(cfg.max_decompressed_bytes + 1)
-    if len(data) > cfg.max_decompressed_bytes:
-        raise TooLarge(f"decompresses to over {cfg.max_decompressed_bytes} bytes (gzip bomb guard)")
-    if len(data) > cfg.max_file_bytes:
-        raise TooLarge(f"decompressed file is over {cfg.max_file_bytes} bytes (raise --max-file-mb)")
-    return data
+def chunks(fh: BinaryIO, gz: bool, cfg: ReadConfig, size: int = CHUNK) -> Iterator[bytes]:
+    """The (decompressed) bytes of an opened file in reads of ``size`` bytes, none empty; a
+    .gz stops with TooLarge past the gzip-bomb bound."""
+    total = 0
+    with (gzip.GzipFile(fileobj=fh, mode="rb") if gz else contextlib.nullcontext(fh)) as src:
+        while data := src.read(size):
+            total += len(data)
+            if gz and total > cfg.max_decompressed_bytes:
+                raise TooLarge(f"decompresses to over {cfg.max_decompressed_bytes} bytes (gzip bomb guard)")
+            yield data
+            if len(data) < size:
+                return  # a read stops short only at the end of the file
+
+
+def read_through(fh: BinaryIO, gz: bool, bare: Source, cfg: ReadConfig, name: str,
+                 hold: bool) -> tuple[Source, bytes] | Reject:
+    """Read an opened file through once and check it as a whole: a file over a bound, a bad
+    .gz, an empty or a binary file is one reject. Else the file's Source, with its hash, and
+    its bytes when ``hold`` (a file read whole, bounded by max_file_bytes), or else at least its
+    first 8 KiB, which showed it is not binary (a streamed file, whose records are bounded one
+    by one)."""
+    # A file held is read in one read, up to its bound and a byte: a .gz past the gzip-bomb
+    # bound is named as a bomb, even when its end is bad.
+    size = (cfg.max_decompressed_bytes if gz else cfg.max_file_bytes) + 1 if hold else CHUNK
+    digest, total, blank, held = hashlib.sha256(), 0, True, []
+    try:
+        for data in chunks(fh, gz, cfg, size):
+            if hold and total + len(data) > cfg.max_file_bytes:
+                raise TooLarge(f"{'decompressed file' if gz else 'file'} is over {cfg.max_file_bytes} bytes "
+                               "(raise --max-file-mb)")
+            if hold or total < 8192:  # all of it, or what sniff_binary looks at
+                held.append(data)
+            digest.update(data)
+            total += len(data)
+            blank = blank and data.isspace()
+    except TooLarge as exc:
+        return Reject(bare, "too-large", str(exc))
+    except (OSError, EOFError, zlib.error) as exc:
+        return Reject(bare, "bad-gzip" if gz else "unreadable-file", f"{type(exc).__name__}: {exc}")
+    src = Source(bare.path, None, digest.hexdigest(), bare.format)
+    data = b"".join(held)
+    if blank:
+        return Reject(src, "empty-file", f"{total} bytes, no content")
+    binary = sniff_binary(data)
+    if binary:
+        return Reject(src, "binary-content", f"looks like {binary}, not {name}")
+    return src, data
+
+
+def join_shares(starts: list[tuple[int, int]], share_bytes: int, size: int) -> list[Share]:
+    """Shares of a file of ``size`` bytes, cut at some of ``starts``, each (the offset of a
+    record or a run of lines, how many records come before it): a share ends at the first
+    start at least ``share_bytes`` past its own, once it holds a record; the first begins at
+    0, the last ends at ``size``. Empty when there are no starts."""
+    shares: list[Share] = []
+    for offset, before in starts:
+        if not shares or (offset - shares[-1][0] >= share_bytes and before > shares[-1][2]):
+            shares.append((offset, size, before))
+    shares = [(a[0], b[0], a[2]) for a, b in zip(shares, shares[1:])] + shares[-1:]
+    if shares:  # bytes before the first start (none in a valid file) stay with it
+        shares[0] = (0, shares[0][1], shares[0][2])
+    return shares

@@ -1,10 +1,10 @@
 """Readers: turn every file under INPUT_DIR into RawDocs or Rejects.
 
 Files are found (``discover``) and opened (``open_input``) here; what is in them is read by
-the reader registered for their suffix (``READERS``): one class per format, in
-cleaners/read/pages.py, feeds.py and warc.py. Adding a format is one Reader subclass, one
-``register`` line below and its tests. Each reader yields, never raises for bad input: a
-file that cannot be read is a ``Reject`` with a reason, so nothing is dropped silently.
+the reader registered for their suffix (``READERS``): one class per format, the page formats
+below, the others in cleaners/read/feeds.py and warc.py. Adding a format is one Reader
+subclass, one ``register`` line below and its tests. Each reader yields, never raises for bad
+input: a file that cannot be read is a ``Reject`` with a reason, so nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -19,15 +19,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cleaners.config import ReadConfig
-from cleaners.read.base import Reader, Share, outlet_from_url
+from cleaners.read.base import Reader, Share, WholeFileReader
 from cleaners.read.feeds import JsonLinesReader, JsonReader
-from cleaners.read.pages import HtmlReader, TextReader
 from cleaners.read.warc import WarcReader
 from cleaners.records import RawDoc, Reject, Source
-
-# outlet_from_url is cleaners.read.base's, named here too: the cleaning step imports it from here.
-__all__ = ["READERS", "InputFile", "InputRefused", "discover", "open_input", "outlet_from_url",
-           "printable_path", "read_file", "reader_for", "register"]
 
 READERS: dict[str, Reader] = {}  # suffix -> the reader of the files ending in it (or in it + ".gz")
 
@@ -45,6 +40,23 @@ def register(reader: type[Reader]) -> type[Reader]:
     return reader
 
 
+class HtmlReader(WholeFileReader):
+    """A file that is one page of HTML."""
+
+    name = "html"
+    suffixes = (".html", ".htm", ".xhtml", ".shtml")
+    hint = ".html/.htm"
+    kind = "html"
+
+
+class TextReader(WholeFileReader):
+    """A file that is one plain-text document."""
+
+    name = "txt"
+    suffixes = (".txt", ".text")
+    kind = "text"
+
+
 # In this order the unsupported-format reject names them.
 register(HtmlReader)
 register(TextReader)
@@ -57,9 +69,7 @@ def reader_for(path: str) -> tuple[Reader | None, bool]:
     """(the reader of a file, whether it is gzipped) from its name; None when no reader has it."""
     name = path.lower()
     gz = name.endswith(".gz")
-    if gz:
-        name = name[:-3]
-    return READERS.get(os.path.splitext(name)[1]), gz
+    return READERS.get(os.path.splitext(name[:-3] if gz else name)[1]), gz
 
 
 @dataclass(frozen=True)
@@ -82,9 +92,7 @@ class InputFile:
             object.__setattr__(self, "share", tuple(self.share))
 
     def fs_path(self, root: Path) -> Path:
-        if self.raw_path_hex is None:
-            return root / self.path
-        return root / os.fsdecode(bytes.fromhex(self.raw_path_hex))
+        return root / (self.path if self.raw_path_hex is None else os.fsdecode(bytes.fromhex(self.raw_path_hex)))
 
 
 def discover(root: Path, cfg: ReadConfig, exclude: Path | None = None) -> Iterator[InputFile]:
@@ -97,38 +105,32 @@ def discover(root: Path, cfg: ReadConfig, exclude: Path | None = None) -> Iterat
     seen_dirs: set[tuple[int, int]] = set()
 
     def walk(directory: Path) -> Iterator[InputFile]:
+        here = printable_path(directory.relative_to(root).as_posix())
         try:
             st = directory.stat()
-            key = (st.st_dev, st.st_ino)
-            if key in seen_dirs:
-                yield InputFile(_rel(directory, root), 0, "symlink-loop", "directory visited twice")
+            if (st.st_dev, st.st_ino) in seen_dirs:
+                yield InputFile(here, 0, "symlink-loop", "directory visited twice")
                 return
-            seen_dirs.add(key)
+            seen_dirs.add((st.st_dev, st.st_ino))
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            yield InputFile(_rel(directory, root), 0, "unreadable-directory", str(exc))
+            yield InputFile(here, 0, "unreadable-directory", str(exc))
             return
         for entry in entries:
-            rel = _rel(Path(entry.path), root)
+            real = Path(entry.path).relative_to(root).as_posix()  # entry.path is root joined with names
+            rel = printable_path(real)
             try:
-                if entry.is_symlink():
-                    target = Path(os.path.realpath(entry.path))
-                    if not cfg.follow_symlinks:
-                        yield InputFile(rel, 0, "symlink-not-followed",
-                                        "pass --follow-symlinks to read symlinked files")
-                        continue
-                    if not target.exists():
-                        yield InputFile(rel, 0, "broken-symlink", str(target))
-                        continue
-                    if root not in target.parents and target != root:
-                        yield InputFile(rel, 0, "symlink-outside-input", "target is outside INPUT_DIR")
-                        continue
-                if entry.is_dir(follow_symlinks=cfg.follow_symlinks):
-                    if excluded is not None and Path(entry.path).resolve() == excluded:
-                        continue
-                    yield from walk(Path(entry.path))
+                target = Path(os.path.realpath(entry.path)) if entry.is_symlink() else None
+                if target is not None and not cfg.follow_symlinks:
+                    yield InputFile(rel, 0, "symlink-not-followed", "pass --follow-symlinks to read symlinked files")
+                elif target is not None and not target.exists():
+                    yield InputFile(rel, 0, "broken-symlink", str(target))
+                elif target is not None and root not in target.parents and target != root:
+                    yield InputFile(rel, 0, "symlink-outside-input", "target is outside INPUT_DIR")
+                elif entry.is_dir(follow_symlinks=cfg.follow_symlinks):
+                    if excluded is None or Path(entry.path).resolve() != excluded:
+                        yield from walk(Path(entry.path))
                 elif entry.is_file(follow_symlinks=cfg.follow_symlinks):
-                    real = Path(entry.path).relative_to(root).as_posix()
                     yield InputFile(rel, entry.stat(follow_symlinks=cfg.follow_symlinks).st_size,
                                     raw_path_hex=None if real == rel else os.fsencode(real).hex())
                 else:
@@ -137,14 +139,6 @@ def discover(root: Path, cfg: ReadConfig, exclude: Path | None = None) -> Iterat
                 yield InputFile(rel, 0, "unreadable-file", str(exc))
 
     yield from walk(root)
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        rel = path.relative_to(root).as_posix()
-    except ValueError:
-        rel = path.as_posix()
-    return printable_path(rel)
 
 
 def printable_path(rel: str) -> str:
@@ -170,12 +164,11 @@ class InputRefused(Exception):
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+        self.reason, self.detail = reason, detail
 
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) \
-    | getattr(os, "O_NONBLOCK", 0)  # a fifo swapped in must not block the open
+# O_NONBLOCK: a fifo swapped in must not block the open.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def open_input(path: Path, follow_symlinks: bool, root: Path | None = None) -> BinaryIO:
@@ -232,11 +225,8 @@ def read_file(root: Path, item: InputFile, cfg: ReadConfig) -> Iterator[RawDoc |
     reader, gz = reader_for(item.path)
     bare = Source(path=item.path, record=None, sha256="",
                   format=(reader.name if reader else "unknown") + ("+gz" if gz else ""))
-    if item.problem:
-        yield Reject(bare, item.problem, item.detail)
-        return
-    if reader is None:
-        yield Reject(bare, "unsupported-format", _expected_formats())
+    if item.problem or reader is None:
+        yield Reject(bare, item.problem or "unsupported-format", item.detail if item.problem else _expected_formats())
         return
     if item.share is not None:
         data = _read_share(root, item, cfg, gz and reader.shares_decompressed)

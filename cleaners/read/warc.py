@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any, BinaryIO
 
 from cleaners.config import ReadConfig
-from cleaners.read.base import Reader, Share, outlet_from_url, sha256
+from cleaners.read.base import Reader, Share, join_shares, outlet_from_url, sha256
 from cleaners.records import RawDoc, Reject, Source
 
 
@@ -23,10 +23,7 @@ class WarcReader(Reader):
 
     def read(self, fh: BinaryIO, gz: bool, bare: Source, cfg: ReadConfig) -> Iterator[RawDoc | Reject]:
         size = os.fstat(fh.fileno()).st_size
-        read = yield from _warc_records(fh, bare, cfg, 0)
-        if read is None:  # corrupt-warc, said
-            return
-        produced, records = read
+        produced, records = yield from _warc_records(fh, bare, cfg, 0)
         if not produced and records == 0 and size > 0:
             yield Reject(bare, "corrupt-warc", "no readable WARC record")
         elif not produced:
@@ -44,10 +41,10 @@ class WarcReader(Reader):
 
 
 def _warc_records(fh: Any, bare: Source, cfg: ReadConfig,
-                  index: int) -> Generator[RawDoc | Reject, None, tuple[bool, int] | None]:
+                  index: int) -> Generator[RawDoc | Reject, None, tuple[bool, int]]:
     """The documents of the WARC records in ``fh`` (a file, or a share of one: a run of
-    whole records), numbered from ``index``. Returns whether any record was numbered and
-    how many records were read, or None when warcio failed (a corrupt-warc reject ends it).
+    whole records), numbered from ``index``. Returns whether anything was yielded (a
+    corrupt-warc reject when warcio fails ends it) and how many valid records were read.
 
     A crawl stopped while writing leaves its last record cut short, which warcio reads
     without a word: a payload shorter than its Content-Length, or (gzipped) a member cut
@@ -55,23 +52,18 @@ def _warc_records(fh: Any, bare: Source, cfg: ReadConfig,
     document nor a lost record."""
     from warcio.archiveiterator import ArchiveIterator
 
-    produced = False
-    records = 0
-    end = 0  # where the last whole record ends in fh
+    first, records, end = index, 0, 0  # end: where the last whole record ends in fh
     try:
         it = ArchiveIterator(fh)
         for rec in it:
             src = Source(bare.path, index, "", bare.format)
             if _invalid_warc_record(rec):
                 yield Reject(src, "corrupt-warc", "record without WARC-Type or WARC-Record-ID")
-                index += 1
-                produced = True
             else:
                 records += 1
                 if rec.rec_type in ("response", "resource"):
                     yield _warc_document(rec, src, cfg)
-                    index += 1
-                    produced = True
+            index += _numbered_warc_record(rec)
             end = it.get_record_offset() + it.get_record_length()
         tail = _unread_tail(fh, end)
     except Exception as exc:  # noqa: BLE001 - warcio fails on damaged files in many ways
@@ -79,13 +71,13 @@ def _warc_records(fh: Any, bare: Source, cfg: ReadConfig,
         # without WARC-Target-URI): the file ends here, named, and the run goes on
         yield Reject(Source(bare.path, index, "", bare.format), "corrupt-warc",
                      f"{type(exc).__name__}: {str(exc)[:200]}")
-        return None
-    if tail > 0 and (records or produced):  # bytes after the last whole record: one cut in its headers
+        return True, records
+    if tail > 0 and (records or index > first):  # bytes after the last whole record: one cut in its headers
         yield Reject(Source(bare.path, index, "", bare.format), "truncated-record",
                      f"the file ends inside a record: its last {tail} bytes are a record cut short "
                      "in its headers (a crawl stopped while writing it?)")
-        produced = True
-    return produced, records
+        return True, records
+    return index > first, records
 
 
 def _unread_tail(fh: Any, end: int) -> int:
@@ -101,24 +93,22 @@ def _unread_tail(fh: Any, end: int) -> int:
 def _warc_document(rec: Any, src: Source, cfg: ReadConfig) -> RawDoc | Reject:
     """The document of one response or resource record (``src`` gives its number), or why not."""
     url = rec.rec_headers.get_header("WARC-Target-URI")
+    src = replace(src, url=url, outlet=outlet_from_url(url))
     headers = rec.http_headers if rec.http_headers is not None else rec.rec_headers
     ctype = headers.get_header("Content-Type") or ""
     if rec.length is None:  # the header block ended before its Content-Length: cut short
-        return Reject(replace(src, url=url, outlet=outlet_from_url(url)), "truncated-record",
-                      "record without Content-Length: its header block is cut short (a crawl "
-                      "stopped while writing it?) or damaged")
+        return Reject(src, "truncated-record", "record without Content-Length: its header block is cut short "
+                      "(a crawl stopped while writing it?) or damaged")
     body = rec.content_stream().read(cfg.max_file_bytes + 1)
-    src = Source(src.path, src.record, sha256(body), src.format, url, outlet_from_url(url))
+    src = replace(src, sha256=sha256(body))
     if len(body) <= cfg.max_file_bytes:  # read to its end: was it all there?
         held = _block_bytes_held(rec)
         if held is not None and held < rec.length:
-            return Reject(src, "truncated-record",
-                          f"record cut short: the file holds {held} of its {rec.length} bytes "
-                          "(Content-Length; a crawl stopped while writing it?)")
-    if rec.http_headers is not None:
-        status = rec.http_headers.get_statuscode()
-        if status and not status.startswith("2"):
-            return Reject(src, "http-status", f"HTTP {status} for {url}")
+            return Reject(src, "truncated-record", f"record cut short: the file holds {held} of its {rec.length} "
+                          "bytes (Content-Length; a crawl stopped while writing it?)")
+    status = rec.http_headers.get_statuscode() if rec.http_headers is not None else None
+    if status and not status.startswith("2"):
+        return Reject(src, "http-status", f"HTTP {status} for {url}")
     if len(body) > cfg.max_file_bytes:
         return Reject(src, "too-large", f"record over {cfg.max_file_bytes} bytes")
     main_type = ctype.split(";")[0].strip().lower()
@@ -126,11 +116,9 @@ def _warc_document(rec: Any, src: Source, cfg: ReadConfig) -> RawDoc | Reject:
         return Reject(src, "not-a-document", f"content type {main_type}")
     if not body.strip():
         return Reject(src, "empty-record", "response with no body")
-    charset = None
-    if "charset=" in ctype.lower():
-        charset = ctype.lower().split("charset=")[1].split(";")[0].strip(" '\"")
-    kind = "text" if main_type == "text/plain" else "html"
-    return RawDoc(src, body, kind, charset)
+    lower = ctype.lower()
+    charset = lower.split("charset=")[1].split(";")[0].strip(" '\"") if "charset=" in lower else None
+    return RawDoc(src, body, "text" if main_type == "text/plain" else "html", charset)
 
 
 def _block_bytes_held(rec: Any) -> int | None:
@@ -177,13 +165,4 @@ def warc_shares(fh: BinaryIO, share_bytes: int) -> list[Share] | None:
             numbered += _numbered_warc_record(rec)
     except Exception:  # noqa: BLE001 - as the reader: a file warcio fails on is not cut
         return None
-    if not numbered:
-        return None
-    shares: list[Share] = []
-    for offset, before in starts:
-        if not shares or (offset - shares[-1][0] >= share_bytes and before > shares[-1][2]):
-            shares.append((offset, size, before))
-    shares = [(a[0], b[0], a[2]) for a, b in zip(shares, shares[1:])] + shares[-1:]
-    if shares[0][0] != 0:  # bytes before the first record (none in a valid file) stay with it
-        shares[0] = (0, shares[0][1], shares[0][2])
-    return shares
+    return join_shares(starts, share_bytes, size) if numbered else None

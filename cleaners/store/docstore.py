@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from itertools import starmap
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,10 @@ class DocInfo:
     language: str | None
 
 
-_BETWEEN = "doc_id BETWEEN ? AND ? ORDER BY doc_id"  # the rows of a span of indexes, in index order
+_BETWEEN = " WHERE doc_id BETWEEN ? AND ? ORDER BY doc_id"  # the rows of a span of indexes, in index order
+# A document's body; data is read only where body is NULL (body comes first in the row: its pages
+# alone are read). Rows for ``_body_of``.
+_BODIES = "SELECT body, CASE WHEN body IS NULL THEN data END FROM docs"
 
 
 def _row(data: str, d: dict[str, Any]) -> tuple[str, str, str | None, str]:
@@ -72,9 +77,38 @@ def paragraphs_of(body: Body) -> list[str]:
     return body[0].split("\n\n") if body[1] is None else body[1]
 
 
-def _decoded_body(data: str) -> Body:
+def _body_of(body: str | None, data: str | None) -> Body:
+    """A ``_BODIES`` row's Body: its JSON decoded only when it has no body."""
+    if body is not None:
+        return body, None
     paragraphs = json.loads(data)["paragraphs"]
     return "\n\n".join(paragraphs), paragraphs
+
+
+def sketch_blobs(ids: np.ndarray, hv: np.ndarray) -> tuple[bytes, bytes]:
+    """A sketch's shingle ids (as uint32) and hash values as stored."""
+    return np.ascontiguousarray(ids, dtype=np.uint32).tobytes(), hv.tobytes()
+
+
+def sketch_of(ids: bytes, hv: bytes, hv_dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """The sketch ``sketch_blobs`` stored."""
+    return np.frombuffer(ids, dtype=np.uint32), np.frombuffer(hv, dtype=hv_dtype)
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection, begin: str = "BEGIN") -> Iterator[None]:
+    """Run the block in one transaction of ``db`` (a connection with isolation_level=None):
+    committed when it ends, rolled back when it raises."""
+    db.execute(begin)
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        # a failed COMMIT (disk full) has rolled back already: report its error,
+        # not "cannot rollback - no transaction is active"
+        with suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
 
 
 class DocStore:
@@ -115,27 +149,19 @@ class DocStore:
     def add_json(self, rows: Iterable[tuple[str, dict[str, Any]]]) -> int:
         """Add documents in their serialised form: (``document_json`` text, that text decoded),
         as a batch file or the state holds them; the text is kept as it is. Returns how many."""
-        return self._insert(_row(data, d) for data, d in rows)
-
-    def doc_ids(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT doc_id FROM docs")}
-
-    def _insert(self, values: Iterable[tuple[str, str, str | None, str]]) -> int:
         if self._infos is not None:
             raise RuntimeError("DocStore is being read: documents cannot be added any more")
         before = len(self)
-        self.db.execute("BEGIN")
         try:
-            self.db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", values)
+            with transaction(self.db):
+                self.db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", (_row(data, d) for data, d in rows))
         except sqlite3.IntegrityError as exc:
-            self.db.execute("ROLLBACK")
             raise ValueError(f"the same doc_id was given twice to one grouping ({exc}); "
                              "each document must appear once") from exc
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
         return len(self) - before
+
+    def doc_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT doc_id FROM docs")}
 
     def __len__(self) -> int:
         if self._infos is not None:
@@ -156,31 +182,24 @@ class DocStore:
     def iter_docs(self) -> Iterator[Document]:
         """Every document, in index order; CHUNK of them parsed at a time."""
         for span in self._spans(0, len(self)):
-            for (data,) in self.db.execute(f"SELECT data FROM docs WHERE {_BETWEEN}", span):
+            for (data,) in self.db.execute("SELECT data FROM docs" + _BETWEEN, span):
                 yield document_from_json(data)
 
     def iter_bodies(self) -> Iterator[Body]:
         """Every document's text and paragraphs, in index order, without decoding its JSON
         (unless its paragraphs do not survive a join and split)."""
         for span in self._spans(0, len(self)):
-            yield from self._bodies(_BETWEEN, span)
+            yield from starmap(_body_of, self.db.execute(_BODIES + _BETWEEN, span))
 
     def get_bodies_range(self, lo: int, hi: int) -> list[Body]:
         """``iter_bodies`` of documents lo .. hi - 1."""
-        return [b for span in self._spans(lo, hi) for b in self._bodies(_BETWEEN, span)]
+        return [b for span in self._spans(lo, hi) for b in starmap(_body_of, self.db.execute(_BODIES + _BETWEEN, span))]
 
     def get_bodies_many(self, indexes: Iterable[int]) -> dict[int, Body]:
         """``iter_bodies`` of the documents at these indexes, by index."""
-        out: dict[int, Body] = {}
-        for part, where, ids in self._parts(indexes):
-            out.update(zip(part, self._bodies(where, ids)))
-        return out
-
-    def _bodies(self, where: str, args: Any) -> Iterator[Body]:
-        # data is read only where body is NULL (body comes first in the row: its pages alone are read)
-        for body, data in self.db.execute(f"SELECT body, CASE WHEN body IS NULL THEN data END FROM docs WHERE {where}",
-                                          args):
-            yield (body, None) if body is not None else _decoded_body(data)
+        want = sorted(set(indexes))
+        rows = self._select_in(_BODIES + " WHERE doc_id IN ({}) ORDER BY doc_id", [self.infos[i].doc_id for i in want])
+        return dict(zip(want, starmap(_body_of, rows)))
 
     def _spans(self, lo: int, hi: int) -> Iterator[tuple[str, str]]:
         """(first, last doc_id) of documents lo .. hi - 1, CHUNK documents at a time (``_BETWEEN``)."""
@@ -189,45 +208,33 @@ class DocStore:
         for a in range(lo, hi, self.CHUNK):
             yield infos[a].doc_id, infos[min(a + self.CHUNK, hi) - 1].doc_id
 
-    def _parts(self, indexes: Iterable[int]) -> Iterator[tuple[list[int], str, list[str]]]:
-        """The distinct indexes in ascending order, CHUNK at a time, with a where-clause that
-        selects their rows in that order and its doc_ids (doc_id order is index order)."""
-        infos = self.infos
-        want = sorted(set(indexes))
-        for a in range(0, len(want), self.CHUNK):
-            part = want[a:a + self.CHUNK]
-            yield part, f"doc_id IN ({','.join('?' * len(part))}) ORDER BY doc_id", [infos[i].doc_id for i in part]
+    def _select_in(self, query: str, keys: list[str]) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``query`` (with ``IN ({})`` for the keys) for these keys, CHUNK keys a query."""
+        for lo in range(0, len(keys), self.CHUNK):
+            part = keys[lo:lo + self.CHUNK]
+            yield from self.db.execute(query.format(",".join("?" * len(part))), part)
 
     def json_rows(self, doc_ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
         """(doc_id, source path, ``document_json`` text as stored) of these documents, in doc_id
         order: what ``State.commit_run`` keeps of a new document, copied without decoding."""
-        want = sorted(set(doc_ids))
-        for lo in range(0, len(want), self.CHUNK):
-            ids = want[lo:lo + self.CHUNK]
-            q = f"SELECT doc_id, info, data FROM docs WHERE doc_id IN ({','.join('?' * len(ids))}) ORDER BY doc_id"
-            for doc_id, info, data in self.db.execute(q, ids):
-                yield doc_id, json.loads(info)[0]["path"], data
+        rows = self._select_in("SELECT doc_id, info, data FROM docs WHERE doc_id IN ({}) ORDER BY doc_id",
+                               sorted(set(doc_ids)))
+        for doc_id, info, data in rows:
+            yield doc_id, json.loads(info)[0]["path"], data
 
     # -- sketches parked by a SketchCache (cleaners.match.dedup.SketchSpill)
     def put_sketches(self, items: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]]) -> None:
-        self.db.execute("BEGIN")
-        self.db.executemany("INSERT OR REPLACE INTO sketches VALUES (?, ?, ?, ?)",
-                            ((k, np.ascontiguousarray(ids, dtype=np.uint32).tobytes(), hv.tobytes(),
-                              str(hv.dtype)) for k, (ids, hv) in items))
-        self.db.execute("COMMIT")
+        with transaction(self.db):
+            self.db.executemany("INSERT OR REPLACE INTO sketches VALUES (?, ?, ?, ?)",
+                                ((k, *sketch_blobs(ids, hv), str(hv.dtype)) for k, (ids, hv) in items))
 
     def get_sketches(self, keys: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        out = {}
-        for lo in range(0, len(keys), self.CHUNK):
-            part = keys[lo:lo + self.CHUNK]
-            q = f"SELECT key, ids, hv, hv_dtype FROM sketches WHERE key IN ({','.join('?' * len(part))})"
-            for k, ids, hv, dt in self.db.execute(q, part):
-                out[k] = (np.frombuffer(ids, dtype=np.uint32), np.frombuffer(hv, dtype=dt))
-        return out
+        rows = self._select_in("SELECT key, ids, hv, hv_dtype FROM sketches WHERE key IN ({})", keys)
+        return {k: sketch_of(ids, hv, dt) for k, ids, hv, dt in rows}
 
     def iter_sketches(self) -> Iterator[tuple[str, tuple[np.ndarray, np.ndarray]]]:
         for k, ids, hv, dt in self.db.execute("SELECT key, ids, hv, hv_dtype FROM sketches"):
-            yield k, (np.frombuffer(ids, dtype=np.uint32), np.frombuffer(hv, dtype=dt))
+            yield k, sketch_of(ids, hv, dt)
 
 
-__all__ = ["Body", "DocInfo", "DocStore", "paragraphs_of"]
+__all__ = ["Body", "DocInfo", "DocStore", "paragraphs_of", "sketch_blobs", "sketch_of", "transaction"]

@@ -25,9 +25,9 @@ def map_large_arrays() -> None:
     fixed threshold they go back to the OS at once, which lowers the match
     step's resident size and its peak (benchmarks/RESULTS.md). A no-op off glibc.
     """
-    libc = _libc()
-    if libc is not None and hasattr(libc, "mallopt"):
-        libc.mallopt(-3, _MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+    mallopt = getattr(_libc(), "mallopt", None)
+    if mallopt is not None:
+        mallopt(-3, _MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
 
 
 def _libc():  # type: ignore[no-untyped-def]
@@ -61,9 +61,9 @@ def fewer_collections(young: int = GC_YOUNG_THRESHOLD) -> Iterator[None]:
 
     The match step holds hundreds of MB of objects and makes millions of short-lived
     lists and dicts (tokens, records); at the default threshold the collector runs every
-    700 of them and its older generations traverse what is held again and again (about a
-    tenth of the regrouping's time: benchmarks/RESULTS.md). Nothing is left uncollected:
-    the collector still runs, less often, and the thresholds are restored when the block ends.
+    700 of them and its older generations traverse what is held again and again
+    (benchmarks/RESULTS.md). Nothing is left uncollected: the collector still runs, less
+    often, and the thresholds are restored when the block ends.
     """
     old = gc.get_threshold()
     gc.set_threshold(max(young, old[0]), *old[1:])

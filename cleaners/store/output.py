@@ -15,11 +15,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from cleaners.records import Reject
+from cleaners.records import Reject, flat_dict
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -36,19 +36,14 @@ def _atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
         raise
-    try:  # make the rename itself durable
+    with suppress(OSError):  # make the rename itself durable
         dfd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dfd)
         finally:
             os.close(dfd)
-    except OSError:
-        pass
 
 
 def write_json_lines(path: Path, lines: Iterable[str]) -> int:
@@ -58,10 +53,9 @@ def write_json_lines(path: Path, lines: Iterable[str]) -> int:
 
     def write(fh) -> None:  # type: ignore[no-untyped-def]
         nonlocal count
-        for line in lines:
+        for count, line in enumerate(lines, 1):
             fh.write(line)
             fh.write("\n")
-            count += 1
 
     _atomic(path, write)
     return count
@@ -79,15 +73,9 @@ def read_json(path: Path) -> Any:
 
 
 def reject_record(r: Reject) -> dict[str, Any]:
-    s = r.source
-    return {"source": {"path": s.path, "record": s.record, "sha256": s.sha256 or None,
-                       "format": s.format, "url": s.url, "outlet": s.outlet},
+    """One rejects.jsonl object (the output contract)."""
+    return {"source": {**flat_dict(r.source), "sha256": r.source.sha256 or None},
             "reason": r.reason, "detail": r.detail}
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 class OutputLocked(RuntimeError):
@@ -115,10 +103,9 @@ def output_lock(out: Path) -> Iterator[Path]:
     finished batches (FINISHED_NAME), which the next run reuses.
     """
     out.mkdir(parents=True, exist_ok=True)
-    fd = _flock(out / LOCK_NAME, lambda holder: (
-        f"another newsclean run (pid {holder}) is writing to {out}; wait for it to "
-        f"finish or choose another --out"))
-    try:
+    with _flock(out / LOCK_NAME, lambda holder: (
+            f"another newsclean run (pid {holder}) is writing to {out}; wait for it to "
+            f"finish or choose another --out")):
         work = out / WORK_NAME
         for left in work.iterdir() if work.is_dir() else ():  # leftovers of a killed run
             if left.name != FINISHED_NAME:
@@ -126,9 +113,7 @@ def output_lock(out: Path) -> Iterator[Path]:
         for name in OUTPUT_NAMES:
             for tmp in out.glob(f".{name}.*.tmp"):
                 tmp.unlink(missing_ok=True)
-        yield out / WORK_NAME
-    finally:
-        os.close(fd)  # closing releases the flock
+        yield work
 
 
 @contextmanager
@@ -144,32 +129,29 @@ def state_lock(state_file: Path) -> Iterator[None]:
     database under the lock, and SQLite's own locks last a transaction, not a run.
     """
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = _flock(Path(str(state_file) + STATE_LOCK_SUFFIX), lambda holder: (
-        f"another newsclean run (pid {holder}) is using the state {state_file}; wait for it to "
-        f"finish or choose another --state"))
+    with _flock(Path(str(state_file) + STATE_LOCK_SUFFIX), lambda holder: (
+            f"another newsclean run (pid {holder}) is using the state {state_file}; wait for it to "
+            f"finish or choose another --state")):
+        yield
+
+
+@contextmanager
+def _flock(lock_path: Path, message: Callable[[str], str]) -> Iterator[None]:
+    """Hold an exclusive flock on lock_path, with this process's pid written in it; OutputLocked
+    with ``message(holder pid)`` when another process holds it. An flock, so a killed process
+    releases it."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            raise OutputLocked(message(holder)) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
         os.close(fd)  # closing releases the flock
-
-
-def _flock(lock_path: Path, message: Callable[[str], str]) -> int:
-    """An open descriptor holding an exclusive flock on lock_path, with this process's pid
-    written in it; OutputLocked with ``message(holder pid)`` when another process holds it.
-    An flock, so a killed process releases it."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
-        os.close(fd)
-        raise OutputLocked(message(holder)) from None
-    except BaseException:
-        os.close(fd)
-        raise
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
-    return fd
 
 
 def export_state(state, out: Path) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -177,11 +159,8 @@ def export_state(state, out: Path) -> dict[str, int]:  # type: ignore[no-untyped
 
     The state holds each record as the JSON text of its line: it is copied, not decoded
     and encoded again."""
-    return {
-        "documents": write_json_lines(out / "documents.jsonl", state.doc_record_lines()),
-        "articles": write_json_lines(out / "articles.jsonl", state.article_lines()),
-        "rejects": write_json_lines(out / "rejects.jsonl", state.reject_lines()),
-    }
+    return {name: write_json_lines(out / f"{name}.jsonl", state.record_lines(name))
+            for name in ("documents", "articles", "rejects")}
 
 
 def output_digests(out: Path) -> dict[str, dict[str, Any]]:

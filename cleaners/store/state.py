@@ -19,7 +19,6 @@ state as it was, and the next run redoes the work.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
@@ -30,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from cleaners.read.readers import open_input
+from cleaners.store.docstore import sketch_blobs, sketch_of, transaction
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -55,7 +54,7 @@ CREATE TABLE IF NOT EXISTS articles (
 # SQLite page cache of the state connection. A run commits its documents, records,
 # articles and sketches in one transaction (gigabytes at 100k documents); with the
 # default 2 MB cache the B-tree pages of the random-keyed tables spill and are read
-# again, which made large commits about a quarter slower (benchmarks/RESULTS.md).
+# again, which made large commits slower (benchmarks/RESULTS.md).
 # Costs at most 64 MB of memory.
 CACHE_KIB = 64 * 1024
 
@@ -75,19 +74,6 @@ class FileInfo:
     size: int
     mtime_ns: int
     sha256: str
-
-
-def file_sha256(path: Path, follow_symlinks: bool = False, root: Path | None = None,
-                chunk: int = 1 << 20) -> str:
-    """The SHA-256 of an input file, opened as the readers open it (``open_input``): a file
-    swapped after discovery for a symlink (unless ``follow_symlinks``), a fifo, or a file
-    outside ``root`` (INPUT_DIR) is refused (InputRefused), so the state never records the
-    hash of a file outside INPUT_DIR. Raises InputRefused or OSError."""
-    h = hashlib.sha256()
-    with open_input(path, follow_symlinks, root) as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class State:
@@ -140,6 +126,10 @@ class State:
                 f"the state in {self.path} was built with other matching settings ({stored}); "
                 f"now {text}. Use a new --out (or --state) for new settings.")
 
+    def _column(self, query: str, *args: Any) -> set[str]:
+        """The first column of a query's rows."""
+        return {r[0] for r in self.db.execute(query, args)}
+
     # -- files
     def files(self) -> dict[str, FileInfo]:
         return {r[0]: FileInfo(*r) for r in self.db.execute(
@@ -151,11 +141,11 @@ class State:
 
     def reject_paths(self) -> set[str]:
         """The source paths that have rejects."""
-        return {r[0] for r in self.db.execute("SELECT DISTINCT path FROM rejects")}
+        return self._column("SELECT DISTINCT path FROM rejects")
 
     def document_paths(self) -> set[str]:
         """The source paths that have documents."""
-        return {r[0] for r in self.db.execute("SELECT DISTINCT path FROM documents")}
+        return self._column("SELECT DISTINCT path FROM documents")
 
     # -- documents
     def document_rows(self) -> Iterator[tuple[str, str, str]]:
@@ -164,10 +154,8 @@ class State:
 
     def frozen_doc_ids(self, cutoff: float) -> set[str]:
         """Documents of articles whose newest member is older than the cutoff."""
-        rows = self.db.execute(
-            "SELECT dr.doc_id FROM doc_records dr JOIN articles a ON a.article_id = dr.article_id "
-            "WHERE a.updated_at < ?", (cutoff,))
-        return {r[0] for r in rows}
+        return self._column("SELECT dr.doc_id FROM doc_records dr JOIN articles a ON a.article_id = dr.article_id "
+                            "WHERE a.updated_at < ?", cutoff)
 
     def assignments(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT doc_id, article_id FROM doc_records"))
@@ -180,11 +168,9 @@ class State:
 
     def sketches(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Shingle ids and MinHash hash values of the texts grouped by the last run."""
-        return {k: (np.frombuffer(ids, dtype=np.uint32), np.frombuffer(hv, dtype=self._hv_dtype()))
+        dtype = self.get_meta("hashvalues_dtype") or "uint32"
+        return {k: sketch_of(ids, hv, dtype)
                 for k, ids, hv in self.db.execute("SELECT text_sha1, shingles, hashvalues FROM sketches")}
-
-    def _hv_dtype(self) -> str:
-        return self.get_meta("hashvalues_dtype") or "uint32"
 
     # -- one run's changes, in one transaction
     def commit_run(self, *, run_id: str, files: Iterable[FileInfo], renamed: dict[str, str],
@@ -211,8 +197,7 @@ class State:
         """
         now = time.time()
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(db, "BEGIN IMMEDIATE"):
             for path in replaced_paths:
                 db.execute("DELETE FROM documents WHERE path = ?", (path,))
                 db.execute("DELETE FROM rejects WHERE path = ?", (path,))
@@ -266,21 +251,13 @@ class State:
                 db.execute("DELETE FROM sketches")
                 dtype = None
                 for key, (ids, hv) in sketches:
-                    db.execute("INSERT INTO sketches VALUES (?, ?, ?)",
-                               (key, np.ascontiguousarray(ids, dtype=np.uint32).tobytes(), hv.tobytes()))
+                    db.execute("INSERT INTO sketches VALUES (?, ?, ?)", (key, *sketch_blobs(ids, hv)))
                     dtype = str(hv.dtype)
                 if dtype is not None:
                     self.set_meta("hashvalues_dtype", dtype)
             generation = self.generation + 1
             self.set_meta("generation", str(generation))
             self.set_meta("last_run", run_id)
-            db.execute("COMMIT")
-        except BaseException:
-            try:
-                db.execute("ROLLBACK")
-            except sqlite3.Error:  # a failed COMMIT (disk full) has rolled back already:
-                pass  # report its error, not "cannot rollback - no transaction is active"
-            raise
         return generation
 
     def _rename_rejects(self, old: str, new: str) -> None:
@@ -294,22 +271,17 @@ class State:
                             (new, seq, json.dumps(rec, ensure_ascii=False)))
 
     # -- export
-    # The records as stored: the JSON text commit_run encoded (json.dumps, ensure_ascii=False).
-    def doc_record_lines(self) -> Iterator[str]:
-        for (data,) in self.db.execute("SELECT data FROM doc_records ORDER BY doc_id"):
-            yield data
-
-    def article_lines(self) -> Iterator[str]:
-        for (data,) in self.db.execute("SELECT data FROM articles ORDER BY article_id"):
-            yield data
-
-    def reject_lines(self) -> Iterator[str]:
-        for (data,) in self.db.execute("SELECT data FROM rejects ORDER BY path, seq"):
+    def record_lines(self, name: str) -> Iterator[str]:
+        """The lines of ``name``.jsonl (documents, articles or rejects) as stored: the JSON text
+        commit_run encoded (json.dumps, ensure_ascii=False)."""
+        for (data,) in self.db.execute(_RECORD_LINES[name]):
             yield data
 
     def counts(self) -> dict[str, int]:
-        one = lambda q: self.db.execute(q).fetchone()[0]  # noqa: E731
-        return {"files": one("SELECT COUNT(*) FROM files"),
-                "documents": one("SELECT COUNT(*) FROM documents"),
-                "articles": one("SELECT COUNT(*) FROM articles"),
-                "rejects": one("SELECT COUNT(*) FROM rejects")}
+        return {table: self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in ("files", "documents", "articles", "rejects")}
+
+
+_RECORD_LINES = {"documents": "SELECT data FROM doc_records ORDER BY doc_id",
+                 "articles": "SELECT data FROM articles ORDER BY article_id",
+                 "rejects": "SELECT data FROM rejects ORDER BY path, seq"}

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleaners.config import DedupConfig
-from cleaners.kernels import signatures
-from cleaners.match.dedup import UnionFind
+from cleaners.match.passages import UnionFind
 from tests.reference.minhash import lsh_pairs, similarities
 
 
@@ -44,10 +43,8 @@ def verify_pairs(shingles: list[np.ndarray], cands: list[tuple[int, int]] | np.n
     return out
 
 
-def find_pairs(shingles: list[np.ndarray], cfg: DedupConfig, sigs: np.ndarray | None = None) -> list[Match]:
+def find_pairs(shingles: list[np.ndarray], cfg: DedupConfig, sigs: np.ndarray) -> list[Match]:
     """Every candidate pair (sharing an LSH band; empty documents left out), verified."""
-    if sigs is None:
-        sigs = signatures(shingles, cfg.num_perm, cfg.seed, cfg.scheme)
     keep = [i for i, a in enumerate(shingles) if len(a)]
     return verify_pairs(shingles, lsh_pairs(sigs, cfg.lsh_bands, cfg.lsh_rows, keep), cfg)
 

@@ -72,6 +72,14 @@ def hashvalues(ids: np.ndarray, num_perm: int, seed: int, scheme: str) -> np.nda
     return signature(ids, num_perm, scheme, seed).hashvalues
 
 
+def kernel_signatures(arrays: Sequence[np.ndarray], num_perm: int, seed: int, scheme: str = "affine32") -> np.ndarray:
+    """``cleaners.kernels.signatures`` of documents given one id array each."""
+    from cleaners.kernels import signatures
+
+    ids = np.concatenate(arrays) if len(arrays) else np.zeros(0, dtype=np.uint32)
+    return signatures(ids, [len(a) for a in arrays], num_perm, seed, scheme)
+
+
 def intersection_size(a: Iterable[int], b: Iterable[int]) -> int:
     return len(set(np.asarray(a).tolist()) & set(np.asarray(b).tolist()))
 

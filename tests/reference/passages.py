@@ -20,7 +20,7 @@ from datasketch import MinHashLSH
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels.text import is_cjk, sentences
-from cleaners.match.dedup import UnionFind
+from cleaners.match.passages import UnionFind
 from tests.reference.minhash import shingle_ids, signature
 from tests.reference.text import Token, tokens
 
