@@ -20,31 +20,9 @@ from datasketch import MinHashLSH
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels.text import is_cjk, sentences
-from cleaners.match.passages import UnionFind
+from cleaners.match.passages import PassageLink, SharedPassage, Span, UnionFind
 from tests.reference.minhash import shingle_ids, signature
 from tests.reference.text import Token, tokens
-
-
-@dataclass(frozen=True)
-class Span:
-    doc: int  # index into the document list
-    start: int  # character offsets into the document's cleaned text
-    end: int
-
-
-@dataclass(frozen=True)
-class PassageLink:
-    a: Span
-    b: Span
-    similarity: float
-    words: int
-
-
-@dataclass(frozen=True)
-class SharedPassage:
-    spans: tuple[Span, ...]  # one per document, sorted by document index
-    similarity: float  # the weakest verified link in the group
-    words: int
 
 
 @dataclass(frozen=True)
