@@ -211,6 +211,7 @@ def test_sqlite_in_a_file_is_dropped_at_close_and_a_leftover_is_refused(tmp_path
     hv = np.ones((2, 8), dtype=np.uint32)
     assert indexed("sqlite", path, hv, 4, 2) == indexed("memory", None, hv, 4, 2) == [[[0, 1]]] * 4
     assert indexed("sqlite", path, hv, 4, 2) == [[[0, 1]]] * 4  # the closed index left nothing behind
+    assert not Path(path).exists()  # the file it made is removed with it
     left = open_index("sqlite", path, 4, 2)  # not closed: as after a crash
     left.add(hv)
     left.db.commit()  # type: ignore[attr-defined]

@@ -13,9 +13,11 @@ in some band) are the same, and so is everything computed while walking the buck
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from typing import TYPE_CHECKING, Protocol, Self
 
 import numpy as np
@@ -150,6 +152,8 @@ class SQLiteIndex(_Banded):
     def __init__(self, bands: int, rows: int, where: str | None = None) -> None:
         super().__init__(bands, rows)
         self.where = where or ":memory:"
+        # a file this index makes is its own, removed at close; one that was there is only emptied
+        self.made_file = self.where != ":memory:" and not os.path.exists(self.where)
         self.db = sqlite3.connect(self.where)
         # Scratch data, rebuilt by the next run if lost: no journal, no waiting for the disk.
         self.db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
@@ -180,6 +184,9 @@ class SQLiteIndex(_Banded):
     def close(self) -> None:
         self.db.execute("DROP TABLE IF EXISTS lsh")
         self.db.close()
+        if self.made_file:
+            with suppress(FileNotFoundError):
+                os.unlink(self.where)
 
 
 def _blobs(keys: np.ndarray) -> list[bytes]:
