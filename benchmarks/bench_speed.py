@@ -38,7 +38,9 @@ shingles. 30 % of the documents are edited copies of an earlier story (end
 cut, dateline, a few words changed), 3 % quote a paragraph of another story,
 documents are spread over 20 outlet folders, each with a footer line. HTML:
 the 181 scrapinghub_aeb pages, cycled, each repeat made unique by an HTML
-comment.
+comment; and the same pages again with their date only in visible text
+(``visible_date_page``: date meta tags, JSON-LD, datetime attributes and URL
+dates removed, a timestamp line or <time> text of one of several forms added).
 
 Usage:
   .venv/bin/python benchmarks/bench_speed.py [CORPUS_ROOT] --n 2000
@@ -162,6 +164,33 @@ def load_html_pages(root: Path, n: int) -> list[bytes]:
             page = page + f"\n<!-- copy {i} -->\n".encode()
         pages.append(page)
     return pages
+
+
+# Page set 2: the same pages with their date only in visible text. Removed: meta tags naming a
+# date or time, JSON-LD blocks, itemprop date attributes, the datetime attribute of <time>,
+# and dates in URLs (/2024/10/17/, 2024-10-17); inserted: a timestamp line before the first
+# paragraph, or a <time> element without datetime at the top of the body, in one of these
+# forms (parse_timestamp reads the first four; the last two only htmldate's extensive search).
+VISIBLE_DATE_FORMS = ("Updated 13:53 JST, October {d}, 2024", "Oct. {d}, 2024 at 1:53 p.m. ET",
+                      "Thursday {d} October 2024", "Published 2024-10-{d:02d} 13:53",
+                      "{d}/10/2024 13:53", "2024年10月{d}日 13時53分")
+_DATE_META = re.compile(rb"<meta\b[^>]*(?:date|time|published|modified|created|issued)[^>]*>", re.I)
+_LD_JSON = re.compile(rb"<script\b[^>]*application/ld\+json[^>]*>.*?</script>", re.I | re.S)
+_DATE_ATTRS = re.compile(rb"""\s(?:datetime|itemprop|data-(?:date|time|timestamp|published)[\w-]*)"""
+                         rb"""\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+_URL_DATE = re.compile(rb"/(?:19|20)\d\d[/-]\d{1,2}(?:[/-]\d{1,2})?(?=/)|(?:19|20)\d\d-?\d\d-?\d\d(?=[/_.-])")
+_FIRST_P = re.compile(rb"<p[\s>]", re.I)
+_BODY = re.compile(rb"<body[^>]*>", re.I)
+
+
+def visible_date_page(page: bytes, i: int) -> bytes:
+    """Page set 2 (see VISIBLE_DATE_FORMS): page i of it, made from a page of set 1."""
+    page = _URL_DATE.sub(b"/", _DATE_ATTRS.sub(b"", _LD_JSON.sub(b"", _DATE_META.sub(b"", page))))
+    form = VISIBLE_DATE_FORMS[i % len(VISIBLE_DATE_FORMS)].format(d=1 + i % 28).encode()
+    if (i // len(VISIBLE_DATE_FORMS)) % 2 and (body := _BODY.search(page)):
+        return page[:body.end()] + b"<header><time>" + form + b"</time></header>" + page[body.end():]
+    at = m.start() if (m := _FIRST_P.search(page)) else len(page)
+    return page[:at] + b"<p>" + form + b"</p>" + page[at:]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -491,22 +520,37 @@ def stage_html(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 
     from cleaners.config import Config
     from cleaners.clean.pipeline import clean
-    from cleaners.records import Document, RawDoc, Source
+    from cleaners.records import RawDoc, Source
 
     cfg = Config()
     pages = load_html_pages(Path(args.root), args.html_n)
-    raws = [RawDoc(Source(path=f"p{i:06d}.html", record=None, sha256="", format="html"), data, "html")
-            for i, data in enumerate(pages)]
     # warm-up: lazy state of trafilatura/htmldate/justext stays out of the timings
-    for data, raw in zip(pages[:3], raws[:3]):
+    for i, data in enumerate(pages[:3]):
         trafilatura.extract(data)
-        clean(raw, cfg)
+        clean(RawDoc(Source(path=f"w{i}.html", record=None, sha256="", format="html"), data, "html"), cfg)
     prof = None
     if args.profile == "html":
         import cProfile
         prof = cProfile.Profile()
+    rows = []
+    for label, page_set in (("", pages), (" [dates only in visible text]",
+                                          [visible_date_page(p, i) for i, p in enumerate(pages)])):
+        rows += _html_rows(page_set, cfg, prof, label)
+    if prof:
+        _print_profile(prof, "html")
+    return rows
+
+
+def _html_rows(pages: list[bytes], cfg: Any, prof: Any, label: str) -> list[dict[str, Any]]:
+    import trafilatura
+
+    from cleaners.clean.pipeline import clean
+    from cleaners.records import Document, RawDoc, Source
+
+    raws = [RawDoc(Source(path=f"p{i:06d}.html", record=None, sha256="", format="html"), data, "html")
+            for i, data in enumerate(pages)]
     t_traf = t_prod = 0.0
-    ok_traf = ok_prod = 0
+    ok_traf = ok_prod = dated = 0
     for data, raw in zip(pages, raws):
         t0 = time.perf_counter()
         out = trafilatura.extract(data)
@@ -521,13 +565,12 @@ def stage_html(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
         t_prod += t2 - t1
         ok_traf += bool(out)
         ok_prod += isinstance(res, Document)
-    if prof:
-        _print_profile(prof, "html")
+        dated += isinstance(res, Document) and res.published is not None
     n = len(pages)
     return [
-        _row("html", "trafilatura.extract alone (bytes)", n, t_traf, note=f"{ok_traf} with text"),
-        _row("html", "product: pipeline.clean (decode, bare_extraction, ftfy, clutter)", n, t_prod,
-             ratio=f"{t_prod / t_traf:.2f}x trafilatura time", note=f"{ok_prod} documents",
+        _row("html", "trafilatura.extract alone (bytes)" + label, n, t_traf, note=f"{ok_traf} with text"),
+        _row("html", "product: pipeline.clean (decode, bare_extraction, ftfy, clutter)" + label, n, t_prod,
+             ratio=f"{t_prod / t_traf:.2f}x trafilatura time", note=f"{ok_prod} documents, {dated} dated",
              peak_mb=round(_peak_mb(), 1)),
     ]
 

@@ -119,12 +119,14 @@ def test_document_fields_and_clean_and_trim() -> None:
 def test_page_metadata_is_extract_metadata_without_the_body_author(
         html: str, date: str, authors: tuple[str | None, str | None]) -> None:
     """trafilatura's public extract_metadata gives the same fields (the bare page's date is
-    found by htmldate's extensive search) and also looks for an author in the page body."""
+    found by htmldate's extensive search, which page_metadata runs only when asked: by
+    default the date is htmldate's fast search's) and also looks for an author in the page body."""
     tree = tree_of(html)
-    ours, theirs = page_metadata(tree, URL), trafilatura.extract_metadata(tree, URL)
+    ours, theirs = page_metadata(tree, URL, extensive_search=True), trafilatura.extract_metadata(tree, URL)
     for name in ("title", "url", "hostname", "sitename", "date", "description", "language"):
         assert getattr(ours, name) == getattr(theirs, name), f"{name}: {PAGE_METADATA}"
     assert ours.date == date, PAGE_METADATA
+    assert page_metadata(tree, URL).date == (date if html == PAGE else None), PAGE_METADATA
     assert (ours.author, theirs.author) == authors, PAGE_METADATA
 
 

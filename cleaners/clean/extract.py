@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from contextlib import suppress
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import lxml.html
@@ -22,7 +23,7 @@ from trafilatura.settings import Document as TrafilaturaDocument
 
 from cleaners.clean.clutter import BULLET_ONLY, LIST_HEADING, caption_prefix, credit
 from cleaners.config import ExtractConfig
-from cleaners.clean.timestamps import is_timestamp_line
+from cleaners.clean.timestamps import MONTHS as TIMESTAMP_MONTHS, FOREIGN_MONTHS, is_timestamp_line, parse_timestamp
 
 SENTENCE_END = (".", "!", "?", ":", ";", "”", '"', "’", ")", "。", "！", "？")
 
@@ -39,6 +40,9 @@ class Extracted:
     # How the text was obtained, when not the default way; a repair or fallback note starts
     # with its name ("html:wrapper-before-doctype: ...", "fallback:baseline: ...").
     notes: tuple[str, ...] = ()
+    # Dates for a page whose ``published`` is None and whose body has no timestamp line, in
+    # the pipeline's order (see ``late_dates``): (where from, ISO date or None) on demand.
+    late_dates: Callable[[], tuple[str, str | None]] | None = field(default=None, compare=False, repr=False)
 
 
 def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | None:
@@ -69,7 +73,8 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
     meta = tuple((key, str(getattr(md, key))) for key in ("author", "sitename", "hostname", "description")
                  if getattr(md, key))
     return Extracted(title=md.title or None, published=md.date or None, paragraphs=paragraphs, meta=meta,
-                     url=md.url or url, sitename=md.sitename or None, language=md.language or None, notes=notes)
+                     url=md.url or url, sitename=md.sitename or None, language=md.language or None, notes=notes,
+                     late_dates=lambda: late_dates(tree, md.url or url))
 
 
 def _reextract_if_repeated(tree: HtmlElement, url: str | None, cfg: ExtractConfig,
@@ -86,13 +91,17 @@ def _reextract_if_repeated(tree: HtmlElement, url: str | None, cfg: ExtractConfi
                             f"({len(paragraphs)} -> {len(alt_paragraphs)} paragraphs)",)
 
 
-def page_metadata(tree: HtmlElement, url: str | None) -> TrafilaturaDocument:
+def page_metadata(tree: HtmlElement, url: str | None, extensive_search: bool = False) -> TrafilaturaDocument:
     """Title, date, URL, site name, author and description of a page.
 
     ``trafilatura.extract_metadata`` step by step (meta tags, JSON-LD, title, URL,
     htmldate, site name), without the parts newsclean does not use, which are most of its
     cost: categories, tags, licence, and the author search in the page body (the author
-    comes from meta tags and JSON-LD only). Reads the tree, does not change it.
+    comes from meta tags and JSON-LD only). The date is htmldate's fast search (meta tags,
+    JSON-LD, the URL, <time> and abbr elements, its patterns) unless ``extensive_search``:
+    extract_metadata's default also searches the page's free text, which can take seconds a
+    page in dateparser; the pipeline runs that search last (``late_dates``). Reads the tree,
+    does not change it.
     """
     md = examine_meta(tree)
     if md.author and " " not in md.author:
@@ -105,10 +114,7 @@ def page_metadata(tree: HtmlElement, url: str | None) -> TrafilaturaDocument:
         md.url = extract_url(tree, url)
     if md.url:
         md.hostname = extract_domain(md.url, fast=True)
-    # htmldate as extract_metadata calls it by default: the first publication date, found
-    # also in the page's text, not after today
-    md.date = find_date(tree, url=md.url, original_date=True, extensive_search=True,
-                        max_date=datetime.now().astimezone().strftime("%Y-%m-%d"))
+    md.date = page_date(tree, md.url, extensive_search)
     if not md.sitename:
         md.sitename = extract_sitename(tree)
     if md.sitename:
@@ -119,6 +125,50 @@ def page_metadata(tree: HtmlElement, url: str | None) -> TrafilaturaDocument:
         md.sitename = m[1]
     md.clean_and_trim()
     return md
+
+
+def page_date(tree: HtmlElement, url: str | None, extensive_search: bool) -> str | None:
+    """htmldate as extract_metadata calls it: the first publication date, not after today."""
+    return find_date(tree, url=url, original_date=True, extensive_search=extensive_search,
+                     max_date=datetime.now().astimezone().strftime("%Y-%m-%d"))
+
+
+# A date htmldate's extensive search could read in the page's text: a year with a month name
+# or number next to it, a day-month-year or year-month-day in digits, or a CJK date.
+_MONTH_NAMES = "|".join(sorted(set(TIMESTAMP_MONTHS) | FOREIGN_MONTHS, key=len, reverse=True))
+DATE_LIKE = re.compile(
+    rf"\b(?:{_MONTH_NAMES})\.?\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\.?\s*(?:de\s+)?(?:{_MONTH_NAMES})\.?,?\s*(?:de\s+)?(?:19|20)\d\d\b"
+    r"|\b\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d\d\b|\b(?:19|20)\d\d[./-]\d{1,2}[./-]\d{1,2}\b"
+    r"|(?:19|20)\d\d\s*年\s*\d{1,2}\s*月|(?:19|20)\d\d\s*년\s*\d{1,2}\s*월",
+    re.IGNORECASE)
+
+
+def time_element_date(tree: HtmlElement) -> str | None:
+    """The date of the page's first <time> element whose text is a timestamp line
+    (``parse_timestamp``): a visible date outside the extracted body."""
+    for elem in tree.iter("time"):
+        text = " ".join(" ".join(elem.itertext()).split())
+        if is_timestamp_line(text) and (date := parse_timestamp(text)):
+            return date
+    return None
+
+
+def late_dates(tree: HtmlElement, url: str | None) -> tuple[str, str | None]:
+    """(where from, date) for a page with no date in its record, meta tags, JSON-LD, URL or
+    timestamp lines: the text of its <time> elements, else htmldate's extensive search.
+
+    The extensive search is bounded, deterministically (a wall-clock limit would make the
+    output depend on the machine's load): it runs only when the page's visible text holds a
+    date it could read (``DATE_LIKE``); without one it spends its time, seconds a page, in
+    dateparser's language detection for nothing.
+    """
+    if date := time_element_date(tree):
+        return "time-element", date
+    text = " ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))
+    if not DATE_LIKE.search(text):
+        return "no-date-in-text", None
+    return "htmldate-extensive", page_date(tree, url, extensive_search=True)
 
 
 def _main_text(tree: HtmlElement, url: str | None, cfg: ExtractConfig,

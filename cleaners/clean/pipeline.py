@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from cleaners.clean.clutter import strip_clutter
 from cleaners.config import Config
 from cleaners.clean.encoding import decode, repair
-from cleaners.clean.extract import extract_html, extract_text
+from cleaners.clean.extract import Extracted, extract_html, extract_text
 from cleaners.read.base import outlet_from_url
 from cleaners.records import Document, Fix, RawDoc, Reject, Removal, Source
 from cleaners.clean.timestamps import parse_timestamp
@@ -84,6 +84,8 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
                    paragraphs=paragraphs, fixes=_dedupe_fixes(fixes),
                    removed=removed, meta=tuple(sorted(dict(ex.meta).items())))
     doc = strip_clutter(doc, cfg.clutter)
+    if published is None:
+        doc = _late_date(doc, ex)
     if not doc.paragraphs:
         return Reject(source, "empty-after-cleaning",
                       f"all {len(doc.removed)} paragraphs were clutter: "
@@ -92,6 +94,21 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
     if (n_words := _word_count_below(body, cfg.extract.min_words)) is not None:
         return Reject(source, "too-short", f"{n_words} words after cleaning (minimum {cfg.extract.min_words})")
     return replace(doc, language=ex.language or detect_language(body))
+
+
+def _late_date(doc: Document, ex: Extracted) -> Document:
+    """The date of a document whose record and page metadata (htmldate's fast search) gave
+    none: from a timestamp line of its body (the clutter rules moved it), else, on a page,
+    from its <time> elements' text, else from htmldate's extensive search (``late_dates``);
+    where it came from is named in a "published" fix."""
+    if doc.published is not None:
+        return replace(doc, fixes=doc.fixes + (Fix("published", "from a timestamp line"),))
+    if ex.late_dates is None:
+        return doc
+    source, date = ex.late_dates()
+    if (published := _iso_date(date)) is None:
+        return doc
+    return replace(doc, published=published, fixes=doc.fixes + (Fix("published", f"from {source}"),))
 
 
 def _word_count_below(text: str, limit: int) -> int | None:

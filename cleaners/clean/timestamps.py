@@ -56,11 +56,12 @@ def parse_timestamp(line: str) -> str | None:
     year = re.search(r"\b((?:19|20)\d\d)\b", s)
     if not year:
         return None
-    month_day = re.search(r"\b([a-z]{3,9})\.?\s+(\d{1,2})\b", s)
-    day_month = re.search(r"\b(\d{1,2})\s+([a-z]{3,9})\.?\b", s)
-    if month_day and month_day.group(1) in MONTHS:
+    # the first word-number pair whose word is a month ("Updated 13:53 JST, October 17": not "updated 13")
+    month_day = next((m for m in re.finditer(r"\b([a-z]{3,9})\.?\s+(\d{1,2})\b", s) if m.group(1) in MONTHS), None)
+    day_month = next((m for m in re.finditer(r"\b(\d{1,2})\s+([a-z]{3,9})\.?\b", s) if m.group(2) in MONTHS), None)
+    if month_day:
         mo, d = MONTHS[month_day.group(1)], int(month_day.group(2))
-    elif day_month and day_month.group(2) in MONTHS:
+    elif day_month:
         mo, d = MONTHS[day_month.group(2)], int(day_month.group(1))
     else:
         return None
