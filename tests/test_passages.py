@@ -427,3 +427,46 @@ def test_cross_article_pairs_are_every_pair_of_different_articles(chunks, monkey
             for o in np.flatnonzero(cls == b).tolist() if o > k and grp[k] != grp[o]]
     k, o = passages.cross_article_pairs(eu, ev, members, active, grp)
     assert list(zip(k.tolist(), o.tolist())) == want and len(want) > 100
+
+
+S1 = "The council voted on Tuesday to close the old harbour bridge to lorries from next spring."
+S2 = "Nobody objected."
+S3 = "Engineers had warned for years that the steel under the northern span was rusting through."
+OTHER = "A separate report said that ferry traffic across the estuary had doubled since the summer."
+
+
+def _two_stories(quote_a: str, quote_b: str, after_a: str = "", after_b: str = "") -> list[str]:
+    a = ("Farmers in the valley say the dry summer cut their harvest by a third this year. "
+         f"{quote_a}\n\nPrices at the market rose again this week as the shortage spread. {after_a}")
+    b = ("The mayor opened the new library on the square with a speech about reading and hope. "
+         f"{quote_b}\n\nThe library will stay open late on Thursdays through the winter months. {after_b}")
+    return [a, b]
+
+
+def _occurrences(texts: list[str]) -> list[list[str]]:
+    found = find_shared_passages(texts, [0, 1], PassageConfig(), DedupConfig())
+    # a passage runs from its first aligned word to its last: the final full stop is outside
+    return [[texts[s.doc][s.start:s.end] + "." for s in p.spans] for p in found]
+
+
+def test_a_quoted_paragraph_is_one_passage_across_a_short_sentence_and_a_paragraph_break() -> None:
+    """Three quoted sentences, the middle one too short to be a passage of its own, and a
+    paragraph break inside the quote: one passage covering all of it in both documents."""
+    quote = f"{S1} {S2}\n\n{S3}"
+    texts = _two_stories(quote, quote)
+    assert _occurrences(texts) == [[quote, quote]]
+
+
+def test_an_elision_inside_a_quote_is_tolerated_and_a_distant_second_quote_is_not_joined() -> None:
+    texts = _two_stories(f"{S1} {S3}", f"{S1} Officials said: {S3}", OTHER, OTHER)
+    occ = _occurrences(texts)
+    assert occ[0] == [f"{S1} {S3}", f"{S1} Officials said: {S3}"]  # a gap of two words in one of them
+    # the two quotes are separated by different sentences in the two stories: two passages
+    assert len(occ) == 2 and occ[1] == [OTHER, OTHER]
+
+
+def test_different_long_gaps_keep_passages_apart() -> None:
+    gap_a = "The weather turned cold and windy over the weekend in the hills."
+    gap_b = "Schools across the district reopened after the long summer break."
+    texts = _two_stories(f"{S1} {gap_a} {S3}", f"{S1} {gap_b} {S3}")
+    assert _occurrences(texts) == [[S1, S1], [S3, S3]]

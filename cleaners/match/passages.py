@@ -147,7 +147,7 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
                                                   cfg.max_candidate_articles)
     stats["common_sentences_skipped"] = int(common.sum())
     k, o = cross_article_pairs(eu, ev, members, ~common, grp)
-    return _group(align_pairs(k, o, table, texts, cfg))
+    return join_adjacent(_group(align_pairs(k, o, table, texts, cfg)), texts, cfg.max_gap_words)
 
 
 # ---------------------------------------------------------------------------
@@ -615,3 +615,57 @@ def _group(links: list[PassageLink]) -> list[SharedPassage]:
         out.append(SharedPassage(tuple(sorted(merged.values(), key=lambda s: (s.doc, s.start))),
                                  round(weakest[root], 4), words[root]))
     return sorted(out, key=lambda p: (p.spans[0].doc, p.spans[0].start))
+
+
+# ---------------------------------------------------------------------------
+# Passages as whole spans
+
+
+SMALL_GAP_WORDS = 3  # gaps this short may differ between the documents: an elision, a changed word
+
+
+def join_adjacent(passages: list[SharedPassage], texts: Sequence[str], max_gap_words: int) -> list[SharedPassage]:
+    """Passages of the same documents that follow one another in every one of them are one
+    passage: a quoted paragraph is reported once, not sentence by sentence. Between two of
+    them each document may hold a gap (a paragraph break; a sentence too short to be a
+    passage of its own; an elision or a changed word): the gaps must have the same words
+    and at most ``max_gap_words`` of them, or at most ``SMALL_GAP_WORDS`` words each.
+    The joined passage spans both and the gap; its similarity is the weaker one."""
+    runs: dict[tuple[int, ...], list[SharedPassage]] = {}
+    for p in passages:
+        runs.setdefault(tuple(sp.doc for sp in p.spans), []).append(p)
+    follows = [(a, b) for run in runs.values() if len(run) > 1
+               for a, b in zip(run, run[1:]) if all(x.end <= y.start for x, y in zip(a.spans, b.spans))]
+    if not follows:
+        return passages
+    gaps = _gap_words(follows, texts)
+    joined: dict[int, SharedPassage] = {}  # id of a passage's first part -> the passage so far
+    first_of: dict[int, int] = {id(p): id(p) for p in passages}
+    for a, b in follows:
+        words = [gaps[x.doc, x.end, y.start] for x, y in zip(a.spans, b.spans)]
+        if not (max(map(len, words)) <= SMALL_GAP_WORDS
+                or (len(words[0]) <= max_gap_words and all(w == words[0] for w in words))):
+            continue
+        head = first_of[id(a)]
+        cur = joined.get(head, a)
+        joined[head] = SharedPassage(tuple(Span(x.doc, x.start, y.end) for x, y in zip(cur.spans, b.spans)),
+                                     min(cur.similarity, b.similarity),
+                                     cur.words + b.words + len(words[0]))
+        first_of[id(b)] = head
+    out = [joined.get(id(p), p) for p in passages if first_of[id(p)] == id(p)]
+    return sorted(out, key=lambda p: (p.spans[0].doc, p.spans[0].start))
+
+
+def _gap_words(follows: list[tuple[SharedPassage, SharedPassage]], texts: Sequence[str]
+               ) -> dict[tuple[int, int, int], list[str]]:
+    """(document, start, end) -> the normalised words of that stretch between two passages,
+    reading only the documents involved (a chunk at a time when ``texts`` can)."""
+    wanted: dict[int, list[tuple[int, int]]] = {}
+    for a, b in follows:
+        for x, y in zip(a.spans, b.spans):
+            wanted.setdefault(x.doc, []).append((x.end, y.start))
+    docs = sorted(wanted)
+    read_many = getattr(texts, "read_many", None)
+    chunks = ({d: texts[d]} for d in docs) if read_many is None else read_many(docs)
+    return {(d, lo, hi): [m.group().casefold() for m in TOKEN.finditer(text, lo, hi)]
+            for chunk in chunks for d, text in chunk.items() for lo, hi in wanted[d]}

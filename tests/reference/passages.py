@@ -20,7 +20,7 @@ from datasketch import MinHashLSH
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels.text import is_cjk, sentences
-from cleaners.match.passages import PassageLink, SharedPassage, Span, UnionFind
+from cleaners.match.passages import PassageLink, SharedPassage, Span, UnionFind, join_adjacent
 from tests.reference.minhash import shingle_ids, signature
 from tests.reference.text import Token, tokens
 
@@ -143,7 +143,7 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
             if cache[key]:
                 links.append(_link(a, b, cache[key]))
     stats["common_sentences_skipped"] = len(common)
-    return _group(links)
+    return join_adjacent(_group(links), texts, cfg.max_gap_words)  # the product's joining, over the reference's sentences
 
 
 def _group(links: list[PassageLink]) -> list[SharedPassage]:
