@@ -19,13 +19,17 @@ ways one story is copied:
 - ja-sjis    Japanese story, Shift_JIS, charset declared
 - ja-eucjp   the same story on another site, EUC-JP, no charset declared anywhere
 
-Some stories quote one paragraph of another story (planted shared passages).
+Some stories quote another story (planted shared passages), in four kinds: one
+paragraph verbatim, a paragraph of short sentences, two paragraphs across a
+paragraph break, and a paragraph with an elision ("… ") and one changed word.
 Some .html/.txt files are gzipped. Everything is decided by ``random.Random(seed)``
 over sorted inputs, so one seed gives byte-identical corpora.
 
 truth.json (written next to, not inside, the corpus folder): one item per
 file or JSON record with its cluster (story id), body text, clutter lines and
-variant; the planted passages with the items that contain them.
+variant; the planted passages with their kind, the quoted text as the source
+story has it (``source_text``) and as the quoting story has it (``quoting_text``),
+and the items that contain them (``source_items``, ``quoting_items``).
 """
 
 from __future__ import annotations
@@ -798,43 +802,177 @@ def pick_stories(rng: random.Random, english: list[tuple[str, str, list[str]]], 
     return chosen, spare
 
 
-def plant_passages(stories: list[Story], rng: random.Random, n: int) -> list[dict[str, Any]]:
-    """Story B quotes one paragraph of story A (verbatim, a different article)."""
+QUOTE_KINDS = ("paragraph", "short-sentences", "paragraph-break", "elision-edit")
+# one changed word in an edited quote: a copy desk's or a translator's choice
+WORD_SWAPS = {"said": "stated", "says": "states", "big": "large", "large": "big", "small": "little",
+              "also": "further", "many": "numerous", "new": "fresh", "people": "residents",
+              "because": "as", "about": "around", "very": "highly", "help": "assist", "began": "started",
+              "start": "begin", "show": "reveal", "shows": "reveals", "important": "crucial",
+              "major": "key", "recent": "latest", "more": "additional", "often": "frequently"}
+SWAP_FALLBACK = ["certain", "several", "notable", "various", "particular", "further"]
+SHORT_MAX = 11  # words in a "short" sentence (under 12)
+
+
+_ABBREV_END = re.compile(r"(?:\b[A-Z][a-z]{0,3}|\b[A-Z]|\.[A-Z])\.$")
+
+
+def _is_short(sent: str) -> bool:
+    """A whole short sentence: 4-11 words, capitalised, not cut after an abbreviation."""
+    sent = sent.strip()
+    return (4 <= len(sent.split()) <= SHORT_MAX and sent[:1].isupper()
+            and sent.endswith((".", "?", "!")) and not _ABBREV_END.search(sent))
+
+
+def _short_sentences(paras: list[str]) -> list[str]:
+    """Runs of consecutive short real sentences (4-11 words) of one article, longest first."""
+    runs: list[list[str]] = []
+    for p in paras:
+        cur: list[str] = []
+        for sent in SENT_SPLIT.split(p):
+            sent = sent.strip()
+            if _is_short(sent):
+                cur.append(sent)
+            else:
+                if len(cur) >= 3:
+                    runs.append(cur)
+                cur = []
+        if len(cur) >= 3:
+            runs.append(cur)
+    flat = [s for p in paras for s in SENT_SPLIT.split(p) if _is_short(s)]
+    return max(runs, key=len) if runs else ([s.strip() for s in flat] if len(flat) >= 3 else [])
+
+
+def _elide_and_change(text: str, rng: random.Random) -> str | None:
+    """The quoting copy: 2-4 words replaced by "… " and one other word changed."""
+    toks = text.split(" ")
+    n = len(toks)
+    if n < 24:
+        return None
+    k = rng.randint(2, 4)
+    # elide inside the text, words only (no sentence end inside the cut)
+    starts = [i for i in range(5, n - k - 5)
+              if all(re.fullmatch(r"[A-Za-z][a-z'’-]*", toks[j]) for j in range(i, i + k))]
+    if not starts:
+        return None
+    e = starts[rng.randrange(len(starts))]
+    far = [j for j in range(2, n - 2) if (j < e - 4 or j >= e + k + 4)
+           and re.fullmatch(r"[a-z]{3,}", toks[j])]
+    swaps = [j for j in far if toks[j] in WORD_SWAPS]
+    if swaps:
+        c = swaps[rng.randrange(len(swaps))]
+        new = WORD_SWAPS[toks[c]]
+    else:
+        far = [j for j in far if len(toks[j]) >= 5]
+        if not far:
+            return None
+        c = far[rng.randrange(len(far))]
+        new = SWAP_FALLBACK[rng.randrange(len(SWAP_FALLBACK))]
+        if new == toks[c]:
+            new = "given"
+    toks = list(toks)
+    toks[c] = new
+    return " ".join(toks[:e] + ["…"] + toks[e + k:])
+
+
+def plant_passages(stories: list[Story], rng: random.Random, n: int,
+                   spare: list[list[str]] | None = None) -> list[dict[str, Any]]:
+    """Story B quotes story A, in four kinds (``n`` English quotes of each kind):
+
+    - paragraph        one paragraph of A, verbatim
+    - short-sentences  a paragraph of 3-5 short real sentences (each under 12 words,
+                       from an article not otherwise used) that A carries and B quotes
+    - paragraph-break  two consecutive paragraphs of A, quoted as two paragraphs
+    - elision-edit     one paragraph of A; in B 2-4 words are replaced by "… " and one
+                       other word is changed
+
+    Plus one Japanese paragraph quote. Each record keeps the quoted text as A has it
+    (``source_text``, also ``text``) and as B has it (``quoting_text``)."""
     planted = []
     by_lang: dict[str, list[int]] = {}
     for i, s in enumerate(stories):
         by_lang.setdefault(s.lang, []).append(i)
     used: set[int] = set()
-    for lang, want in (("en", n), ("ja", 1 if len(by_lang.get("ja", [])) >= 4 else 0)):
-        idxs = list(by_lang.get(lang, []))
-        rng.shuffle(idxs)
-        made = 0
+    spare = spare if spare is not None else []
+    short_pool = [i for i, paras in enumerate(spare) if _short_sentences(paras)]
+    rng.shuffle(short_pool)
+    used_spare: list[int] = []
+    plan = [("en", k) for _ in range(n) for k in QUOTE_KINDS]
+    if len(by_lang.get("ja", [])) >= 4:
+        plan.append(("ja", "paragraph"))
+    order = {lang: list(idxs) for lang, idxs in by_lang.items()}
+    for lang in sorted(order):
+        rng.shuffle(order[lang])
+
+    def prose(p: str, lo: int, hi: int) -> bool:
+        return lo <= len(p.split()) <= hi and _is_prose(p)
+
+    for lang, kind in plan:
+        idxs = order.get(lang, [])
         for a in idxs:
-            if made >= want:
-                break
             if a in used:
                 continue
             A = stories[a]
-            lim = max(2, int(0.6 * len(A.paras)))
-            cands = [i for i in range(1, min(lim, len(A.paras) - 1))
-                     if (lang == "ja" and len(A.paras[i]) >= 50) or
-                     (lang == "en" and 25 <= len(A.paras[i].split()) <= 90 and _is_prose(A.paras[i]))]
-            if not cands:
-                continue
             b = next((x for x in idxs if x not in used and x != a and len(stories[x].paras) >= 3), None)
             if b is None:
                 break
+            lim = max(2, int(0.6 * len(A.paras)))
+            src_paras: list[str] = []
+            if kind == "short-sentences":
+                if not short_pool:
+                    break
+                if len(A.paras) < 3:
+                    continue
+                sents = _short_sentences(spare[short_pool[-1]])
+                m = min(len(sents), rng.randint(3, 5))
+                j = rng.randrange(len(sents) - m + 1)
+                src_paras = [" ".join(sents[j:j + m])]
+                if len(src_paras[0].split()) < 14:
+                    short_pool.pop()
+                    continue
+                pi = rng.randint(1, max(1, min(3, len(A.paras) - 1)))
+                A.protected = [i + 1 if i >= pi else i for i in A.protected]
+                A.paras.insert(pi, src_paras[0])
+                used_spare.append(short_pool.pop())
+                pis = [pi]
+            elif kind == "paragraph-break":
+                cands = [i for i in range(1, min(lim, len(A.paras) - 2))
+                         if prose(A.paras[i], 15, 70) and prose(A.paras[i + 1], 15, 70)]
+                if not cands:
+                    continue
+                pi = cands[rng.randrange(len(cands))]
+                pis = [pi, pi + 1]
+                src_paras = A.paras[pi:pi + 2]
+            else:
+                cands = [i for i in range(1, min(lim, len(A.paras) - 1))
+                         if (lang == "ja" and len(A.paras[i]) >= 50) or
+                         (lang == "en" and prose(A.paras[i], 25 if kind == "paragraph" else 30, 90))]
+                if not cands:
+                    continue
+                pi = cands[rng.randrange(len(cands))]
+                pis = [pi]
+                src_paras = [A.paras[pi]]
+            quo_paras = list(src_paras)
+            if kind == "elision-edit":
+                edited = _elide_and_change(src_paras[0], rng)
+                if edited is None:
+                    continue
+                quo_paras = [edited]
             B = stories[b]
-            pi = cands[rng.randrange(len(cands))]
-            text = A.paras[pi]
             at = rng.randint(1, max(1, min(3, len(B.paras) - 1)))
-            B.paras.insert(at, text)
-            B.protected = [i + 1 if i >= at else i for i in B.protected] + [at]
-            A.protected.append(pi)
+            for j, qp in enumerate(quo_paras):
+                B.paras.insert(at + j, qp)
+            m = len(quo_paras)
+            B.protected = [i + m if i >= at else i for i in B.protected] + list(range(at, at + m))
+            A.protected += pis
             B.quote_of = A.sid
             used |= {a, b}
-            planted.append({"text": text, "source_story": A.sid, "quoting_story": B.sid, "lang": lang})
-            made += 1
+            sep = "\n\n"
+            planted.append({"kind": kind, "text": sep.join(src_paras), "source_text": sep.join(src_paras),
+                            "quoting_text": sep.join(quo_paras), "source_story": A.sid,
+                            "quoting_story": B.sid, "lang": lang})
+            break
+    for i in sorted(used_spare, reverse=True):  # never reused as an "updated" paragraph
+        del spare[i]
     return planted
 
 
@@ -865,7 +1003,7 @@ def build(out: Path, stories_n: int = 150, seed: int = 1, corpora: Path = CORPOR
         s.place = PLACES[rng.randrange(len(PLACES))]
         s.agency = AGENCIES[rng.randrange(len(AGENCIES))]
         s.origin = en_names[rng.randrange(len(en_names))] if s.lang == "en" else JA_OUTLETS[0][0]
-    planted = plant_passages(stories, rng, max(1, stories_n // 10))
+    planted = plant_passages(stories, rng, max(3, stories_n // 30), spare)
 
     pages: list[Page] = []
     for s in stories:
@@ -920,9 +1058,11 @@ def build(out: Path, stories_n: int = 150, seed: int = 1, corpora: Path = CORPOR
             (corpus / path).write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
 
     for p in planted:
-        p["items"] = [it["key"] for it in items if _contains(it["body"], p["text"], it["lang"])]
-        p["source_items"] = [k for k in p["items"] if _cluster(items, k) == p["source_story"]]
-        p["quoting_items"] = [k for k in p["items"] if _cluster(items, k) == p["quoting_story"]]
+        p["source_items"] = [it["key"] for it in items if it["cluster"] == p["source_story"]
+                             and _contains(it["body"], p["source_text"], it["lang"])]
+        p["quoting_items"] = [it["key"] for it in items if it["cluster"] == p["quoting_story"]
+                              and _contains(it["body"], p["quoting_text"], it["lang"])]
+        p["items"] = p["source_items"] + p["quoting_items"]
     truth = {
         "generator": "benchmarks/synd_gen.py", "seed": seed, "stories": stories_n,
         "counts": {"items": len(items), "files": len({it["path"] for it in items}),
@@ -1025,7 +1165,10 @@ def story_pages(s: Story, outlets: dict[str, Outlet], rng: random.Random,
         if extra:
             add = extra[rng.randrange(len(extra))]
             body = list(s.paras)
-            body.insert(rng.randint(max(1, len(body) // 2), len(body)), add)
+            at = rng.randint(max(1, len(body) // 2), len(body))
+            while at in prot and at - 1 in prot:  # never inside a quote spanning paragraphs
+                at += 1
+            body.insert(at, add)
             mk("updated", o, url.rstrip("/") + "-updated/", s.title, body, byline=by,
                timestamp=make_timestamp(s.date + timedelta(hours=5), rng), caption=make_caption(s, o, rng))
     if rng.random() < 0.4:

@@ -7,7 +7,11 @@ word 5-grams, clusters = union of LSH candidates), and prints one table:
 
   ARI, pairwise precision/recall/F1 (same-cluster pairs), body word F1,
   clutter leak, mojibake left, Japanese body F1 (characters), shared-passage
-  recall and false shared passages, timings; plus the seeds check.
+  recall and false shared passages, timings; plus the seeds check. Planted quotes
+  come in four kinds (paragraph, short-sentences, paragraph-break, elision-edit);
+  per kind: quote recall (>= 80 % of the quoting copy's words covered by passages
+  naming both stories) and fragments per found quote; and false passages (an
+  occurrence whose text, whitespace-normalised, is not in the item's true body).
 
 Usage:
   .venv/bin/python benchmarks/syndication.py --seed 1 --stories 150 --out benchmarks/out/syndication
@@ -257,6 +261,86 @@ def _overlap(occ: str, planted: str, lang: str) -> float:
     return sum(1 for t in ot if t in pt) / len(ot)
 
 
+QUOTE_KINDS = ("paragraph", "short-sentences", "paragraph-break", "elision-edit")
+COVERED = 0.8  # share of a quote's words the passages naming both documents must cover
+
+
+def _covered(quote: list[str], occ: list[str], k: int) -> list[bool]:
+    """Quote tokens inside a k-token run the occurrence shares with the quote."""
+    mask = [False] * len(quote)
+    if len(quote) < k or len(occ) < k:
+        return mask
+    grams = {tuple(occ[i:i + k]) for i in range(len(occ) - k + 1)}
+    for i in range(len(quote) - k + 1):
+        if tuple(quote[i:i + k]) in grams:
+            for j in range(i, i + k):
+                mask[j] = True
+    return mask
+
+
+def _ws(s: str, lang: str) -> str:
+    return re.sub(r"\s+", "", s) if lang == "ja" else re.sub(r"\s+", " ", s).strip()
+
+
+def quote_scores(truth: dict[str, Any], run: SystemRun) -> dict[str, Any]:
+    """Per kind: recall (>= 80 % of the quoting copy's words covered by passages naming
+    both stories), fragments per found quote, coverage; and passages whose text is not
+    in the source bodies of the documents they name."""
+    items = truth["items"]
+    cluster = {it["key"]: it["cluster"] for it in items}
+    lang_of = {it["key"]: it["lang"] for it in items}
+    per: dict[str, dict[str, Any]] = {}
+    for P in truth["passages"]:
+        kind = P.get("kind", "paragraph")
+        lang = P["lang"]
+        k = 5 if lang == "ja" else 3
+        qt = _toks(P.get("quoting_text", P["text"]), lang)
+        mask = [False] * len(qt)
+        frags = 0
+        for R in run.passages:
+            cl = {cluster.get(key) for key, _ in R}
+            if P["source_story"] not in cl or P["quoting_story"] not in cl:
+                continue
+            hit = False
+            for key, t in R:
+                if cluster.get(key) != P["quoting_story"]:
+                    continue
+                m = _covered(qt, _toks(t, lang), k)
+                if any(m):
+                    hit = True
+                    mask = [a or b for a, b in zip(mask, m)]
+            frags += hit
+        cov = sum(mask) / len(qt) if qt else 0.0
+        d = per.setdefault(kind, {"planted": 0, "found": 0, "fragments": 0, "coverage": []})
+        d["planted"] += 1
+        d["coverage"].append(round(cov, 3))
+        if cov >= COVERED:
+            d["found"] += 1
+            d["fragments"] += frags
+    allk = {"planted": sum(d["planted"] for d in per.values()), "found": sum(d["found"] for d in per.values()),
+            "fragments": sum(d["fragments"] for d in per.values()),
+            "coverage": [c for d in per.values() for c in d["coverage"]]}
+    out: dict[str, Any] = {}
+    for kind, d in list(per.items()) + [("all", allk)]:
+        out[kind] = {**d, "recall": d["found"] / d["planted"] if d["planted"] else float("nan"),
+                     "fragments_per_quote": d["fragments"] / d["found"] if d["found"] else float("nan")}
+    bodies = {it["key"]: _ws(it["body"], it["lang"]) for it in items}
+    false_text, examples = 0, []
+    for R in run.passages:
+        bad = []
+        for key, t in R:
+            lang = lang_of.get(key, "en")
+            body = bodies.get(key)
+            if body is None:
+                body = _ws(run.out.get(key, {}).get("text", "") or "", lang)
+            if _ws(t, lang) not in body:
+                bad.append((key, t[:120]))
+        if bad:
+            false_text += 1
+            examples.append(bad)
+    return {"quotes": out, "false_text_passages": false_text, "false_text_examples": examples[:10]}
+
+
 def score(truth: dict[str, Any], run: SystemRun) -> dict[str, Any]:
     items = truth["items"]
     cluster = {it["key"]: it["cluster"] for it in items}
@@ -332,6 +416,7 @@ def score(truth: dict[str, Any], run: SystemRun) -> dict[str, Any]:
                 "reported_passages": len(run.passages), "false_passages": false,
                 "in_cluster_passages": in_cluster, "missed_passages": missed,
                 "false_examples": [[(k, t[:120]) for k, t in R] for R in false_examples[:10]]})
+    res.update(quote_scores(truth, run))
     res["seconds"] = {k: round(v, 2) for k, v in run.seconds.items()}
     res["seconds"]["total"] = round(sum(run.seconds.values()), 2)
     res["rejects"] = run.rejects
@@ -379,6 +464,11 @@ def table(res: dict[str, dict[str, Any]], seeds: dict[str, Any]) -> str:
         ("shared-passage item recall", "passage_doc_recall", ""),
         ("false shared passages", "false_passages", "<= planted/20"),
         ("reported passages (planted / in-cluster / false)", None, ""),
+        ("quote recall, all kinds (>= 80 % of words covered)", "q:all:recall", ">= 0.95"),
+    ] + [(f"quote recall: {k}", f"q:{k}:recall", ">= 0.95") for k in QUOTE_KINDS] + [
+        ("fragments per found quote, all kinds", "q:all:fragments_per_quote", "<= 1.2"),
+    ] + [(f"fragments per found quote: {k}", f"q:{k}:fragments_per_quote", "<= 1.2") for k in QUOTE_KINDS] + [
+        ("false passages (text not in the bodies named)", "false_text_passages", "<= items/1000"),
         ("rejected items", "rejects", ""),
         ("time extract+clean s", None, ""),
         ("time match s", None, ""),
@@ -386,6 +476,21 @@ def table(res: dict[str, dict[str, Any]], seeds: dict[str, Any]) -> str:
     ]
     lines = ["| metric | newsclean | baseline | target |", "|---|---|---|---|"]
     for label, key, target in rows:
+        if key is not None and key.startswith("q:"):
+            _, kind, metric = key.split(":")
+            vals = []
+            for r in (prod, base):
+                q = r.get("quotes", {}).get(kind) if r else None
+                if not q:
+                    vals.append("-")
+                elif metric == "recall":
+                    vals.append(f"{_fmt(q['recall'])} ({q['found']}/{q['planted']})")
+                else:
+                    vals.append(f"{_fmt(q['fragments_per_quote'], 2)} ({q['fragments']}/{q['found']})")
+            lines.append(f"| {label} | {vals[0]} | {vals[1]} | {target} |")
+            continue
+        if key == "false_text_passages" and prod:
+            target = f"<= {max(1, prod['items'] // 1000)}"
         if key is not None:
             vals = [_fmt(r.get(key)) if r else "-" for r in (prod, base)]
         elif label.startswith("reported"):
@@ -448,6 +553,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in results.items():
         print(f"{name}: clutter leak by kind {r['leak_by_kind']}")
         print(f"{name}: mojibake left in {len(r['mojibake_items'])} items; missed passages {r['missed_passages']}")
+        print(f"{name}: quote coverage by kind " + json.dumps({k: v["coverage"] for k, v in r["quotes"].items()
+                                                              if k != "all"}))
     (out / "results.json").write_text(json.dumps({"counts": c, "seed": truth["seed"], "results": results,
                                                   "seeds": seeds, "versions": versions()},
                                                  ensure_ascii=False, indent=1), encoding="utf-8")
