@@ -120,11 +120,6 @@ class PassageConfig:
     min_words: int = 12
     # CJK text counts characters as words; a passage needs this many of them.
     min_cjk_chars: int = 25
-    # Passages of the same documents that follow one another are one passage when each
-    # gap between them has the same words in every document and at most this many: a
-    # sentence too short to be a passage of its own (under min_words) still belongs to the
-    # quote around it.
-    max_gap_words: int = 11
     # Aligned words / passage words in each document.
     min_similarity: float = 0.8
     # A sentence whose LSH candidates span more articles than this is a stock

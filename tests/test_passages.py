@@ -430,7 +430,7 @@ def test_cross_article_pairs_are_every_pair_of_different_articles(chunks, monkey
 
 
 S1 = "The council voted on Tuesday to close the old harbour bridge to lorries from next spring."
-S2 = "Nobody objected."
+S2 = "Nobody on the committee objected to the plan."
 S3 = "Engineers had warned for years that the steel under the northern span was rusting through."
 OTHER = "A separate report said that ferry traffic across the estuary had doubled since the summer."
 

@@ -147,7 +147,8 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
                                                   cfg.max_candidate_articles)
     stats["common_sentences_skipped"] = int(common.sum())
     k, o = cross_article_pairs(eu, ev, members, ~common, grp)
-    return join_adjacent(_group(align_pairs(k, o, table, texts, cfg)), texts, cfg.max_gap_words)
+    # a sentence too short to be a passage of its own (under min_words) still belongs to the quote around it
+    return join_adjacent(_group(align_pairs(k, o, table, texts, cfg)), texts, cfg.min_words - 1)
 
 
 # ---------------------------------------------------------------------------

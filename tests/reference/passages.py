@@ -143,7 +143,7 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
             if cache[key]:
                 links.append(_link(a, b, cache[key]))
     stats["common_sentences_skipped"] = len(common)
-    return join_adjacent(_group(links), texts, cfg.max_gap_words)  # the product's joining, over the reference's sentences
+    return join_adjacent(_group(links), texts, cfg.min_words - 1)  # the product's joining, over the reference's sentences
 
 
 def _group(links: list[PassageLink]) -> list[SharedPassage]:
