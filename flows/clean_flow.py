@@ -399,10 +399,14 @@ def clean_folder(input_dir: str, out_dir: str, config: Config | dict[str, Any] |
     that object. ``workers`` > 1 cleans batches in that many local processes;
     ``dask_address`` sends them to an existing Dask cluster instead.
     """
+    from cleaners.clean.clutter import enabled_rules
     from cleaners.match.incremental import matching_fingerprint
+    from cleaners.match.index import check_index_kind
 
     log = get_run_logger()
     cfg = config.validate() if isinstance(config, Config) else Config.from_dict(config or {})
+    enabled_rules(cfg.clutter)  # a deployment's config: a bad rule name or index kind stops here,
+    check_index_kind(cfg.index)  # before any file is cleaned
     out = Path(out_dir)
     run_id = str(flow_run.get_id() or "no-flow-run")
     if lifecycle.CURRENT is not None:  # the command line's guard cancels this flow run on Ctrl-C

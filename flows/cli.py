@@ -342,7 +342,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     builds it); a usage error names the option and the fix."""
     from cleaners.clean.clutter import enabled_rules
     from cleaners.config import ClutterConfig, Config, EncodingConfig, ReadConfig
-    from cleaners.match.index import INDEXES
+    from cleaners.match.index import check_index_kind
 
     if args.max_file_mb <= 0:
         parser.error(f"--max-file-mb must be positive, got {args.max_file_mb}")
@@ -354,8 +354,6 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         if index not in (None, "redis") or (index_url and index_url != args.lsh_redis):
             parser.error("--lsh-redis URL is short for --index redis --index-url URL: give one or the other")
         index, index_url = "redis", args.lsh_redis
-    if index is not None and index not in INDEXES:
-        parser.error(f"--index {index!r} is not a kind of index; choose one of {', '.join(INDEXES)}")
     try:
         cfg = Config(read=ReadConfig(max_file_bytes=max_bytes,
                                       max_decompressed_bytes=max(max_bytes, ReadConfig().max_decompressed_bytes),
@@ -365,6 +363,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
                       clutter=ClutterConfig(disabled=frozenset(args.disable_clutter_rule)),
                       batch_size=args.batch_size, index=index or "memory", index_url=index_url).validate()
         enabled_rules(cfg.clutter)  # an unknown rule name stops the run here, not in every document
+        check_index_kind(cfg.index)
         return cfg
     except ValueError as exc:
         parser.error(_option_names(str(exc)))
@@ -376,7 +375,7 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser, guard=Non
     if not input_dir.is_dir():
         parser.error(f"INPUT_DIR {str(input_dir)!r} is not a folder: give the folder of scraped files")
     cfg = config_from_args(args, parser)
-    _check_parallel(args, parser)
+    _check_parallel(args, parser, cfg)
     out = _checked_out(input_dir, Path(args.out), parser)  # last: it creates the folder
     _start_api(guard)  # the server starts while the flow's modules import
     from flows.clean_flow import clean_folder, summary
@@ -416,7 +415,7 @@ def cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 2
     os.environ["PREFECT_API_URL"] = url  # e.g. the server of `newsclean server start`
     cfg = config_from_args(args, parser)
-    _check_parallel(args, parser)
+    _check_parallel(args, parser, cfg)
     _checked_out(input_dir, Path(args.out), parser)
     from flows.clean_flow import clean_folder
 
@@ -453,7 +452,7 @@ def _checked_out(input_dir: Path, out: Path, parser: argparse.ArgumentParser) ->
     return out
 
 
-def _check_parallel(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+def _check_parallel(args: argparse.Namespace, parser: argparse.ArgumentParser, cfg: Config) -> None:
     """Fail early, with the fix, on bad --workers / --dask-address / a Redis index."""
     if args.workers < 1:
         parser.error(f"--workers must be >= 1, got {args.workers}")
@@ -467,7 +466,7 @@ def _check_parallel(args: argparse.Namespace, parser: argparse.ArgumentParser) -
             print("newsclean: warning: PREFECT_API_URL is not set, so each Dask worker starts its own "
                   "temporary Prefect API and its task runs are not visible here; start `prefect server "
                   "start` and set PREFECT_API_URL on this machine and the workers", file=sys.stderr)
-    url = args.lsh_redis or (args.index_url if args.index == "redis" else None)
+    url = cfg.index_url if cfg.index == "redis" else None
     if url:
         try:
             import redis

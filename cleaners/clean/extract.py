@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from contextlib import suppress
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,9 +39,9 @@ class Extracted:
     # How the text was obtained, when not the default way; a repair or fallback note starts
     # with its name ("html:wrapper-before-doctype: ...", "fallback:baseline: ...").
     notes: tuple[str, ...] = ()
-    # Dates for a page whose ``published`` is None and whose body has no timestamp line, in
-    # the pipeline's order (see ``late_dates``): (where from, ISO date or None) on demand.
-    late_dates: Callable[[], tuple[str, str | None]] | None = field(default=None, compare=False, repr=False)
+    # The parsed page, for the dates of a page whose ``published`` is None and whose body has
+    # no timestamp line (``late_dates``, run by the pipeline only then).
+    tree: HtmlElement | None = field(default=None, compare=False, repr=False)
 
 
 def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | None:
@@ -74,7 +73,7 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
                  if getattr(md, key))
     return Extracted(title=md.title or None, published=md.date or None, paragraphs=paragraphs, meta=meta,
                      url=md.url or url, sitename=md.sitename or None, language=md.language or None, notes=notes,
-                     late_dates=lambda: late_dates(tree, md.url or url))
+                     tree=tree)
 
 
 def _reextract_if_repeated(tree: HtmlElement, url: str | None, cfg: ExtractConfig,

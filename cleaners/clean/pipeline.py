@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from cleaners.clean.clutter import strip_clutter
 from cleaners.config import Config
 from cleaners.clean.encoding import decode, repair
-from cleaners.clean.extract import Extracted, extract_html, extract_text
+from cleaners.clean.extract import Extracted, extract_html, extract_text, late_dates
 from cleaners.read.base import outlet_from_url
 from cleaners.records import Document, Fix, RawDoc, Reject, Removal, Source
 from cleaners.clean.timestamps import parse_timestamp
@@ -84,8 +84,6 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
                    paragraphs=paragraphs, fixes=_dedupe_fixes(fixes),
                    removed=removed, meta=tuple(sorted(dict(ex.meta).items())))
     doc = strip_clutter(doc, cfg.clutter)
-    if published is None:
-        doc = _late_date(doc, ex)
     if not doc.paragraphs:
         return Reject(source, "empty-after-cleaning",
                       f"all {len(doc.removed)} paragraphs were clutter: "
@@ -93,6 +91,8 @@ def _clean(raw: RawDoc, cfg: Config) -> Document | Reject:
     body = doc.text  # joins the paragraphs: once, not per use
     if (n_words := _word_count_below(body, cfg.extract.min_words)) is not None:
         return Reject(source, "too-short", f"{n_words} words after cleaning (minimum {cfg.extract.min_words})")
+    if published is None:  # after the rejects: the late searches cost most on pages without a date
+        doc = _late_date(doc, ex)
     return replace(doc, language=ex.language or detect_language(body))
 
 
@@ -103,9 +103,9 @@ def _late_date(doc: Document, ex: Extracted) -> Document:
     where it came from is named in a "published" fix."""
     if doc.published is not None:
         return replace(doc, fixes=doc.fixes + (Fix("published", "from a timestamp line"),))
-    if ex.late_dates is None:
+    if ex.tree is None:
         return doc
-    source, date = ex.late_dates()
+    source, date = late_dates(ex.tree, ex.url)
     if (published := _iso_date(date)) is None:
         return doc
     return replace(doc, published=published, fixes=doc.fixes + (Fix("published", f"from {source}"),))

@@ -186,10 +186,16 @@ def band_buckets(keys: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndar
     ``band_key`` of row ``idx[i]``)."""
     order = np.argsort(keys, kind="stable")
     ks = keys[order]
-    bounds = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1], True])
+    return (idx[order], *bucket_bounds(ks[1:] != ks[:-1]))
+
+
+def bucket_bounds(changed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the buckets of two or more entries of a sorted sequence, ``changed[i]``
+    saying whether entry i + 1 differs from entry i: the one definition of a bucket."""
+    bounds = np.flatnonzero(np.r_[True, changed, True])
     starts, ends = bounds[:-1], bounds[1:]
     keep = ends - starts >= 2
-    return idx[order], starts[keep], ends[keep]
+    return starts[keep], ends[keep]
 
 
 def decode_pairs(codes: np.ndarray, n: int) -> np.ndarray:

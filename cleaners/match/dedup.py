@@ -66,7 +66,7 @@ def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures
     linker = ClusterLinker(shingles, cfg.jaccard_threshold, cfg.containment_threshold,
                            cfg.min_containment_shingles)
     with open_index(index, where, cfg.lsh_bands, cfg.lsh_rows) as lsh:
-        lsh.add(sigs, np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles)) > 0)
+        lsh.add(sigs, linker.ends > linker.starts)  # empty documents take no bucket
         for buckets in lsh.buckets():
             linker.link(*buckets)
     return Linked(_components(linker.roots()), linker.compared)

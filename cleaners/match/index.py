@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 
 import numpy as np
 
-from cleaners.kernels import band_buckets, band_key
+from cleaners.kernels import band_buckets, band_key, bucket_bounds
 
 if TYPE_CHECKING:
     import redis
@@ -111,10 +111,7 @@ class _Banded:
 
 def _sorted_buckets(keys: np.ndarray, docs: np.ndarray) -> Buckets:
     """The buckets of entries sorted by (key, document): ``keys`` one row of key bytes per entry."""
-    bounds = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1), True])
-    starts, ends = bounds[:-1], bounds[1:]
-    keep = ends - starts >= 2
-    return docs.astype(np.int64), starts[keep], ends[keep]
+    return (docs.astype(np.int64), *bucket_bounds((keys[1:] != keys[:-1]).any(axis=1)))
 
 
 class MemoryIndex(_Banded):
@@ -253,6 +250,12 @@ INDEXES: dict[str, Callable[[int, int, str | None], DocumentIndex]] = {
 def open_index(kind: str, where: str | None, bands: int, rows: int) -> DocumentIndex:
     """A new, empty index of the backend ``kind``, at ``where`` (a file, a server's URL; None
     for the memory index and for SQLite in memory), banding ``bands`` x ``rows`` values."""
+    check_index_kind(kind)
+    return INDEXES[kind](bands, rows, where)
+
+
+def check_index_kind(kind: str) -> None:
+    """ValueError naming ``kind`` and the kinds there are, unless it is one of ``INDEXES``
+    (checked when a run's config is made, so a bad kind stops it before any cleaning)."""
     if kind not in INDEXES:
         raise ValueError(f"unknown document index {kind!r}; choose one of {', '.join(INDEXES)}")
-    return INDEXES[kind](bands, rows, where)

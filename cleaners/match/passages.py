@@ -525,17 +525,21 @@ def _sentence_tokens(texts: Sequence[str], table: SentenceTable, sentences: list
     order). Only their documents are read, a chunk at a time, when ``texts`` can read many at
     once (the store-backed ``articles.DocTexts``); else by indexing."""
     docs = table.doc[sentences].tolist()
-    wanted = list(dict.fromkeys(docs))
-    read_many = getattr(texts, "read_many", None)
-    chunks = ({d: texts[d]} for d in wanted) if read_many is None else read_many(wanted)
     at = 0
-    for chunk in chunks:  # {document: text}, ascending
+    for chunk in _read(texts, list(dict.fromkeys(docs))):  # {document: text}, ascending
         while at < len(sentences) and docs[at] in chunk:
             s = sentences[at]
             yield s, list(TOKEN.finditer(chunk[docs[at]], int(table.start[s]), int(table.end[s])))
             at += 1
     if at != len(sentences):
         raise RuntimeError(f"document {docs[at]} was not read: the passage offsets would be incomplete")
+
+
+def _read(texts: Sequence[str], docs: list[int]) -> Iterator[dict[int, str]]:
+    """The texts of these documents (ascending), as {document: text} chunks: a chunk at a time
+    when ``texts`` can read many at once (the store-backed ``articles.DocTexts``), else by indexing."""
+    read_many = getattr(texts, "read_many", None)
+    return ({d: texts[d]} for d in docs) if read_many is None else read_many(docs)
 
 
 _ALIGN_PAIRS = 1 << 16  # class pairs aligned per kernel call (bounds the block arrays)
@@ -635,25 +639,24 @@ def join_adjacent(passages: list[SharedPassage], texts: Sequence[str], max_gap_w
     runs: dict[tuple[int, ...], list[SharedPassage]] = {}
     for p in passages:
         runs.setdefault(tuple(sp.doc for sp in p.spans), []).append(p)
-    follows = [(a, b) for run in runs.values() if len(run) > 1
-               for a, b in zip(run, run[1:]) if all(x.end <= y.start for x, y in zip(a.spans, b.spans))]
+    follows = [(a, b) for run in runs.values() for a, b in zip(run, run[1:])
+               if all(x.end <= y.start for x, y in zip(a.spans, b.spans))]
     if not follows:
         return passages
     gaps = _gap_words(follows, texts)
-    joined: dict[int, SharedPassage] = {}  # id of a passage's first part -> the passage so far
-    first_of: dict[int, int] = {id(p): id(p) for p in passages}
-    for a, b in follows:
-        words = [gaps[x.doc, x.end, y.start] for x, y in zip(a.spans, b.spans)]
-        if not (max(map(len, words)) <= SMALL_GAP_WORDS
-                or (len(words[0]) <= max_gap_words and all(w == words[0] for w in words))):
-            continue
-        head = first_of[id(a)]
-        cur = joined.get(head, a)
-        joined[head] = SharedPassage(tuple(Span(x.doc, x.start, y.end) for x, y in zip(cur.spans, b.spans)),
-                                     min(cur.similarity, b.similarity),
-                                     cur.words + b.words + len(words[0]))
-        first_of[id(b)] = head
-    out = [joined.get(id(p), p) for p in passages if first_of[id(p)] == id(p)]
+    out = []
+    for run in runs.values():
+        cur = run[0]
+        for a, b in zip(run, run[1:]):
+            words = [gaps.get((x.doc, x.end, y.start)) for x, y in zip(a.spans, b.spans)]
+            if None in words or not (max(map(len, words)) <= SMALL_GAP_WORDS  # type: ignore[arg-type]
+                                     or (len(words[0]) <= max_gap_words and all(w == words[0] for w in words))):
+                out.append(cur)
+                cur = b
+                continue
+            cur = SharedPassage(tuple(Span(x.doc, x.start, y.end) for x, y in zip(cur.spans, b.spans)),
+                                min(cur.similarity, b.similarity), cur.words + b.words + len(words[0]))
+        out.append(cur)
     return sorted(out, key=lambda p: (p.spans[0].doc, p.spans[0].start))
 
 
@@ -665,8 +668,5 @@ def _gap_words(follows: list[tuple[SharedPassage, SharedPassage]], texts: Sequen
     for a, b in follows:
         for x, y in zip(a.spans, b.spans):
             wanted.setdefault(x.doc, []).append((x.end, y.start))
-    docs = sorted(wanted)
-    read_many = getattr(texts, "read_many", None)
-    chunks = ({d: texts[d]} for d in docs) if read_many is None else read_many(docs)
     return {(d, lo, hi): [m.group().casefold() for m in TOKEN.finditer(text, lo, hi)]
-            for chunk in chunks for d, text in chunk.items() for lo, hi in wanted[d]}
+            for chunk in _read(texts, sorted(wanted)) for d, text in chunk.items() for lo, hi in wanted[d]}

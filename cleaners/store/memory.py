@@ -6,6 +6,7 @@ helpers keep the process's resident size close to what it actually holds.
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ def map_large_arrays() -> None:
         mallopt(-3, _MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
 
 
+@functools.cache  # find_library runs ldconfig: once a process
 def _libc():  # type: ignore[no-untyped-def]
     import ctypes
     import ctypes.util
