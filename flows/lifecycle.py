@@ -367,6 +367,8 @@ class RunGuard:
         def watch() -> None:
             misses = 0
             while not self._done.wait(s.poll):
+                if self._stopping.locked():
+                    return  # the command is ending: the API going away is expected
                 api = self.api
                 if api is not None and not api.alive():
                     self.shutdown(EXIT_API, "the temporary Prefect API server exited during the run: nothing "
@@ -388,6 +390,11 @@ class RunGuard:
         if cancel_message is None and self._done.is_set():
             return  # the API went away because the command is ending normally
         if not self._stopping.acquire(blocking=False):
+            if cancel_message is None:
+                # the API watcher, while a signal's shutdown is under way: that shutdown stops
+                # the API (a Ctrl-C to the process group also reaches the server) and exits
+                # with the signal's code, which this must not replace
+                return
             os._exit(code)
         try:  # whatever fails on the way (a closed stderr, an API call), the process exits
             try:

@@ -164,3 +164,20 @@ def test_a_temporary_api_that_dies_mid_run_ends_the_run_with_exit_6(temporary_ap
     assert "temporary Prefect API server exited during the run" in proc.stderr.read().decode()  # type: ignore[union-attr]
     assert _wait_gone(children, 15) == []
     assert lock_is_free(out)
+
+
+def test_the_api_watcher_does_not_replace_the_exit_code_of_a_shutdown_under_way() -> None:
+    """A Ctrl-C to the process group also stops the temporary API server: the watcher then sees
+    the API gone while the signal's shutdown runs, and must leave the exit code (130) to it."""
+    script = (
+        "import os, sys\n"
+        "from flows.lifecycle import RunGuard, EXIT_API\n"
+        "g = RunGuard(err=lambda line: None)\n"
+        "assert g._stopping.acquire(blocking=False)  # the signal's shutdown holds the lock\n"
+        "g.shutdown(EXIT_API, 'the temporary Prefect API server exited', None)\n"
+        "sys.stdout.write('returned'); sys.stdout.flush()\n"
+        "os._exit(130)\n")
+    done = subprocess.run([str(BIN / "python"), "-c", script], capture_output=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 130, done.stderr.decode()
+    assert done.stdout.decode() == "returned"
