@@ -34,7 +34,7 @@ code in tests/reference/ (which the tests hold equal to the product's):
   signatures are inserted and each string2 signature is queried; a pair is
   surfaced when its own string1 comes back;
 - end to end: ``find_shared_passages([s1, s2], [0, 1], PassageConfig(), DedupConfig())``
-  reports at least one passage (sentence splitting, 12-word sentence filter,
+  reports at least one passage (sentence splitting, 5-word sentence filter, joining, 12-word passage filter,
   LSH, align).
 
 ROC-AUC is the Mann-Whitney rank statistic with average ranks for ties (numpy).
@@ -116,9 +116,10 @@ def prf(pred: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 
 
 def score_pairs(pairs: list[tuple[int, str, str]]) -> dict[str, np.ndarray]:
-    pcfg = PassageConfig()
+    # one sentence pair has no neighbours to be joined with: its link alone must reach min_words
+    pcfg = replace(PassageConfig(), min_sentence_words=PassageConfig().min_words)
     dcfg = DedupConfig()
-    open_cfg = replace(pcfg, min_words=1, min_cjk_chars=1, min_similarity=1e-9)
+    open_cfg = replace(pcfg, min_words=1, min_sentence_words=1, min_cjk_chars=1, min_similarity=1e-9)
     n = len(pairs)
     out = {k: np.zeros(n) for k in ("label", "sim", "words", "jac", "mh")}
     out["len_max"] = np.zeros(n)
@@ -134,7 +135,7 @@ def score_pairs(pairs: list[tuple[int, str, str]]) -> dict[str, np.ndarray]:
         out["words"][i] = link.words if link else 0
         out["accept"][i] = align(a, b, pcfg) is not None
         for mw in MIN_WORDS_ALT:
-            out[f"accept_w{mw}"][i] = align(a, b, replace(pcfg, min_words=mw)) is not None
+            out[f"accept_w{mw}"][i] = align(a, b, replace(pcfg, min_words=mw, min_sentence_words=mw)) is not None
         out["len_max"][i] = max(len(a.toks), len(b.toks))
         out["long_enough"][i] = min(len(a.toks), len(b.toks)) >= pcfg.min_words
         ids_a = shingle_ids([t.norm for t in a.toks], pcfg.shingle_words)
@@ -145,7 +146,7 @@ def score_pairs(pairs: list[tuple[int, str, str]]) -> dict[str, np.ndarray]:
         out["mh"][i] = sig_a.jaccard(sig_b)
         lsh.insert(i, sig_a, check_duplication=False)
         sigs_b.append(sig_b)
-        out["e2e"][i] = bool(find_shared_passages([s1, s2], [0, 1], pcfg, dcfg))
+        out["e2e"][i] = bool(find_shared_passages([s1, s2], [0, 1], PassageConfig(), dcfg))
     for i, sig_b in enumerate(sigs_b):
         out["lsh"][i] = i in lsh.query(sig_b)
     return out
@@ -196,7 +197,7 @@ def build_rows(s: dict[str, np.ndarray]) -> tuple[list[list[str]], dict]:
     add("LSH candidate (32 bands x 2 rows)", s["lsh"], None,
         f"surfaces {int((s['lsh'] & pos).sum())}/{int(pos.sum())} positives")
     add("LSH candidate and decision rule", s["lsh"] & s["accept"], None, "")
-    add("end to end: find_shared_passages", s["e2e"], None, "sentence split + 12-word filter + LSH + align")
+    add("end to end: find_shared_passages", s["e2e"], None, "sentences of 5+ words + LSH + align + joining, 12+ words")
     for t in SWEEP:
         pred = s["sim"] >= t
         m12 = prf(pred & (s["words"] >= PassageConfig().min_words), y)

@@ -118,6 +118,11 @@ class PassageConfig:
     # A shared passage must have this many aligned words; shorter common
     # phrases ("the prime minister said on Monday") are not reported.
     min_words: int = 12
+    # Sentences of this many words take part: a quote of short sentences ("What are people
+    # doing on your site right now?") is found as a run of them joined across their ends, and
+    # must reach min_words over the joined span. At 5 words a sentence has the 3 word 3-grams
+    # a candidate pair must share (passages.MIN_SHARED_SHINGLES).
+    min_sentence_words: int = 5
     # CJK text counts characters as words; a passage needs this many of them.
     min_cjk_chars: int = 25
     # Aligned words / passage words in each document.

@@ -417,7 +417,7 @@ def clean_folder(input_dir: str, out_dir: str, config: Config | dict[str, Any] |
             for suffix in ("", "-wal", "-shm"):
                 Path(str(state_file) + suffix).unlink(missing_ok=True)
         with State(state_file) as state:
-            state.check_config(matching_fingerprint(cfg))
+            state.check_config(matching_fingerprint(cfg), matching_fingerprint(Config()))
             generation_before = state.generation
         work = work_root / run_id
         work.mkdir(parents=True, exist_ok=True)

@@ -124,8 +124,8 @@ def test_keys_and_lines_of_many_documents_are_keys_and_words() -> None:
     jit.word_lines(cp, ends, jit.char_flags(), form_at, forms, keyed, counts, jit.key_buffer(len(cp), len(real)))
     assert keyed.mean() > 0.95 and counts.sum() > 2000
     lines, gaps, counts = norm_word_lines(["a ﬁ b", "\ufdfa x", "", "Жж東京 2019年"])
-    assert lines == ["a fi b", " ".join(norm_words("\ufdfa x")), "", "жж東京 2019年"]  # one run: one token
-    assert gaps.tolist() == [True, False, True, True] and counts.tolist() == [3, 2, 0, 2]
+    assert lines == ["a fi b", " ".join(norm_words("\ufdfa x")), "", "жж 東 京 2019 年"]  # a run stops at a CJK character
+    assert gaps.tolist() == [True, False, True, True] and counts.tolist() == [3, 2, 0, 5]
 
 
 def test_code_points_keep_lone_surrogates_and_astral_characters() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -499,3 +500,22 @@ def test_verify_content_finds_a_change_that_keeps_size_and_mtime(seeds_dir: Path
     assert run["counts"]["files_processed"] == 1 and run["counts"]["files_unchanged"] == 4
     docs = {d["source"]["path"]: d for d in read_jsonl(out / "documents.jsonl")}
     assert word.upper() in docs[target.name]["text"] and len(docs) == 5
+
+
+def test_a_setting_added_since_the_state_was_made_is_taken_at_its_default(tmp_path: Path) -> None:
+    """A state made before a matching setting existed stays usable while that setting keeps its
+    default, and is refused when it does not."""
+    from cleaners.match.incremental import matching_fingerprint
+    from cleaners.store.state import State
+
+    defaults = matching_fingerprint(Config())
+    old = json.loads(json.dumps(defaults))
+    del old["passages"]["min_sentence_words"]  # as written before the setting existed
+    with State(tmp_path / "state.sqlite") as state:
+        state.set_meta("matching_config", json.dumps(old, sort_keys=True))
+        state.check_config(defaults, defaults)  # the same settings: accepted, and completed
+        assert json.loads(state.get_meta("matching_config") or "") == defaults
+        state.set_meta("matching_config", json.dumps(old, sort_keys=True))
+        changed = matching_fingerprint(replace(Config(), passages=replace(Config().passages, min_sentence_words=8)))
+        with pytest.raises(ValueError, match="other matching settings"):
+            state.check_config(changed, defaults)

@@ -11,7 +11,7 @@ import pytest
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels import class_key, key_words, sentence_rows
-from cleaners.kernels.text import ABBREV, TOKEN, sentences
+from cleaners.kernels.text import ABBREV, TOKEN, norm_words, sentences
 from cleaners.match.passages import band_pairs, find_shared_passages, sentence_table
 from tests.reference import text as ref_text
 from tests.reference.minhash import shingle_ids
@@ -470,3 +470,28 @@ def test_different_long_gaps_keep_passages_apart() -> None:
     gap_b = "Schools across the district reopened after the long summer break."
     texts = _two_stories(f"{S1} {gap_a} {S3}", f"{S1} {gap_b} {S3}")
     assert _occurrences(texts) == [[S1, S1], [S3, S3]]
+
+
+def test_a_quote_made_of_short_sentences_is_one_passage() -> None:
+    """No sentence reaches min_words (12), the quote does: found, as one passage."""
+    quote = ("What are people doing on your site right now? Has someone just praised your new page? "
+             "Are the old links still sending visitors? Nobody on the team could say.")
+    texts = _two_stories(quote, quote)
+    assert _occurrences(texts) == [[quote, quote]]
+
+
+def test_short_shared_sentences_alone_are_not_a_passage() -> None:
+    """A shared sentence under min_words with nothing shared beside it is not reported."""
+    texts = _two_stories(S2, S2)
+    assert _occurrences(texts) == []
+
+
+def test_a_japanese_quote_with_digits_and_latin_letters_is_found() -> None:
+    """A digit or a Latin word before CJK text does not swallow the rest of the sentence into
+    one token (which left the sentence too few tokens to be matched)."""
+    quote = "昨年末、あきばお〜で2006年の福袋が売り出されたので買ってみました。先日、NHKを見ていたら電子レンジでごはんが炊けるお茶碗が映っていた。"
+    a = "今日は朝から雨が降っていて、駅まで歩くのがとても大変でした。" + quote + "明日は晴れるといいですね。"
+    b = "新しい図書館が駅前に開館し、多くの市民が訪れて本を借りていった。" + quote + "夜には花火大会も予定されている。"
+    found = find_shared_passages([a, b], [0, 1], PassageConfig(), DedupConfig())
+    assert [[t[s.start:s.end] for t, s in zip((a, b), p.spans)] for p in found] == [[quote[:-1]] * 2]
+    assert norm_words("2006年の福袋") == ["2006", "年", "の", "福", "袋"]

@@ -10,6 +10,10 @@ import re
 # One CJK/kana/hangul character is one token (these scripts have no spaces);
 # elsewhere a token is a run of letters/digits.
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\ud7af"
+# A token: one CJK character, or a run of other letters/digits. The run stops at a CJK
+# character, so "2006年の福袋" is "2006", "年", "の", "福", "袋", not one token holding the rest
+# of the sentence (Japanese and Chinese news put digits and Latin letters next to CJK text).
+TOKEN_PATTERN = rf"[{CJK}]|[^\W_{CJK}]+"
 
 # Words that end with "." without ending a sentence (a single capital letter does too).
 ABBREV_WORDS = ("Mr", "Mrs", "Ms", "Dr", "Prof", "Gen", "Gov", "Sen", "Rep", "St", "Lt", "Col", "Sgt", "Capt",

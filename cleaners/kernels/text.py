@@ -13,9 +13,9 @@ from collections import Counter
 
 import numpy as np
 
-from cleaners.kernels.chars import ABBREV_WORDS, CJK, CLOSERS, LETTER, STOPWORDS
+from cleaners.kernels.chars import ABBREV_WORDS, CJK, CLOSERS, LETTER, STOPWORDS, TOKEN_PATTERN
 
-TOKEN = re.compile(rf"[{CJK}]|[^\W_]+", re.UNICODE)
+TOKEN = re.compile(TOKEN_PATTERN, re.UNICODE)
 CJK_CHAR = re.compile(rf"[{CJK}]")
 
 

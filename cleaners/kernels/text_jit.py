@@ -13,9 +13,8 @@ A key or line is written when every character of its tokens is *simple*: ASCII, 
 a Latin, Greek or Cyrillic letter below U+0530 that NFKC leaves as it is and that
 no neighbour composes with, so a token's NFKC-casefold is the casefold of each
 character (the tests check every pair of them with ``unicodedata``). A CJK
-character is a token on its own, so its form (NFKC, then casefold) is read from
-the same table unless it holds a space; inside a longer token ("2019年") only CJK
-characters that NFKC leaves alone and that compose with nothing are (``IN_RUN``).
+character is a token on its own (a run of other letters stops before it), so its
+form (NFKC, then casefold) is read from the same table unless it holds a space.
 Other keys (compatibility forms, combining marks) are flagged, and ``cleaners.kernels.text``
 builds them with ``unicodedata``.
 
@@ -57,7 +56,6 @@ STRIP = 128  # CLOSERS: stripped before the abbreviation check (the closers and 
 SIMPLE = 256  # a token character whose normalised form is its own casefold (below SIMPLE_LIMIT)
 SIMPLE_LIMIT = 0x0530  # Latin, IPA, Greek, Cyrillic: the scripts of the corpora's non-ASCII words
 CJK_FORM = 512  # a CJK character (a token on its own) whose NFKC-casefold holds no space
-IN_RUN = 1024  # a CJK_FORM character that is its own form and combines with nothing: safe in a longer token
 FORM_LIMIT = 0x10000  # key_table covers the code points below: all SIMPLE and CJK_FORM ones
 
 
@@ -121,29 +119,8 @@ def _char_flags() -> np.ndarray:
         flags[_matching(pattern, every)] |= bit
     flags[[ord(c) for c in chars.CLOSERS]] |= STRIP
     flags[[ord(c) for c in simple_chars()]] |= SIMPLE
-    seconds = composition_seconds()
-    form_ok, in_run = [], []
-    for c in np.flatnonzero(flags & CJK).tolist():
-        ch = chr(c)
-        form = _form(ch)
-        if " " not in form:
-            form_ok.append(c)
-            if form == ch and ch.isalnum() and not unicodedata.combining(ch) and ch not in seconds:
-                in_run.append(c)
-    flags[form_ok] |= CJK_FORM
-    flags[in_run] |= IN_RUN
+    flags[[c for c in np.flatnonzero(flags & CJK).tolist() if " " not in _form(chr(c))]] |= CJK_FORM
     return flags
-
-
-def composition_seconds() -> frozenset[str]:
-    """Every character that is the second of a two-character canonical decomposition: the only
-    characters that can compose with the one before them."""
-    out = set()
-    for d in filter(None, map(unicodedata.decomposition, map(chr, range(0x110000)))):
-        parts = d.split()
-        if len(parts) == 2 and not d.startswith("<"):
-            out.add(chr(int(parts[1], 16)))
-    return frozenset(out)
 
 
 def _form(c: str) -> str:
@@ -237,9 +214,9 @@ def _write_key(cp, flags, form_at, forms, a, e, keys, kn):  # pragma: no cover -
             known = SIMPLE | CJK_FORM  # a token of one character: its NFKC meets no neighbour
         elif f & ALNUM:
             t1 = k + 1
-            while t1 < e and flags[cp[t1]] & ALNUM:
+            while t1 < e and (flags[cp[t1]] & (ALNUM | CJK)) == ALNUM:
                 t1 += 1
-            known = SIMPLE | IN_RUN
+            known = SIMPLE
         else:
             k += 1
             continue

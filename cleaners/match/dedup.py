@@ -115,9 +115,14 @@ class SketchCache:
         self._spill: SketchSpill | None = None
         self._parked: set[str] = set()
 
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    # Part of every text's key: a change to what a token or a shingle is bumps it, so the
+    # sketches a state kept from before are not reused (they are signed again, once).
+    # 2: a run of letters/digits stops before a CJK character.
+    TOKENS_VERSION = 2
+
+    @classmethod
+    def key(cls, text: str) -> str:
+        return hashlib.sha1(f"{cls.TOKENS_VERSION}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
     def _sketch(self, block: int, row: int) -> Sketch:
         ids, ends, hv = self._blocks[block]

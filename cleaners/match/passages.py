@@ -61,7 +61,7 @@ def best_run(blocks: Sequence[Block], cfg: PassageConfig, key_a: str) -> Alignme
     """The aligned run of two token sequences wa and wb, from their matching blocks (sorted,
     non-empty): the run of blocks with gaps of at most max_gap_words holding the most matched
     tokens, if it is long and close enough. ``key_a``: the ``class_key`` of wa (whether its words
-    are mostly CJK is asked only of a long run)."""
+    are mostly CJK is asked only of a short run)."""
     if not blocks:
         return None
     runs: list[list[Block]] = [[blocks[0]]]
@@ -75,9 +75,9 @@ def best_run(blocks: Sequence[Block], cfg: PassageConfig, key_a: str) -> Alignme
             runs.append([blk])
     best = max(runs, key=lambda r: sum(x[2] for x in r))
     matched = sum(x[2] for x in best)
-    if matched < cfg.min_words:
+    if matched < cfg.min_sentence_words:
         return None
-    if matched < cfg.min_cjk_chars and is_cjk("".join(key_words(key_a))):
+    if matched < min_cjk_sentence(cfg) and is_cjk("".join(key_words(key_a))):
         return None
     a0, a1 = best[0][0], best[-1][0] + best[-1][2]
     b0, b1 = best[0][1], best[-1][1] + best[-1][2]
@@ -87,7 +87,13 @@ def best_run(blocks: Sequence[Block], cfg: PassageConfig, key_a: str) -> Alignme
     return a0, a1, b0, b1, matched, sim
 
 
-# An accepted run (>= min_words words, >= 80% of its span matched, so few gaps)
+def min_cjk_sentence(cfg: PassageConfig) -> int:
+    """The characters a CJK run needs to take part: ``min_sentence_words`` scaled as
+    ``min_cjk_chars`` scales ``min_words`` (a CJK character carries less than a word)."""
+    return -(-cfg.min_sentence_words * cfg.min_cjk_chars // cfg.min_words)
+
+
+# An accepted run (>= min_sentence_words words, >= 80% of its span matched, so few gaps)
 # shares at least 3 word 3-grams; pairs sharing fewer are not aligned at all.
 MIN_SHARED_SHINGLES = 3
 
@@ -108,7 +114,7 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
     checked and aligned once. Arrays, not objects, hold the sentences.
     """
     stats = stats if stats is not None else {}
-    table = sentence_table(texts, cfg.min_words, cfg.shingle_words)
+    table = sentence_table(texts, cfg.min_sentence_words, cfg.shingle_words)
     release_free_memory()  # the keys of each chunk of sentences were small objects, now freed
     n_cls = len(table.counts)
     if not n_cls:
@@ -147,8 +153,10 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
                                                   cfg.max_candidate_articles)
     stats["common_sentences_skipped"] = int(common.sum())
     k, o = cross_article_pairs(eu, ev, members, ~common, grp)
-    # a sentence too short to be a passage of its own (under min_words) still belongs to the quote around it
-    return join_adjacent(_group(align_pairs(k, o, table, texts, cfg)), texts, cfg.min_words - 1)
+    # a link of short sentences counts once joined with its neighbours; one still short then
+    # goes before grouping, so it cannot tie two passages together by overlapping both
+    links = long_enough(join_links(align_pairs(k, o, table, texts, cfg), texts, cfg.min_words - 1), texts, cfg)
+    return join_adjacent(_group(links), texts, cfg.min_words - 1)
 
 
 # ---------------------------------------------------------------------------
@@ -658,6 +666,27 @@ def join_adjacent(passages: list[SharedPassage], texts: Sequence[str], max_gap_w
                                 min(cur.similarity, b.similarity), cur.words + b.words + len(words[0]))
         out.append(cur)
     return sorted(out, key=lambda p: (p.spans[0].doc, p.spans[0].start))
+
+
+def join_links(links: list[PassageLink], texts: Sequence[str], max_gap_words: int) -> list[PassageLink]:
+    """``join_adjacent`` for each pair of documents, before the links are grouped: one copy that
+    breaks a quote differently (a paragraph break inside a sentence) cannot keep the other
+    pairs' sentences apart."""
+    pairs = sorted((SharedPassage((x.a, x.b) if x.a.doc < x.b.doc else (x.b, x.a), x.similarity, x.words)
+                    for x in links),
+                   key=lambda p: (p.spans[0].doc, p.spans[1].doc, p.spans[0].start, p.spans[1].start,
+                                  p.spans[0].end, p.spans[1].end, p.words, p.similarity))
+    return [PassageLink(*p.spans, p.similarity, p.words) for p in join_adjacent(pairs, texts, max_gap_words)]
+
+
+def long_enough(links: list[PassageLink], texts: Sequence[str], cfg: PassageConfig) -> list[PassageLink]:
+    """The links of at least ``cfg.min_words`` words, and of ``cfg.min_cjk_chars`` when their
+    text is mostly CJK (a CJK character is a word): the minimum holds over a joined span (a
+    quote of short sentences), not over each sentence."""
+    kept = [x for x in links if x.words >= cfg.min_words]
+    doubt = sorted({x.a.doc for x in kept if x.words < cfg.min_cjk_chars})
+    text_of = {d: t for chunk in _read(texts, doubt) for d, t in chunk.items()}
+    return [x for x in kept if x.words >= cfg.min_cjk_chars or not is_cjk(text_of[x.a.doc][x.a.start:x.a.end])]
 
 
 def _gap_words(follows: list[tuple[SharedPassage, SharedPassage]], texts: Sequence[str]

@@ -115,10 +115,21 @@ class State:
     def generation(self) -> int:
         return int(self.get_meta("generation") or 0)
 
-    def check_config(self, fingerprint: dict[str, Any]) -> None:
-        """Signatures and thresholds must not change under an existing state."""
+    def check_config(self, fingerprint: dict[str, Any], defaults: dict[str, Any] | None = None) -> None:
+        """Signatures and thresholds must not change under an existing state. A setting the
+        stored fingerprint lacks (one added since the state was made) is taken to have had
+        its value in ``defaults`` (the fingerprint of the default settings), so a new
+        setting left at its default keeps old states usable; the stored fingerprint is
+        then completed."""
         stored = self.get_meta("matching_config")
         text = json.dumps(fingerprint, sort_keys=True)
+        if stored is not None and stored != text and defaults is not None:
+            old = json.loads(stored)
+            for section, values in defaults.items():
+                if isinstance(values, dict) and isinstance(old.get(section), dict):
+                    old[section] = {**values, **old[section]}
+            if json.dumps(old, sort_keys=True) == text:
+                stored = None  # the same settings, written in full below
         if stored is None:
             self.set_meta("matching_config", text)
         elif stored != text:

@@ -20,7 +20,8 @@ from datasketch import MinHashLSH
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels.text import is_cjk, sentences
-from cleaners.match.passages import PassageLink, SharedPassage, Span, UnionFind, join_adjacent
+from cleaners.match.passages import (PassageLink, SharedPassage, Span, UnionFind, join_adjacent, join_links,
+                                     long_enough, min_cjk_sentence)
 from tests.reference.minhash import shingle_ids, signature
 from tests.reference.text import Token, tokens
 
@@ -67,9 +68,9 @@ def align_tokens(wa: tuple[str, ...], wb: tuple[str, ...], cfg: PassageConfig) -
             runs.append([blk])
     best = max(runs, key=lambda r: sum(x.size for x in r))
     matched = sum(x.size for x in best)
-    if matched < cfg.min_words:
+    if matched < cfg.min_sentence_words:
         return None
-    if is_cjk("".join(wa)) and matched < cfg.min_cjk_chars:
+    if is_cjk("".join(wa)) and matched < min_cjk_sentence(cfg):
         return None
     a0, a1 = best[0].a, best[-1].a + best[-1].size
     b0, b1 = best[0].b, best[-1].b + best[-1].size
@@ -91,7 +92,7 @@ def align(a: Sentence, b: Sentence, cfg: PassageConfig) -> PassageLink | None:
     return _link(a, b, al) if al else None
 
 
-# An accepted run (>= min_words words, >= 80% of its span matched, so few gaps)
+# An accepted run (>= min_sentence_words words, >= 80% of its span matched, so few gaps)
 # shares at least 3 word 3-grams; pairs sharing fewer are not aligned at all.
 MIN_SHARED_SHINGLES = 3
 
@@ -107,7 +108,7 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
     stats = stats if stats is not None else {}
     sents: list[Sentence] = []
     for i, text in enumerate(texts):
-        sents.extend(doc_sentences(i, text, cfg.min_words))
+        sents.extend(doc_sentences(i, text, cfg.min_sentence_words))
     words = [tuple(t.norm for t in s.toks) for s in sents]
     lsh = MinHashLSH(num_perm=cfg.num_perm, params=(cfg.lsh_bands, cfg.lsh_rows))
     sigs = []
@@ -143,7 +144,9 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
             if cache[key]:
                 links.append(_link(a, b, cache[key]))
     stats["common_sentences_skipped"] = len(common)
-    return join_adjacent(_group(links), texts, cfg.min_words - 1)  # the product's joining, over the reference's sentences
+    # the product's joining and length rule, over the reference's sentences
+    links = long_enough(join_links(links, texts, cfg.min_words - 1), texts, cfg)
+    return join_adjacent(_group(links), texts, cfg.min_words - 1)
 
 
 def _group(links: list[PassageLink]) -> list[SharedPassage]:
@@ -160,9 +163,10 @@ def _group(links: list[PassageLink]) -> list[SharedPassage]:
         by_doc.setdefault(span.doc, []).append(span)
     for spans in by_doc.values():  # overlapping spans in one document: same passage
         spans.sort(key=lambda s: s.start)
-        for x, y in zip(spans, spans[1:]):
-            if y.start < x.end:
-                uf.union(nodes[x], nodes[y])
+        for i, y in enumerate(spans):  # every earlier span that reaches past y's start
+            for x in spans[:i]:
+                if y.start < x.end:
+                    uf.union(nodes[x], nodes[y])
     members: dict[int, list[Span]] = {}
     for span, idx in nodes.items():
         members.setdefault(uf.find(idx), []).append(span)
