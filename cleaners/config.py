@@ -136,6 +136,60 @@ class PassageConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """How much report.html shows (cleaners/store/report.py). Not a field of Config: it
+    changes no record, and Config.to_dict names the finished batches a later run reuses.
+
+    The counts keep each section readable: the largest items are shown, the rest counted.
+    The byte budgets keep the page under 5 MB whatever the texts are (escaping can make one
+    character six bytes, CJK text is three bytes a character): a section stops adding items
+    when its budget is spent, and says how many it left out.
+    """
+
+    # The articles with the most members (then shared passages): a reader looks at the big
+    # merges first; 50 fill a few screens and are where a wrong merge shows.
+    top_articles: int = 50
+    # Shared passages with the most documents (then words), each document's span shown.
+    top_passages: int = 50
+    # Members listed per article, and of those the ones whose paragraphs are compared with
+    # the canonical text (a wire story can have hundreds of reprints; the rest are counted).
+    members_per_article: int = 40
+    diffs_per_article: int = 8
+    # Differences shown per member diff (missing, added or changed paragraphs).
+    diff_items: int = 6
+    # Documents shown per passage (its occurrences).
+    occurrences_per_passage: int = 8
+    # Characters of text shown for one paragraph (a diff line, a boilerplate paragraph, an
+    # example removal) and on each side of a highlighted span: enough to recognise it.
+    snippet_chars: int = 280
+    context_chars: int = 200
+    # A longer span is shown as its head and tail (each half of this) around a count of the
+    # characters left out: one article-long passage must not fill the page.
+    span_chars: int = 1600
+    # Rows of the reason tables (removal reasons include list headings' text, so they are
+    # not a fixed set) and examples of rejects per reason.
+    reason_rows: int = 100
+    rejects_per_reason: int = 5
+    # Sites in the boilerplate section, paragraphs shown per site, and distinct paragraphs
+    # counted per site (a site with more is counted, its rarest paragraphs not named).
+    boilerplate_sites: int = 50
+    boilerplate_per_site: int = 10
+    boilerplate_tracked: int = 2000
+    # Bytes of HTML per section (about 4.7 MB in all with the page's frame).
+    articles_bytes: int = 2_400_000
+    passages_bytes: int = 1_300_000
+    boilerplate_bytes: int = 500_000
+    reasons_bytes: int = 500_000
+
+    def validate(self) -> "ReportConfig":
+        """Raise ValueError naming the bad value; return self."""
+        for name, value in vars(self).items():
+            _check(isinstance(value, int) and value >= 1,
+                   f"report.{name} must be a positive integer, got {value!r}")
+        return self
+
+
+@dataclass(frozen=True)
 class Config:
     read: ReadConfig = field(default_factory=ReadConfig)
     encoding: EncodingConfig = field(default_factory=EncodingConfig)

@@ -87,6 +87,16 @@ class Reject:
     detail: str = ""
 
 
+def site_name(outlet: str | None, path: str) -> str | None:
+    """The site a document belongs to: its outlet (lower case), else the top folder of its
+    path (``folder:NAME``); None when neither says anything. Site boilerplate is learned per
+    site, and the run report groups it the same way."""
+    if outlet:
+        return outlet.lower()
+    parts = path.split("/")
+    return f"folder:{parts[0]}" if len(parts) > 1 else None
+
+
 def flat_dict(record: Any) -> dict[str, Any]:
     """A flat frozen dataclass (Source, InputFile, FileInfo) as a new dict, fields in order;
     ``dataclasses.asdict`` gives the same for these but copies recursively, an order of

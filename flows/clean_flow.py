@@ -33,8 +33,9 @@ from cleaners.clean.batch import accounting, batch_size_for, batches_of, files_i
 from cleaners.config import Config
 from cleaners.store.docstore import DocStore
 from cleaners.store.memory import fewer_collections
-from cleaners.store.output import (FINISHED_NAME, STATE_NAME, damaged_outputs, export_state, output_digests,
-                                   output_lock, read_json, reject_record, state_lock, write_json, write_json_lines)
+from cleaners.store.output import (FINISHED_NAME, REPORT_NAME, STATE_NAME, damaged_outputs, export_state,
+                                   output_digests, output_lock, read_json, reject_record, state_lock, write_json,
+                                   write_json_lines)
 from cleaners.read.readers import InputFile, discover
 from cleaners.records import Reject, Source, document_json, flat_dict
 from cleaners.store.state import FileInfo, State
@@ -310,6 +311,9 @@ def _publish_artifacts(run: dict[str, Any], largest: list[dict[str, Any]]) -> No
              "", f"{c['files']} files ({c['files_processed']} new or changed), {c.get('new_documents', 0)} new "
              f"documents, {c.get('rejected', 0)} rejected; {c['documents']} documents and {c['articles']} "
              f"articles in all. Output: `{run['output_dir']}`", ""]
+    report = Path(run["output_dir"]) / REPORT_NAME
+    if report.exists():  # this run's, or an earlier run's when this one wrote none (--no-report)
+        lines += [f"Report: [{report.as_uri()}]({report.as_uri()})", ""]
     if largest:
         lines += ["## Articles with several members or shared passages (largest first)", "",
                   "| article | title | members | outlets | shared passages | |", "|---|---|---|---|---|---|"]
@@ -335,6 +339,28 @@ def export_outputs(out_dir: str, state_path: str) -> dict[str, int]:
     get_run_logger().info("wrote %d documents, %d articles, %d rejects to %s (%.1fs)", n["documents"],
                           n["articles"], n["rejects"], out, time.perf_counter() - t0)
     return n
+
+
+@task(name="write-report")
+def write_report(out_dir: str, run: dict[str, Any]) -> dict[str, Any]:
+    """report.html from the JSONL outputs (cleaners/store/report.py), written atomically.
+
+    The report is a view of outputs that are already committed and written: a report that
+    cannot be built is logged (with its traceback) and named in run.json, and the run still
+    succeeds. Returns {path, bytes, seconds} or {error}."""
+    from cleaners.store.report import write_report as build
+
+    log = get_run_logger()
+    t0 = time.perf_counter()
+    try:
+        written = build(Path(out_dir), run)
+    except Exception as exc:  # noqa: BLE001 - any failure of the view; the outputs stand
+        log.warning("report.html not written: %s", exc, exc_info=True)
+        return {"error": str(exc)}
+    seconds = round(time.perf_counter() - t0, 3)
+    log.info("wrote %s (%d bytes, the %d largest of %d articles) in %.1fs", written.path, written.bytes,
+             written.articles_shown, written.articles, seconds)
+    return {"path": str(written.path), "bytes": written.bytes, "seconds": seconds}
 
 
 def task_runner(workers: int = 1, dask_address: str | None = None) -> TaskRunner | None:
@@ -391,13 +417,14 @@ def _share_temporary_api() -> Iterator[None]:
 def clean_folder(input_dir: str, out_dir: str, config: Config | dict[str, Any] | None = None,
                  show_progress: bool = False, state_path: str | None = None,
                  window_days: float | None = None, fresh: bool = False, workers: int = 1,
-                 dask_address: str | None = None) -> dict[str, Any]:
+                 dask_address: str | None = None, report: bool = True) -> dict[str, Any]:
     """Clean and deduplicate the new files under input_dir into out_dir (state in out_dir/state.sqlite).
 
     ``config`` is a Config (``newsclean run``) or its ``to_dict`` form (a deployment's
     parameters are JSON: ``newsclean serve``), made a Config here once; the tasks take
     that object. ``workers`` > 1 cleans batches in that many local processes;
-    ``dask_address`` sends them to an existing Dask cluster instead.
+    ``dask_address`` sends them to an existing Dask cluster instead. ``report``: write
+    report.html (a page over the outputs) whenever the outputs are written, or when it is missing.
     """
     from cleaners.clean.clutter import enabled_rules
     from cleaners.match.incremental import matching_fingerprint
@@ -423,7 +450,7 @@ def clean_folder(input_dir: str, out_dir: str, config: Config | dict[str, Any] |
         work.mkdir(parents=True, exist_ok=True)
         try:
             run = _run(input_dir, out, work, run_id, cfg, show_progress, log, str(state_file), window_days,
-                       generation_before, workers, dask_address)
+                       generation_before, workers, dask_address, report)
         finally:  # an interrupted or failed run keeps its finished batches for the next one
             shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(work_root, ignore_errors=True)
@@ -432,7 +459,7 @@ def clean_folder(input_dir: str, out_dir: str, config: Config | dict[str, Any] |
 
 def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, show_progress: bool, log: Any,
          state_file: str, window_days: float | None, generation_before: int, workers: int = 1,
-         dask_address: str | None = None) -> dict[str, Any]:
+         dask_address: str | None = None, report: bool = True) -> dict[str, Any]:
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     t0 = time.perf_counter()
     items_file, plan_file = str(work / "items.json"), str(work / "plan.json")
@@ -498,6 +525,9 @@ def _run(input_dir: str, out: Path, work: Path, run_id: str, cfg: Config, show_p
         "seconds": {"discover_and_plan": round(t_discover, 3), "clean": round(t_clean, 3),
                     "match": result["seconds_match"], "total": round(time.perf_counter() - t0, 3)},
     }
+    # before run.json, which is written last: the report then describes the outputs run.json vouches for
+    if report and (changed or stale or not (out / REPORT_NAME).exists()):
+        run["report"] = write_report(str(out), run)
     write_json(out / "run.json", run)
     _publish_artifacts(run, result.get("largest", []))
     return run

@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "each task run costs tens of ms, batches amortise it)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
     run.add_argument("--json", action="store_true", help="print run.json to stdout when done")
+    _report_arg(run)
     _read_args(run)
     _cleaning_args(run)
     _parallel_args(run)
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                             formatter_class=DefaultsHelpFormatter)
     export.add_argument("out", metavar="OUTPUT_DIR", help="output folder holding state.sqlite")
     export.add_argument("--state", metavar="PATH", default=None, help="state database (default OUTPUT_DIR/state.sqlite)")
+    _report_arg(export)
 
     runs = sub.add_parser("runs", help="list recent newsclean flow runs with state and counts",
                           formatter_class=DefaultsHelpFormatter)
@@ -125,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
         p.set_defaults(subparser=p)
     return parser
+
+
+def _report_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-report", action="store_true",
+                   help="do not write OUTPUT_DIR/report.html (a page of the counts, the largest articles, "
+                        "shared passages and site boilerplate); an existing one is left as it is")
 
 
 def _read_args(p: argparse.ArgumentParser) -> None:
@@ -390,14 +398,15 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser, guard=Non
         run = clean_folder(str(input_dir.resolve()), str(out.resolve()), cfg,
                            show_progress=not args.no_progress, state_path=args.state,
                            window_days=args.window_days, fresh=args.fresh, workers=args.workers,
-                           dask_address=args.dask_address)
+                           dask_address=args.dask_address, report=not args.no_report)
     finally:
         flush_logs()
     if args.json:
         print(json.dumps(run, indent=2, ensure_ascii=False))
     else:
         print(summary(run))
-        print(f"Output in {out}/ (documents.jsonl, articles.jsonl, rejects.jsonl, run.json)")
+        report = " and report.html" if (run.get("report") or {}).get("path") else ""
+        print(f"Output in {out}/ (documents.jsonl, articles.jsonl, rejects.jsonl, run.json{report})")
     return 0
 
 
@@ -490,11 +499,30 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     try:
         with output_lock(out), state_lock(state_file), State(state_file) as state:
             n = export_state(state, out)
+            report = None if args.no_report else _export_report(out)
     except OutputLocked as exc:
         print(f"newsclean: {exc}", file=sys.stderr)
         return 3
-    print(f"exported {n['documents']} documents, {n['articles']} articles, {n['rejects']} rejects to {out}/")
+    print(f"exported {n['documents']} documents, {n['articles']} articles, {n['rejects']} rejects to {out}/"
+          + (f" and {report.name}" if report else ""))
     return 0
+
+
+def _export_report(out: Path) -> Path | None:
+    """report.html over the exported outputs (with the last run's run.json, when there is one);
+    None, said on stderr, when it cannot be built: the exported outputs stand."""
+    from cleaners.store.output import read_json
+    from cleaners.store.report import write_report
+
+    try:
+        run = read_json(out / "run.json") if (out / "run.json").exists() else None
+    except ValueError:
+        run = None  # a damaged run.json: the report then names no run
+    try:
+        return write_report(out, run if isinstance(run, dict) else None).path
+    except ValueError as exc:
+        print(f"newsclean: report.html not written: {exc}", file=sys.stderr)
+        return None
 
 
 def flush_logs() -> None:

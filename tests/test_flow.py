@@ -73,6 +73,11 @@ def test_flow_writes_the_output_contract(mixed_input: Path, tmp_path: Path) -> N
     assert len(arts) == 6
     assert {d["article_id"] for d in docs} == {a["article_id"] for a in arts}
 
+    # the report is written with the outputs, and lists the articles
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert run_json["report"]["bytes"] == len(report.encode("utf-8"))
+    assert f'data-count="articles">{len(arts)}<' in report and lib[0]["article_id"] in report
+
     # the versions and the MinHash scheme are recorded
     assert run_json["minhash"]["scheme"] == "affine32"
     assert run_json["versions"]["datasketch"].startswith("2.")

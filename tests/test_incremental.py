@@ -128,18 +128,30 @@ def test_changed_file_replaces_its_document_and_export_regenerates(seeds_dir: Pa
     expected = (out / "articles.jsonl").read_bytes()
     (out / "articles.jsonl").unlink()
     (out / "documents.jsonl").write_text("garbage")
+    (out / "report.html").unlink()
+    assert main(["export", str(out), "--no-report"]) == 0
+    assert not (out / "report.html").exists()
     assert main(["export", str(out)]) == 0
     assert (out / "articles.jsonl").read_bytes() == expected
     assert len(read_jsonl(out / "documents.jsonl")) == 5
+    report = (out / "report.html").read_text(encoding="utf-8")  # built from the exported outputs
+    assert f'data-count="documents">5<' in report and run["run_id"] in report
 
 
 def test_outputs_are_repaired_when_missing_even_without_new_input(seeds_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    _run(seeds_dir, out)
+    _run(seeds_dir, out, report=False)
+    assert not (out / "report.html").exists()
     (out / "articles.jsonl").unlink()
     run = _run(seeds_dir, out)
     assert run["counts"]["files_processed"] == 0
     assert len(read_jsonl(out / "articles.jsonl")) == 5
+    assert run["report"]["bytes"] == (out / "report.html").stat().st_size
+    written = (out / "report.html").stat().st_mtime_ns
+    run = _run(seeds_dir, out)  # nothing new, outputs and report in place: the report is not rebuilt
+    assert "report" not in run and (out / "report.html").stat().st_mtime_ns == written
+    (out / "report.html").unlink()
+    assert _run(seeds_dir, out)["report"]["bytes"] > 0  # a missing report is written again
 
 
 def test_each_run_publishes_artifacts(seeds_dir: Path, tmp_path: Path) -> None:
@@ -165,6 +177,7 @@ def test_each_run_publishes_artifacts(seeds_dir: Path, tmp_path: Path) -> None:
     summary = str(by_key["newsclean-summary"].data)
     assert "Articles with several members or shared passages" in summary
     assert summary.count("| new |") == 2 and "3 other new or grown articles" in summary
+    assert f"Report: [{(tmp_path / 'out' / 'report.html').resolve().as_uri()}]" in summary
 
 
 def test_clean_batch_reports_how_many_items_are_done(seeds_dir: Path, tmp_path: Path) -> None:

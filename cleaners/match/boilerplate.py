@@ -19,16 +19,13 @@ import numpy as np
 from cleaners.config import Config
 from cleaners.kernels.text import norm_word_lines
 from cleaners.match.dedup import Signatures, find_clusters
-from cleaners.records import Document, Removal
+from cleaners.records import Document, Removal, site_name
 from cleaners.store.docstore import DocInfo
 
 
 def site_of(doc: Document | DocInfo) -> str | None:
     """The outlet, else the top folder of the file's path; None when neither says anything."""
-    if doc.source.outlet:
-        return doc.source.outlet.lower()
-    parts = doc.source.path.split("/")
-    return f"folder:{parts[0]}" if len(parts) > 1 else None
+    return site_name(doc.source.outlet, doc.source.path)
 
 
 # What boilerplate is counted by: the hash of a paragraph's normalised words joined by spaces;

@@ -61,6 +61,20 @@ def write_json_lines(path: Path, lines: Iterable[str]) -> int:
     return count
 
 
+def write_text(path: Path, parts: Iterable[str]) -> int:
+    """Write a text made of ``parts`` atomically, as they come (a generator that raises leaves
+    the old file in place); returns the number of characters written."""
+    count = 0
+
+    def write(fh) -> None:  # type: ignore[no-untyped-def]
+        nonlocal count
+        for part in parts:
+            count += fh.write(part)
+
+    _atomic(path, write)
+    return count
+
+
 def write_json(path: Path, obj: Any, indent: int | None = 2) -> None:
     """Write one JSON document atomically. ``indent=None`` writes one line with the C
     encoder (for work files, which can be large: several times faster than indented)."""
@@ -87,6 +101,9 @@ LOCK_NAME = ".newsclean.lock"
 STATE_LOCK_SUFFIX = ".lock"  # the state's lock: state.sqlite.lock next to state.sqlite
 JSONL_NAMES = ("documents.jsonl", "articles.jsonl", "rejects.jsonl")
 OUTPUT_NAMES = (*JSONL_NAMES, "run.json")
+# A view of the outputs for people (cleaners/store/report.py), not part of the output contract:
+# rebuilt from the three JSONL files whenever they are written.
+REPORT_NAME = "report.html"
 WORK_NAME = ".newsclean-work"
 # Inside WORK_NAME: cleaned batches of a run that did not finish, named by what they were made
 # from (files' bytes, settings, version): the next run reuses them instead of cleaning again.
@@ -110,7 +127,7 @@ def output_lock(out: Path) -> Iterator[Path]:
         for left in work.iterdir() if work.is_dir() else ():  # leftovers of a killed run
             if left.name != FINISHED_NAME:
                 shutil.rmtree(left, ignore_errors=True) if left.is_dir() else left.unlink(missing_ok=True)
-        for name in OUTPUT_NAMES:
+        for name in (*OUTPUT_NAMES, REPORT_NAME):
             for tmp in out.glob(f".{name}.*.tmp"):
                 tmp.unlink(missing_ok=True)
         yield work
