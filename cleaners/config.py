@@ -102,6 +102,11 @@ class DedupConfig:
     # Containment is only trusted when the shorter text has this many shingles:
     # a one-line snippet is contained in many stories.
     min_containment_shingles: int = 40
+    # A text left alone (at least this many shingles) joins a story when it is wholly
+    # contained in documents of that story and of no other: an abridged reprint of the first
+    # paragraphs, too short for the containment rule or missed by LSH
+    # (kernels.ClusterLinker.join_short_copies). Calibrated on benchmarks/short_copies.py.
+    min_short_copy_shingles: int = 8
     # A paragraph one site repeats in this many different stories is its
     # boilerplate (counted per story cluster, so syndicated copies count once).
     boilerplate_min_stories: int = 3

@@ -144,7 +144,7 @@ def test_find_clusters_equals_every_candidate_verified(monkeypatch: pytest.Monke
     from cleaners.kernels import minhash_jit
 
     rng = np.random.default_rng(11)
-    cfg = DedupConfig()
+    cfg = replace(DedupConfig(), min_short_copy_shingles=10**9)  # the pair rules only: short copies below
     arrays = [np.zeros(0, dtype=np.uint32)]
     for story in range(12):  # copies drift from their story: chains where a ~ b ~ c but not a ~ c
         base = np.unique(rng.integers(story * 10_000, story * 10_000 + 9_000, 500)).astype(np.uint32)
@@ -292,3 +292,40 @@ def test_final_text_is_the_text_of_the_final_document() -> None:
         finals = [m.final(i, d).text for i, d in enumerate(store.iter_docs())]
         assert [m.final_text(i, b) for i, b in enumerate(store.iter_bodies())] == finals
         assert sum(f != d.text for f, d in zip(finals, store.iter_docs())) == 12
+
+
+LEAD = ("Shares in the regional airline fell sharply on Monday after it cut its forecast for the "
+        "summer season, blaming higher fuel costs and a shortage of pilots at its two main bases.")
+LONG = [LEAD] + [f"{p} The airline said paragraph {i} of its statement would be updated." for i, p in
+                 enumerate(BODY + BODY[::-1])]
+
+
+def _story(doc_id: str, paras: list[str]) -> Document:
+    return _doc(doc_id, paras, doc_id[:2])
+
+
+def _groups(docs: list[Document], cfg: DedupConfig = DedupConfig()) -> list[list[str]]:
+    shingles = doc_shingles_many([d.text for d in docs], cfg)
+    sigs = kernel_signatures(shingles, cfg.num_perm, cfg.seed, cfg.scheme)
+    return [[docs[i].doc_id for i in g] for g in find_clusters(shingles, cfg, sigs).groups]
+
+
+def test_a_short_copy_wholly_contained_in_one_story_joins_it() -> None:
+    """A lead paragraph reprinted alone (too short for the containment rule, and not an LSH
+    candidate of the long story) joins the story; with the rule out of reach it stays alone."""
+    docs = [_story("s1-a", LONG), _story("s1-b", LONG), _story("s2-a", OTHER), _story("sc-x", [LEAD])]
+    assert _groups(docs) == [["s1-a", "s1-b", "sc-x"], ["s2-a"]]
+    off = replace(DedupConfig(), min_short_copy_shingles=10**9)
+    assert _groups(docs, off) == [["s1-a", "s1-b"], ["s2-a"], ["sc-x"]]
+
+
+def test_a_short_text_held_by_two_stories_or_changed_stays_alone() -> None:
+    """A paragraph two different stories quote stays alone (it would tie them together); so
+    does a short copy with a word changed (not wholly contained), and one under the minimum."""
+    quoting = [OTHER[0], f"As the report said: {LEAD}", OTHER[2]]
+    changed = LEAD.replace("sharply", "steeply")
+    tiny = "Shares in the regional airline fell sharply on Monday."  # 9 words, 5 shingles
+    docs = [_story("s1-a", LONG), _story("s2-a", quoting), _story("sc-x", [LEAD]), _story("sc-y", [changed]),
+            _story("sc-z", [tiny])]
+    assert _groups(docs) == [["s1-a"], ["s2-a"], ["sc-x"], ["sc-y"], ["sc-z"]]
+    assert _groups(docs[:1] + docs[4:]) == [["s1-a"], ["sc-z"]]

@@ -220,6 +220,11 @@ def similarities(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
 
 
+def _ragged(lens: np.ndarray) -> np.ndarray:
+    """Concatenated arange(k) for every k in lens."""
+    return np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+
+
 class ClusterLinker:
     """A union-find of documents joined bucket by bucket (``link``) where a pair verifies on the
     exact id sets: Jaccard >= ``jaccard``, or containment >= ``containment`` with the smaller set
@@ -250,6 +255,55 @@ class ClusterLinker:
             members, starts, ends, self.ids, self.starts, self.ends, self.parent, self.failed,
             self.n_failed, *self.thresholds)
         self.compared += compared
+
+    def join_short_copies(self, min_ids: int) -> int:
+        """Join each document still alone (at least ``min_ids`` ids) that is wholly contained in
+        other documents, when those documents are all in one cluster: an abridged copy (a lead
+        paragraph reprinted) joins its story, a stock paragraph that several stories hold stays
+        alone. This reaches the texts too short for the containment rule (under
+        ``min_containment`` ids), and the copies the LSH buckets missed: a short text has a low
+        Jaccard with a long one, so it is seldom their candidate. The containers are found
+        exactly: every document holding the alone one's smallest id is checked. Returns how
+        many joined."""
+        n = len(self.parent)
+        size = self.ends - self.starts
+        if not n:
+            return 0
+        root = self.kernels.roots(self.parent)
+        alone = np.bincount(root, minlength=n)[root] == 1
+        short = np.flatnonzero(alone & (size >= max(min_ids, 1)))
+        if not len(short):
+            return 0
+        probe = self.ids[self.starts[short]]  # each short document's smallest id
+        order = np.argsort(probe, kind="stable")
+        probe, short = probe[order], short[order]
+        # every occurrence of a probe id (a binary search into the few probes, not np.isin,
+        # which sorts all the ids)
+        pos = np.minimum(np.searchsorted(probe, self.ids), len(probe) - 1)
+        at = np.flatnonzero(probe[pos] == self.ids)
+        holder = np.searchsorted(self.ends, at, side="right")  # the document of each occurrence
+        lo = np.searchsorted(probe, self.ids[at], side="left")
+        hi = np.searchsorted(probe, self.ids[at], side="right")
+        s = short[np.repeat(lo, hi - lo) + _ragged(hi - lo)]
+        o = np.repeat(holder, hi - lo)
+        keep = s != o
+        s, o = s[keep], o[keep]
+        whole = intersection_sizes(self.ids, size, s, o) == size[s]
+        containers: dict[int, set[int]] = {}
+        for x, y in zip(s[whole].tolist(), o[whole].tolist()):
+            containers.setdefault(x, set()).add(int(root[y]))
+        joined = 0
+        for x in sorted(containers):
+            if len(containers[x]) == 1:  # roots now: an earlier join may have moved either
+                rx, r = self._root(x), self._root(containers[x].pop())
+                self.parent[max(rx, r)] = min(rx, r)
+                joined += 1
+        return joined
+
+    def _root(self, x: int) -> int:
+        while self.parent[x] != x:
+            x = int(self.parent[x])
+        return x
 
     def roots(self) -> list[int]:
         """Each document's cluster root (the smallest index of its cluster)."""

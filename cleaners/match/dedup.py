@@ -69,6 +69,7 @@ def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures
         lsh.add(sigs, linker.ends > linker.starts)  # empty documents take no bucket
         for buckets in lsh.buckets():
             linker.link(*buckets)
+    linker.join_short_copies(cfg.min_short_copy_shingles)
     return Linked(_components(linker.roots()), linker.compared)
 
 
