@@ -1,6 +1,9 @@
-"""Recurring runs: time of a second run over an unchanged folder vs the first run.
+"""Recurring runs: time of a second run over an unchanged folder vs the first run; with
+``--new M``, of a recurring run that adds M new documents (half of them reprints of archive
+stories) against a fresh run over those M alone.
 
     .venv/bin/python benchmarks/bench_incremental.py --n 10000 [CORPUS_ROOT]
+    .venv/bin/python benchmarks/bench_incremental.py --n 10000 --new 1000
 
 Builds N documents from real article bodies (scrapinghub_aeb ground truth and
 wcxb_test main content under CORPUS_ROOT, default ../shared/corpora), each
@@ -43,26 +46,97 @@ def build(folder: Path, n: int, bodies: list[str], seed: int) -> None:
     rng = random.Random(seed)
     for i in range(n):
         body = rng.choice(bodies)
-        extra = f"Reference number {i} was assigned to this copy by the archive on day {rng.randrange(365)}."
-        sub = folder / f"d{i // 1000:03d}"
-        sub.mkdir(exist_ok=True)
-        if i % 10 == 0:
-            paras = "".join(f"<p>{p}</p>" for p in (body + "\n" + extra).split("\n") if p.strip())
-            (sub / f"{i:06d}.html").write_text(f"<html><body><article>{paras}</article></body></html>")
-        else:
-            (sub / f"{i:06d}.txt").write_text(body + "\n\n" + extra)
+        _write(folder, i, body, rng)
+
+
+def _write(folder: Path, i: int, body: str, rng: random.Random) -> None:
+    extra = f"Reference number {i} was assigned to this copy by the archive on day {rng.randrange(365)}."
+    sub = folder / f"d{i // 1000:03d}"
+    sub.mkdir(exist_ok=True)
+    if i % 10 == 0:
+        paras = "".join(f"<p>{p}</p>" for p in (body + "\n" + extra).split("\n") if p.strip())
+        (sub / f"{i:06d}.html").write_text(f"<html><body><article>{paras}</article></body></html>")
+    else:
+        (sub / f"{i:06d}.txt").write_text(body + "\n\n" + extra)
+
+
+def build_new(folder: Path, first: int, m: int, archive_bodies: list[str], new_bodies: list[str],
+              seed: int) -> None:
+    """M new documents in a new day folder: even ones reprint an archive story (its body, a
+    different reference line), odd ones tell a story the archive does not hold."""
+    rng = random.Random(seed + 1)
+    for k in range(m):
+        _write(folder, first + k, rng.choice(archive_bodies if k % 2 == 0 else new_bodies), rng)
+
+
+def recurring(src: Path, work: Path, n: int, m: int, bodies: list[str], seed: int, workers: int) -> None:
+    """Archive of n, then m new (half reprints): the recurring run against a fresh run over the m."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.clean_flow import clean_folder
+
+    split = len(bodies) * 4 // 5  # the archive's stories; the rest are news the archive lacks
+    build(src, n, bodies[:split], seed)
+    new = work / "new"
+    new.mkdir()
+    build_new(new, n, m, bodies[:split], bodies[split:], seed)
+    out, fresh_out = work / "out", work / "fresh"
+    with prefect_test_harness(server_startup_timeout=120):
+        t0 = time.perf_counter()
+        first = clean_folder(str(src), str(out), workers=workers)
+        t1 = time.perf_counter()
+        shutil.move(str(new), str(src / "new"))  # the new day's folder arrives
+        again = clean_folder(str(src), str(out), workers=workers)
+        t2 = time.perf_counter()
+        alone = clean_folder(str(src / "new"), str(fresh_out), workers=workers)
+        t3 = time.perf_counter()
+    joined = _reprints_joined(out, n, m)
+    print(f"newsclean recurring-run benchmark: archive {n}, new {m} (half reprints), workers {workers}, "
+          f"python {platform.python_version()}, {os.cpu_count()} cores")
+    print("| run | files processed | documents | articles | seconds (flow call) | flow-internal s |")
+    print("|---|---|---|---|---|---|")
+    for name, r, t in (("first (archive)", first, t1 - t0), ("recurring (+new)", again, t2 - t1),
+                       ("fresh (new alone)", alone, t3 - t2)):
+        c = r["counts"]
+        print(f"| {name} | {c['files_processed']} | {c['documents']} | {c['articles']} | {t:.1f} | "
+              f"{r['seconds']['total']:.1f} |")
+    print(f"recurring / fresh-over-new = {(t2 - t1) / (t3 - t2):.2f} (issue 25 target <= 1.5 at 100k)")
+    print(f"reprints that joined an archive article: {joined}")
+    for name, r in (("first", first), ("recurring", again), ("fresh", alone)):
+        print(f"{name} seconds by step:", json.dumps(r["seconds"]))
+
+
+def _reprints_joined(out: Path, n: int, m: int) -> str:
+    """How many of the new reprints (even k) share an article with an archive document."""
+    docs = [json.loads(line) for line in (out / "documents.jsonl").read_text().splitlines()]
+    number = {d["doc_id"]: int(Path(d["source"]["path"]).stem) for d in docs}
+    members: dict[str, list[int]] = {}
+    for d in docs:
+        members.setdefault(d["article_id"], []).append(number[d["doc_id"]])
+    joined = sum(1 for ns in members.values() for x in ns if x >= n and (x - n) % 2 == 0 and min(ns) < n)
+    return f"{joined}/{(m + 1) // 2}"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("root", nargs="?", default=str(REPO.parent / "shared" / "corpora"))
     ap.add_argument("--n", type=int, default=10000)
+    ap.add_argument("--new", type=int, default=0, help="recurring run with this many new documents")
+    ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     root = Path(args.root)
     bodies = real_bodies(root) if root.is_dir() else []
     if not bodies:
         print(f"skipped: no article bodies under {root}")
+        return 0
+    if args.new:
+        work = Path(tempfile.mkdtemp(prefix="nc-incr-"))
+        try:
+            (work / "in").mkdir()
+            recurring(work / "in", work, args.n, args.new, bodies, args.seed, args.workers)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         return 0
     from prefect.testing.utilities import prefect_test_harness
 

@@ -21,6 +21,7 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 
 import numpy as np
 
@@ -45,6 +46,45 @@ class PassageLink:
     b: Span
     similarity: float
     words: int
+
+
+@dataclass(frozen=True)
+class Links:
+    """PassageLinks as arrays, one row a link, side a in the lower document (a corpus where
+    whole stories recur across articles has a link per sentence of each pair of copies: too
+    many to be objects)."""
+
+    doc_a: np.ndarray
+    start_a: np.ndarray
+    end_a: np.ndarray
+    doc_b: np.ndarray
+    start_b: np.ndarray
+    end_b: np.ndarray
+    words: np.ndarray
+    similarity: np.ndarray
+
+    @classmethod
+    def of_rows(cls, spans: list[tuple[int, int, int, int, int, int]], words: list[int],
+                sims: list[float]) -> Links:
+        """From rows (doc_a, start_a, end_a, doc_b, start_b, end_b) with doc_a < doc_b."""
+        cols = np.array(spans, dtype=np.int64).reshape(len(spans), 6)
+        return cls(*cols.T.copy(), np.array(words, dtype=np.int64), np.array(sims, dtype=np.float64))
+
+    @classmethod
+    def of(cls, links: Sequence[PassageLink]) -> Links:
+        rows = [(x.a.doc, x.a.start, x.a.end, x.b.doc, x.b.start, x.b.end) if x.a.doc < x.b.doc else
+                (x.b.doc, x.b.start, x.b.end, x.a.doc, x.a.start, x.a.end) for x in links]
+        return cls.of_rows(rows, [x.words for x in links], [x.similarity for x in links])
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def take(self, rows: np.ndarray) -> Links:
+        return Links(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
+
+    def to_list(self) -> list[PassageLink]:
+        return [PassageLink(Span(d, s, e), Span(d2, s2, e2), sm, w) for d, s, e, d2, s2, e2, w, sm in zip(
+            *(getattr(self, f).tolist() for f in self.__dataclass_fields__))]
 
 
 @dataclass(frozen=True)
@@ -156,7 +196,7 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
     # a link of short sentences counts once joined with its neighbours; one still short then
     # goes before grouping, so it cannot tie two passages together by overlapping both
     links = long_enough(join_links(align_pairs(k, o, table, texts, cfg), texts, cfg.min_words - 1), texts, cfg)
-    return join_adjacent(_group(links), texts, cfg.min_words - 1)
+    return join_adjacent(_group(links.to_list()), texts, cfg.min_words - 1)
 
 
 # ---------------------------------------------------------------------------
@@ -499,7 +539,7 @@ def _expand(first: np.ndarray, count: np.ndarray, which: np.ndarray) -> tuple[np
 
 
 def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Sequence[str],
-                cfg: PassageConfig) -> list[PassageLink]:
+                cfg: PassageConfig) -> Links:
     """Align every pair (k[i] < o[i]); equal word pairs are aligned once.
 
     The character offsets of the aligned tokens are found afterwards, reading
@@ -511,20 +551,32 @@ def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Seque
     keys: dict[int, str] = {}  # class -> its class_key, read from that sentence
     for s, tokens in _sentence_tokens(texts, table, first.tolist()):
         keys[int(cls[s])] = class_key([m.group() for m in tokens])
-    pairs = list(zip(cls[k].tolist(), cls[o].tolist()))
-    cache = _align_classes(list(dict.fromkeys(pairs)), keys, cfg)
-    aligned = [(a, b, cache[key]) for a, b, key in zip(k.tolist(), o.tolist(), pairs) if cache[key] is not None]
-    want: dict[int, set[int]] = {}  # sentence -> the token indexes whose offsets are needed
-    for a, b, (a0, a1, b0, b1, _, _) in aligned:
-        want.setdefault(a, set()).update((a0, a1 - 1))
-        want.setdefault(b, set()).update((b0, b1 - 1))
-    at: dict[tuple[int, int], tuple[int, int]] = {}  # (sentence, token) -> its character span
-    for s, tokens in _sentence_tokens(texts, table, sorted(want)):
-        for tok in want[s]:
-            at[s, tok] = tokens[tok].span()
-    return [PassageLink(Span(int(table.doc[a]), at[a, a0][0], at[a, a1 - 1][1]),
-                        Span(int(table.doc[b]), at[b, b0][0], at[b, b1 - 1][1]), sim, matched)
-            for a, b, (a0, a1, b0, b1, matched, sim) in aligned]
+    codes, pair_of = np.unique(cls[k].astype(np.int64) * len(table.counts) + cls[o], return_inverse=True)
+    class_pairs = list(zip((codes // len(table.counts)).tolist(), (codes % len(table.counts)).tolist()))
+    cache = _align_classes(class_pairs, keys, cfg)
+    found = [cache[p] is not None for p in class_pairs]
+    al = np.array([cache[p] if ok else (0, 1, 0, 1, 0, 0.0) for p, ok in zip(class_pairs, found)],
+                  dtype=np.float64).reshape(len(class_pairs), 6)
+    sel = np.flatnonzero(np.asarray(found, dtype=bool)[pair_of])  # the pairs whose classes aligned
+    a, b, row = k[sel], o[sel], al[pair_of[sel]]
+    tok = row[:, :4].astype(np.int64)  # a0, a1, b0, b1: token indexes in each sentence
+    # character offsets of the first and last aligned token of each side, each (sentence, token) read once
+    sent = np.concatenate([a, a, b, b])
+    want = np.concatenate([tok[:, 0], tok[:, 1] - 1, tok[:, 2], tok[:, 3] - 1])
+    width = int(want.max()) + 1 if len(want) else 1
+    uniq, where = np.unique(sent * width + want, return_inverse=True)
+    spans = np.empty((len(uniq), 2), dtype=np.int64)
+    u_sent, u_tok = (uniq // width).tolist(), (uniq % width).tolist()
+    at = 0
+    for s, tokens in _sentence_tokens(texts, table, sorted(set(u_sent))):
+        while at < len(uniq) and u_sent[at] == s:
+            spans[at] = tokens[u_tok[at]].span()
+            at += 1
+    m = len(a)
+    off = spans[where]
+    doc = table.doc
+    return Links(doc[a], off[:m, 0], off[m:2 * m, 1], doc[b], off[2 * m:3 * m, 0], off[3 * m:, 1],
+                 row[:, 4].astype(np.int64), row[:, 5])
 
 
 def _sentence_tokens(texts: Sequence[str], table: SentenceTable, sentences: list[int]
@@ -651,7 +703,8 @@ def join_adjacent(passages: list[SharedPassage], texts: Sequence[str], max_gap_w
                if all(x.end <= y.start for x, y in zip(a.spans, b.spans))]
     if not follows:
         return passages
-    gaps = _gap_words(follows, texts)
+    gaps = _words_between([(x.doc, x.end, y.start) for a, b in follows for x, y in zip(a.spans, b.spans)],
+                          texts, max(max_gap_words, SMALL_GAP_WORDS))
     out = []
     for run in runs.values():
         cur = run[0]
@@ -668,34 +721,55 @@ def join_adjacent(passages: list[SharedPassage], texts: Sequence[str], max_gap_w
     return sorted(out, key=lambda p: (p.spans[0].doc, p.spans[0].start))
 
 
-def join_links(links: list[PassageLink], texts: Sequence[str], max_gap_words: int) -> list[PassageLink]:
+def join_links(links: Links, texts: Sequence[str], max_gap_words: int) -> Links:
     """``join_adjacent`` for each pair of documents, before the links are grouped: one copy that
     breaks a quote differently (a paragraph break inside a sentence) cannot keep the other
     pairs' sentences apart."""
-    pairs = sorted((SharedPassage((x.a, x.b) if x.a.doc < x.b.doc else (x.b, x.a), x.similarity, x.words)
-                    for x in links),
-                   key=lambda p: (p.spans[0].doc, p.spans[1].doc, p.spans[0].start, p.spans[1].start,
-                                  p.spans[0].end, p.spans[1].end, p.words, p.similarity))
-    return [PassageLink(*p.spans, p.similarity, p.words) for p in join_adjacent(pairs, texts, max_gap_words)]
+    n = len(links)
+    if not n:
+        return links
+    x = links.take(np.lexsort((links.similarity, links.words, links.end_b, links.end_a, links.start_b,
+                               links.start_a, links.doc_b, links.doc_a)))
+    nxt = np.flatnonzero((x.doc_a[1:] == x.doc_a[:-1]) & (x.doc_b[1:] == x.doc_b[:-1])
+                         & (x.end_a[:-1] <= x.start_a[1:]) & (x.end_b[:-1] <= x.start_b[1:]))
+    gap_a = list(zip(x.doc_a[nxt].tolist(), x.end_a[nxt].tolist(), x.start_a[nxt + 1].tolist()))
+    gap_b = list(zip(x.doc_b[nxt].tolist(), x.end_b[nxt].tolist(), x.start_b[nxt + 1].tolist()))
+    gaps = _words_between(gap_a + gap_b, texts, max(max_gap_words, SMALL_GAP_WORDS))
+    gap_words = np.zeros(n, dtype=np.int64)  # words bridged between link i and i + 1
+    join = np.zeros(n, dtype=bool)
+    for i, ga, gb in zip(nxt.tolist(), gap_a, gap_b):
+        wa, wb = gaps[ga], gaps[gb]
+        if max(len(wa), len(wb)) <= SMALL_GAP_WORDS or (len(wa) <= max_gap_words and wa == wb):
+            join[i], gap_words[i] = True, len(wa)
+    first = np.flatnonzero(np.r_[True, ~join[:-1]])
+    last = np.r_[first[1:], n] - 1
+    return Links(x.doc_a[first], x.start_a[first], x.end_a[last], x.doc_b[first], x.start_b[first], x.end_b[last],
+                 np.add.reduceat(x.words + gap_words, first) - gap_words[last],
+                 np.minimum.reduceat(x.similarity, first))
 
 
-def long_enough(links: list[PassageLink], texts: Sequence[str], cfg: PassageConfig) -> list[PassageLink]:
+def _words_between(stretches: list[tuple[int, int, int]], texts: Sequence[str], limit: int
+                   ) -> dict[tuple[int, int, int], list[str]]:
+    """(document, start, end) -> the normalised words of that stretch of the document, at most
+    ``limit`` + 1 of them (a longer gap is never bridged, and two passages far apart in a long
+    document are common), reading only the documents involved (a chunk at a time when
+    ``texts`` can)."""
+    wanted: dict[int, set[tuple[int, int]]] = {}
+    for d, lo, hi in stretches:
+        wanted.setdefault(d, set()).add((lo, hi))
+    return {(d, lo, hi): [m.group().casefold() for m in islice(TOKEN.finditer(text, lo, hi), limit + 1)]
+            for chunk in _read(texts, sorted(wanted)) for d, text in chunk.items() for lo, hi in wanted[d]}
+
+
+def long_enough(links: Links, texts: Sequence[str], cfg: PassageConfig) -> Links:
     """The links of at least ``cfg.min_words`` words, and of ``cfg.min_cjk_chars`` when their
     text is mostly CJK (a CJK character is a word): the minimum holds over a joined span (a
     quote of short sentences), not over each sentence."""
-    kept = [x for x in links if x.words >= cfg.min_words]
-    doubt = sorted({x.a.doc for x in kept if x.words < cfg.min_cjk_chars})
-    text_of = {d: t for chunk in _read(texts, doubt) for d, t in chunk.items()}
-    return [x for x in kept if x.words >= cfg.min_cjk_chars or not is_cjk(text_of[x.a.doc][x.a.start:x.a.end])]
-
-
-def _gap_words(follows: list[tuple[SharedPassage, SharedPassage]], texts: Sequence[str]
-               ) -> dict[tuple[int, int, int], list[str]]:
-    """(document, start, end) -> the normalised words of that stretch between two passages,
-    reading only the documents involved (a chunk at a time when ``texts`` can)."""
-    wanted: dict[int, list[tuple[int, int]]] = {}
-    for a, b in follows:
-        for x, y in zip(a.spans, b.spans):
-            wanted.setdefault(x.doc, []).append((x.end, y.start))
-    return {(d, lo, hi): [m.group().casefold() for m in TOKEN.finditer(text, lo, hi)]
-            for chunk in _read(texts, sorted(wanted)) for d, text in chunk.items() for lo, hi in wanted[d]}
+    x = links.take(np.flatnonzero(links.words >= cfg.min_words))
+    doubt = np.flatnonzero(x.words < cfg.min_cjk_chars)
+    text_of = {d: t for chunk in _read(texts, sorted(set(x.doc_a[doubt].tolist()))) for d, t in chunk.items()}
+    cjk = [i for i, d, s, e in zip(doubt.tolist(), x.doc_a[doubt].tolist(), x.start_a[doubt].tolist(),
+                                   x.end_a[doubt].tolist()) if is_cjk(text_of[d][s:e])]
+    keep = np.ones(len(x), dtype=bool)
+    keep[cjk] = False
+    return x.take(np.flatnonzero(keep))

@@ -20,7 +20,7 @@ from datasketch import MinHashLSH
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels.text import is_cjk, sentences
-from cleaners.match.passages import (PassageLink, SharedPassage, Span, UnionFind, join_adjacent, join_links,
+from cleaners.match.passages import (Links, PassageLink, SharedPassage, Span, UnionFind, join_adjacent, join_links,
                                      long_enough, min_cjk_sentence)
 from tests.reference.minhash import shingle_ids, signature
 from tests.reference.text import Token, tokens
@@ -145,8 +145,8 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
                 links.append(_link(a, b, cache[key]))
     stats["common_sentences_skipped"] = len(common)
     # the product's joining and length rule, over the reference's sentences
-    links = long_enough(join_links(links, texts, cfg.min_words - 1), texts, cfg)
-    return join_adjacent(_group(links), texts, cfg.min_words - 1)
+    joined = long_enough(join_links(Links.of(links), texts, cfg.min_words - 1), texts, cfg)
+    return join_adjacent(_group(joined.to_list()), texts, cfg.min_words - 1)
 
 
 def _group(links: list[PassageLink]) -> list[SharedPassage]:
