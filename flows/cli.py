@@ -33,6 +33,8 @@ examples:
   newsclean runs --out clean --limit 5
   newsclean logs 0f5c...           (a flow run id from `newsclean runs` or clean/run.json)
   jq -r '.title' clean/articles.jsonl
+  newsclean explain clean DOC_OR_ARTICLE_ID   (why a document is in its article; why an article has its members)
+  newsclean explain clean --pair DOC_A DOC_B  (why two documents were or were not merged)
 
 exit codes: 0 done (rejects included), 1 unexpected error (a bug: --debug shows the traceback),
   2 usage error, 3 another run holds the output folder or the state, 4 file or disk error (disk full,
@@ -100,6 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("out", metavar="OUTPUT_DIR", help="output folder holding state.sqlite")
     export.add_argument("--state", metavar="PATH", default=None, help="state database (default OUTPUT_DIR/state.sqlite)")
     _report_arg(export)
+
+    explain = sub.add_parser(
+        "explain", help="why a document is in its article, what an article holds, why two documents were "
+                        "or were not merged",
+        description="Explain a decision of the runs on OUTPUT_DIR, from its state database: for a document, "
+                    "its article, the chain of verified pairs that joins it to the canonical document (each "
+                    "pair's Jaccard, containment and rule), why it is not the canonical one, its removals, "
+                    "fixes and shared passages; for an article, its members by outlet with the paragraphs "
+                    "each lacks or adds against the canonical text; with --pair, whether two documents were "
+                    "LSH candidates, their Jaccard and containment, the thresholds and the verdict.",
+        formatter_class=DefaultsHelpFormatter)
+    explain.add_argument("out", metavar="OUTPUT_DIR", help="output folder holding state.sqlite")
+    explain.add_argument("id", metavar="ID", nargs="?",
+                         help="a doc_id (documents.jsonl) or an article_id (articles.jsonl)")
+    explain.add_argument("--pair", nargs=2, metavar=("DOC_A", "DOC_B"),
+                         help="explain why these two documents were or were not merged (instead of ID)")
+    explain.add_argument("--state", metavar="PATH", default=None,
+                         help="state database (default OUTPUT_DIR/state.sqlite)")
+    explain.add_argument("--json", action="store_true", help="print the explanation as one JSON object")
 
     runs = sub.add_parser("runs", help="list recent newsclean flow runs with state and counts",
                           formatter_class=DefaultsHelpFormatter)
@@ -243,6 +264,8 @@ def _dispatch(args: argparse.Namespace, guard) -> int:  # type: ignore[no-untype
         return cmd_serve(args, parser)
     if args.command == "export":
         return cmd_export(args, parser)
+    if args.command == "explain":
+        return cmd_explain(args, parser)
     if args.command == "logs":
         return cmd_logs(args, guard)
     if args.command == "server":
@@ -505,6 +528,25 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         return 3
     print(f"exported {n['documents']} documents, {n['articles']} articles, {n['rejects']} rejects to {out}/"
           + (f" and {report.name}" if report else ""))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`newsclean explain`: read-only, so it needs no lock and works while a run goes on (SQLite
+    gives it the state as of the last commit)."""
+    from cleaners.match.explain import explain, explain_pair, render
+    from cleaners.store.output import STATE_NAME
+    from cleaners.store.state import State
+
+    if (args.id is None) == (args.pair is None):
+        parser.error("give one ID (a doc_id or an article_id) or --pair DOC_A DOC_B")
+    out = Path(args.out)
+    state_file = Path(args.state) if args.state else out / STATE_NAME
+    if not state_file.is_file():
+        parser.error(f"no state database at {state_file}: run `newsclean run INPUT_DIR --out {out}` first")
+    with State(state_file, readonly=True) as state:
+        e = explain_pair(state, *args.pair) if args.pair else explain(state, args.id)
+    print(json.dumps(e, indent=2, ensure_ascii=False) if args.json else render(e), end="\n" if args.json else "")
     return 0
 
 

@@ -181,9 +181,13 @@ def _find(parent, x):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def link_buckets(members, starts, ends, ids, id_start, id_end, parent, failed, n_failed,
-                 jaccard_threshold, containment_threshold, min_containment):  # pragma: no cover - compiled
+                 jaccard_threshold, containment_threshold, min_containment,
+                 links, n_links):  # pragma: no cover - compiled
     """Join the verified pairs of each bucket ``members[starts[t]:ends[t]]`` (ascending
     document indexes) in ``parent``; ``failed`` holds ``n_failed[0]`` refused pairs.
+    Each pair that joins two clusters is written to row ``n_links[0]`` of ``links`` as
+    (a, b, |a & b|, |a|, |b|), then ``n_links[0]`` is counted up: a spanning forest of the
+    clusters (at most n - 1 rows), what ``newsclean explain`` shows.
     Returns the number of pairs compared and the failed table (a new one when it grew)."""
     n = parent.shape[0]
     compared = 0
@@ -221,6 +225,13 @@ def link_buckets(members, starts, ends, ids, id_start, id_end, parent, failed, n
                     con = inter / small
                 if jac >= jaccard_threshold or (con >= containment_threshold and small >= min_containment):
                     parent[max(ra, rb)] = min(ra, rb)
+                    k = n_links[0]
+                    links[k, 0] = a
+                    links[k, 1] = b
+                    links[k, 2] = inter
+                    links[k, 3] = la
+                    links[k, 4] = lb
+                    n_links[0] = k + 1
                 else:
                     if 2 * (n_failed[0] + 1) > failed.shape[0]:
                         failed = _grown(failed)

@@ -229,7 +229,8 @@ class ClusterLinker:
     """A union-find of documents joined bucket by bucket (``link``) where a pair verifies on the
     exact id sets: Jaccard >= ``jaccard``, or containment >= ``containment`` with the smaller set
     at least ``min_containment`` ids. A pair already connected is not compared, nor a pair
-    compared once and refused (``minhash_jit.link_buckets``)."""
+    compared once and refused (``minhash_jit.link_buckets``). The pairs that joined two
+    clusters are kept (``links``): why each document is in its cluster."""
 
     def __init__(self, shingles: list[np.ndarray], jaccard: float, containment: float,
                  min_containment: int) -> None:
@@ -246,6 +247,9 @@ class ClusterLinker:
         self.failed = minhash_jit.new_failed_set()
         self.n_failed = np.zeros(1, dtype=np.int64)
         self.compared = 0  # pairs compared so far
+        # the pairs that joined two clusters: each union is one row, so n - 1 rows at most
+        self._links = np.zeros((max(len(shingles) - 1, 0), 5), dtype=np.int64)
+        self._n_links = np.zeros(1, dtype=np.int64)
 
     def link(self, members: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
         """Join the verified pairs of each bucket ``members[starts[t]:ends[t]]`` (ascending)."""
@@ -253,7 +257,7 @@ class ClusterLinker:
             return
         compared, self.failed = self.kernels.link_buckets(
             members, starts, ends, self.ids, self.starts, self.ends, self.parent, self.failed,
-            self.n_failed, *self.thresholds)
+            self.n_failed, *self.thresholds, self._links, self._n_links)
         self.compared += compared
 
     def join_short_copies(self, min_ids: int) -> int:
@@ -289,14 +293,18 @@ class ClusterLinker:
         keep = s != o
         s, o = s[keep], o[keep]
         whole = intersection_sizes(self.ids, size, s, o) == size[s]
-        containers: dict[int, set[int]] = {}
+        containers: dict[int, dict[int, int]] = {}  # alone document -> {cluster root: first container}
         for x, y in zip(s[whole].tolist(), o[whole].tolist()):
-            containers.setdefault(x, set()).add(int(root[y]))
+            first = containers.setdefault(x, {})
+            first[int(root[y])] = min(y, first.get(int(root[y]), y))
         joined = 0
         for x in sorted(containers):
             if len(containers[x]) == 1:  # roots now: an earlier join may have moved either
-                rx, r = self._root(x), self._root(containers[x].pop())
+                (y,) = containers[x].values()
+                rx, r = self._root(x), self._root(y)
                 self.parent[max(rx, r)] = min(rx, r)
+                self._links[self._n_links[0]] = (min(x, y), max(x, y), size[x], size[min(x, y)], size[max(x, y)])
+                self._n_links[0] += 1
                 joined += 1
         return joined
 
@@ -304,6 +312,10 @@ class ClusterLinker:
         while self.parent[x] != x:
             x = int(self.parent[x])
         return x
+    def links(self) -> np.ndarray:
+        """The verified pairs that joined two clusters, in the order they did: rows (a, b,
+        |a & b|, |a|, |b|) with a < b document indexes; a spanning forest of the clusters."""
+        return self._links[:int(self._n_links[0])]
 
     def roots(self) -> list[int]:
         """Each document's cluster root (the smallest index of its cluster)."""

@@ -45,7 +45,23 @@ def article_id_for(canonical_doc_id: str) -> str:
 
 
 def canonical_key(doc: DocInfo, n_words: int) -> tuple:
+    """The canonical rule as a sort key: the member with the smallest key is the canonical."""
     return (-n_words, doc.published is None, doc.published or "", doc.source.url is None, doc.doc_id)
+
+
+# What each element of ``canonical_key`` decides, in order (the rule of the module docstring;
+# its step 2 is two elements): ``newsclean explain`` names the first element that differs.
+CANONICAL_STEPS = ("1. most words", "2. has a publication time", "2. earliest publication time",
+                   "3. has a URL", "4. smallest doc_id")
+
+
+def pair_scores(shared: int, size_a: int, size_b: int) -> tuple[float, float]:
+    """(jaccard, containment in the smaller) of two shingle sets from their sizes and the size
+    of their intersection, computed as the linking kernel computes them (0 for an empty set)."""
+    small = min(size_a, size_b)
+    if small <= 0:
+        return 0.0, 0.0
+    return shared / (size_a + size_b - shared), shared / small
 
 
 def _passages_by_doc(passages: list[SharedPassage]) -> dict[int, list[int]]:
@@ -126,6 +142,8 @@ class Matched:
     passages: list[SharedPassage]
     passages_of: dict[int, list[int]]  # document -> indexes into passages
     stats: dict[str, int]
+    # the verified pairs that joined the groups (``dedup.Linked.links``): rows (a, b, |a & b|, |a|, |b|)
+    links: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), dtype=np.int64))
 
     def final(self, i: int, doc: Document) -> Document:
         """Document i as grouped: without its site's learned boilerplate."""
@@ -142,6 +160,12 @@ class Matched:
         keys = self.keys[i]
         hit = boilerplate_hits(self.infos[i], self.learned, keys)
         return keys if hit is None else [k for k, h in zip(keys, hit) if not h]
+
+    def link_rows(self) -> Iterator[tuple[str, str, float, float, int, int, int]]:
+        """The verified pairs that joined the groups, as the state keeps them: (doc_id a, doc_id b,
+        jaccard, containment, shared shingles, shingles of a, shingles of b)."""
+        for a, b, inter, la, lb in self.links.tolist():
+            yield (self.infos[a].doc_id, self.infos[b].doc_id, *pair_scores(inter, la, lb), inter, la, lb)
 
     def article_ids(self) -> list[str]:
         """The id each group gets on its own (regroup may keep older ids instead)."""
@@ -210,7 +234,7 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     shingles = [sk[0] for sk in final]
     linked = find_clusters(shingles, cfg.dedup, _rows(final, cfg), cfg.index, cfg.index_url)
     del final
-    m.groups = linked.groups
+    m.groups, m.links = linked.groups, linked.links
     for g, members in enumerate(m.groups):
         m.group_of[members] = g
         canon = min(members, key=lambda i: canonical_key(infos[i], int(m.n_words[i])))

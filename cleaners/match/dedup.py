@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -44,11 +44,13 @@ def doc_shingles_many(texts: list[str], cfg: DedupConfig,
 
 @dataclass(frozen=True)
 class Linked:
-    """Near-duplicate clusters (each sorted, in order of first member) and the exact comparisons
-    made to find them."""
+    """Near-duplicate clusters (each sorted, in order of first member), the exact comparisons
+    made to find them, and the verified pairs that joined them (``ClusterLinker.links``: rows
+    (a, b, |a & b|, |a|, |b|), a spanning forest of the clusters)."""
 
     groups: list[list[int]]
     compared: int
+    links: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), dtype=np.int64))
 
 
 def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures, index: str = "memory",
@@ -70,7 +72,7 @@ def find_clusters(shingles: list[np.ndarray], cfg: DedupConfig, sigs: Signatures
         for buckets in lsh.buckets():
             linker.link(*buckets)
     linker.join_short_copies(cfg.min_short_copy_shingles)
-    return Linked(_components(linker.roots()), linker.compared)
+    return Linked(_components(linker.roots()), linker.compared, linker.links())
 
 
 def _components(roots: Iterable[int]) -> list[list[int]]:

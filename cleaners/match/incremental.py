@@ -171,6 +171,10 @@ class Regrouped:
         """articles.jsonl objects, a chunk of articles' texts read at a time."""
         return article_records(self.store, self.matched, self.article_ids)
 
+    def link_rows(self) -> Iterator[tuple[str, str, float, float, int, int, int]]:
+        """The verified pairs that joined the articles (``Matched.link_rows``), for the state."""
+        return self.matched.link_rows()
+
 
 def regroup(state: State, store: DocStore, replaced_paths: list[str], cfg: Config,
             window_days: float | None = None, now: float | None = None,

@@ -10,6 +10,10 @@ What it holds:
   hash), from which the LSH index is rebuilt when new documents arrive;
 - the last output records (documents.jsonl / articles.jsonl lines) and each
   document's article, so article ids stay stable across runs;
+- the verified pairs that joined each article (``links``: a spanning tree of its members,
+  with their Jaccard and containment), so ``newsclean explain`` can show why a document is
+  in its article after later runs too. A state made before this table has it created when
+  opened, and ``links_since_generation`` in meta names the first run that filled it;
 - a generation counter, bumped by every run that changed something, and
   written into run.json, so outputs can be checked against the state.
 
@@ -48,7 +52,15 @@ CREATE TABLE IF NOT EXISTS sketches (
 CREATE TABLE IF NOT EXISTS articles (
     article_id TEXT PRIMARY KEY, created_seq INTEGER NOT NULL, updated_at REAL NOT NULL,
     n_members INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS links (
+    doc_a TEXT NOT NULL, doc_b TEXT NOT NULL, jaccard REAL NOT NULL, containment REAL NOT NULL,
+    shared INTEGER NOT NULL, shingles_a INTEGER NOT NULL, shingles_b INTEGER NOT NULL,
+    PRIMARY KEY (doc_a, doc_b));
 """
+
+LinkRow = tuple[str, str, float, float, int, int, int]
+"""A verified pair that joined two clusters: (doc_id a, doc_id b, jaccard, containment, shared
+shingles, shingles of a, shingles of b), a < b (``Matched.link_rows``)."""
 
 
 # SQLite page cache of the state connection. A run commits its documents, records,
@@ -79,18 +91,28 @@ class FileInfo:
 class State:
     """The SQLite state of one output folder (default OUTPUT_DIR/state.sqlite)."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        """Open (or create) the state; ``readonly`` opens an existing one for reading only
+        (``newsclean explain``): nothing is created or converted, and no lock is needed."""
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self.db.execute(f"PRAGMA journal_mode={JOURNAL_MODE}")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-        self.db.executescript(SCHEMA)
-        version = self.get_meta("schema_version")
-        if version is None:
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) != SCHEMA_VERSION:
+        if readonly:
+            self.db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None,
+                                      timeout=30)
+            version = self.get_meta("schema_version") if self.has_table("meta") else None
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute(f"PRAGMA journal_mode={JOURNAL_MODE}")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            older = self.has_table("meta") and not self.has_table("links")
+            self.db.executescript(SCHEMA)
+            if older and self.generation > 0:  # its articles were linked before links were kept
+                self.set_meta("links_since_generation", str(self.generation + 1))
+            version = self.get_meta("schema_version")
+            if version is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+        if version is not None and int(version) != SCHEMA_VERSION:
             raise ValueError(f"state {path} has schema version {version}, this newsclean expects "
                              f"{SCHEMA_VERSION}: export it with the older version or use a new --out")
 
@@ -102,6 +124,10 @@ class State:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def has_table(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (name,)).fetchone() is not None
 
     # -- meta
     def get_meta(self, key: str) -> str | None:
@@ -191,7 +217,7 @@ class State:
                    doc_records: Iterable[dict[str, Any]], articles: Iterable[dict[str, Any]],
                    created: dict[str, int],
                    sketches: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None,
-                   gone_paths: Iterable[str] = ()) -> int:
+                   gone_paths: Iterable[str] = (), links: Iterable[LinkRow] = ()) -> int:
         """Apply a run: new files, documents, rejects and the regrouped records. Returns the generation.
 
         The rejects held are those of the files as they are now: a path with documents or
@@ -205,6 +231,10 @@ class State:
         ``DocStore.json_rows`` gives them. ``docs``, ``doc_records``, ``articles`` and
         ``sketches`` ((text key, (shingle ids, hash values)) pairs) are consumed one at a time
         (they may be generators reading from disk), all inside one transaction.
+
+        ``links`` are the verified pairs that joined the regrouped articles (``LinkRow``); they
+        replace the links of every document in ``doc_records`` (the documents not regrouped,
+        outside the window, keep theirs: a link joins two documents of one article).
         """
         now = time.time()
         db = self.db
@@ -245,7 +275,10 @@ class State:
                     was.add(old_assign[rec["doc_id"]])
                 db.execute("INSERT OR REPLACE INTO doc_records VALUES (?, ?, ?)",
                            (rec["doc_id"], rec["article_id"], json.dumps(rec, ensure_ascii=False)))
+                db.execute("DELETE FROM links WHERE doc_a = ?", (rec["doc_id"],))
             del old_assign
+            db.execute("DELETE FROM links WHERE doc_a NOT IN (SELECT doc_id FROM documents)")
+            db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?, ?, ?)", links)
             keep: set[str] = set()
             for a in articles:
                 keep.add(a["article_id"])
@@ -280,6 +313,32 @@ class State:
             self.db.execute("DELETE FROM rejects WHERE path = ? AND seq = ?", (old, seq))
             self.db.execute("INSERT OR REPLACE INTO rejects VALUES (?, ?, ?)",
                             (new, seq, json.dumps(rec, ensure_ascii=False)))
+
+    # -- explain
+    def doc_record(self, doc_id: str) -> dict[str, Any] | None:
+        """A document's documents.jsonl object as last written, or None."""
+        row = self.db.execute("SELECT data FROM doc_records WHERE doc_id = ?", (doc_id,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def article_record(self, article_id: str) -> dict[str, Any] | None:
+        """An article's articles.jsonl object as last written, or None."""
+        row = self.db.execute("SELECT data FROM articles WHERE article_id = ?", (article_id,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def links_among(self, doc_ids: Iterable[str]) -> list[LinkRow]:
+        """The stored links of these documents (those whose first document is one of them);
+        none when the state has no links table (made before it, opened read-only)."""
+        if not self.has_table("links"):
+            return []
+        out: list[LinkRow] = []
+        for d in doc_ids:
+            out += self.db.execute("SELECT * FROM links WHERE doc_a = ?", (d,)).fetchall()
+        return out
+
+    def sketch(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The stored shingle ids and MinHash hash values of one text (``SketchCache.key``), or None."""
+        row = self.db.execute("SELECT shingles, hashvalues FROM sketches WHERE text_sha1 = ?", (key,)).fetchone()
+        return None if row is None else sketch_of(*row, self.get_meta("hashvalues_dtype") or "uint32")
 
     # -- export
     def record_lines(self, name: str) -> Iterator[str]:
