@@ -329,3 +329,19 @@ def test_a_short_text_held_by_two_stories_or_changed_stays_alone() -> None:
             _story("sc-z", [tiny])]
     assert _groups(docs) == [["s1-a"], ["s2-a"], ["sc-x"], ["sc-y"], ["sc-z"]]
     assert _groups(docs[:1] + docs[4:]) == [["s1-a"], ["sc-z"]]
+
+
+def test_a_short_copy_join_is_recorded_as_a_link_that_explain_names() -> None:
+    """The join is one row of the spanning forest (so `newsclean explain` shows it), whose counts
+    the pair rules refuse and the short-copy rule accepts."""
+    from cleaners.match.explain import merge_rule, short_copy_rule
+
+    docs = [_story("s1-a", LONG), _story("s2-a", OTHER), _story("sc-x", [LEAD])]
+    cfg = DedupConfig()
+    shingles = doc_shingles_many([d.text for d in docs], cfg)
+    linked = find_clusters(shingles, cfg, kernel_signatures(shingles, cfg.num_perm, cfg.seed, cfg.scheme))
+    assert linked.groups == [[0, 2], [1]]
+    (a, b, shared, la, lb), = linked.links.tolist()
+    assert (a, b) == (0, 2) and shared == lb == len(shingles[2]) and la == len(shingles[0])
+    assert merge_rule(shared, la, lb, cfg) is None
+    assert (short_copy_rule(shared, la, lb, cfg) or "").startswith("short copy")
