@@ -95,6 +95,17 @@ def test_wrapper_before_a_page_without_head_no_longer_rejected(tmp_path: Path) -
     assert repairs(doc) == ["html:wrapper-before-doctype"]
 
 
+def test_a_long_debug_dump_before_the_doctype_is_removed(tmp_path: Path) -> None:
+    """Tens of kilobytes of server output before the page: left in place, the dump became the
+    text, or the page was rejected too-short."""
+    dump = "<pre>" + "[debug] cache miss for key 0123456789abcdef\n" * 1700 + "</pre>\n"
+    assert len(dump) > 65_536
+    doc = clean_page(tmp_path, dump + article_html(TITLE, BODY))
+    assert isinstance(doc, Document)
+    assert doc.paragraphs == tuple(BODY) and doc.source.url == URL
+    assert repairs(doc) == ["html:wrapper-before-doctype"]
+
+
 # --- 2. a doctype cut short ------------------------------------------------------------------
 
 
@@ -139,6 +150,38 @@ def test_page_with_visible_text_gets_a_fallback(tmp_path: Path) -> None:
     assert "track(" not in doc.text
     [fallback] = repairs(doc)
     assert fallback in ("fallback:favor-recall", "fallback:baseline")
+
+
+def test_too_short_extraction_gets_a_fallback(tmp_path: Path) -> None:
+    """The story in a "comment-" container, a kicker outside it: trafilatura found only the
+    six words of the site name and the kicker, and the page was rejected too-short. Recall
+    mode finds the same; the baseline finds the story."""
+    paragraphs = "\n".join(f"<p>{p}</p>" for p in BODY)
+    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{TITLE}</title></head>
+<body><header><a href="/">Example News</a></header><p class="kicker">Opinion: the library deal</p>
+<div class="comment-piece"><h1>{TITLE}</h1>{paragraphs}</div></body></html>"""
+    doc = clean_page(tmp_path, page)
+    assert isinstance(doc, Document)
+    assert all(p in doc.paragraphs for p in BODY)
+    assert repairs(doc) == ["fallback:baseline"]
+    [note] = [f.detail for f in doc.fixes if f.name == "extract"]
+    assert "trafilatura found only 6 words" in note
+
+
+FEW_WORDS = [
+    pytest.param("<!DOCTYPE html><html><head><title>Not found</title></head><body><header>Example News"
+                 "</header><main><h1>Page not found</h1><p>Try the search.</p></main></body></html>",
+                 id="found-by-trafilatura"),
+    pytest.param("<!DOCTYPE html><html><head><title>T</title></head><body><div class='comment-piece'>"
+                 "<p>Closed for the holidays.</p></div></body></html>", id="found-by-a-fallback-only"),
+]
+
+
+@pytest.mark.parametrize("page", FEW_WORDS)
+def test_page_with_a_few_words_only_is_rejected_too_short(tmp_path: Path, page: str) -> None:
+    """Visible text too short to be an article: too-short, not no-main-text (it has text)."""
+    got = clean_page(tmp_path, page)
+    assert isinstance(got, Reject) and got.reason == "too-short"
 
 
 NO_VISIBLE_TEXT = [

@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import ftfy
+import ftfy.bad_codecs  # noqa: F401  registers "sloppy-windows-1252"
 import pytest
 
 from cleaners.config import EncodingConfig
-from cleaners.clean.encoding import LOSSY_RULES, repair, replay, restore_lost_byte
+from cleaners.clean.encoding import (LOSSY_RULES, UNDEFINED_IN_CP1252, decode, lost_byte_candidates, repair,
+                                     replay, restore_lost_byte)
 
 CFG = EncodingConfig()
 LENIENT = EncodingConfig(uncurl_quotes=True, fix_character_width=True)
@@ -47,6 +49,8 @@ SENTENCES = [
      "The data is not intended to be human‐readable, he wrote “twice”."),
     ("hyphen U+2010 before a digit", "A UTF‐8 character sequence."),
     ("emoji with VS16", "✔️ Maropost Marketing Cloud vs. Mailchimp"),
+    ("ZWJ in emoji sequences", "👩‍💻 Climate Jobs for the 👨‍👩‍👧 family"),
+    ("closing quote before an emoji", "She said “hi”😀 and left."),
     ("several in one paragraph",
      "“Yes,” “no,” and “maybe” — the “three answers” of the “committee.”"),
 ]
@@ -81,6 +85,8 @@ def test_fix_names_say_which_byte_was_restored() -> None:
         "hyphen": "A UTF‐8 character sequence, “he said.”",
         "rdquo-question": "Was it “fair”? Many said “no.”",
         "vs16": "✔️ Maropost Marketing Cloud",
+        "zwj": "👩‍💻 Climate Jobs",
+        "zwj-alone": "\u200d",
     }
     assert set(cases) == {rule[0] for rule in LOSSY_RULES}
     for name, text in cases.items():
@@ -116,6 +122,55 @@ def test_remnant_needs_mojibake_evidence() -> None:
     # ... and with other mojibake in the text it is "”"
     assert repair("\u00e2\u20acSleep is an investment,\u00e2\u20ac she said.", CFG)[0] == \
         "”Sleep is an investment,” she said."
+
+
+def test_each_rule_restores_a_candidate_of_the_codecs() -> None:
+    """A rule's byte is one cp1252 leaves undefined, and lead + byte is one character."""
+    assert {f"U+{ord(c):04X}" for c in lost_byte_candidates(REMNANT).values()} == {
+        "U+2001", "U+200D", "U+200F", "U+2010", "U+201D"}
+    for name, lead, byte, _, _ in LOSSY_RULES:
+        restored = (lead + byte).encode("sloppy-windows-1252").decode("utf-8")
+        assert lost_byte_candidates(lead)[ord(byte)] == restored, name
+
+
+def test_a_paragraph_that_lost_its_only_character() -> None:
+    """Page builders keep an empty paragraph with an invisible ZWJ; lossy, it is "â€" alone."""
+    assert repair(lossy("\u200d"), CFG)[0] == "\u200d"
+    assert ftfy.fix_text(lossy("\u200d"), uncurl_quotes=False) == REMNANT
+
+
+@pytest.mark.parametrize("text", [
+    "✔️ Maropost Marketing Cloud, rated ✔️ by 👩‍💻 developers.",
+    "🎙️ Inevitable podcast: ⚖️ Law and 👨‍👩‍👧 families.",
+])
+def test_a_file_that_lost_only_the_undefined_bytes(text: str) -> None:
+    """The bytes were dropped from the file itself: the decoder reads the intact UTF-8
+    sequences right (the emoji) and the damaged ones as stray cp1252 bytes ("✔ï¸"), as it
+    does in a page of some size (a short one with that many bad bytes is detected)."""
+    page = text + "\n" + "The council met on Tuesday to vote on the budget. " * 800
+    data = bytes(b for b in page.encode("utf-8") if b not in UNDEFINED_IN_CP1252)
+    broken = decode(data)[0].split("\n")[0]
+    assert broken != text
+    fixed, fixes = repair(broken, CFG)
+    assert fixed == text
+    assert {f.name for f in fixes} & {"lossy-mojibake:vs16", "lossy-mojibake:zwj"}
+    assert replay(broken, fixes) == fixed
+
+
+MENTIONS = [
+    'Search the export for the string "\u00e2\u20ac" and replace it.',
+    "Search the export for the string '\u00e2\u20ac' and replace it.",
+    "Broken characters (\u00e2\u20ac) still appear in the archive.",
+    "Broken characters [\u00e2\u20ac] still appear in the archive.",
+]
+
+
+@pytest.mark.parametrize("text", MENTIONS)
+def test_a_mention_of_the_remnant_is_left_alone(text: str) -> None:
+    """Text about mojibake quotes "â€" between ASCII quotes or brackets: that is a mention, not
+    evidence of mojibake; ftfy leaves it alone, and so does repair."""
+    assert ftfy.fix_text(text, uncurl_quotes=False) == text
+    assert repair(text, CFG) == (text, ())
 
 
 def test_ftfy_own_cases_involving_remnants() -> None:

@@ -308,10 +308,11 @@ def _ftfy_repair(text: str, cfg: EncodingConfig) -> tuple[str, tuple[Fix, ...]]:
 # errors="ignore", some scrapers) leaves UTF-8 sequences a byte short, which ftfy cannot
 # decode: "”" (E2 80 9D) becomes "â€", which ftfy keeps, or before a space reads as "†"
 # (E2 80 A0, taking the space for a lost no-break space: restore_byte_a0). E2 80 with a
-# lost third byte is U+2001 em quad, U+200D ZWJ, U+200F RLM, U+2010 hyphen or U+201D "”";
-# the neighbours decide (LOSSY_RULES). A rule puts the byte back as the C1 code point a
-# latin-1 reading keeps, and ftfy decodes it: ftfy's decoding is both the repair and the
-# check (a rule whose restored byte ftfy leaves undecoded is dropped).
+# lost third byte is U+2001 em quad, U+200D ZWJ, U+200F RLM, U+2010 hyphen or U+201D "”"
+# (``lost_byte_candidates`` lists them from the codecs); the neighbours decide
+# (LOSSY_RULES). A rule puts the byte back as the C1 code point a latin-1 reading keeps,
+# and ftfy decodes it: ftfy's decoding is both the repair and the check (a rule whose
+# restored byte ftfy leaves undecoded is dropped).
 # Left alone as ambiguous without a dictionary: "Ã" + a lost byte (Á Í Ï Ð Ý), "Å" (Ł ō ŏ Ő
 # ŝ), "Ð" and "Ñ" (Cyrillic А Н Ё Ѝ Џ, с э я), "â" + a lost middle byte (⁰ or ⏰, ❗ or ●),
 # emoji and CJK missing a byte; "â€" after a digit before a letter or digit ("9”pieces"
@@ -324,15 +325,31 @@ def _ftfy_repair(text: str, cfg: EncodingConfig) -> tuple[str, tuple[Fix, ...]]:
 _CONTINUATION = re.escape(bytes(range(0x80, 0xC0)).decode("sloppy-windows-1252") + "\ufffd")
 _RDQUO_LEAD = "\u00e2\u20ac"  # "â€": E2 80 read as cp1252
 _VS_LEAD = "\u00ef\u00b8"  # "ï¸": EF B8
+# "â" + the second byte of an emoji symbol E2 99-9C xx (♀ ♂ ⚕ ⛹ ✈ ✍), read as cp1252
+_EMOJI_SYMBOL = "\u00e2[" + bytes(range(0x99, 0x9D)).decode("cp1252") + "]"
+# Emoji and pictographic symbols already decoded: where only some bytes of a file were
+# dropped, the decoder reads the intact sequences right and the damaged ones as cp1252.
+_PICTOGRAPHS = "\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u2bff\U0001f000-\U0001faff"
 # A remnant: a lead not completed; "dropped" also not followed by "?" (a replacing decoder's)
 _REMNANT = re.compile(f"(?:{_RDQUO_LEAD}|{_VS_LEAD})(?![{_CONTINUATION}])")
 _DROPPED = re.compile(f"(?:{_RDQUO_LEAD}|{_VS_LEAD})(?![{_CONTINUATION}?])")
 # (name, lead, the lost byte, where the lead lost it, only in text matching this). Every
-# context is followed by ASCII, "â" or "Â", none of them a continuation, so each match is
-# a remnant. Applied in this order; "rdquo-question" first, its condition seeing the input.
+# context is followed by ASCII, whitespace, the end, "â", "Â", "ð" or an emoji, none of
+# them a continuation, so each match is a remnant. Applied in this order; "rdquo-question"
+# first, its condition seeing the input.
 LOSSY_RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str] | None], ...] = (
     # "â€?" is "”?" where another byte was dropped, not replaced by "?"
     ("rdquo-question", _RDQUO_LEAD, "\x9d", re.compile(_RDQUO_LEAD + r"(?=\?)"), _DROPPED),
+    # ZWJ (U+200D, E2 80 8D) gluing an emoji sequence ("👩‍💻"): after the bytes of an emoji
+    # (F0 9F xx xx, the E2 99-9C symbols such as ♀ ✈, or a VS16 remnant) and before the lead
+    # of the next one.
+    ("zwj", _RDQUO_LEAD, "\x8d", re.compile(
+        f"(?:(?<=\u00f0\u0178..)|(?<={_EMOJI_SYMBOL}.)|(?<={_VS_LEAD})|(?<=[{_PICTOGRAPHS}\ufe0f]))"
+        f"{_RDQUO_LEAD}(?=\u00f0\u0178|{_EMOJI_SYMBOL}|[{_PICTOGRAPHS}])"), None),
+    # ZWJ alone in a paragraph, where a page builder put an invisible character to keep an
+    # empty paragraph (an em quad, RLM or ZWJ alone are all invisible; "”" or "‐" alone are
+    # not text). Before "rdquo", which would take a lone remnant between spaces.
+    ("zwj-alone", _RDQUO_LEAD, "\x8d", re.compile(_RDQUO_LEAD), re.compile(f"\\A\\s*{_RDQUO_LEAD}\\s*\\Z")),
     # "”" closing a quote: not first in a line, before a space, the end, ASCII punctuation
     # other than "?", or the next mojibake ("”—" reads "â€â€”", "” " before a no-break space
     # "â€Â\xa0"); first in a line before a space it may be "†" whose no-break space became a
@@ -342,18 +359,47 @@ LOSSY_RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str] | None]
     ("rdquo", _RDQUO_LEAD, "\x9d", re.compile(
         r"(?<=[^\n\r])\u00e2\u20ac(?=[ \t\n\r\f\v.,;:!)\]}'\"*/\\-]|\u00e2\u20ac|\u00c2|\Z)"
         r"|(?:\A|(?<=[\s!-/:-@\[-`{-~])|(?<=\u00e2\u20ac[\u00a6\u2122\u02dc\u0153\u201d\u201c]))"
-        r"\u00e2\u20ac(?=[A-Za-z])"), None),
+        r"\u00e2\u20ac(?=[A-Za-z])"
+        # or closing a quote right before an emoji ("hi”😀"): after an ASCII letter, digit or
+        # sentence punctuation, where a ZWJ has no emoji to join
+        r"|(?<=[A-Za-z0-9.,;:!?])\u00e2\u20ac(?=\u00f0\u0178)"), None),
     # "‐" (U+2010) between a letter and a letter or digit ("human‐readable", "UTF‐8")
     ("hyphen", _RDQUO_LEAD, "\x90", re.compile(r"(?<=[A-Za-z])\u00e2\u20ac(?=[A-Za-z0-9])"), None),
     # VS16 (U+FE0F, EF B8 8F) right after a character read from several bytes ("✔️" as
-    # "âœ”ï¸"); EF B8 + a lost byte is otherwise VS2, VS14 or a vertical comma.
-    ("vs16", _VS_LEAD, "\x8f", re.compile(f"(?<=[{_CONTINUATION}]){_VS_LEAD}(?![{_CONTINUATION}])"), None),
+    # "âœ”ï¸", or "✔ï¸" where only the VS16 was damaged); EF B8 + a lost byte is otherwise
+    # VS2, VS14 or a vertical comma.
+    ("vs16", _VS_LEAD, "\x8f", re.compile(f"(?<=[{_CONTINUATION}{_PICTOGRAPHS}]){_VS_LEAD}(?![{_CONTINUATION}])"),
+     None),
 )
 _LOSSY_BY_NAME = {rule[0]: rule for rule in LOSSY_RULES}
 # ftfy steps that mean it found cp1252-style mojibake in the text
 _FTFY_MOJIBAKE_STEPS = ("ftfy:encode", "ftfy:decode", "ftfy:transcode")
-# "â€" right after a letter, digit or punctuation: nothing but E2 80 missing its third byte
-_REMNANT_AFTER_WORD = re.compile(f"(?<=[^\\s{_CONTINUATION}]){_RDQUO_LEAD}(?![{_CONTINUATION}])")
+# "â€" right after a letter, digit or punctuation: nothing but E2 80 missing its third byte.
+# Not after an ASCII quote or opening bracket: there it is a mention of the remnant ('the
+# string "â€"', "characters (â€) in old posts"), text about mojibake, which ftfy leaves alone.
+_REMNANT_AFTER_WORD = re.compile(
+    f"(?<=[^\\s{_CONTINUATION}\"'(\\[{{<]){_RDQUO_LEAD}(?![{_CONTINUATION}])")
+# "ï¸" right after an emoji: no orthography puts "ï" + cedilla there; a damaged VS16
+_VS_AFTER_PICTOGRAPH = re.compile(f"(?<=[{_PICTOGRAPHS}]){_VS_LEAD}(?![{_CONTINUATION}])")
+
+
+UNDEFINED_IN_CP1252 = bytes(b for b in range(0x80, 0x100) if _decoded(bytes([b]), "cp1252") is None)
+
+
+def lost_byte_candidates(lead: str) -> dict[int, str]:
+    """{lost byte: character} for a lead read as cp1252 (such as "â€") that lost one byte
+    cp1252 leaves undefined right after it: the characters whose UTF-8 is the lead's bytes
+    and that byte.
+
+    >>> {f"{b:02X}": f"U+{ord(c):04X}" for b, c in lost_byte_candidates("â€").items()}
+    {'81': 'U+2001', '8D': 'U+200D', '8F': 'U+200F', '90': 'U+2010', '9D': 'U+201D'}
+    """
+    out = {}
+    for byte in UNDEFINED_IN_CP1252:
+        char = _decoded(lead.encode("cp1252") + bytes([byte]), "utf-8")
+        if char is not None and len(char) == 1:
+            out[byte] = char
+    return out
 
 
 def restore_lost_byte(text: str, name: str) -> tuple[str, int]:
@@ -371,11 +417,14 @@ def restore_lost_byte(text: str, name: str) -> tuple[str, int]:
 
 
 def _mojibake_evidence(text: str, ftfy_fixes: tuple[Fix, ...]) -> bool:
-    """ftfy decoded something, the text holds mojibake besides the remnants, or "â€" sits
-    right after a word (no orthography puts "€" after "â")."""
+    """ftfy decoded something, the text holds mojibake besides the remnants, "â€" sits
+    right after a word (no orthography puts "€" after "â") or "ï¸" right after an emoji, or
+    the text is "â€" alone."""
     return (any(f.name in _FTFY_MOJIBAKE_STEPS or f.detail == "decode_inconsistent_utf8"
                 for f in ftfy_fixes)
             or _REMNANT_AFTER_WORD.search(text) is not None
+            or _VS_AFTER_PICTOGRAPH.search(text) is not None
+            or text.strip() == _RDQUO_LEAD
             or is_bad(_REMNANT.sub("", text)))
 
 

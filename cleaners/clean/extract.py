@@ -23,6 +23,7 @@ from trafilatura.settings import Document as TrafilaturaDocument
 from cleaners.clean.clutter import BULLET_ONLY, LIST_HEADING, caption_prefix, credit
 from cleaners.config import ExtractConfig
 from cleaners.clean.timestamps import MONTHS as TIMESTAMP_MONTHS, FOREIGN_MONTHS, is_timestamp_line, parse_timestamp
+from cleaners.kernels.text import word_count
 
 SENTENCE_END = (".", "!", "?", ":", ";", "”", '"', "’", ")", "。", "！", "？")
 
@@ -49,8 +50,9 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
 
     The page is first repaired where it does not start as a page (``repair_page_start``:
     a wrapper or junk before the doctype, a doctype without ``>``). When trafilatura then
-    finds no main text on a page that has visible body text, its recall mode and then its
-    baseline are tried before giving up (``fallback_paragraphs``). When the default
+    finds no main text, or fewer than ``cfg.min_words`` words (the pipeline would reject the
+    page as too-short), on a page that has visible body text, its recall mode and then its
+    baseline are tried (``fallback_paragraphs``). When the default
     extraction repeats a long paragraph ``cfg.reextract_repeats`` times or more,
     trafilatura took several renderings of the story (or a repeated block) as the body;
     its recall mode, which compares candidate extractions, is run once more and kept when
@@ -61,10 +63,10 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
     if tree is None:
         return None
     paragraphs = _main_text(tree, url, cfg)
-    if paragraphs:
+    if paragraphs and word_count("\n".join(paragraphs)) >= cfg.min_words:
         paragraphs, reextract_notes = _reextract_if_repeated(tree, url, cfg, paragraphs)
     else:
-        paragraphs, reextract_notes = fallback_paragraphs(tree, url, cfg)
+        paragraphs, reextract_notes = fallback_paragraphs(tree, url, cfg, paragraphs)
         if not paragraphs:
             return None
     notes += reextract_notes
@@ -199,10 +201,13 @@ def max_repeats(paragraphs: tuple[str, ...], min_words: int) -> int:
 # ">") swallows the next tag, usually <html ...>, and trafilatura takes a page whose first 50
 # characters hold no "html" and whose root has a single child (a page without <head>) for
 # something that is not HTML.
-# How far into a page its doctype or <html> tag is looked for: a wrapper or a run of PHP
-# warnings is a few hundred characters; a page without either tag (a fragment, a page that
-# starts at <head> or <body>) is then not scanned to its end.
-PAGE_START_MAX_CHARS = 65_536
+# How far into a page its doctype or <html> tag is looked for: a wrapper is a few hundred
+# characters, but a server's debug output or a warning repeated in a loop can run to tens of
+# kilobytes before the page (left in place, it became the text and the page was too-short or
+# lost its precision). The bound only keeps a page without either tag (a fragment, a page
+# that starts at <head> or <body>) from being scanned to the end of a very large file; the
+# scan is linear, so a generous bound costs little.
+PAGE_START_MAX_CHARS = 1 << 20
 # Before the page start, comments, scripts and styles are skipped (a "<!DOCTYPE" or "<html>"
 # in a commented-out line or in a script's string is not the page), unless one is not closed
 # before the page's <head> or <body> tag: a parser would let it swallow the page, so it is
@@ -339,23 +344,32 @@ def has_visible_text(tree: HtmlElement) -> bool:
     return bool(_VISIBLE_TEXT(tree))
 
 
-def fallback_paragraphs(tree: HtmlElement, url: str | None,
-                        cfg: ExtractConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The text of a page where trafilatura's default extraction found none, and a note
-    naming the fallback that found it: its recall mode (``fallback:favor-recall``), then its
-    baseline (``fallback:baseline``: JSON-LD articleBody, <article>, paragraphs, else every
-    text node of the body as a line). Nothing for a page without visible body text, which
-    stays rejected.
+def fallback_paragraphs(tree: HtmlElement, url: str | None, cfg: ExtractConfig,
+                        found: tuple[str, ...] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The text of a page where trafilatura's default extraction found none, or ``found``
+    with fewer than ``cfg.min_words`` words, and a note naming the fallback that found more:
+    its recall mode (``fallback:favor-recall``), then its baseline (``fallback:baseline``:
+    JSON-LD articleBody, <article>, paragraphs, else every text node of the body as a line).
+    The first fallback that finds ``cfg.min_words`` words is taken; when none does, the one
+    that found most, if more than ``found`` (the pipeline then rejects the page as too-short,
+    not as no-main-text: it has text). Nothing is tried on a page without visible body text,
+    which stays rejected.
     """
     if not has_visible_text(tree):
-        return (), ()
-    if paragraphs := _main_text(tree, url, cfg, favor_recall=True):
-        return paragraphs, (f"fallback:favor-recall: trafilatura found no main text; in recall "
-                            f"mode it found {len(paragraphs)} paragraphs",)
-    if paragraphs := _lines(trafilatura.baseline(tree)[1]):  # [1]: its text (baseline works on a copy too)
-        return paragraphs, (f"fallback:baseline: trafilatura found no main text, nor in recall "
-                            f"mode; its baseline found {len(paragraphs)} paragraphs",)
-    return (), ()
+        return found, ()
+    best, best_words, best_note = found, word_count("\n".join(found)), ""
+    what = f"only {best_words} words" if found else "no main text"
+    for name, attempt in (("favor-recall", lambda: _main_text(tree, url, cfg, favor_recall=True)),
+                          # [1]: the baseline's text (it works on a copy of the tree too)
+                          ("baseline", lambda: _lines(trafilatura.baseline(tree)[1]))):
+        got = attempt()
+        if (n := word_count("\n".join(got))) > best_words:
+            by = "in recall mode it" if name == "favor-recall" else "its baseline"
+            best, best_words = got, n
+            best_note = f"fallback:{name}: trafilatura found {what}; {by} found {len(got)} paragraphs, {n} words"
+            if n >= cfg.min_words:
+                break
+    return best, (best_note,) if best_note else ()
 
 
 def split_paragraphs(text: str) -> list[str]:
