@@ -223,7 +223,8 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str, cf
                 replaced_paths=plan["replaced_paths"], gone_paths=plan["gone"], docs=store.json_rows(new_ids),
                 rejects=[(r["source"]["path"], r) for r in rejects],
                 doc_records=regrouped.doc_records(), articles=articles(), created=regrouped.created,
-                sketches=regrouped.sketches.items(), links=regrouped.link_rows())
+                sketch_keys=regrouped.sketches.used_keys(), new_sketches=regrouped.sketches.new_items(),
+                links=regrouped.link_rows())
             if lifecycle.CURRENT is not None:  # from here an interrupt loses nothing
                 lifecycle.CURRENT.committed = True
             totals = state.counts()

@@ -532,3 +532,25 @@ def test_a_setting_added_since_the_state_was_made_is_taken_at_its_default(tmp_pa
         changed = matching_fingerprint(replace(Config(), passages=replace(Config().passages, min_sentence_words=8)))
         with pytest.raises(ValueError, match="other matching settings"):
             state.check_config(changed, defaults)
+
+
+def test_the_state_keeps_the_sketches_of_the_grouped_texts_writing_only_new_ones(tmp_path: Path) -> None:
+    """sketch_keys says which texts are grouped now: the state drops the others, keeps the stored
+    ones it has and adds new_sketches; a stored sketch is not replaced by a different one."""
+    import numpy as np
+
+    def sk(x: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(x, x + 3, dtype=np.uint32), np.full(4, x, dtype=np.uint32)
+
+    def commit(state: State, keys: set[str] | None, new: list[str]) -> None:
+        state.commit_run(run_id="r", files=[], renamed={}, replaced_paths=[], docs=[], rejects=[], doc_records=[],
+                         articles=[], created={}, sketch_keys=keys, new_sketches=[(k, sk(ord(k))) for k in new])
+
+    with State(tmp_path / "state.sqlite") as state:
+        commit(state, {"a", "c"}, ["a", "c"])
+        commit(state, {"a", "b"}, ["b"])
+        got = state.sketches()
+        assert sorted(got) == ["a", "b"]  # c is no longer grouped
+        assert got["a"][1].tolist() == [ord("a")] * 4 and got["b"][0].tolist() == [98, 99, 100]
+        commit(state, None, [])  # no grouping this run: the sketches stay
+        assert sorted(state.sketches()) == ["a", "b"]

@@ -113,6 +113,7 @@ class SketchCache:
         self.cfg = cfg
         self.stored = stored or {}
         self._reused: set[str] = set()  # stored sketches (of earlier runs) used by this run
+        self._signed: set[str] = set()  # texts signed by this run (not stored before)
         self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (ids, ends, hash values)
         self._made: dict[str, tuple[int, int]] = {}  # key -> (block, row) of sketches made here
         self._spill: SketchSpill | None = None
@@ -160,6 +161,7 @@ class SketchCache:
             self._blocks.append((flat, np.cumsum(counts), hv))
             for n, (key, _) in enumerate(chunk):
                 self._made[key] = (len(self._blocks) - 1, n)
+                self._signed.add(key)
         parked: dict[str, Sketch] = {}
         if self._spill is not None:
             parked = self._spill.get_sketches([k for k in keys if k in self._parked])
@@ -191,8 +193,16 @@ class SketchCache:
         self._blocks, self._made = [], {}
 
     def items(self) -> Iterator[tuple[str, Sketch]]:
-        """(text key, sketch) of every text used: what the state keeps for the next run."""
+        """(text key, sketch) of every text used."""
         if self._spill is not None:
             yield from self._spill.iter_sketches()
         yield from self._in_memory_items()
+
+    def used_keys(self) -> set[str]:
+        """The keys of every text used: the sketches the state keeps for the next run."""
+        return self._signed | self._reused
+
+    def new_items(self) -> Iterator[tuple[str, Sketch]]:
+        """(text key, sketch) of the texts signed by this run: the ones the state lacks."""
+        return ((key, sk) for key, sk in self.items() if key in self._signed)
 

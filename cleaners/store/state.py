@@ -216,7 +216,8 @@ class State:
                    rejects: Iterable[tuple[str, dict[str, Any]]],
                    doc_records: Iterable[dict[str, Any]], articles: Iterable[dict[str, Any]],
                    created: dict[str, int],
-                   sketches: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None,
+                   sketch_keys: set[str] | None = None,
+                   new_sketches: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]] = (),
                    gone_paths: Iterable[str] = (), links: Iterable[LinkRow] = ()) -> int:
         """Apply a run: new files, documents, rejects and the regrouped records. Returns the generation.
 
@@ -229,8 +230,12 @@ class State:
 
         ``docs`` are the new documents as (doc_id, source path, ``document_json`` text), as
         ``DocStore.json_rows`` gives them. ``docs``, ``doc_records``, ``articles`` and
-        ``sketches`` ((text key, (shingle ids, hash values)) pairs) are consumed one at a time
+        ``new_sketches`` ((text key, (shingle ids, hash values)) pairs) are consumed one at a time
         (they may be generators reading from disk), all inside one transaction.
+
+        ``sketch_keys``, when given, are the keys of the texts now grouped: the state then keeps
+        the sketches of exactly those, the stored ones it has and ``new_sketches`` (the texts
+        signed by this run), so a recurring run writes the sketches of its new texts only.
 
         ``links`` are the verified pairs that joined the regrouped articles (``LinkRow``); they
         replace the links of every document in ``doc_records`` (the documents not regrouped,
@@ -273,8 +278,10 @@ class State:
             for rec in doc_records:
                 if rec["doc_id"] in old_assign:
                     was.add(old_assign[rec["doc_id"]])
-                db.execute("INSERT OR REPLACE INTO doc_records VALUES (?, ?, ?)",
-                           (rec["doc_id"], rec["article_id"], json.dumps(rec, ensure_ascii=False)))
+                data = json.dumps(rec, ensure_ascii=False)
+                if not self._same_row("doc_records", "doc_id", rec["doc_id"], data):
+                    db.execute("INSERT OR REPLACE INTO doc_records VALUES (?, ?, ?)",
+                               (rec["doc_id"], rec["article_id"], data))
                 db.execute("DELETE FROM links WHERE doc_a = ?", (rec["doc_id"],))
             del old_assign
             db.execute("DELETE FROM links WHERE doc_a NOT IN (SELECT doc_id FROM documents)")
@@ -285,17 +292,22 @@ class State:
                 row = db.execute("SELECT updated_at, n_members FROM articles WHERE article_id = ?",
                                  (a["article_id"],)).fetchone()
                 grew = row is None or row[1] != len(a["members"])
-                db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
-                           (a["article_id"], created[a["article_id"]], now if grew else row[0],
-                            len(a["members"]), json.dumps(a, ensure_ascii=False)))
+                data = json.dumps(a, ensure_ascii=False)
+                if grew or not self._same_row("articles", "article_id", a["article_id"], data):
+                    db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
+                               (a["article_id"], created[a["article_id"]], now if grew else row[0],
+                                len(a["members"]), data))
             for aid in was - keep:  # merged into another article, or its documents were replaced
                 db.execute("DELETE FROM articles WHERE article_id = ?", (aid,))
             db.execute("DELETE FROM articles WHERE article_id NOT IN (SELECT article_id FROM doc_records)")
-            if sketches is not None:  # the signatures of exactly the texts now grouped
-                db.execute("DELETE FROM sketches")
+            if sketch_keys is not None:  # the signatures of exactly the texts now grouped
+                db.execute("CREATE TEMP TABLE grouped_texts (key TEXT PRIMARY KEY)")
+                db.executemany("INSERT OR IGNORE INTO grouped_texts VALUES (?)", ((k,) for k in sketch_keys))
+                db.execute("DELETE FROM sketches WHERE text_sha1 NOT IN (SELECT key FROM grouped_texts)")
+                db.execute("DROP TABLE grouped_texts")
                 dtype = None
-                for key, (ids, hv) in sketches:
-                    db.execute("INSERT INTO sketches VALUES (?, ?, ?)", (key, *sketch_blobs(ids, hv)))
+                for key, (ids, hv) in new_sketches:
+                    db.execute("INSERT OR REPLACE INTO sketches VALUES (?, ?, ?)", (key, *sketch_blobs(ids, hv)))
                     dtype = str(hv.dtype)
                 if dtype is not None:
                     self.set_meta("hashvalues_dtype", dtype)
@@ -303,6 +315,13 @@ class State:
             self.set_meta("generation", str(generation))
             self.set_meta("last_run", run_id)
         return generation
+
+    def _same_row(self, table: str, key: str, value: str, data: str) -> bool:
+        """Whether ``table`` holds ``data`` for ``key`` = ``value`` already: a recurring run
+        regroups every document, and most records come out as they were; not writing them
+        again keeps the commit's writes to what changed."""
+        row = self.db.execute(f"SELECT data FROM {table} WHERE {key} = ?", (value,)).fetchone()
+        return row is not None and row[0] == data
 
     def _rename_rejects(self, old: str, new: str) -> None:
         """The rejects of a renamed file under its new name (the path in their JSON too)."""
