@@ -117,7 +117,8 @@ def prf(pred: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 
 def score_pairs(pairs: list[tuple[int, str, str]]) -> dict[str, np.ndarray]:
     # one sentence pair has no neighbours to be joined with: its link alone must reach min_words
-    pcfg = replace(PassageConfig(), min_sentence_words=PassageConfig().min_words)
+    pcfg = replace(PassageConfig(), min_sentence_words=PassageConfig().min_words,
+                   min_link_similarity=PassageConfig().min_similarity)
     dcfg = DedupConfig()
     open_cfg = replace(pcfg, min_words=1, min_sentence_words=1, min_cjk_chars=1, min_similarity=1e-9)
     n = len(pairs)

@@ -130,8 +130,12 @@ class PassageConfig:
     min_sentence_words: int = 5
     # CJK text counts characters as words; a passage needs this many of them.
     min_cjk_chars: int = 25
-    # Aligned words / passage words in each document.
+    # Aligned words / passage words in each document, over the whole passage (sentences joined).
     min_similarity: float = 0.8
+    # The same ratio for one sentence's link before joining: lower, so a quoted sentence with an
+    # elision ("Release notes are … an API's consumers": 15 of 19 words) still joins the quote
+    # around it; the joined passage must reach min_similarity.
+    min_link_similarity: float = 0.6
     # A sentence whose LSH candidates span more articles than this is a stock
     # phrase or a shared footer, not a quote: it is skipped (counted in run.json).
     max_candidate_articles: int = 30

@@ -495,3 +495,17 @@ def test_a_japanese_quote_with_digits_and_latin_letters_is_found() -> None:
     found = find_shared_passages([a, b], [0, 1], PassageConfig(), DedupConfig())
     assert [[t[s.start:s.end] for t, s in zip((a, b), p.spans)] for p in found] == [[quote[:-1]] * 2]
     assert norm_words("2006年の福袋") == ["2006", "年", "の", "福", "袋"]
+
+
+def test_a_quoted_sentence_with_an_elision_joins_the_quote_and_alone_it_is_not_a_passage() -> None:
+    """15 of 19 words of a sentence (a 4-word elision) is under min_similarity on its own; joined
+    with the quoted sentence before it, the passage matches 35 of 40 words: one passage. The
+    same elided sentence alone is not reported."""
+    first = ("Release notes include updates on important changes to an API, such as new features, bug fixes, "
+             "or security patches.")
+    full = "Release notes are an important resource for an API's consumers, as some changes may affect their code."
+    cut = "Release notes are … an API's consumers, as some changes may affect their code."
+    texts = _two_stories(f"{first} {full}", f"{first} {cut}")
+    (occ,) = _occurrences(texts)
+    assert occ == [f"{first} {full}", f"{first} {cut}"]
+    assert _occurrences(_two_stories(full, cut)) == []

@@ -60,21 +60,20 @@ class Links:
     doc_b: np.ndarray
     start_b: np.ndarray
     end_b: np.ndarray
-    words: np.ndarray
-    similarity: np.ndarray
+    words: np.ndarray  # aligned words (and the words of gaps bridged with the same words)
+    similarity: np.ndarray  # words / the longer side's tokens
+    tokens_a: np.ndarray  # tokens each side spans
+    tokens_b: np.ndarray
 
     @classmethod
-    def of_rows(cls, spans: list[tuple[int, int, int, int, int, int]], words: list[int],
-                sims: list[float]) -> Links:
-        """From rows (doc_a, start_a, end_a, doc_b, start_b, end_b) with doc_a < doc_b."""
-        cols = np.array(spans, dtype=np.int64).reshape(len(spans), 6)
-        return cls(*cols.T.copy(), np.array(words, dtype=np.int64), np.array(sims, dtype=np.float64))
-
-    @classmethod
-    def of(cls, links: Sequence[PassageLink]) -> Links:
-        rows = [(x.a.doc, x.a.start, x.a.end, x.b.doc, x.b.start, x.b.end) if x.a.doc < x.b.doc else
-                (x.b.doc, x.b.start, x.b.end, x.a.doc, x.a.start, x.a.end) for x in links]
-        return cls.of_rows(rows, [x.words for x in links], [x.similarity for x in links])
+    def of(cls, links: Sequence[PassageLink], tokens: Sequence[tuple[int, int]]) -> Links:
+        """From PassageLinks and the tokens each side spans (``tokens[i]``: link i's a, b)."""
+        rows = [(x.a.doc, x.a.start, x.a.end, x.b.doc, x.b.start, x.b.end, ta, tb) if x.a.doc < x.b.doc else
+                (x.b.doc, x.b.start, x.b.end, x.a.doc, x.a.start, x.a.end, tb, ta)
+                for x, (ta, tb) in zip(links, tokens)]
+        cols = np.array(rows, dtype=np.int64).reshape(len(rows), 8).T.copy()
+        return cls(*cols[:6], np.array([x.words for x in links], dtype=np.int64),
+                   np.array([x.similarity for x in links], dtype=np.float64), cols[6], cols[7])
 
     def __len__(self) -> int:
         return len(self.words)
@@ -83,8 +82,10 @@ class Links:
         return Links(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
 
     def to_list(self) -> list[PassageLink]:
+        cols = (self.doc_a, self.start_a, self.end_a, self.doc_b, self.start_b, self.end_b, self.words,
+                self.similarity)
         return [PassageLink(Span(d, s, e), Span(d2, s2, e2), sm, w) for d, s, e, d2, s2, e2, w, sm in zip(
-            *(getattr(self, f).tolist() for f in self.__dataclass_fields__))]
+            *(c.tolist() for c in cols))]
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def best_run(blocks: Sequence[Block], cfg: PassageConfig, key_a: str) -> Alignme
     a0, a1 = best[0][0], best[-1][0] + best[-1][2]
     b0, b1 = best[0][1], best[-1][1] + best[-1][2]
     sim = matched / max(a1 - a0, b1 - b0)
-    if sim < cfg.min_similarity:
+    if sim < cfg.min_link_similarity:
         return None
     return a0, a1, b0, b1, matched, sim
 
@@ -576,7 +577,7 @@ def align_pairs(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Seque
     off = spans[where]
     doc = table.doc
     return Links(doc[a], off[:m, 0], off[m:2 * m, 1], doc[b], off[2 * m:3 * m, 0], off[3 * m:, 1],
-                 row[:, 4].astype(np.int64), row[:, 5])
+                 row[:, 4].astype(np.int64), row[:, 5], tok[:, 1] - tok[:, 0], tok[:, 3] - tok[:, 2])
 
 
 def _sentence_tokens(texts: Sequence[str], table: SentenceTable, sentences: list[int]
@@ -728,24 +729,32 @@ def join_links(links: Links, texts: Sequence[str], max_gap_words: int) -> Links:
     n = len(links)
     if not n:
         return links
-    x = links.take(np.lexsort((links.similarity, links.words, links.end_b, links.end_a, links.start_b,
-                               links.start_a, links.doc_b, links.doc_a)))
+    x = links.take(np.lexsort((links.tokens_b, links.tokens_a, links.similarity, links.words, links.end_b,
+                               links.end_a, links.start_b, links.start_a, links.doc_b, links.doc_a)))
     nxt = np.flatnonzero((x.doc_a[1:] == x.doc_a[:-1]) & (x.doc_b[1:] == x.doc_b[:-1])
                          & (x.end_a[:-1] <= x.start_a[1:]) & (x.end_b[:-1] <= x.start_b[1:]))
     gap_a = list(zip(x.doc_a[nxt].tolist(), x.end_a[nxt].tolist(), x.start_a[nxt + 1].tolist()))
     gap_b = list(zip(x.doc_b[nxt].tolist(), x.end_b[nxt].tolist(), x.start_b[nxt + 1].tolist()))
     gaps = _words_between(gap_a + gap_b, texts, max(max_gap_words, SMALL_GAP_WORDS))
-    gap_words = np.zeros(n, dtype=np.int64)  # words bridged between link i and i + 1
+    # per link i joined to i + 1: the gap's words counted as matched (the same words on both
+    # sides) and the tokens each side's gap adds to the joined span
+    same, gap_a_tokens, gap_b_tokens = (np.zeros(n, dtype=np.int64) for _ in range(3))
     join = np.zeros(n, dtype=bool)
     for i, ga, gb in zip(nxt.tolist(), gap_a, gap_b):
         wa, wb = gaps[ga], gaps[gb]
         if max(len(wa), len(wb)) <= SMALL_GAP_WORDS or (len(wa) <= max_gap_words and wa == wb):
-            join[i], gap_words[i] = True, len(wa)
+            join[i], gap_a_tokens[i], gap_b_tokens[i] = True, len(wa), len(wb)
+            same[i] = len(wa) if wa == wb else 0
     first = np.flatnonzero(np.r_[True, ~join[:-1]])
     last = np.r_[first[1:], n] - 1
+
+    def total(v: np.ndarray, gap: np.ndarray) -> np.ndarray:  # over each run of joined links
+        return np.add.reduceat(v + gap, first) - gap[last]
+
+    words = total(x.words, same)
+    tokens_a, tokens_b = total(x.tokens_a, gap_a_tokens), total(x.tokens_b, gap_b_tokens)
     return Links(x.doc_a[first], x.start_a[first], x.end_a[last], x.doc_b[first], x.start_b[first], x.end_b[last],
-                 np.add.reduceat(x.words + gap_words, first) - gap_words[last],
-                 np.minimum.reduceat(x.similarity, first))
+                 words, words / np.maximum(np.maximum(tokens_a, tokens_b), 1), tokens_a, tokens_b)
 
 
 def _words_between(stretches: list[tuple[int, int, int]], texts: Sequence[str], limit: int
@@ -763,9 +772,10 @@ def _words_between(stretches: list[tuple[int, int, int]], texts: Sequence[str], 
 
 def long_enough(links: Links, texts: Sequence[str], cfg: PassageConfig) -> Links:
     """The links of at least ``cfg.min_words`` words, and of ``cfg.min_cjk_chars`` when their
-    text is mostly CJK (a CJK character is a word): the minimum holds over a joined span (a
-    quote of short sentences), not over each sentence."""
-    x = links.take(np.flatnonzero(links.words >= cfg.min_words))
+    text is mostly CJK (a CJK character is a word), matching ``cfg.min_similarity`` of their
+    span: the minimums hold over a joined span (a quote of short sentences, a quote with an
+    elision), not over each sentence."""
+    x = links.take(np.flatnonzero((links.words >= cfg.min_words) & (links.similarity >= cfg.min_similarity)))
     doubt = np.flatnonzero(x.words < cfg.min_cjk_chars)
     text_of = {d: t for chunk in _read(texts, sorted(set(x.doc_a[doubt].tolist()))) for d, t in chunk.items()}
     cjk = [i for i, d, s, e in zip(doubt.tolist(), x.doc_a[doubt].tolist(), x.start_a[doubt].tolist(),

@@ -75,7 +75,7 @@ def align_tokens(wa: tuple[str, ...], wb: tuple[str, ...], cfg: PassageConfig) -
     a0, a1 = best[0].a, best[-1].a + best[-1].size
     b0, b1 = best[0].b, best[-1].b + best[-1].size
     sim = matched / max(a1 - a0, b1 - b0)
-    if sim < cfg.min_similarity:
+    if sim < cfg.min_link_similarity:
         return None
     return a0, a1, b0, b1, matched, sim
 
@@ -121,6 +121,7 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
         lsh.insert(k, sig, check_duplication=False)
     cache: dict[tuple[tuple[str, ...], tuple[str, ...]], Alignment | None] = {}
     links: list[PassageLink] = []
+    tokens: list[tuple[int, int]] = []  # the tokens each side of a link spans
     common: set[int] = set()
     for k, sig in enumerate(sigs):
         raw = lsh.query(sig)
@@ -143,9 +144,11 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
                 cache[key] = align_tokens(words[k], words[other], cfg)
             if cache[key]:
                 links.append(_link(a, b, cache[key]))
+                a0, a1, b0, b1 = cache[key][:4]
+                tokens.append((a1 - a0, b1 - b0))
     stats["common_sentences_skipped"] = len(common)
     # the product's joining and length rule, over the reference's sentences
-    joined = long_enough(join_links(Links.of(links), texts, cfg.min_words - 1), texts, cfg)
+    joined = long_enough(join_links(Links.of(links, tokens), texts, cfg.min_words - 1), texts, cfg)
     return join_adjacent(_group(joined.to_list()), texts, cfg.min_words - 1)
 
 
