@@ -196,13 +196,13 @@ def test_sketch_cache_parks_its_sketches_on_disk(tmp_path) -> None:
     before = cache.get_many(texts)
     with DocStore(tmp_path / "store.sqlite") as store:
         cache.park(store)
-        assert not cache._made and len(dict(store.iter_sketches())) == 5
+        assert not cache._made and len(store.get_sketches([SketchCache.key(t) for t in texts])) == 5
         again = cache.get_many(texts[:2] + ["a new text of its own with several words in it"])
         for (i0, h0), (i1, h1) in zip(before[:2], again[:2]):
             assert np.array_equal(i0, i1) and np.array_equal(h0, h1) and h1.dtype == h0.dtype
         assert len(cache._made) == 1  # only the new text was signed
-        items = dict(cache.items())
-        assert set(items) == {SketchCache.key(t) for t in texts} | {SketchCache.key(
+        items = dict(cache.new_items())  # every text here was signed by this cache
+        assert set(items) == cache.used_keys() == {SketchCache.key(t) for t in texts} | {SketchCache.key(
             "a new text of its own with several words in it")}
         assert all(np.array_equal(items[SketchCache.key(t)][1], sk[1]) for t, sk in zip(texts, before))
 

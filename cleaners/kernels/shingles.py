@@ -220,7 +220,7 @@ def similarities(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
 
 
-def _ragged(lens: np.ndarray) -> np.ndarray:
+def ragged_arange(lens: np.ndarray) -> np.ndarray:
     """Concatenated arange(k) for every k in lens."""
     return np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
 
@@ -288,7 +288,7 @@ class ClusterLinker:
         holder = np.searchsorted(self.ends, at, side="right")  # the document of each occurrence
         lo = np.searchsorted(probe, self.ids[at], side="left")
         hi = np.searchsorted(probe, self.ids[at], side="right")
-        s = short[np.repeat(lo, hi - lo) + _ragged(hi - lo)]
+        s = short[np.repeat(lo, hi - lo) + ragged_arange(hi - lo)]
         o = np.repeat(holder, hi - lo)
         keep = s != o
         s, o = s[keep], o[keep]

@@ -93,8 +93,6 @@ class SketchSpill(Protocol):
 
     def get_sketches(self, keys: list[str]) -> dict[str, Sketch]: ...
 
-    def iter_sketches(self) -> Iterator[tuple[str, Sketch]]: ...
-
 
 class SketchCache:
     """Shingle ids and MinHash hash values by text hash, so a text is signed once across runs.
@@ -192,17 +190,17 @@ class SketchCache:
         self._parked.update(self._reused)
         self._blocks, self._made = [], {}
 
-    def items(self) -> Iterator[tuple[str, Sketch]]:
-        """(text key, sketch) of every text used."""
-        if self._spill is not None:
-            yield from self._spill.iter_sketches()
-        yield from self._in_memory_items()
-
     def used_keys(self) -> set[str]:
         """The keys of every text used: the sketches the state keeps for the next run."""
         return self._signed | self._reused
 
     def new_items(self) -> Iterator[tuple[str, Sketch]]:
-        """(text key, sketch) of the texts signed by this run: the ones the state lacks."""
-        return ((key, sk) for key, sk in self.items() if key in self._signed)
+        """(text key, sketch) of the texts signed by this run: the ones the state lacks (the
+        parked ones read back a chunk at a time, not every parked sketch)."""
+        parked = sorted(k for k in self._signed if k in self._parked)
+        for lo in range(0, len(parked), self.CHUNK):
+            assert self._spill is not None  # parked keys have a spill
+            yield from self._spill.get_sketches(parked[lo:lo + self.CHUNK]).items()
+        for key, where in self._made.items():
+            yield key, self._sketch(*where)
 

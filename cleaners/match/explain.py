@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from typing import Any
 
@@ -431,12 +431,8 @@ def _render_document(e: dict[str, Any]) -> list[str]:
     out += [f"  - {r['reason']}: {_cut(r['text'])}" for r in e["removed"]]
     out += [f"fixes: {len(e['fixes'])}"]
     out += [f"  - {f['name']}" + (f": {_cut(f['detail'])}" if f.get("detail") else "") for f in e["fixes"]]
-    out += ["", f"shared passages: {len(e['passages'])}"]
-    for p in e["passages"]:
-        out.append(f"  - {p['words']} words at {p['start']}-{p['end']}: \"{_cut(p['text'], 80)}\"")
-        out += [f"      also in {_who(o['doc_id'], o['outlet'])} at {o['start']}-{o['end']}" for o in p["others"]]
-    out += ["", _rules(e["thresholds"])]
-    return out
+    return out + _passages_and_rules(e, lambda p: (f"{p['words']} words at {p['start']}-{p['end']}", "also in ",
+                                                     p["others"]))
 
 
 def _render_article(e: dict[str, Any]) -> list[str]:
@@ -465,12 +461,19 @@ def _render_article(e: dict[str, Any]) -> list[str]:
             f"{ln['rule']}" for ln in e["links"]]
     if e["links_note"]:
         out.append(f"  {e['links_note']}")
-    out += ["", f"shared passages: {len(e['passages'])}"]
+    return out + _passages_and_rules(e, lambda p: (f"{p['words']} words", "", p["occurrences"]))
+
+
+def _passages_and_rules(e: dict[str, Any], parts: Callable[[dict[str, Any]], tuple[str, str, list[dict[str, Any]]]]
+                        ) -> list[str]:
+    """The shared passages (``parts(p)``: its heading, the prefix of each place, its places) and
+    the thresholds, at the end of a document's or an article's explanation."""
+    out = ["", f"shared passages: {len(e['passages'])}"]
     for p in e["passages"]:
-        out.append(f"  - {p['words']} words: \"{_cut(p['text'], 80)}\"")
-        out += [f"      {_who(o['doc_id'], o['outlet'])} at {o['start']}-{o['end']}" for o in p["occurrences"]]
-    out += ["", _rules(e["thresholds"])]
-    return out
+        head, prefix, places = parts(p)
+        out.append(f"  - {head}: \"{_cut(p['text'], 80)}\"")
+        out += [f"      {prefix}{_who(o['doc_id'], o['outlet'])} at {o['start']}-{o['end']}" for o in places]
+    return out + ["", _rules(e["thresholds"])]
 
 
 def _render_pair(e: dict[str, Any]) -> list[str]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels import (UniqueCodes, band_key, class_key, cost_runs, decode_pairs, intersection_sizes, is_cjk,
-                              key_words, matching_blocks, sentence_rows, shingle_ids, signatures)
+                              key_words, matching_blocks, ragged_arange, sentence_rows, shingle_ids, signatures)
 from cleaners.kernels.align import Block
 from cleaners.kernels.text import TOKEN
 from cleaners.store.memory import release_free_memory
@@ -64,16 +64,6 @@ class Links:
     similarity: np.ndarray  # words / the longer side's tokens
     tokens_a: np.ndarray  # tokens each side spans
     tokens_b: np.ndarray
-
-    @classmethod
-    def of(cls, links: Sequence[PassageLink], tokens: Sequence[tuple[int, int]]) -> Links:
-        """From PassageLinks and the tokens each side spans (``tokens[i]``: link i's a, b)."""
-        rows = [(x.a.doc, x.a.start, x.a.end, x.b.doc, x.b.start, x.b.end, ta, tb) if x.a.doc < x.b.doc else
-                (x.b.doc, x.b.start, x.b.end, x.a.doc, x.a.start, x.a.end, tb, ta)
-                for x, (ta, tb) in zip(links, tokens)]
-        cols = np.array(rows, dtype=np.int64).reshape(len(rows), 8).T.copy()
-        return cls(*cols[:6], np.array([x.words for x in links], dtype=np.int64),
-                   np.array([x.similarity for x in links], dtype=np.float64), cols[6], cols[7])
 
     def __len__(self) -> int:
         return len(self.words)
@@ -316,12 +306,6 @@ def _text_chunks(texts: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
 # Candidates
 
 
-def _ragged_arange(lens: np.ndarray) -> np.ndarray:
-    """Concatenated arange(n) for every n in lens."""
-    total = int(lens.sum())
-    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
-
-
 BandSignatures = Callable[[int, int], np.ndarray]  # columns lo:hi of the (n, bands * rows) signatures
 _BAND_BLOCK_VALUES = 1 << 24  # signature values made at a time (64 MB at uint32)
 
@@ -368,7 +352,7 @@ def band_pairs(sigs: BandSignatures, bands: int, rows: int, weights: np.ndarray,
         first = dup[np.r_[0, brk + 1]]  # buckets of two or more: first and last sorted position
         last = dup[np.r_[brk, len(dup) - 1]] + 1
         lens = last - first + 1
-        pos = np.repeat(first, lens) + _ragged_arange(lens)
+        pos = np.repeat(first, lens) + ragged_arange(lens)
         weight = np.add.reduceat(weights[order[pos]], np.cumsum(lens) - lens)
         big = weight > limit
         stock[order[pos[np.repeat(big, lens)]]] = True
@@ -376,10 +360,10 @@ def band_pairs(sigs: BandSignatures, bands: int, rows: int, weights: np.ndarray,
         if not keep.any():
             continue
         first, lens = first[keep], lens[keep]
-        pos = np.repeat(first, lens) + _ragged_arange(lens)
-        later = np.repeat(lens, lens) - 1 - _ragged_arange(lens)  # partners after pos in its bucket
+        pos = np.repeat(first, lens) + ragged_arange(lens)
+        later = np.repeat(lens, lens) - 1 - ragged_arange(lens)  # partners after pos in its bucket
         x = np.repeat(pos, later)
-        y = x + 1 + _ragged_arange(later)
+        y = x + 1 + ragged_arange(later)
         u, v = order[x], order[y]
         codes.add(np.minimum(u, v) * n + np.maximum(u, v))
     return decode_pairs(codes.result(), n), stock
@@ -448,7 +432,7 @@ def _reach(eu: np.ndarray, ev: np.ndarray, edges: np.ndarray, cg_start: np.ndarr
         u, v = eu[e], ev[e]
         lens = cg_len[v]
         where = np.repeat(np.arange(len(v)), lens)
-        found.add(u[where].astype(np.int64) * n_grp + cg_art[cg_start[v][where] + _ragged_arange(lens)])
+        found.add(u[where].astype(np.int64) * n_grp + cg_art[cg_start[v][where] + ragged_arange(lens)])
     return found.result()
 
 
@@ -532,7 +516,7 @@ def _expand(first: np.ndarray, count: np.ndarray, which: np.ndarray) -> tuple[np
     """(i, x) for every x in ``first[which[i]]`` .. ``first[which[i]] + count[which[i]] - 1``."""
     lens = count[which]
     i = np.repeat(np.arange(len(which)), lens)
-    return i, first[which][i] + _ragged_arange(lens)
+    return i, first[which][i] + ragged_arange(lens)
 
 
 # ---------------------------------------------------------------------------
@@ -690,6 +674,15 @@ def _group(links: list[PassageLink]) -> list[SharedPassage]:
 SMALL_GAP_WORDS = 3  # gaps this short may differ between the documents: an elision, a changed word
 
 
+def bridges(gaps: list[list[str]], max_gap_words: int) -> bool:
+    """Whether passages that follow one another are one across these gaps (the words between
+    them in each document): the same words, at most ``max_gap_words`` of them (a paragraph
+    break, a sentence too short to count), or at most ``SMALL_GAP_WORDS`` in each (an elision,
+    a changed word)."""
+    return (max(map(len, gaps)) <= SMALL_GAP_WORDS
+            or (len(gaps[0]) <= max_gap_words and all(w == gaps[0] for w in gaps)))
+
+
 def join_adjacent(passages: list[SharedPassage], texts: Sequence[str], max_gap_words: int) -> list[SharedPassage]:
     """Passages of the same documents that follow one another in every one of them are one
     passage: a quoted paragraph is reported once, not sentence by sentence. Between two of
@@ -711,8 +704,7 @@ def join_adjacent(passages: list[SharedPassage], texts: Sequence[str], max_gap_w
         cur = run[0]
         for a, b in zip(run, run[1:]):
             words = [gaps.get((x.doc, x.end, y.start)) for x, y in zip(a.spans, b.spans)]
-            if None in words or not (max(map(len, words)) <= SMALL_GAP_WORDS  # type: ignore[arg-type]
-                                     or (len(words[0]) <= max_gap_words and all(w == words[0] for w in words))):
+            if None in words or not bridges(words, max_gap_words):  # type: ignore[arg-type]
                 out.append(cur)
                 cur = b
                 continue
@@ -742,7 +734,7 @@ def join_links(links: Links, texts: Sequence[str], max_gap_words: int) -> Links:
     join = np.zeros(n, dtype=bool)
     for i, ga, gb in zip(nxt.tolist(), gap_a, gap_b):
         wa, wb = gaps[ga], gaps[gb]
-        if max(len(wa), len(wb)) <= SMALL_GAP_WORDS or (len(wa) <= max_gap_words and wa == wb):
+        if bridges([wa, wb], max_gap_words):
             join[i], gap_a_tokens[i], gap_b_tokens[i] = True, len(wa), len(wb)
             same[i] = len(wa) if wa == wb else 0
     first = np.flatnonzero(np.r_[True, ~join[:-1]])

@@ -232,9 +232,6 @@ class DocStore:
         rows = self._select_in("SELECT key, ids, hv, hv_dtype FROM sketches WHERE key IN ({})", keys)
         return {k: sketch_of(ids, hv, dt) for k, ids, hv, dt in rows}
 
-    def iter_sketches(self) -> Iterator[tuple[str, tuple[np.ndarray, np.ndarray]]]:
-        for k, ids, hv, dt in self.db.execute("SELECT key, ids, hv, hv_dtype FROM sketches"):
-            yield k, sketch_of(ids, hv, dt)
 
 
 __all__ = ["Body", "DocInfo", "DocStore", "paragraphs_of", "sketch_blobs", "sketch_of", "transaction"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+import numpy as np
 from datasketch import MinHashLSH
 
 from cleaners.config import DedupConfig, PassageConfig
@@ -148,8 +149,17 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
                 tokens.append((a1 - a0, b1 - b0))
     stats["common_sentences_skipped"] = len(common)
     # the product's joining and length rule, over the reference's sentences
-    joined = long_enough(join_links(Links.of(links, tokens), texts, cfg.min_words - 1), texts, cfg)
+    joined = long_enough(join_links(_table(links, tokens), texts, cfg.min_words - 1), texts, cfg)
     return join_adjacent(_group(joined.to_list()), texts, cfg.min_words - 1)
+
+
+def _table(links: list[PassageLink], tokens: list[tuple[int, int]]) -> Links:
+    """The product's ``Links`` arrays from PassageLinks and the tokens each side spans."""
+    rows = [(x.a.doc, x.a.start, x.a.end, x.b.doc, x.b.start, x.b.end, ta, tb) if x.a.doc < x.b.doc else
+            (x.b.doc, x.b.start, x.b.end, x.a.doc, x.a.start, x.a.end, tb, ta) for x, (ta, tb) in zip(links, tokens)]
+    cols = np.array(rows, dtype=np.int64).reshape(len(rows), 8).T.copy()
+    return Links(*cols[:6], np.array([x.words for x in links], dtype=np.int64),
+                 np.array([x.similarity for x in links], dtype=np.float64), cols[6], cols[7])
 
 
 def _group(links: list[PassageLink]) -> list[SharedPassage]:
