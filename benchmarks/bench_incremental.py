@@ -102,8 +102,28 @@ def recurring(src: Path, work: Path, n: int, m: int, bodies: list[str], seed: in
               f"{r['seconds']['total']:.1f} |")
     print(f"recurring / fresh-over-new = {(t2 - t1) / (t3 - t2):.2f} (issue 25 target <= 1.5 at 100k)")
     print(f"reprints that joined an archive article: {joined}")
+    _state_size(out / "state.sqlite", again["counts"]["documents"])
     for name, r in (("first", first), ("recurring", again), ("fresh", alone)):
         print(f"{name} seconds by step:", json.dumps(r["seconds"]))
+
+
+def _state_size(path: Path, documents: int) -> None:
+    """The state's size on disk per document, its largest tables, and a linear projection to
+    10 million documents (the state grows with the documents it keeps)."""
+    import sqlite3
+    size = path.stat().st_size
+    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        tables = dict(db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall())
+    except sqlite3.OperationalError:  # SQLite built without the dbstat table
+        tables = {}
+    finally:
+        db.close()
+    per_doc = size / max(documents, 1)
+    print(f"state on disk: {size / 2**20:.1f} MB for {documents} documents = {per_doc / 1024:.1f} KB a document; "
+          f"at 10 million documents about {per_doc * 1e7 / 2**30:.0f} GB")
+    for name, b in sorted(tables.items(), key=lambda kv: -kv[1])[:6]:
+        print(f"  {name}: {b / 2**20:.1f} MB ({b / max(documents, 1) / 1024:.2f} KB a document)")
 
 
 def _reprints_joined(out: Path, n: int, m: int) -> str:

@@ -224,7 +224,7 @@ def match_and_commit(batch_files: list[str], plan_file: str, state_path: str, cf
                 rejects=[(r["source"]["path"], r) for r in rejects],
                 doc_records=regrouped.doc_records(), articles=articles(), created=regrouped.created,
                 sketch_keys=regrouped.sketches.used_keys(), new_sketches=regrouped.sketches.new_items(),
-                links=regrouped.link_rows())
+                links=regrouped.link_rows(), passage_memo=regrouped.memo_to_keep())
             if lifecycle.CURRENT is not None:  # from here an interrupt loses nothing
                 lifecycle.CURRENT.committed = True
             totals = state.counts()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,11 @@ import pytest
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels import class_key, key_words, sentence_rows
 from cleaners.kernels.text import ABBREV, TOKEN, norm_words, sentences
+from cleaners.match.dedup import SketchCache
+from cleaners.match.passage_memo import PassageMemo, fingerprint, text_key
 from cleaners.match.passages import band_pairs, find_shared_passages, sentence_table
+from cleaners.store import state as state_module
+from cleaners.store.state import State
 from tests.reference import text as ref_text
 from tests.reference.minhash import shingle_ids
 from tests.reference.passages import align_tokens
@@ -317,7 +322,7 @@ def test_sentence_classes_do_not_depend_on_the_chunking(monkeypatch: pytest.Monk
     texts, _ = _corpus(8, 40, 4)
     texts += texts[:3]  # whole repeated documents: classes seen in an earlier chunk
     whole = sentence_table(texts, 5, 3)
-    monkeypatch.setattr(passages, "_CLASS_CHUNK", 3)
+    monkeypatch.setattr(passages, "_TEXT_CHUNK", 300)  # a few texts a chunk
     bits = sentence_table(texts, 5, 3)
     for field in ("doc", "start", "end", "cls", "ids", "counts"):
         assert np.array_equal(getattr(whole, field), getattr(bits, field)), field
@@ -509,3 +514,100 @@ def test_a_quoted_sentence_with_an_elision_joins_the_quote_and_alone_it_is_not_a
     (occ,) = _occurrences(texts)
     assert occ == [f"{first} {full}", f"{first} {cut}"]
     assert _occurrences(_two_stories(full, cut)) == []
+
+
+# --- the passage memo: what pairs of documents gave, kept between runs
+
+
+def _text_keys(texts: list[str]) -> np.ndarray:
+    return np.array([text_key(SketchCache.key(t)) for t in texts], dtype=np.uint64)
+
+
+def _passages(texts: list[str], groups: list[int], memo: PassageMemo | None = None,
+              cfg: PassageConfig = PassageConfig()) -> list:
+    return find_shared_passages(texts, groups, cfg, DedupConfig(), {}, memo,
+                                _text_keys(texts) if memo is not None else None)
+
+
+def _stored(memo: PassageMemo) -> PassageMemo:
+    """The memo as the next run gets it from the state."""
+    return PassageMemo.from_arrays(memo.fingerprint, memo.to_arrays())
+
+
+def test_a_remembered_run_gives_the_passages_of_a_fresh_one_without_aligning() -> None:
+    texts, groups = _corpus(31, 90, 9)
+    fresh = _passages(texts, groups)
+    assert len(fresh) >= 5
+    first = PassageMemo(fingerprint(PassageConfig()))
+    assert _passages(texts, groups, first) == fresh
+    assert first.hits == 0 and first.misses > 0
+    again = _stored(first)
+    assert _passages(texts, groups, again) == fresh
+    assert again.hits == first.misses and again.misses == 0
+    assert again.sentences.find(_text_keys(texts)).min() >= 0  # every text's sentences were remembered
+
+
+def test_what_changed_since_the_memo_is_aligned_again() -> None:
+    """A new document, a changed text, two articles merged (their pairs are no longer across
+    articles) and a memo of another run's pairs: each gives the passages of a fresh run."""
+    texts, groups = _corpus(32, 90, 9)
+    memo = PassageMemo(fingerprint(PassageConfig()))
+    _passages(texts[:-10], groups[:-10], memo)  # the last ten documents are new next time
+    changed = list(texts)
+    changed[3] = changed[3].replace(" the ", " a ", 1)
+    merged = [groups[0] if g == groups[5] else g for g in groups]
+    for t, g in ((texts, groups), (changed, groups), (texts, merged)):
+        again = _stored(memo)
+        assert _passages(t, g, again) == _passages(t, g)
+        assert again.hits > 0 and again.misses > 0
+
+
+def test_a_pair_whose_sentence_pairs_changed_is_aligned_again() -> None:
+    """Two documents of different stories share two sentences; later documents of other
+    stories repeat one of them until it is a stock line: the same two texts now give one link,
+    and the memo (which gave two) must not answer for them."""
+    rng = random.Random(35)
+    quote, stock = _sentence(rng, 20), _sentence(rng, 20)
+    a = " ".join(_sentence(rng, 12) for _ in range(3)) + "\n\n" + quote + " " + stock
+    b = " ".join(_sentence(rng, 12) for _ in range(3)) + "\n\n" + quote + " " + stock
+    cfg = PassageConfig(max_candidate_articles=3)
+    memo = PassageMemo(fingerprint(cfg))
+    before = _passages([a, b], [0, 1], memo, cfg)
+    more = [_sentence(rng, 15) + " " + stock for _ in range(5)]
+    texts, groups = [a, b] + more, [0, 1] + list(range(2, 2 + len(more)))
+    again = _stored(memo)
+    after = _passages(texts, groups, again, cfg)
+    assert after == _passages(texts, groups, cfg=cfg)
+    assert [p.words for p in before] != [p.words for p in after if {s.doc for s in p.spans} == {0, 1}]
+    assert again.misses >= 1
+
+
+def test_a_damaged_memo_is_not_used() -> None:
+    texts, groups = _corpus(33, 60, 9)
+    memo = PassageMemo(fingerprint(PassageConfig()))
+    _passages(texts, groups, memo)
+    arrays = memo.to_arrays()
+    arrays["first"] = arrays["first"][:-1]  # the rows no longer match the entries
+    arrays["s_cls"] = arrays["s_cls"] + 1  # the sentences' classes have no shingle ids
+    damaged = PassageMemo.from_arrays(memo.fingerprint, arrays)
+    assert len(damaged) == 0 and len(damaged.sentences.text_keys) == 0
+    assert _passages(texts, groups, damaged) == _passages(texts, groups)
+
+
+def test_the_state_keeps_the_memo_in_parts_and_only_under_its_fingerprint(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    texts, groups = _corpus(34, 60, 9)
+    memo = PassageMemo(fingerprint(PassageConfig()))
+    _passages(texts, groups, memo)
+    arrays = memo.to_arrays()
+    monkeypatch.setattr(state_module, "MEMO_PART_BYTES", 1000)  # several parts an array
+    with State(tmp_path / "state.sqlite") as st:
+        st.commit_run(run_id="r", files=[], renamed={}, replaced_paths=[], docs=[], rejects=[], doc_records=[],
+                      articles=[], created={}, passage_memo=(memo.fingerprint, arrays))
+        parts = st.db.execute("SELECT COUNT(*) FROM passage_memo").fetchone()[0]
+        back = st.passage_memo(memo.fingerprint)
+        other = st.passage_memo(fingerprint(replace(PassageConfig(), min_words=10)))
+    assert parts > len(arrays)
+    assert back is not None and set(back) == set(arrays)
+    assert all(np.array_equal(back[k], arrays[k]) for k in arrays)
+    assert other is None

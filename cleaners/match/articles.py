@@ -25,6 +25,7 @@ from cleaners.kernels.text import word_count
 from cleaners.match.boilerplate import (Key, boilerplate_hits, learn_boilerplate, paragraph_keys_and_lines, site_of,
                                         strip_boilerplate)
 from cleaners.match.dedup import Sketch, SketchCache, find_clusters
+from cleaners.match.passage_memo import PassageMemo, text_key
 from cleaners.match.passages import SharedPassage, find_shared_passages
 from cleaners.records import Document, flat_dict
 from cleaners.store.docstore import Body, DocInfo, DocStore, paragraphs_of
@@ -186,11 +187,12 @@ def _rows(sketches: list[Sketch], cfg: Config) -> np.ndarray:
 
 
 def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = None,
-                on_stage: StageHook | None = None) -> Matched:
+                on_stage: StageHook | None = None, memo: PassageMemo | None = None) -> Matched:
     """Cluster near-duplicates, pick canonicals, find shared passages, reading texts from the store.
 
     ``sketches`` carries shingles and signatures of texts seen before (from the
-    state); a new cache is used when none is given. ``on_stage`` is told when
+    state); a new cache is used when none is given. ``memo`` carries the links pairs of
+    documents gave before (``passage_memo``); it is updated. ``on_stage`` is told when
     each stage ends (the flow logs it: matching a large folder takes minutes).
     """
     cache = sketches if sketches is not None else SketchCache(cfg.dedup)
@@ -223,10 +225,13 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     m = Matched(infos, learned, keys, np.zeros(n, dtype=np.int64), [], [], np.zeros(n, dtype=np.int64),
                 np.ones(n), np.ones(n), [], {}, {})
     final: list[Sketch] = []
+    text_keys = np.zeros(n, dtype=np.uint64)  # per document: its final text's key in the passage memo
     for lo, chunk in enumerate(_chunks(store.iter_bodies(), cache.CHUNK)):
         texts = [m.final_text(lo * cache.CHUNK + k, b) for k, b in enumerate(chunk)]
         final += cache.get_many(texts)
         at = lo * cache.CHUNK
+        if memo is not None:
+            text_keys[at:at + len(texts)] = [text_key(cache.key(x)) for x in texts]
         # word_count(text) == len(norm_words(text)): counted in the first pass unless boilerplate went
         m.n_words[at:at + len(texts)] = [int(first_words[at + k]) if x is chunk[k][0] else word_count(x)
                                          for k, x in enumerate(texts)]
@@ -249,10 +254,11 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     stage(f"matched: {linked.compared} pairs compared, {len(m.groups)} articles")
     passage_stats: dict[str, int] = {}
     passages = find_shared_passages(DocTexts(store, m.final_text), m.group_of.tolist(), cfg.passages,
-                                    cfg.dedup, passage_stats)
+                                    cfg.dedup, passage_stats, memo, text_keys if memo is not None else None)
     m.passages, dropped = _filter_passages(passages, infos)
     m.passages_of = _passages_by_doc(m.passages)
-    stage(f"found {len(m.passages)} shared passages")
+    remembered = f"; {memo.hits} pairs of documents' links remembered, {memo.misses} aligned" if memo is not None else ""
+    stage(f"found {len(m.passages)} shared passages{remembered}")
     m.stats = {"documents": n, "articles": len(m.groups),
                "duplicate_documents": n - len(m.groups), "compared_pairs": linked.compared,
                "shared_passages": len(m.passages), "passages_dropped_as_boilerplate": dropped,

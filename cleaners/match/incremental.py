@@ -19,9 +19,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cleaners.config import Config, ReadConfig
 from cleaners.match.articles import Matched, StageHook, article_records, document_records, match_store
 from cleaners.match.dedup import SketchCache
+from cleaners.match.passage_memo import PassageMemo
+from cleaners.match.passage_memo import fingerprint as memo_fingerprint
 from cleaners.read.readers import InputFile, InputRefused, open_input
 from cleaners.store.docstore import DocStore
 from cleaners.store.state import FileInfo, State
@@ -162,6 +166,11 @@ class Regrouped:
     grown_articles: list[str]
     frozen_documents: int
     sketches: SketchCache
+    passage_memo: PassageMemo
+
+    def memo_to_keep(self) -> tuple[str, dict[str, np.ndarray]]:
+        """The passage memo for the state: the entries this run used or added (``commit_run``)."""
+        return self.passage_memo.fingerprint, self.passage_memo.to_arrays()
 
     def doc_records(self) -> Iterator[dict[str, Any]]:
         """documents.jsonl objects, in doc_id order, read from the store one chunk at a time."""
@@ -192,7 +201,9 @@ def regroup(state: State, store: DocStore, replaced_paths: list[str], cfg: Confi
     store.add_json((data, json.loads(data)) for doc_id, path, data in state.document_rows()
                    if path not in replaced and doc_id not in new_ids and doc_id not in frozen)
     sketches = SketchCache(cfg.dedup, state.sketches())
-    m = match_store(store, cfg, sketches, on_stage)
+    memo_fp = memo_fingerprint(cfg.passages)
+    memo = PassageMemo.from_arrays(memo_fp, state.passage_memo(memo_fp))
+    m = match_store(store, cfg, sketches, on_stage, memo)
     own = m.article_ids()
 
     assignments = state.assignments()
@@ -216,7 +227,7 @@ def regroup(state: State, store: DocStore, replaced_paths: list[str], cfg: Confi
             next_seq += 1
         ids[g] = aid
     return Regrouped(store, m, ids, {aid: created[aid] for aid in ids}, new_articles, grown,
-                     len(frozen), sketches)
+                     len(frozen), sketches, memo)
 
 
 def matching_fingerprint(cfg: Config) -> dict[str, Any]:

@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import re
 from array import array
+from hashlib import blake2b
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels import (UniqueCodes, band_key, class_key, cost_runs, decode_pairs, intersection_sizes, is_cjk,
                               key_words, matching_blocks, ragged_arange, sentence_rows, shingle_ids, signatures)
 from cleaners.kernels.align import Block
 from cleaners.kernels.text import TOKEN
+from cleaners.match.passage_memo import INT_COLUMNS, PassageMemo, SentenceMemo, mix64
 from cleaners.store.memory import release_free_memory
 
 
@@ -130,7 +134,9 @@ MIN_SHARED_SHINGLES = 3
 
 
 def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageConfig,
-                         dcfg: DedupConfig, stats: dict[str, int] | None = None) -> list[SharedPassage]:
+                         dcfg: DedupConfig, stats: dict[str, int] | None = None,
+                         memo: PassageMemo | None = None, text_keys: np.ndarray | None = None
+                         ) -> list[SharedPassage]:
     """Passages shared by documents of different groups (articles).
 
     ``groups[i]`` is the article of document i; passages within one article
@@ -143,9 +149,13 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
 
     Sentences with the same words are one *class*: shingled, signed, bucketed,
     checked and aligned once. Arrays, not objects, hold the sentences.
+
+    ``memo`` with ``text_keys`` (a 64-bit key of each text, ``passage_memo.text_key``): the
+    links of pairs of documents met before are taken from it (``remembered_links``).
     """
     stats = stats if stats is not None else {}
-    table = sentence_table(texts, cfg.min_sentence_words, cfg.shingle_words)
+    table = sentence_table(texts, cfg.min_sentence_words, cfg.shingle_words,
+                           memo.sentences if memo is not None else None, text_keys)
     release_free_memory()  # the keys of each chunk of sentences were small objects, now freed
     n_cls = len(table.counts)
     if not n_cls:
@@ -184,10 +194,50 @@ def find_shared_passages(texts: Sequence[str], groups: list[int], cfg: PassageCo
                                                   cfg.max_candidate_articles)
     stats["common_sentences_skipped"] = int(common.sum())
     k, o = cross_article_pairs(eu, ev, members, ~common, grp)
-    # a link of short sentences counts once joined with its neighbours; one still short then
-    # goes before grouping, so it cannot tie two passages together by overlapping both
-    links = long_enough(join_links(align_pairs(k, o, table, texts, cfg), texts, cfg.min_words - 1), texts, cfg)
-    return join_adjacent(_group(links.to_list()), texts, cfg.min_words - 1)
+    links = pair_links(k, o, table, texts, cfg) if memo is None or text_keys is None else \
+        remembered_links(k, o, table, texts, cfg, memo, text_keys)
+    return join_adjacent(_group(links), texts, cfg.min_words - 1)
+
+
+def pair_links(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Sequence[str], cfg: PassageConfig
+               ) -> Links:
+    """The links of these sentence pairs: aligned, joined per pair of documents, long enough.
+
+    A link of short sentences counts once joined with its neighbours; one still short then
+    goes before grouping, so it cannot tie two passages together by overlapping both.
+    Every step works per pair of documents (``remembered_links`` relies on it)."""
+    return long_enough(join_links(align_pairs(k, o, table, texts, cfg), texts, cfg.min_words - 1), texts, cfg)
+
+
+def remembered_links(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: Sequence[str],
+                     cfg: PassageConfig, memo: PassageMemo, text_keys: np.ndarray) -> Links:
+    """``pair_links``, taken from ``memo`` for each pair of documents met before with the same
+    texts (``text_keys``: per document) and the same sentence pairs; the others are aligned
+    and added to it."""
+    if not len(k):
+        return pair_links(k, o, table, texts, cfg)
+    n = len(text_keys)
+    code = table.doc[k] * n + table.doc[o]  # the pair of documents (doc[k] < doc[o])
+    order = np.argsort(code, kind="stable")
+    cs = code[order]
+    starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
+    count = np.diff(np.r_[starts, len(cs)])
+    pa, pb = cs[starts] // n, cs[starts] % n
+    # the set of sentence pairs of each pair of documents, by their starts: a sum of hashes
+    h = mix64((table.start[k[order]].astype(np.uint64) << np.uint64(32)) ^ table.start[o[order]].astype(np.uint64))
+    keys = np.stack([text_keys[pa], text_keys[pb], np.add.reduceat(h, starts) ^ mix64(count)], axis=1)
+    entry = memo.find(keys)
+    hit = entry >= 0
+    pos = np.flatnonzero(np.repeat(~hit, count))  # sorted positions of the pairs not remembered
+    fresh = pair_links(k[order[pos]], o[order[pos]], table, texts, cfg)
+    miss = np.flatnonzero(~hit)
+    where = np.searchsorted(cs[starts[miss]], fresh.doc_a * n + fresh.doc_b)  # fresh rows come sorted by pair
+    memo.add(keys[miss], np.bincount(where, minlength=len(miss)),
+             np.stack([getattr(fresh, c) for c in INT_COLUMNS], axis=1), fresh.similarity)
+    at, ints, sim = memo.rows(entry[hit])
+    old = Links(pa[hit][at], ints[:, 0], ints[:, 1], pb[hit][at], ints[:, 2], ints[:, 3], ints[:, 4], sim,
+                ints[:, 5], ints[:, 6])
+    return Links(*(np.concatenate([getattr(old, f), getattr(fresh, f)]) for f in Links.__dataclass_fields__))
 
 
 # ---------------------------------------------------------------------------
@@ -212,76 +262,116 @@ class SentenceTable:
     counts: np.ndarray  # per class: how many ids
 
 
-_CLASS_CHUNK = 1 << 15  # sentences given their classes at a time
+def class_hashes(keys: list[str]) -> np.ndarray:
+    """A 64-bit hash of each ``class_key``, the same in every process (the passage memo keeps
+    them between runs): a class is found by it (a collision would need two different
+    sentences of the corpus to collide)."""
+    return np.frombuffer(b"".join(blake2b(k.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+                                  for k in keys), dtype=np.int64)
 
 
-class _Classes:
-    """Class numbers by 64-bit key hash, in order of first appearance, in two sorted numpy
-    arrays (a dict of Python ints would cost about 100 bytes a class, and fragment the heap)."""
-
-    def __init__(self) -> None:
-        self.hashes = np.zeros(0, dtype=np.int64)  # sorted
-        self.numbers = np.zeros(0, dtype=np.int64)  # class of each hash
-        self.count = 0
-
-    def assign(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(class of each hash, index into h of the first sentence of each new class, in class order)."""
-        pos = np.searchsorted(self.hashes, h)
-        found = np.zeros(len(h), dtype=bool)
-        if len(self.hashes):
-            found = self.hashes[np.minimum(pos, len(self.hashes) - 1)] == h
-        out = np.empty(len(h), dtype=np.int64)
-        out[found] = self.numbers[pos[found]]
-        unseen = np.flatnonzero(~found)
-        uniq, first, inv = np.unique(h[unseen], return_index=True, return_inverse=True)
-        rank = np.empty(len(uniq), dtype=np.int64)
-        rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
-        out[unseen] = self.count + rank[inv]
-        at = np.searchsorted(self.hashes, uniq)
-        self.hashes = np.insert(self.hashes, at, uniq)
-        self.numbers = np.insert(self.numbers, at, self.count + rank)
-        self.count += len(uniq)
-        return out, unseen[np.sort(first)]
-
-
-def sentence_table(texts: Iterable[str], min_words: int, shingle_words: int) -> SentenceTable:
+def sentence_table(texts: Sequence[str], min_words: int, shingle_words: int, memo: SentenceMemo | None = None,
+                   text_keys: np.ndarray | None = None) -> SentenceTable:
     """The sentences of all texts with at least ``min_words`` tokens (``kernels.sentence_rows``).
 
     A token never crosses a sentence boundary (sentences end after
     punctuation and are trimmed of whitespace, tokens are letters/digits),
     so the tokens inside a sentence's span are the document's tokens there.
     Classes are numbered in order of first appearance and found by the
-    64-bit ``hash`` of their key (compared within this process only, like
-    paragraph keys); each new class is shingled once, a chunk at a time.
+    hash of their key (``class_hashes``); each class is shingled once.
+
+    ``memo`` with ``text_keys``: the sentences of a text it holds, and the ids of a class it
+    holds, are taken from it; only the other texts are read. The table is then kept in it.
     """
-    doc, start, end = array("q"), array("q"), array("q")  # 8 bytes a value
-    cls: list[np.ndarray] = []
-    ids: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
-    classes = _Classes()
-    keys: list[str] = []  # this chunk's sentences
-
-    def flush() -> None:
-        c, first = classes.assign(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)))
-        cls.append(c)
+    n_docs = len(texts)
+    known = memo.find(text_keys) if memo is not None and text_keys is not None else np.full(n_docs, -1)
+    parts: list[tuple[np.ndarray, ...]] = []
+    made_hash: list[np.ndarray] = []  # classes shingled here (not in the memo): hash, ids, counts
+    made_ids: list[np.ndarray] = []
+    made_counts: list[np.ndarray] = []
+    seen: set[int] = set()
+    for docs, chunk in _unknown_chunks(texts, np.flatnonzero(known < 0)):
+        d, st, e, k = sentence_rows(chunk, min_words)
+        h = class_hashes(k)
+        parts.append((docs[d], st, e, h))
+        _, first = np.unique(h, return_index=True)
+        if memo is not None:
+            first = first[~memo.class_ids(h[first])[0]]
+        first = np.sort(np.array([j for j in first.tolist() if int(h[j]) not in seen], dtype=np.int64))
+        seen.update(h[first].tolist())
         # a key whose words hold a space (NUL-joined) goes as its list of words
-        new = [keys[j] if not keys[j].startswith("\0") else key_words(keys[j]) for j in first.tolist()]
-        i, n = shingle_ids(new, shingle_words, "sha1_hash32")
-        ids.append(i)
-        counts.append(n)
-        keys.clear()
+        i, n = shingle_ids([k[j] if not k[j].startswith("\0") else key_words(k[j]) for j in first.tolist()],
+                           shingle_words, "sha1_hash32")
+        made_hash.append(h[first].astype(np.int64))
+        made_ids.append(i)
+        made_counts.append(n)
+        del k
+    hit = np.flatnonzero(known >= 0)
+    if memo is not None and len(hit):
+        parts.append(memo.rows(hit, known[hit]))
+    if not parts:
+        parts.append(tuple(np.zeros(0, dtype=np.int64) for _ in range(4)))
+    doc, start, end, h = (np.concatenate([p[c] for p in parts]).astype(np.int64, copy=False) for c in range(4))
+    order = np.argsort(doc, kind="stable")  # document order (a document's rows come from one part, in order)
+    doc, start, end, h = doc[order], start[order], end[order], h[order]
+    uniq, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    rank = np.empty(len(uniq), dtype=np.int64)
+    by_first = np.argsort(first, kind="stable")
+    rank[by_first] = np.arange(len(uniq))
+    cls = rank[inv.reshape(-1)]  # classes in order of first appearance
+    ids, counts = _class_ids(uniq[by_first], made_hash, made_ids, made_counts, memo)
+    if memo is not None and text_keys is not None:
+        memo.keep(text_keys, doc, start, end, h, uniq[by_first], ids, counts)
+    return SentenceTable(doc, start, end, cls, ids, counts)
 
-    for first, chunk in _text_chunks(texts):
-        d, s, e, k = sentence_rows(chunk, min_words)
-        doc.frombytes((d + first).tobytes())
-        start.frombytes(s.tobytes())
-        end.frombytes(e.tobytes())
-        keys += k
-        if len(keys) >= _CLASS_CHUNK:
-            flush()
-    flush()  # the last chunk's sentences (or none: every list then holds an empty array)
-    return SentenceTable(*(np.frombuffer(a, dtype=np.int64) for a in (doc, start, end)),
-                         *(np.concatenate(parts) for parts in (cls, ids, counts)))
+
+def _class_ids(hashes: np.ndarray, made_hash: list[np.ndarray], made_ids: list[np.ndarray],
+               made_counts: list[np.ndarray], memo: SentenceMemo | None) -> tuple[np.ndarray, np.ndarray]:
+    """The ids and counts of these classes, in order, from those shingled here or the memo."""
+    mh = np.concatenate(made_hash) if made_hash else np.zeros(0, dtype=np.int64)
+    mc = np.concatenate(made_counts) if made_counts else np.zeros(0, dtype=np.int64)
+    mi = np.concatenate(made_ids) if made_ids else np.zeros(0, dtype=np.uint32)
+    m_first = np.r_[0, np.cumsum(mc)]
+    srt = np.argsort(mh)
+    pos = np.minimum(np.searchsorted(mh[srt], hashes), max(len(mh) - 1, 0))
+    here = (mh[srt][pos] == hashes) if len(mh) else np.zeros(len(hashes), dtype=bool)
+    counts = np.zeros(len(hashes), dtype=np.int64)
+    src = srt[pos[here]]
+    counts[here] = mc[src]
+    if memo is not None and not here.all():
+        found, m_ids, m_counts = memo.class_ids(hashes[~here])
+        if not found.all():
+            raise RuntimeError("a sentence class has no shingle ids: the passage memo is inconsistent")
+        counts[~here] = m_counts
+    else:
+        m_ids, m_counts = np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
+    first = np.r_[0, np.cumsum(counts)]
+    ids = np.empty(int(first[-1]), dtype=np.uint32)
+    lens = mc[src]
+    ids[np.repeat(first[:-1][here], lens) + ragged_arange(lens)] = mi[np.repeat(m_first[src], lens)
+                                                                        + ragged_arange(lens)]
+    ids[np.repeat(first[:-1][~here], m_counts) + ragged_arange(m_counts)] = m_ids
+    return ids, counts
+
+
+def _unknown_chunks(texts: Sequence[str], docs: np.ndarray) -> Iterator[tuple[np.ndarray, list[str]]]:
+    """(documents, their texts) of these documents (ascending), about ``_TEXT_CHUNK``
+    characters at a time: every text streamed in order when all are wanted, else read."""
+    if len(docs) == len(texts):
+        for first, chunk in _text_chunks(texts):
+            yield np.arange(first, first + len(chunk)), chunk
+        return
+    batch: dict[int, str] = {}
+    chars = 0
+    for got in _read(texts, docs.tolist()):
+        for d, t in got.items():
+            batch[d] = t
+            chars += len(t)
+            if chars >= _TEXT_CHUNK:
+                yield np.fromiter(batch, dtype=np.int64, count=len(batch)), list(batch.values())
+                batch, chars = {}, 0
+    if batch:
+        yield np.fromiter(batch, dtype=np.int64, count=len(batch)), list(batch.values())
 
 
 _TEXT_CHUNK = 1 << 19  # characters of texts split into sentences at a time
@@ -616,54 +706,48 @@ def _align_classes(pairs: list[tuple[int, int]], keys: dict[int, str], cfg: Pass
     return out
 
 
-class UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
+def _group(links: Links) -> list[SharedPassage]:
+    """Join links into passages: spans that overlap in one document are one passage.
 
-    def find(self, x: int) -> int:
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
-def _group(links: list[PassageLink]) -> list[SharedPassage]:
-    """Join links into passages: spans that overlap in one document are one passage."""
-    nodes: dict[Span, int] = {}
-    for link in links:
-        for span in (link.a, link.b):
-            nodes.setdefault(span, len(nodes))
-    uf = UnionFind(len(nodes))
-    for link in links:
-        uf.union(nodes[link.a], nodes[link.b])
-    reach: Span | None = None  # the span of this document reaching furthest right so far
-    for y in sorted(nodes, key=lambda s: (s.doc, s.start, s.end)):  # overlapping spans: same passage
-        if reach is not None and y.doc == reach.doc and y.start < reach.end:
-            uf.union(nodes[reach], nodes[y])
-        if reach is None or y.doc != reach.doc or y.end > reach.end:
-            reach = y
-    members: dict[int, list[Span]] = {}
-    for span, idx in nodes.items():
-        members.setdefault(uf.find(idx), []).append(span)
-    weakest: dict[int, float] = {}
-    words: dict[int, int] = {}
-    for link in links:
-        root = uf.find(nodes[link.a])
-        weakest[root] = min(weakest.get(root, 1.0), link.similarity)
-        words[root] = max(words.get(root, 0), link.words)
-    out = []
-    for root, spans in members.items():
-        merged: dict[int, Span] = {}
-        for s in spans:
-            m = merged.get(s.doc)
-            merged[s.doc] = s if m is None else Span(s.doc, min(m.start, s.start), max(m.end, s.end))
-        out.append(SharedPassage(tuple(sorted(merged.values(), key=lambda s: (s.doc, s.start))),
-                                 round(weakest[root], 4), words[root]))
+    Spans are the nodes of a graph whose edges are the links and, in each document, each
+    span with the one before it (in start order) when it starts before the furthest end
+    reached so far there; a passage is a connected component, with one span per document
+    (the union of its spans there), the weakest of its links' similarities, and its
+    longest link's words."""
+    n = len(links)
+    if not n:
+        return []
+    doc = np.concatenate([links.doc_a, links.doc_b])
+    start = np.concatenate([links.start_a, links.start_b])
+    end = np.concatenate([links.end_a, links.end_b])
+    order = np.lexsort((end, start, doc))
+    d, s, e = doc[order], start[order], end[order]
+    new = np.r_[True, (d[1:] != d[:-1]) | (s[1:] != s[:-1]) | (e[1:] != e[:-1])]
+    node = np.empty(2 * n, dtype=np.int64)
+    node[order] = np.cumsum(new) - 1  # each side of each link: its span, numbered in (doc, start, end) order
+    d, s, e = d[new], s[new], e[new]
+    width = int(e.max()) + 1
+    reach = np.maximum.accumulate(d * width + e)  # per span: the furthest end so far in its document
+    prev = np.r_[-1, reach[:-1]]
+    overlap = np.flatnonzero((prev // width == d) & (s < prev % width))
+    rows = np.concatenate([node[:n], overlap - 1])
+    cols = np.concatenate([node[n:], overlap])
+    m = len(d)
+    _, label = connected_components(coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(m, m)),
+                                    directed=False)
+    weakest = np.ones(label.max() + 1)
+    np.minimum.at(weakest, label[node[:n]], links.similarity)
+    words = np.zeros(label.max() + 1, dtype=np.int64)
+    np.maximum.at(words, label[node[:n]], links.words)
+    # one span per (passage, document): the union of its spans there
+    by = np.lexsort((d, label))
+    lab, dd = label[by], d[by]
+    first = np.flatnonzero(np.r_[True, (lab[1:] != lab[:-1]) | (dd[1:] != dd[:-1])])
+    lo, hi = np.minimum.reduceat(s[by], first), np.maximum.reduceat(e[by], first)
+    spans: dict[int, list[Span]] = {}
+    for g, x, a, b in zip(lab[first].tolist(), dd[first].tolist(), lo.tolist(), hi.tolist()):
+        spans.setdefault(g, []).append(Span(x, a, b))
+    out = [SharedPassage(tuple(sp), round(float(weakest[g]), 4), int(words[g])) for g, sp in spans.items()]
     return sorted(out, key=lambda p: (p.spans[0].doc, p.spans[0].start))
 
 

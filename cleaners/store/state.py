@@ -14,6 +14,10 @@ What it holds:
   with their Jaccard and containment), so ``newsclean explain`` can show why a document is
   in its article after later runs too. A state made before this table has it created when
   opened, and ``links_since_generation`` in meta names the first run that filled it;
+- the passage memo (``passage_memo``: ``cleaners.match.passage_memo``'s arrays, in parts),
+  each grouped text's sentences and each sentence class's shingle ids, and the links each
+  pair of documents gave, so a recurring run aligns only pairs it has not met; a cache keyed
+  by content, kept only under the passage settings it was made with;
 - a generation counter, bumped by every run that changed something, and
   written into run.json, so outputs can be checked against the state.
 
@@ -23,6 +27,7 @@ state as it was, and the next run redoes the work.
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import time
@@ -52,6 +57,8 @@ CREATE TABLE IF NOT EXISTS sketches (
 CREATE TABLE IF NOT EXISTS articles (
     article_id TEXT PRIMARY KEY, created_seq INTEGER NOT NULL, updated_at REAL NOT NULL,
     n_members INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS passage_memo (
+    name TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (name, part));
 CREATE TABLE IF NOT EXISTS links (
     doc_a TEXT NOT NULL, doc_b TEXT NOT NULL, jaccard REAL NOT NULL, containment REAL NOT NULL,
     shared INTEGER NOT NULL, shingles_a INTEGER NOT NULL, shingles_b INTEGER NOT NULL,
@@ -78,6 +85,10 @@ CACHE_KIB = 64 * 1024
 # are faster (benchmarks/RESULTS.md). Commits stay atomic (synchronous=FULL). A state written
 # in WAL mode by an earlier version is converted when opened.
 JOURNAL_MODE = "DELETE"
+
+# The passage memo's arrays are stored in parts of at most this many bytes (SQLite's
+# default limit on one value is 1 GB).
+MEMO_PART_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -209,6 +220,30 @@ class State:
         return {k: sketch_of(ids, hv, dtype)
                 for k, ids, hv in self.db.execute("SELECT text_sha1, shingles, hashvalues FROM sketches")}
 
+    def passage_memo(self, fingerprint: str) -> dict[str, np.ndarray] | None:
+        """The arrays of the passage memo (``cleaners.match.passage_memo``) the last run kept, when
+        it was made under ``fingerprint``; None otherwise (a state from before it, other settings)."""
+        if not self.has_table("passage_memo") or self.get_meta("passage_memo_fingerprint") != fingerprint:
+            return None
+        parts: dict[str, list[bytes]] = {}
+        for name, data in self.db.execute("SELECT name, data FROM passage_memo ORDER BY name, part"):
+            parts.setdefault(name, []).append(data)
+        try:
+            return {name: np.load(io.BytesIO(b"".join(p)), allow_pickle=False) for name, p in parts.items()}
+        except (ValueError, OSError, EOFError):  # not what np.save wrote: a memo is only a cache
+            return None
+
+    def _write_passage_memo(self, fingerprint: str, arrays: dict[str, np.ndarray]) -> None:
+        self.db.execute("DELETE FROM passage_memo")
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, arr, allow_pickle=False)
+            data = buf.getvalue()
+            for part, lo in enumerate(range(0, max(len(data), 1), MEMO_PART_BYTES)):
+                self.db.execute("INSERT INTO passage_memo VALUES (?, ?, ?)",
+                                (name, part, data[lo:lo + MEMO_PART_BYTES]))
+        self.set_meta("passage_memo_fingerprint", fingerprint)
+
     # -- one run's changes, in one transaction
     def commit_run(self, *, run_id: str, files: Iterable[FileInfo], renamed: dict[str, str],
                    replaced_paths: Iterable[str],
@@ -218,7 +253,8 @@ class State:
                    created: dict[str, int],
                    sketch_keys: set[str] | None = None,
                    new_sketches: Iterable[tuple[str, tuple[np.ndarray, np.ndarray]]] = (),
-                   gone_paths: Iterable[str] = (), links: Iterable[LinkRow] = ()) -> int:
+                   gone_paths: Iterable[str] = (), links: Iterable[LinkRow] = (),
+                   passage_memo: tuple[str, dict[str, np.ndarray]] | None = None) -> int:
         """Apply a run: new files, documents, rejects and the regrouped records. Returns the generation.
 
         The rejects held are those of the files as they are now: a path with documents or
@@ -240,6 +276,8 @@ class State:
         ``links`` are the verified pairs that joined the regrouped articles (``LinkRow``); they
         replace the links of every document in ``doc_records`` (the documents not regrouped,
         outside the window, keep theirs: a link joins two documents of one article).
+
+        ``passage_memo`` (fingerprint, arrays), when given, replaces the passage memo.
         """
         now = time.time()
         db = self.db
@@ -311,6 +349,8 @@ class State:
                     dtype = str(hv.dtype)
                 if dtype is not None:
                     self.set_meta("hashvalues_dtype", dtype)
+            if passage_memo is not None:
+                self._write_passage_memo(*passage_memo)
             generation = self.generation + 1
             self.set_meta("generation", str(generation))
             self.set_meta("last_run", run_id)

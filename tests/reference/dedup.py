@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleaners.config import DedupConfig
-from cleaners.match.passages import UnionFind
+from tests.reference.passages import UnionFind
 from tests.reference.minhash import lsh_pairs, similarities
 
 

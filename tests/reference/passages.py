@@ -21,7 +21,7 @@ from datasketch import MinHashLSH
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels.text import is_cjk, sentences
-from cleaners.match.passages import (Links, PassageLink, SharedPassage, Span, UnionFind, join_adjacent, join_links,
+from cleaners.match.passages import (Links, PassageLink, SharedPassage, Span, join_adjacent, join_links,
                                      long_enough, min_cjk_sentence)
 from tests.reference.minhash import shingle_ids, signature
 from tests.reference.text import Token, tokens
@@ -160,6 +160,22 @@ def _table(links: list[PassageLink], tokens: list[tuple[int, int]]) -> Links:
     cols = np.array(rows, dtype=np.int64).reshape(len(rows), 8).T.copy()
     return Links(*cols[:6], np.array([x.words for x in links], dtype=np.int64),
                  np.array([x.similarity for x in links], dtype=np.float64), cols[6], cols[7])
+
+
+class UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def _group(links: list[PassageLink]) -> list[SharedPassage]:
