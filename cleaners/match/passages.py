@@ -289,7 +289,7 @@ def sentence_table(texts: Sequence[str], min_words: int, shingle_words: int, mem
     made_hash: list[np.ndarray] = []  # classes shingled here (not in the memo): hash, ids, counts
     made_ids: list[np.ndarray] = []
     made_counts: list[np.ndarray] = []
-    seen: set[int] = set()
+    seen = np.zeros(0, dtype=np.int64)  # sorted hashes of the classes shingled so far (not a set: 100 bytes a class)
     for docs, chunk in _unknown_chunks(texts, np.flatnonzero(known < 0)):
         d, st, e, k = sentence_rows(chunk, min_words)
         h = class_hashes(k)
@@ -297,8 +297,11 @@ def sentence_table(texts: Sequence[str], min_words: int, shingle_words: int, mem
         _, first = np.unique(h, return_index=True)
         if memo is not None:
             first = first[~memo.class_ids(h[first])[0]]
-        first = np.sort(np.array([j for j in first.tolist() if int(h[j]) not in seen], dtype=np.int64))
-        seen.update(h[first].tolist())
+        if len(seen):
+            first = first[seen[np.minimum(np.searchsorted(seen, h[first]), len(seen) - 1)] != h[first]]
+        first = np.sort(first)
+        v = np.sort(h[first])
+        seen = np.insert(seen, np.searchsorted(seen, v), v)
         # a key whose words hold a space (NUL-joined) goes as its list of words
         i, n = shingle_ids([k[j] if not k[j].startswith("\0") else key_words(k[j]) for j in first.tolist()],
                            shingle_words, "sha1_hash32")
