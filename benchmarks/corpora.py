@@ -8,6 +8,7 @@ Nothing is copied: pages are read from the corpus root when they are scored.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,20 @@ from benchmarks.scoring import cleaneval_gold
 HTML_CORPORA = ("scrapinghub_aeb", "wcxb_test", "trafilatura_eval", "cleanportaleval")
 TEXT_CORPORA = ("ftfy_mojibake", "chardet_legacy_encodings", "charset_normalizer_samples")
 ALL_CORPORA = HTML_CORPORA + TEXT_CORPORA + ("seeds",)
+HALVES = ("tune", "report")
+
+
+def half_of(corpus: str, key: str) -> str:
+    """The half a page belongs to: "tune" (tune and look at it freely) or "report" (the figures to quote).
+
+    The first byte of SHA-1 over "corpus/key", even or odd: fixed by the page alone, so a page never
+    changes half when others are added or a run is limited, and other benchmarks that use the same
+    rule agree page for page. ``key`` is the page key of ``load_pages``.
+
+    >>> half_of("wcxb_test", "4015"), half_of("wcxb_test", "4016")
+    ('report', 'tune')
+    """
+    return "tune" if hashlib.sha1(f"{corpus}/{key}".encode()).digest()[0] % 2 == 0 else "report"
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,10 @@ class Page:
     key: str
     path: str  # absolute path of the .html.gz
     gold: Any = field(compare=False, hash=False)
+
+    @property
+    def half(self) -> str:
+        return half_of(self.corpus, self.key)
 
 
 def _limit(items: list, limit: int | None) -> list:

@@ -1,18 +1,26 @@
-"""Quality benchmark: newsclean vs plain trafilatura on third-party corpora.
+"""Quality benchmark: newsclean beside trafilatura, readability, jusText and newspaper4k on third-party corpora.
 
 Usage (from the repo root)::
 
-    .venv/bin/python benchmarks/quality.py [CORPUS_ROOT] [--limit N] [--corpus NAME ...] [--jobs 2]
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/quality.py [CORPUS_ROOT] [--limit N] [--corpus NAME ...]
+        [--systems newsclean,trafilatura,...] [--jobs 2]
 
 CORPUS_ROOT defaults to ../shared/corpora relative to the repo root. A corpus
-folder that is absent is reported as "skipped (absent)". Prints one table
-(corpus x system: P, R, F1, seconds, notes) followed by details, and writes the
-per-page outputs and scores to benchmarks/out/quality/ (git-ignored) for error
-analysis. "seconds" is the summed per-page processing time of that system
-(single-core seconds, measured inside the worker processes), so it does not
-depend on --jobs.
+folder that is absent is reported as "skipped (absent)"; a system whose package
+is not installed as "skipped (not installed)". Every page of an HTML corpus is in
+the tuning half or the reporting half (``benchmarks.corpora.half_of``: SHA-1 of
+"corpus/key", first byte even = tune): the tables show the reporting half (the
+figures to quote), then the tuning half, then all pages; then, per corpus and
+half, the best single other system and newsclean's margin to it, the WCXB
+clutter leak of every system, and the reporting-half pages where newsclean loses
+most to the best other system on that page. Per-page outputs and scores go to
+benchmarks/out/quality/ (git-ignored) for error analysis. "seconds" is the summed
+per-page processing time of that system (single-core seconds, measured inside the
+worker processes), so it does not depend on --jobs.
 
 Metrics are those of /work/shared/corpora/README.md; see benchmarks/scoring.py.
+The text corpora (ftfy cases, encodings, seeds) compare newsclean with ftfy and
+charset_normalizer and are not split.
 """
 
 from __future__ import annotations
@@ -33,24 +41,31 @@ if str(REPO) not in sys.path:
 
 from benchmarks import scoring  # noqa: E402
 from benchmarks.corpora import (  # noqa: E402
-    ALL_CORPORA, HTML_CORPORA, load_encoding_samples, load_ftfy_cases, load_pages, true_texts)
-from benchmarks.systems import SYSTEMS, run_newsclean, run_page, warm_up  # noqa: E402
+    ALL_CORPORA, HALVES, HTML_CORPORA, load_encoding_samples, load_ftfy_cases, load_pages, true_texts)
+from benchmarks.systems import (  # noqa: E402
+    ALL_SYSTEMS, SYSTEMS, run_newsclean, run_page, split_available, warm_up)
 
 SEED_MARKERS = ("POPULAR ARTICLE", "ACCESS RANKING", "Photo/Illutration")
 AEB_EXPECTED = {"f1": 0.958, "precision": 0.938, "recall": 0.978}
+HALF_ROWS = HALVES[::-1] + ("all",)  # report first: the figures to quote
+# The text corpora compare newsclean with one baseline each (ftfy.fix_text, charset_normalizer),
+# kept under the name "trafilatura" of the pair they were first written for.
+TEXT_SYSTEMS = ("newsclean", "trafilatura")
+LOSSES_SHOWN = 10
 
 
 def row(corpus: str, system: str, n: int, m: dict[str, float] | None, sec: float | None,
-        notes: str = "") -> dict[str, Any]:
+        notes: str = "", half: str = "") -> dict[str, Any]:
     m = m or {}
-    return {"corpus": corpus, "system": system, "n": n, "P": m.get("precision"),
+    return {"corpus": corpus, "half": half, "system": system, "n": n, "P": m.get("precision"),
             "R": m.get("recall"), "F1": m.get("f1"), "seconds": sec, "notes": notes}
 
 
 # --- HTML corpora ------------------------------------------------------------
 
-def run_html(pages_by_corpus: dict[str, list], jobs: int) -> dict[str, dict[str, dict]]:
-    tasks = [(p.corpus, p.key, p.path, SYSTEMS) for pages in pages_by_corpus.values() for p in pages]
+def run_html(pages_by_corpus: dict[str, list], jobs: int,
+             systems: tuple[str, ...]) -> dict[str, dict[str, dict]]:
+    tasks = [(p.corpus, p.key, p.path, systems) for pages in pages_by_corpus.values() for p in pages]
     results: dict[str, dict[str, dict]] = {c: {} for c in pages_by_corpus}
     if not tasks:
         return results
@@ -63,14 +78,14 @@ def run_html(pages_by_corpus: dict[str, list], jobs: int) -> dict[str, dict[str,
                   file=sys.stderr, flush=True)
 
     if jobs <= 1:
-        warm_up()
+        warm_up(systems)
         for t in tasks:
             c, k, out = run_page(t)
             results[c][k] = out
             done += 1
             progress()
     else:
-        with mp.get_context("fork").Pool(jobs, initializer=warm_up) as pool:
+        with mp.get_context("fork").Pool(jobs, initializer=warm_up, initargs=(systems,)) as pool:
             for c, k, out in pool.imap_unordered(run_page, tasks, chunksize=1):
                 results[c][k] = out
                 done += 1
@@ -78,74 +93,78 @@ def run_html(pages_by_corpus: dict[str, list], jobs: int) -> dict[str, dict[str,
     return results
 
 
-def _sec(res: dict[str, dict], system: str) -> float:
-    return sum(r[system]["sec"] for r in res.values())
+# Per page, each corpus's own score and a per-page F1 (used to rank the pages newsclean loses most on).
+
+def page_scores(corpus: str, page, text: str) -> dict[str, Any]:
+    if corpus == "scrapinghub_aeb":
+        t = scoring.aeb_triple(page.gold, text)
+        return {"tp_fp_fn": t, "f1": scoring.aeb_metrics([t])["f1"]}
+    if corpus == "wcxb_test":
+        g = page.gold
+        prf = scoring.word_prf(text, g["main"])
+        return {"prf": prf, "f1": prf[2], "with": scoring.snippet_rate(text, g["with"]),
+                "without": scoring.snippet_rate(text, g["without"]) if g["without"] else 0.0,
+                "type": g["page_type"]}
+    if corpus == "trafilatura_eval":
+        a, b, c = scoring.snippet_counts(text, page.gold["with"], page.gold["without"])
+        f1 = scoring.prf_from_counts(a, b, c)["f1"] if a + b + c else 1.0
+        return {"tp": a, "fn": b, "fp": c, "f1": f1}
+    if corpus == "cleanportaleval":
+        prf = scoring.word_prf(text, page.gold)
+        return {"prf": prf, "f1": prf[2]}
+    raise ValueError(f"not an HTML corpus: {corpus}")
 
 
-def _empty(res: dict[str, dict], system: str) -> int:
-    return sum(1 for r in res.values() if not r[system]["text"].strip())
+def labels(corpus: str, pages: list) -> list[tuple[str, list]]:
+    """The rows a corpus gives: (label, its pages); WCXB as article pages and as all page types."""
+    if corpus == "wcxb_test":
+        return [("wcxb_test[article]", [p for p in pages if p.gold["page_type"] == "article"]),
+                ("wcxb_test[all]", pages)]
+    return [(corpus, pages)]
 
 
-def score_aeb(pages, res, rows, per_page) -> None:
-    for s in SYSTEMS:
-        triples = []
-        for p in pages:
-            t = scoring.aeb_triple(p.gold, res[p.key][s]["text"])
-            triples.append(t)
-            per_page.setdefault(p.key, {})[s] = {"tp_fp_fn": t}
-        rows.append(row("scrapinghub_aeb", s, len(pages), scoring.aeb_metrics(triples), _sec(res, s),
-                        f"empty {_empty(res, s)}"))
+def aggregate(corpus: str, keys: list[str], res: dict[str, dict], scores: dict[str, dict],
+              system: str) -> tuple[dict[str, float], str]:
+    """One system's metrics over the pages ``keys`` of a corpus, and the row's notes."""
+    sc = [scores[k][system] for k in keys]
+    empty = sum(1 for k in keys if not res[k][system]["text"].strip())
+    if corpus == "scrapinghub_aeb":
+        return scoring.aeb_metrics(s["tp_fp_fn"] for s in sc), f"empty {empty}"
+    if corpus == "wcxb_test":
+        notes = (f"with {sum(s['with'] for s in sc) / len(sc):.1%}, "
+                 f"without(leak) {leak(sc):.1%}, empty {empty}")
+        return scoring.mean_prf(s["prf"] for s in sc), notes
+    if corpus == "trafilatura_eval":
+        tp, fn, fp = (sum(s[x] for s in sc) for x in ("tp", "fn", "fp"))
+        return scoring.prf_from_counts(tp, fn, fp), f"TP {tp} FN {fn} FP {fp}, empty {empty}"
+    return scoring.mean_prf(s["prf"] for s in sc), f"empty {empty}"
 
 
-def score_wcxb(pages, res, rows, per_page) -> None:
-    prf: dict[str, dict] = {s: {} for s in SYSTEMS}
-    w: dict[str, dict] = {s: {} for s in SYSTEMS}
-    wo: dict[str, dict] = {s: {} for s in SYSTEMS}
-    for s in SYSTEMS:
-        for p in pages:
-            text = res[p.key][s]["text"]
-            prf[s][p.key] = scoring.word_prf(text, p.gold["main"])
-            w[s][p.key] = scoring.snippet_rate(text, p.gold["with"])
-            wo[s][p.key] = scoring.snippet_rate(text, p.gold["without"]) if p.gold["without"] else 0.0
-            per_page.setdefault(p.key, {})[s] = {"prf": prf[s][p.key], "with": w[s][p.key],
-                                                  "without": wo[s][p.key], "type": p.gold["page_type"]}
-    for label, subset in (("wcxb_test[article]", [p for p in pages if p.gold["page_type"] == "article"]),
-                          ("wcxb_test[all]", pages)):
-        keys = [p.key for p in subset]
-        if not keys:
-            continue
-        for s in SYSTEMS:
-            sec = sum(res[k][s]["sec"] for k in keys)
-            notes = (f"with {sum(w[s][k] for k in keys) / len(keys):.1%}, "
-                     f"without(leak) {sum(wo[s][k] for k in keys) / len(keys):.1%}, "
-                     f"empty {sum(1 for k in keys if not res[k][s]['text'].strip())}")
-            rows.append(row(label, s, len(keys), scoring.mean_prf(prf[s][k] for k in keys), sec, notes))
+def leak(sc: list[dict]) -> float:
+    """WCXB clutter leak: the mean share of a page's `without` snippets found in the output
+    (a page without such snippets counts 0, as the corpus README's scorer does)."""
+    return sum(s["without"] for s in sc) / len(sc) if sc else 0.0
 
 
-def score_trafeval(pages, res, rows, per_page) -> None:
-    for s in SYSTEMS:
-        tp = fn = fp = 0
-        for p in pages:
-            a, b, c = scoring.snippet_counts(res[p.key][s]["text"], p.gold["with"], p.gold["without"])
-            tp, fn, fp = tp + a, fn + b, fp + c
-            per_page.setdefault(p.key, {})[s] = {"tp": a, "fn": b, "fp": c}
-        rows.append(row("trafilatura_eval", s, len(pages), scoring.prf_from_counts(tp, fn, fp),
-                        _sec(res, s), f"TP {tp} FN {fn} FP {fp}, empty {_empty(res, s)}"))
+def pages_of_half(pages: list, half: str) -> list:
+    return pages if half == "all" else [p for p in pages if p.half == half]
 
 
-def score_cleanportal(pages, res, rows, per_page) -> None:
-    for s in SYSTEMS:
-        prf = []
-        for p in pages:
-            t = scoring.word_prf(res[p.key][s]["text"], p.gold)
-            prf.append(t)
-            per_page.setdefault(p.key, {})[s] = {"prf": t}
-        rows.append(row("cleanportaleval", s, len(pages), scoring.mean_prf(prf), _sec(res, s),
-                        f"empty {_empty(res, s)}"))
-
-
-SCORERS = {"scrapinghub_aeb": score_aeb, "wcxb_test": score_wcxb,
-           "trafilatura_eval": score_trafeval, "cleanportaleval": score_cleanportal}
+def score_corpus(corpus: str, pages: list, res: dict[str, dict], systems: tuple[str, ...],
+                 skipped: tuple[str, ...], rows: list) -> dict[str, dict]:
+    """Per-page scores of every system, and a row per label x half x system (skipped systems too)."""
+    scores = {p.key: {s: page_scores(corpus, p, res[p.key][s]["text"]) for s in systems} for p in pages}
+    for label, subset in labels(corpus, pages):
+        for half in HALF_ROWS:
+            keys = [p.key for p in pages_of_half(subset, half)]
+            if not keys:
+                continue
+            for s in systems:
+                m, notes = aggregate(corpus, keys, res, scores, s)
+                rows.append(row(label, s, len(keys), m, sum(res[k][s]["sec"] for k in keys), notes, half))
+            for s in skipped:
+                rows.append(row(label, s, 0, None, None, "skipped (not installed)", half))
+    return scores
 
 
 def aeb_check(root: Path) -> str:
@@ -173,8 +192,8 @@ def run_ftfy(root: Path, limit: int | None, rows: list, details: list) -> dict:
     cfg = EncodingConfig()
     lenient = EncodingConfig(uncurl_quotes=True, fix_character_width=True)
     out: dict[str, Any] = {"cases": []}
-    sec = {s: 0.0 for s in SYSTEMS}
-    res = {s: [] for s in SYSTEMS}
+    sec = {s: 0.0 for s in TEXT_SYSTEMS}
+    res = {s: [] for s in TEXT_SYSTEMS}
     for c in cases:
         t0 = time.perf_counter()
         ours = repair(c["original"], cfg)[0]
@@ -185,7 +204,7 @@ def run_ftfy(root: Path, limit: int | None, rows: list, details: list) -> dict:
         res["newsclean"].append(ours)
         res["trafilatura"].append(base)
     names = {"newsclean": "newsclean", "trafilatura": "ftfy.fix_text"}
-    for s in SYSTEMS:
+    for s in TEXT_SYSTEMS:
         expect_pass = [(c, o) for c, o in zip(cases, res[s]) if c["expect"] == "pass"]
         passed = sum(1 for c, o in expect_pass if o == c["fixed"])
         neg = [(c, o) for c, o in zip(cases, res[s]) if c["file"] == "negative"]
@@ -277,13 +296,13 @@ def run_encodings(corpus: str, root: Path, limit: int | None, rows: list, detail
     scored = [s for s in samples if s.codec]
     excluded = [s for s in samples if not s.codec]
     out: dict[str, Any] = {"files": []}
-    stats = {s: {"ok": 0, "fffd": 0, "fffd_files": 0, "sec": 0.0} for s in SYSTEMS}
-    fails: dict[str, list[str]] = {s: [] for s in SYSTEMS}
+    stats = {s: {"ok": 0, "fffd": 0, "fffd_files": 0, "sec": 0.0} for s in TEXT_SYSTEMS}
+    fails: dict[str, list[str]] = {s: [] for s in TEXT_SYSTEMS}
     for smp in scored:
         data = Path(smp.path).read_bytes()
         truth = true_texts(data, smp.codec)
         rec = {"key": smp.key, "label": smp.label}
-        for s in SYSTEMS:
+        for s in TEXT_SYSTEMS:
             t0 = time.perf_counter()
             if s == "newsclean":
                 text, fixes = decode(data, None)
@@ -303,7 +322,7 @@ def run_encodings(corpus: str, root: Path, limit: int | None, rows: list, detail
                 fails[s].append(f"{smp.key} (true {smp.codec}; got {how}; U+FFFD {n_fffd})")
         out["files"].append(rec)
     names = {"newsclean": "newsclean", "trafilatura": "charset_normalizer"}
-    for s in SYSTEMS:
+    for s in TEXT_SYSTEMS:
         n = len(scored)
         note = (f"decoded correctly {stats[s]['ok']}/{n} ({stats[s]['ok'] / n:.1%}); "
                 f"U+FFFD {stats[s]['fffd']} in {stats[s]['fffd_files']} files") if n else "no files"
@@ -350,6 +369,81 @@ def fmt_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def others(systems: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(s for s in systems if s != "newsclean")
+
+
+def margins(rows: list[dict]) -> list[dict]:
+    """Per corpus label and half: newsclean's F1, the best other system's, and the margin."""
+    out = []
+    for r in rows:
+        if r["system"] != "newsclean" or r["F1"] is None or not r["half"]:
+            continue
+        rivals = [x for x in rows if x["corpus"] == r["corpus"] and x["half"] == r["half"]
+                  and x["system"] != "newsclean" and x["F1"] is not None]
+        if not rivals:
+            continue
+        best = max(rivals, key=lambda x: x["F1"])
+        out.append({"corpus": r["corpus"], "half": r["half"], "n": r["n"], "newsclean": r["F1"],
+                    "best_other": best["system"], "best_F1": best["F1"], "margin": r["F1"] - best["F1"]})
+    return out
+
+
+def fmt_margins(ms: list[dict]) -> str:
+    lines = ["| corpus | half | n | newsclean F1 | best single other system | its F1 | margin | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
+    for m in ms:
+        verdict = "at or above" if m["margin"] >= 0 else f"below by {-m['margin']:.4f}"
+        lines.append(f"| {m['corpus']} | {m['half']} | {m['n']} | {m['newsclean']:.4f} | {m['best_other']} | "
+                     f"{m['best_F1']:.4f} | {m['margin']:+.4f} | {verdict} |")
+    return "\n".join(lines)
+
+
+def fmt_leak(pages: list, scores: dict[str, dict], systems: tuple[str, ...]) -> str:
+    """WCXB clutter leak (share of `without` snippets found) of every system, per page set and half."""
+    cols = [(label, half, [p.key for p in pages_of_half(subset, half)])
+            for label, subset in labels("wcxb_test", pages) for half in HALF_ROWS]
+    lines = ["| system | " + " | ".join(f"{label} {half} (n={len(keys)})" for label, half, keys in cols) + " |",
+             "|---|" + "---|" * len(cols)]
+    for s in systems:
+        lines.append(f"| {s} | " + " | ".join(f"{leak([scores[k][s] for k in keys]):.4f}" if keys else "-"
+                                              for _, _, keys in cols) + " |")
+    return "\n".join(lines)
+
+
+def _words(text: str) -> int:
+    return len(scoring.WORD.findall(text or ""))
+
+
+def losses(pages_by_corpus: dict[str, list], scores: dict[str, dict], results: dict[str, dict],
+           systems: tuple[str, ...], half: str = "report") -> list[dict]:
+    """Pages of one half where newsclean's per-page F1 is below the best other system's on that page,
+    largest loss first (per-page F1: each corpus's own; trafilatura_eval's from its snippets)."""
+    out = []
+    for c, pages in pages_by_corpus.items():
+        for p in pages_of_half(pages, half):
+            sc, res = scores[c][p.key], results[c][p.key]
+            best = max(others(systems), key=lambda s: sc[s]["f1"])
+            loss = sc[best]["f1"] - sc["newsclean"]["f1"]
+            if loss > 0:
+                out.append({"corpus": c, "key": p.key, "loss": loss, "newsclean_f1": sc["newsclean"]["f1"],
+                            "best": best, "best_f1": sc[best]["f1"],
+                            "newsclean_words": _words(res["newsclean"]["text"]),
+                            "best_words": _words(res[best]["text"]),
+                            "newsclean_reject": res["newsclean"]["reject"]})
+    return sorted(out, key=lambda x: (-x["loss"], x["corpus"], x["key"]))
+
+
+def fmt_losses(ls: list[dict]) -> str:
+    lines = ["| corpus | page | newsclean F1 (words) | best other on the page | its F1 (words) | loss |",
+             "|---|---|---|---|---|---|"]
+    for x in ls:
+        rej = f", {x['newsclean_reject'][:40]}" if x["newsclean_reject"] else ""
+        lines.append(f"| {x['corpus']} | {x['key'][:70]} | {x['newsclean_f1']:.3f} ({x['newsclean_words']}{rej}) | "
+                     f"{x['best']} | {x['best_f1']:.3f} ({x['best_words']}) | {x['loss']:.3f} |")
+    return "\n".join(lines)
+
+
 def code_fingerprint() -> str:
     from benchmarks.versions import code_fingerprint as fingerprint
 
@@ -359,7 +453,8 @@ def code_fingerprint() -> str:
 def versions() -> str:
     from benchmarks.versions import versions_line
 
-    return versions_line(("newsclean", "trafilatura", "ftfy", "charset-normalizer", "lxml", "justext", "htmldate"))
+    systems = tuple(dict.fromkeys(s.distribution for s in SYSTEMS.values()))
+    return versions_line(systems + ("ftfy", "charset-normalizer", "lxml", "htmldate"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -373,9 +468,17 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"run only this corpus (repeatable): {', '.join(ALL_CORPORA)}")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                     help="worker processes for the HTML corpora (default: min(2, cores))")
+    ap.add_argument("--systems", default=",".join(ALL_SYSTEMS), metavar="A,B,...",
+                    help=f"systems run on the HTML corpora, comma-separated (default: all: {','.join(ALL_SYSTEMS)}); "
+                         "one whose package is not installed is reported skipped")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "out" / "quality"),
                     help="where per-page outputs and scores go (default benchmarks/out/quality, git-ignored)")
     args = ap.parse_args(argv)
+    wanted = tuple(dict.fromkeys(x.strip() for x in args.systems.split(",") if x.strip()))
+    bad = [x for x in wanted if x not in SYSTEMS]
+    if bad:
+        ap.error(f"--systems: unknown {', '.join(bad)}; choose from {', '.join(ALL_SYSTEMS)}")
+    systems, skipped = split_available(wanted)
     root = Path(args.root)
     selected = args.corpus or list(ALL_CORPORA)
     out_dir = Path(args.out)
@@ -385,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"newsclean quality benchmark — {versions()}")
     print(f"cleaners/*.py sha256 {code_fingerprint()}")
     print(f"corpus root: {root}" + (f"; limit {args.limit}" if args.limit else "") + f"; jobs {args.jobs}")
+    print(f"systems: {', '.join(systems)}" + "".join(f"; {s}: skipped (not installed)" for s in skipped))
 
     rows: list[dict] = []
     details: list[str] = []
@@ -398,18 +502,26 @@ def main(argv: list[str] | None = None) -> int:
         print(aeb_check(root))
 
     pages = {c: load_pages(c, root, args.limit) for c in HTML_CORPORA if c in selected and present[c]}
-    results = run_html(pages, args.jobs)
+    results = run_html(pages, args.jobs, systems)
+    scores: dict[str, dict] = {}
     for c, plist in pages.items():
-        per_page: dict[str, Any] = {}
-        SCORERS[c](plist, results[c], rows, per_page)
-        rejects = Counter((results[c][p.key]["newsclean"]["reject"] or "").split(":")[0]
-                          for p in plist if results[c][p.key]["newsclean"]["reject"])
-        if rejects:
-            details.append(f"{c}: newsclean rejects: {dict(rejects)}")
+        scores[c] = score_corpus(c, plist, results[c], systems, skipped, rows)
+        if "newsclean" in systems:
+            rejects = Counter((results[c][p.key]["newsclean"]["reject"] or "").split(":")[0]
+                              for p in plist if results[c][p.key]["newsclean"]["reject"])
+            if rejects:
+                details.append(f"{c}: newsclean rejects: {dict(rejects)}")
+        for s in others(systems):
+            errors = Counter(results[c][p.key][s]["reject"].split(":")[0] for p in plist
+                             if results[c][p.key][s]["reject"] not in (None, "empty output"))
+            if errors:
+                details.append(f"{c}: {s} raised: {dict(errors)} (counted as empty output)")
         with open(out_dir / f"{c}.jsonl", "w", encoding="utf-8") as fh:
             for p in plist:
-                fh.write(json.dumps({"key": p.key, "path": p.path, "scores": per_page.get(p.key),
+                fh.write(json.dumps({"key": p.key, "half": p.half, "path": p.path, "scores": scores[c][p.key],
                                      "outputs": results[c][p.key]}, ensure_ascii=False) + "\n")
+    html_rows = list(rows)
+    rows.clear()
 
     extra: dict[str, Any] = {}
     if "ftfy_mojibake" in selected and present["ftfy_mojibake"]:
@@ -422,10 +534,32 @@ def main(argv: list[str] | None = None) -> int:
         extra["seeds"] = run_seeds(Path(args.seeds), args.limit, rows, details)
     (out_dir / "text_corpora.json").write_text(json.dumps(extra, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")
-    (out_dir / "summary.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    (out_dir / "summary.json").write_text(json.dumps(html_rows + rows, indent=1), encoding="utf-8")
 
-    print()
-    print(fmt_table(rows))
+    for half, title in (("report", "Reporting half (the figures to quote)"), ("tune", "Tuning half"),
+                        ("all", "All pages")):
+        part = [r for r in html_rows if r["half"] == half]
+        if part:
+            print(f"\n{title}:\n")
+            print(fmt_table(part))
+    ms = margins(html_rows)
+    if ms:
+        print("\nnewsclean against the best single other system (max F1 of "
+              f"{', '.join(others(systems))}), per corpus and half:\n")
+        print(fmt_margins(ms))
+    if "wcxb_test" in pages:
+        print("\nWCXB clutter leak (mean share of a page's `without` snippets found in the output; lower is better):\n")
+        print(fmt_leak(pages["wcxb_test"], scores["wcxb_test"], systems))
+    if "newsclean" in systems and others(systems):
+        ls = losses(pages, scores, results, systems)
+        with open(out_dir / "losses_report.jsonl", "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(x, ensure_ascii=False) + "\n" for x in ls)
+        print(f"\nReporting-half pages where newsclean loses most to the best other system on the page "
+              f"({len(ls)} pages lose; all in {out_dir / 'losses_report.jsonl'}):\n")
+        print(fmt_losses(ls[:LOSSES_SHOWN]))
+    if rows:
+        print("\nText corpora (not split):\n")
+        print(fmt_table(rows))
     print()
     print("P/R/F1: scrapinghub = 4-gram shingle means (upstream); wcxb & cleanportaleval = mean per-page "
           "word P/R/F1; trafilatura_eval = snippet counts pooled over the corpus. "
