@@ -219,19 +219,24 @@ def remembered_links(k: np.ndarray, o: np.ndarray, table: SentenceTable, texts: 
     n = len(text_keys)
     code = table.doc[k] * n + table.doc[o]  # the pair of documents (doc[k] < doc[o])
     order = np.argsort(code, kind="stable")
-    cs = code[order]
-    starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
-    count = np.diff(np.r_[starts, len(cs)])
-    pa, pb = cs[starts] // n, cs[starts] % n
+    code = code[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    count = np.diff(np.r_[starts, len(code)])
+    pair = code[starts]  # one code per pair of documents, ascending
+    del code  # a sentence pair's arrays are the largest here: one at a time
+    pa, pb = pair // n, pair % n
     # the set of sentence pairs of each pair of documents, by their starts: a sum of hashes
     h = mix64((table.start[k[order]].astype(np.uint64) << np.uint64(32)) ^ table.start[o[order]].astype(np.uint64))
     keys = np.stack([text_keys[pa], text_keys[pb], np.add.reduceat(h, starts) ^ mix64(count)], axis=1)
+    del h
     entry = memo.find(keys)
     hit = entry >= 0
-    pos = np.flatnonzero(np.repeat(~hit, count))  # sorted positions of the pairs not remembered
-    fresh = pair_links(k[order[pos]], o[order[pos]], table, texts, cfg)
+    todo = order[np.flatnonzero(np.repeat(~hit, count))]  # the sentence pairs not remembered, by pair
+    del order
+    fresh = pair_links(k[todo], o[todo], table, texts, cfg)
+    del todo
     miss = np.flatnonzero(~hit)
-    where = np.searchsorted(cs[starts[miss]], fresh.doc_a * n + fresh.doc_b)  # fresh rows come sorted by pair
+    where = np.searchsorted(pair[miss], fresh.doc_a * n + fresh.doc_b)  # fresh rows come sorted by pair
     memo.add(keys[miss], np.bincount(where, minlength=len(miss)),
              np.stack([getattr(fresh, c) for c in INT_COLUMNS], axis=1), fresh.similarity)
     at, ints, sim = memo.rows(entry[hit])
