@@ -168,6 +168,23 @@ def test_too_short_extraction_gets_a_fallback(tmp_path: Path) -> None:
     assert "trafilatura found only 6 words" in note
 
 
+def test_a_repeated_slogan_is_too_short_and_gets_a_fallback(tmp_path: Path) -> None:
+    """trafilatura found only the site's slogan, twice (16 words, over the 10-word minimum);
+    the repeat is dropped as clutter, so the page was rejected too-short with the story
+    unread (a real page of trafilatura's evaluation set did this). A repeated paragraph counts
+    once when deciding whether to try the fallbacks."""
+    slogan = "Your most important touchpoint for the digital trade."
+    paragraphs = "\n".join(f"<p>{p}</p>" for p in BODY)
+    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{TITLE}</title></head>
+<body><p class="kicker">{slogan}</p><p class="kicker">{slogan}</p>
+<div class="comment-piece"><h1>{TITLE}</h1>{paragraphs}</div></body></html>"""
+    doc = clean_page(tmp_path, page)
+    assert isinstance(doc, Document)
+    assert all(p in doc.paragraphs for p in BODY)
+    [note] = [f.detail for f in doc.fixes if f.name == "extract"]
+    assert "trafilatura found only 8 words" in note
+
+
 FEW_WORDS = [
     pytest.param("<!DOCTYPE html><html><head><title>Not found</title></head><body><header>Example News"
                  "</header><main><h1>Page not found</h1><p>Try the search.</p></main></body></html>",

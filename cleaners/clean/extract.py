@@ -50,7 +50,8 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
 
     The page is first repaired where it does not start as a page (``repair_page_start``:
     a wrapper or junk before the doctype, a doctype without ``>``). When trafilatura then
-    finds no main text, or fewer than ``cfg.min_words`` words (the pipeline would reject the
+    finds no main text, or fewer than ``cfg.min_words`` words (``too_short``: a repeated paragraph
+    counted once; the pipeline would reject the
     page as too-short), on a page that has visible body text, its recall mode and then its
     baseline are tried (``fallback_paragraphs``). When the default
     extraction repeats a long paragraph ``cfg.reextract_repeats`` times or more,
@@ -63,7 +64,7 @@ def extract_html(html: str, url: str | None, cfg: ExtractConfig) -> Extracted | 
     if tree is None:
         return None
     paragraphs = _main_text(tree, url, cfg)
-    if paragraphs and word_count("\n".join(paragraphs)) >= cfg.min_words:
+    if not too_short(paragraphs, cfg):
         paragraphs, reextract_notes = _reextract_if_repeated(tree, url, cfg, paragraphs)
     else:
         paragraphs, reextract_notes = fallback_paragraphs(tree, url, cfg, paragraphs)
@@ -344,6 +345,17 @@ def has_visible_text(tree: HtmlElement) -> bool:
     return bool(_VISIBLE_TEXT(tree))
 
 
+def distinct_words(paragraphs: tuple[str, ...]) -> int:
+    """The words of the paragraphs, each distinct paragraph counted once: what is left after
+    the clutter rules drop repeated paragraphs (a site slogan found twice is 5 words, not 10)."""
+    return word_count("\n".join(dict.fromkeys(paragraphs)))
+
+
+def too_short(paragraphs: tuple[str, ...], cfg: ExtractConfig) -> bool:
+    """Whether an extraction is too short to keep without trying the fallbacks."""
+    return distinct_words(paragraphs) < cfg.min_words
+
+
 def fallback_paragraphs(tree: HtmlElement, url: str | None, cfg: ExtractConfig,
                         found: tuple[str, ...] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The text of a page where trafilatura's default extraction found none, or ``found``
@@ -357,13 +369,13 @@ def fallback_paragraphs(tree: HtmlElement, url: str | None, cfg: ExtractConfig,
     """
     if not has_visible_text(tree):
         return found, ()
-    best, best_words, best_note = found, word_count("\n".join(found)), ""
+    best, best_words, best_note = found, distinct_words(found), ""
     what = f"only {best_words} words" if found else "no main text"
     for name, attempt in (("favor-recall", lambda: _main_text(tree, url, cfg, favor_recall=True)),
                           # [1]: the baseline's text (it works on a copy of the tree too)
                           ("baseline", lambda: _lines(trafilatura.baseline(tree)[1]))):
         got = attempt()
-        if (n := word_count("\n".join(got))) > best_words:
+        if (n := distinct_words(got)) > best_words:
             by = "in recall mode it" if name == "favor-recall" else "its baseline"
             best, best_words = got, n
             best_note = f"fallback:{name}: trafilatura found {what}; {by} found {len(got)} paragraphs, {n} words"
