@@ -257,7 +257,7 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
                                     cfg.dedup, passage_stats, memo, text_keys if memo is not None else None)
     m.passages, dropped = _filter_passages(passages, infos)
     m.passages_of = _passages_by_doc(m.passages)
-    remembered = f"; {memo.hits} pairs of documents' links remembered, {memo.misses} aligned" if memo is not None else ""
+    remembered = "" if memo is None else f"; {memo.hits} pairs of documents' links remembered, {memo.misses} aligned"
     stage(f"found {len(m.passages)} shared passages{remembered}")
     m.stats = {"documents": n, "articles": len(m.groups),
                "duplicate_documents": n - len(m.groups), "compared_pairs": linked.compared,

@@ -72,7 +72,6 @@ class PassageMemo:
     hits: int = 0
     misses: int = 0
     sentences: SentenceMemo = field(default_factory=lambda: SentenceMemo.empty())
-    texts_reused: int = 0
 
     @classmethod
     def from_arrays(cls, fp: str, arrays: dict[str, np.ndarray] | None) -> PassageMemo:
@@ -126,10 +125,8 @@ class PassageMemo:
         """The entries used or added by this run, as the state keeps them."""
         old = np.flatnonzero(self.used)
         at, ints, sim = self.rows(old)
-        parts_keys = [self.keys[old]] + [a[0] for a in self.added]
-        parts_counts = [np.bincount(at, minlength=len(old))] + [a[1] for a in self.added]
-        keys = np.concatenate(parts_keys) if parts_keys else np.zeros((0, 3), dtype=_U64)
-        counts = np.concatenate(parts_counts)
+        keys = np.concatenate([self.keys[old]] + [a[0] for a in self.added])
+        counts = np.concatenate([np.bincount(at, minlength=len(old))] + [a[1] for a in self.added])
         ints = np.concatenate([ints] + [a[2] for a in self.added])
         sim = np.concatenate([sim] + [a[3] for a in self.added])
         first = np.r_[0, np.cumsum(counts)].astype(np.int64)
