@@ -78,6 +78,19 @@ def test_timestamp_and_dateline_move_to_metadata() -> None:
                                              "dateline->metadata"]
 
 
+def test_dateline_of_a_lead_under_a_subhead_moves_to_metadata() -> None:
+    """A wire copy that keeps a short subhead above its lead: the dateline opens the lead, not
+    the first paragraph. A dateline-like line deeper in the text stays."""
+    lead = ("LONDON (AFP) — Since our debt-free journey started in September 2016, life has changed "
+            "drastically for our family of four.")
+    later = "PARIS — Officials said the talks would resume next week after the holiday in the capital."
+    d = strip_clutter(_doc("Building an Affordable Home Gym", lead, PROSE, later))
+    assert dict(d.meta)["dateline"] == "LONDON"
+    assert d.paragraphs[:2] == ("Building an Affordable Home Gym", lead.split("— ", 1)[1])
+    assert d.paragraphs[-1] == later
+    assert [r.reason for r in d.removed] == ["dateline->metadata"]
+
+
 def test_title_repeated_in_body_goes_to_metadata() -> None:
     d = strip_clutter(_doc("Council Approves Library Budget", PROSE, title="Council approves library budget"))
     assert d.paragraphs == (PROSE,)

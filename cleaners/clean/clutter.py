@@ -699,15 +699,24 @@ def header_captions(page: Page) -> None:
 register(replace(repeated_lines, order=320))
 
 
+# The lead: the first paragraph kept with this many words. A dateline opens it; the short
+# paragraphs a page may keep above it (a subhead, a kicker, "This is a guest post by ...")
+# do not move it (wire copies with and without them then have the same text).
+LEAD_MIN_WORDS = 12
+
+
 @page_rule("dateline->metadata", order=400)
 def dateline(page: Page) -> None:
-    """The place (and agency) heading the first paragraph kept: "BRUSSELS — Defense Minister ..."."""
-    i = next((i for i, reason in enumerate(page.reasons) if reason is None), None)
-    if i is None:
-        return
-    p = page.paras[i]
-    m = DATELINE.match(p)
-    if m and len(p) - m.end() > 40:
-        page.meta.setdefault("dateline", m.group("place").strip(" ,-"))
-        page.cut.append(Removal(p[: m.end()], "dateline->metadata"))
-        page.paras[i] = p[m.end():]
+    """The place (and agency) heading the lead: "BRUSSELS — Defense Minister ...", in the first
+    paragraph kept, else in the first of ``LEAD_MIN_WORDS`` words (the shorter ones kept above
+    it are a subhead or a kicker)."""
+    kept = [i for i, reason in enumerate(page.reasons) if reason is None]
+    lead = next((i for i in kept if len(page.paras[i].split()) >= LEAD_MIN_WORDS), None)
+    for i in dict.fromkeys(x for x in (kept[0] if kept else None, lead) if x is not None):
+        p = page.paras[i]
+        m = DATELINE.match(p)
+        if m and len(p) - m.end() > 40:
+            page.meta.setdefault("dateline", m.group("place").strip(" ,-"))
+            page.cut.append(Removal(p[: m.end()], "dateline->metadata"))
+            page.paras[i] = p[m.end():]
+            return
