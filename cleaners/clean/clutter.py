@@ -712,7 +712,7 @@ def dateline(page: Page) -> None:
     it are a subhead or a kicker)."""
     kept = [i for i, reason in enumerate(page.reasons) if reason is None]
     lead = next((i for i in kept if len(page.paras[i].split()) >= LEAD_MIN_WORDS), None)
-    for i in dict.fromkeys(x for x in (kept[0] if kept else None, lead) if x is not None):
+    for i in dict.fromkeys(kept[:1] + ([] if lead is None else [lead])):
         p = page.paras[i]
         m = DATELINE.match(p)
         if m and len(p) - m.end() > 40:

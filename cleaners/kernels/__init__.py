@@ -18,13 +18,14 @@ from cleaners.kernels import numba_cache  # noqa: F401  (sets numba's cache fold
 from cleaners.kernels.align import matching_blocks
 from cleaners.kernels.minhash import (UniqueCodes, band_buckets, band_key, bucket_bounds, cost_runs, decode_pairs,
                                       signatures)
-from cleaners.kernels.shingles import ClusterLinker, intersection_sizes, ragged_arange, shingle_ids, similarities
+from cleaners.kernels.shingles import (ClusterLinker, expand_ranges, intersection_sizes, ragged_arange, shingle_ids,
+                                       similarities)
 from cleaners.kernels.text import (class_key, clutter_word_counts, detect_language, is_cjk, key_words, norm_word_lines,
                                    norm_words, sentence_rows, sentences, word_count)
 
 __all__ = [
     "ClusterLinker", "UniqueCodes", "band_buckets", "band_key", "bucket_bounds", "class_key", "clutter_word_counts", "cost_runs",
-    "decode_pairs", "detect_language", "intersection_sizes", "is_cjk", "key_words", "matching_blocks", "ragged_arange",
+    "decode_pairs", "detect_language", "expand_ranges", "intersection_sizes", "is_cjk", "key_words", "matching_blocks", "ragged_arange",
     "norm_word_lines", "norm_words", "sentence_rows", "sentences", "shingle_ids", "signatures", "similarities",
     "word_count",
 ]

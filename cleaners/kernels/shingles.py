@@ -225,6 +225,14 @@ def ragged_arange(lens: np.ndarray) -> np.ndarray:
     return np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
 
 
+def expand_ranges(first: np.ndarray, count: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(i, x) for every x in ``first[which[i]]`` .. ``first[which[i]] + count[which[i]] - 1``:
+    the positions of ranges (CSR rows) taken in the order of ``which``."""
+    lens = count[which]
+    i = np.repeat(np.arange(len(which)), lens)
+    return i, first[which][i] + ragged_arange(lens)
+
+
 class ClusterLinker:
     """A union-find of documents joined bucket by bucket (``link``) where a pair verifies on the
     exact id sets: Jaccard >= ``jaccard``, or containment >= ``containment`` with the smaller set

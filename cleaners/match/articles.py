@@ -228,10 +228,10 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     text_keys = np.zeros(n, dtype=np.uint64)  # per document: its final text's key in the passage memo
     for lo, chunk in enumerate(_chunks(store.iter_bodies(), cache.CHUNK)):
         texts = [m.final_text(lo * cache.CHUNK + k, b) for k, b in enumerate(chunk)]
-        final += cache.get_many(texts)
+        sha1s = [cache.key(x) for x in texts]
+        final += cache.get_many(texts, keys=sha1s)
         at = lo * cache.CHUNK
-        if memo is not None:
-            text_keys[at:at + len(texts)] = [text_key(cache.key(x)) for x in texts]
+        text_keys[at:at + len(texts)] = [text_key(k) for k in sha1s]
         # word_count(text) == len(norm_words(text)): counted in the first pass unless boilerplate went
         m.n_words[at:at + len(texts)] = [int(first_words[at + k]) if x is chunk[k][0] else word_count(x)
                                          for k, x in enumerate(texts)]
@@ -254,7 +254,7 @@ def match_store(store: DocStore, cfg: Config, sketches: SketchCache | None = Non
     stage(f"matched: {linked.compared} pairs compared, {len(m.groups)} articles")
     passage_stats: dict[str, int] = {}
     passages = find_shared_passages(DocTexts(store, m.final_text), m.group_of.tolist(), cfg.passages,
-                                    cfg.dedup, passage_stats, memo, text_keys if memo is not None else None)
+                                    cfg.dedup, passage_stats, memo, text_keys)
     m.passages, dropped = _filter_passages(passages, infos)
     m.passages_of = _passages_by_doc(m.passages)
     remembered = "" if memo is None else f"; {memo.hits} pairs of documents' links remembered, {memo.misses} aligned"

@@ -135,12 +135,14 @@ class SketchCache:
         """How many stored signatures of earlier runs this run used instead of signing again."""
         return len(self._reused)
 
-    def get_many(self, texts: list[str], lines: Sequence[str | None] | None = None) -> list[Sketch]:
+    def get_many(self, texts: list[str], lines: Sequence[str | None] | None = None,
+                 keys: list[str] | None = None) -> list[Sketch]:
         """Sketches of the texts; those not seen before are shingled and signed in bulk.
 
-        ``lines[i]``, when given, is what ``doc_shingles_many`` takes (saves tokenising again).
+        ``lines[i]``, when given, is what ``doc_shingles_many`` takes (saves tokenising again);
+        ``keys``, when given, are the texts' ``key``s (saves hashing them again).
         """
-        keys = [self.key(t) for t in texts]
+        keys = keys if keys is not None else [self.key(t) for t in texts]
         missing: dict[str, int] = {}  # key -> index of its text
         for n, key in enumerate(keys):
             if key in self.stored:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from cleaners.config import PassageConfig
-from cleaners.kernels import ragged_arange
+from cleaners.kernels import expand_ranges
 
 # Part of the fingerprint: a change to what a pair's links are (alignment, joining,
 # minimums) bumps it, so an older memo is dropped, not reused.
@@ -112,9 +112,8 @@ class PassageMemo:
 
     def rows(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(entry of each row, INT_COLUMNS, similarity) of these entries' rows, entry by entry."""
-        lens = self.first[entries + 1] - self.first[entries]
-        at = np.repeat(self.first[entries], lens) + ragged_arange(lens)
-        return np.repeat(np.arange(len(entries)), lens), self.ints[at], self.sim[at]
+        which, at = _csr_rows(self.first, entries)
+        return which, self.ints[at], self.sim[at]
 
     def add(self, keys: np.ndarray, counts: np.ndarray, ints: np.ndarray, sim: np.ndarray) -> None:
         """New entries: ``counts[i]`` rows each, in order (an entry of no rows is kept too:
@@ -124,18 +123,15 @@ class PassageMemo:
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The entries used or added by this run, as the state keeps them."""
         old = np.flatnonzero(self.used)
-        at, ints, sim = self.rows(old)
+        _, ints, sim = self.rows(old)
         keys = np.concatenate([self.keys[old]] + [a[0] for a in self.added])
-        counts = np.concatenate([np.bincount(at, minlength=len(old))] + [a[1] for a in self.added])
+        counts = np.concatenate([np.diff(self.first)[old]] + [a[1] for a in self.added])
         ints = np.concatenate([ints] + [a[2] for a in self.added])
         sim = np.concatenate([sim] + [a[3] for a in self.added])
-        first = np.r_[0, np.cumsum(counts)].astype(np.int64)
-        codes = _codes(keys)
         # one entry a code (a pair met twice in one run adds the same entry twice), sorted by code
-        _, keep = np.unique(codes, return_index=True)
-        lens = counts[keep]
-        at = np.repeat(first[keep], lens) + ragged_arange(lens)
-        return {"keys": keys[keep], "first": np.r_[0, np.cumsum(lens)].astype(np.int64),
+        _, keep = np.unique(_codes(keys), return_index=True)
+        _, at = _csr_rows(np.r_[0, np.cumsum(counts)], keep)
+        return {"keys": keys[keep], "first": np.r_[0, np.cumsum(counts[keep])].astype(np.int64),
                 "ints": ints[at], "sim": sim[at], **self.sentences.kept}
 
 
@@ -190,9 +186,8 @@ class SentenceMemo:
     def rows(self, docs: np.ndarray, entries: np.ndarray) -> tuple[np.ndarray, ...]:
         """(doc, start, end, class hash) of the sentences of these entries, the document of
         entry ``entries[i]`` being ``docs[i]``."""
-        lens = self.first[entries + 1] - self.first[entries]
-        at = np.repeat(self.first[entries], lens) + ragged_arange(lens)
-        return np.repeat(docs, lens), self.start[at], self.end[at], self.cls[at]
+        which, at = _csr_rows(self.first, entries)
+        return docs[which], self.start[at], self.end[at], self.cls[at]
 
     def class_ids(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(found, ids, counts): which classes it has, and their ids and counts (in order)."""
@@ -201,8 +196,7 @@ class SentenceMemo:
         pos = np.minimum(np.searchsorted(self.class_hashes, hashes), len(self.class_hashes) - 1)
         found = self.class_hashes[pos] == hashes
         e = pos[found]
-        lens = self.class_first[e + 1] - self.class_first[e]
-        return found, self.ids[np.repeat(self.class_first[e], lens) + ragged_arange(lens)], lens
+        return found, self.ids[_csr_rows(self.class_first, e)[1]], np.diff(self.class_first)[e]
 
     def keep(self, text_keys: np.ndarray, doc: np.ndarray, start: np.ndarray, end: np.ndarray,
              cls_hash: np.ndarray, class_hashes: np.ndarray, ids: np.ndarray, counts: np.ndarray) -> None:
@@ -210,16 +204,17 @@ class SentenceMemo:
         document order; per class its hash, ids and counts) for the next run."""
         keys, first_doc = np.unique(text_keys, return_index=True)  # a text held twice: its first document
         per_doc = np.bincount(doc, minlength=len(text_keys))
-        begin = np.r_[0, np.cumsum(per_doc)][first_doc]
-        lens = per_doc[first_doc]
-        at = np.repeat(begin, lens) + ragged_arange(lens)
+        _, at = _csr_rows(np.r_[0, np.cumsum(per_doc)], first_doc)
         order = np.argsort(class_hashes)
-        cfirst = np.r_[0, np.cumsum(counts)]
-        clens = counts[order]
-        cat = np.repeat(cfirst[:-1][order], clens) + ragged_arange(clens)
-        self.kept = dict(zip(self.NAMES, (keys, np.r_[0, np.cumsum(lens)].astype(np.int64), start[at], end[at],
-                                          cls_hash[at], class_hashes[order],
-                                          np.r_[0, np.cumsum(clens)].astype(np.int64), ids[cat])))
+        _, cat = _csr_rows(np.r_[0, np.cumsum(counts)], order)
+        self.kept = dict(zip(self.NAMES, (keys, np.r_[0, np.cumsum(per_doc[first_doc])].astype(np.int64),
+                                          start[at], end[at], cls_hash[at], class_hashes[order],
+                                          np.r_[0, np.cumsum(counts[order])].astype(np.int64), ids[cat])))
+
+
+def _csr_rows(first: np.ndarray, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(which entry, position) of every row of these entries of a CSR table (``first``: n + 1 offsets)."""
+    return expand_ranges(first[:-1], np.diff(first), entries)
 
 
 def _codes(keys: np.ndarray) -> np.ndarray:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 from array import array
-from hashlib import blake2b
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from hashlib import blake2b
 from itertools import islice
 
 import numpy as np
@@ -29,8 +29,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from cleaners.config import DedupConfig, PassageConfig
-from cleaners.kernels import (UniqueCodes, band_key, class_key, cost_runs, decode_pairs, intersection_sizes, is_cjk,
-                              key_words, matching_blocks, ragged_arange, sentence_rows, shingle_ids, signatures)
+from cleaners.kernels import (UniqueCodes, band_key, class_key, cost_runs, decode_pairs, expand_ranges,
+                              intersection_sizes, is_cjk, key_words, matching_blocks, ragged_arange, sentence_rows,
+                              shingle_ids, signatures)
 from cleaners.kernels.align import Block
 from cleaners.kernels.text import TOKEN
 from cleaners.match.passage_memo import INT_COLUMNS, PassageMemo, SentenceMemo, mix64
@@ -45,18 +46,10 @@ class Span:
 
 
 @dataclass(frozen=True)
-class PassageLink:
-    a: Span
-    b: Span
-    similarity: float
-    words: int
-
-
-@dataclass(frozen=True)
 class Links:
-    """PassageLinks as arrays, one row a link, side a in the lower document (a corpus where
-    whole stories recur across articles has a link per sentence of each pair of copies: too
-    many to be objects)."""
+    """Links between spans of two documents, as arrays: one row a link, side a in the lower
+    document (a corpus where whole stories recur across articles has a link per sentence of
+    each pair of copies: too many to be objects)."""
 
     doc_a: np.ndarray
     start_a: np.ndarray
@@ -74,12 +67,6 @@ class Links:
 
     def take(self, rows: np.ndarray) -> Links:
         return Links(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
-
-    def to_list(self) -> list[PassageLink]:
-        cols = (self.doc_a, self.start_a, self.end_a, self.doc_b, self.start_b, self.end_b, self.words,
-                self.similarity)
-        return [PassageLink(Span(d, s, e), Span(d2, s2, e2), sm, w) for d, s, e, d2, s2, e2, w, sm in zip(
-            *(c.tolist() for c in cols))]
 
 
 @dataclass(frozen=True)
@@ -288,8 +275,11 @@ def sentence_table(texts: Sequence[str], min_words: int, shingle_words: int, mem
     ``memo`` with ``text_keys``: the sentences of a text it holds, and the ids of a class it
     holds, are taken from it; only the other texts are read. The table is then kept in it.
     """
-    n_docs = len(texts)
-    known = memo.find(text_keys) if memo is not None and text_keys is not None else np.full(n_docs, -1)
+    keep = memo is not None and text_keys is not None
+    if memo is None or text_keys is None:
+        memo, known = SentenceMemo.empty(), np.full(len(texts), -1)
+    else:
+        known = memo.find(text_keys)
     parts: list[tuple[np.ndarray, ...]] = []
     made_hash: list[np.ndarray] = []  # classes shingled here (not in the memo): hash, ids, counts
     made_ids: list[np.ndarray] = []
@@ -300,8 +290,7 @@ def sentence_table(texts: Sequence[str], min_words: int, shingle_words: int, mem
         h = class_hashes(k)
         parts.append((docs[d], st, e, h))
         _, first = np.unique(h, return_index=True)
-        if memo is not None:
-            first = first[~memo.class_ids(h[first])[0]]
+        first = first[~memo.class_ids(h[first])[0]]
         if len(seen):
             first = first[seen[np.minimum(np.searchsorted(seen, h[first]), len(seen) - 1)] != h[first]]
         first = np.sort(first)
@@ -315,10 +304,7 @@ def sentence_table(texts: Sequence[str], min_words: int, shingle_words: int, mem
         made_counts.append(n)
         del k
     hit = np.flatnonzero(known >= 0)
-    if memo is not None and len(hit):
-        parts.append(memo.rows(hit, known[hit]))
-    if not parts:
-        parts.append(tuple(np.zeros(0, dtype=np.int64) for _ in range(4)))
+    parts.append(memo.rows(hit, known[hit]))
     doc, start, end, h = (np.concatenate([p[c] for p in parts]).astype(np.int64, copy=False) for c in range(4))
     order = np.argsort(doc, kind="stable")  # document order (a document's rows come from one part, in order)
     doc, start, end, h = doc[order], start[order], end[order], h[order]
@@ -328,58 +314,39 @@ def sentence_table(texts: Sequence[str], min_words: int, shingle_words: int, mem
     rank[by_first] = np.arange(len(uniq))
     cls = rank[inv.reshape(-1)]  # classes in order of first appearance
     ids, counts = _class_ids(uniq[by_first], made_hash, made_ids, made_counts, memo)
-    if memo is not None and text_keys is not None:
+    if keep:
         memo.keep(text_keys, doc, start, end, h, uniq[by_first], ids, counts)
     return SentenceTable(doc, start, end, cls, ids, counts)
 
 
 def _class_ids(hashes: np.ndarray, made_hash: list[np.ndarray], made_ids: list[np.ndarray],
-               made_counts: list[np.ndarray], memo: SentenceMemo | None) -> tuple[np.ndarray, np.ndarray]:
+               made_counts: list[np.ndarray], memo: SentenceMemo) -> tuple[np.ndarray, np.ndarray]:
     """The ids and counts of these classes, in order, from those shingled here or the memo."""
-    mh = np.concatenate(made_hash) if made_hash else np.zeros(0, dtype=np.int64)
-    mc = np.concatenate(made_counts) if made_counts else np.zeros(0, dtype=np.int64)
-    mi = np.concatenate(made_ids) if made_ids else np.zeros(0, dtype=np.uint32)
-    m_first = np.r_[0, np.cumsum(mc)]
+    mh = np.concatenate(made_hash + [np.zeros(0, dtype=np.int64)])
+    mc = np.concatenate(made_counts + [np.zeros(0, dtype=np.int64)])
+    mi = np.concatenate(made_ids + [np.zeros(0, dtype=np.uint32)])
     srt = np.argsort(mh)
     pos = np.minimum(np.searchsorted(mh[srt], hashes), max(len(mh) - 1, 0))
     here = (mh[srt][pos] == hashes) if len(mh) else np.zeros(len(hashes), dtype=bool)
-    counts = np.zeros(len(hashes), dtype=np.int64)
     src = srt[pos[here]]
-    counts[here] = mc[src]
-    if memo is not None and not here.all():
-        found, m_ids, m_counts = memo.class_ids(hashes[~here])
-        if not found.all():
-            raise RuntimeError("a sentence class has no shingle ids: the passage memo is inconsistent")
-        counts[~here] = m_counts
-    else:
-        m_ids, m_counts = np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
-    first = np.r_[0, np.cumsum(counts)]
-    ids = np.empty(int(first[-1]), dtype=np.uint32)
-    lens = mc[src]
-    ids[np.repeat(first[:-1][here], lens) + ragged_arange(lens)] = mi[np.repeat(m_first[src], lens)
-                                                                        + ragged_arange(lens)]
-    ids[np.repeat(first[:-1][~here], m_counts) + ragged_arange(m_counts)] = m_ids
+    found, m_ids, m_counts = memo.class_ids(hashes[~here])
+    if not found.all():
+        raise RuntimeError("a sentence class has no shingle ids: the passage memo is inconsistent")
+    counts = np.zeros(len(hashes), dtype=np.int64)
+    counts[here], counts[~here] = mc[src], m_counts
+    first = np.cumsum(counts) - counts
+    ids = np.empty(int(counts.sum()), dtype=np.uint32)
+    ids[expand_ranges(first, counts, np.flatnonzero(here))[1]] = mi[expand_ranges(np.cumsum(mc) - mc, mc, src)[1]]
+    ids[expand_ranges(first, counts, np.flatnonzero(~here))[1]] = m_ids
     return ids, counts
 
 
 def _unknown_chunks(texts: Sequence[str], docs: np.ndarray) -> Iterator[tuple[np.ndarray, list[str]]]:
     """(documents, their texts) of these documents (ascending), about ``_TEXT_CHUNK``
     characters at a time: every text streamed in order when all are wanted, else read."""
-    if len(docs) == len(texts):
-        for first, chunk in _text_chunks(texts):
-            yield np.arange(first, first + len(chunk)), chunk
-        return
-    batch: dict[int, str] = {}
-    chars = 0
-    for got in _read(texts, docs.tolist()):
-        for d, t in got.items():
-            batch[d] = t
-            chars += len(t)
-            if chars >= _TEXT_CHUNK:
-                yield np.fromiter(batch, dtype=np.int64, count=len(batch)), list(batch.values())
-                batch, chars = {}, 0
-    if batch:
-        yield np.fromiter(batch, dtype=np.int64, count=len(batch)), list(batch.values())
+    wanted = texts if len(docs) == len(texts) else (t for got in _read(texts, docs.tolist()) for t in got.values())
+    for first, chunk in _text_chunks(wanted):
+        yield docs[first:first + len(chunk)], chunk
 
 
 _TEXT_CHUNK = 1 << 19  # characters of texts split into sentences at a time
@@ -597,24 +564,17 @@ class _ArticleBlocks:
 
     def cross_pairs(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(edge, block of u, block of v) for every pair of blocks of different articles."""
-        e1, bu = _expand(self.first, self.count, u)
-        w, bv = _expand(self.first, self.count, v[e1])
+        e1, bu = expand_ranges(self.first, self.count, u)
+        w, bv = expand_ranges(self.first, self.count, v[e1])
         bu = bu[w]
         keep = self.art[bu] != self.art[bv]
         return e1[w][keep], bu[keep], bv[keep]
 
     def sentence_pairs(self, bu: np.ndarray, bv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(block pair, k, o) for every sentence k of bu[i] and o of bv[i]."""
-        w1, k = _expand(self.start, self.size, bu)
-        w2, o = _expand(self.start, self.size, bv[w1])
+        w1, k = expand_ranges(self.start, self.size, bu)
+        w2, o = expand_ranges(self.start, self.size, bv[w1])
         return w1[w2], self.sent[k[w2]], self.sent[o]
-
-
-def _expand(first: np.ndarray, count: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(i, x) for every x in ``first[which[i]]`` .. ``first[which[i]] + count[which[i]] - 1``."""
-    lens = count[which]
-    i = np.repeat(np.arange(len(which)), lens)
-    return i, first[which][i] + ragged_arange(lens)
 
 
 # ---------------------------------------------------------------------------

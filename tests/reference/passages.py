@@ -21,10 +21,26 @@ from datasketch import MinHashLSH
 
 from cleaners.config import DedupConfig, PassageConfig
 from cleaners.kernels.text import is_cjk, sentences
-from cleaners.match.passages import (Links, PassageLink, SharedPassage, Span, join_adjacent, join_links,
+from cleaners.match.passages import (Links, SharedPassage, Span, join_adjacent, join_links,
                                      long_enough, min_cjk_sentence)
 from tests.reference.minhash import shingle_ids, signature
 from tests.reference.text import Token, tokens
+
+
+@dataclass(frozen=True)
+class PassageLink:
+    a: Span
+    b: Span
+    similarity: float
+    words: int
+
+
+def _objects(links: Links) -> list[PassageLink]:
+    """The product's ``Links`` arrays as one object a link."""
+    cols = (links.doc_a, links.start_a, links.end_a, links.doc_b, links.start_b, links.end_b, links.words,
+            links.similarity)
+    return [PassageLink(Span(d, s, e), Span(d2, s2, e2), sm, w) for d, s, e, d2, s2, e2, w, sm in zip(
+        *(c.tolist() for c in cols))]
 
 
 @dataclass(frozen=True)
@@ -150,7 +166,7 @@ def find_shared_passages(texts: list[str], groups: list[int], cfg: PassageConfig
     stats["common_sentences_skipped"] = len(common)
     # the product's joining and length rule, over the reference's sentences
     joined = long_enough(join_links(_table(links, tokens), texts, cfg.min_words - 1), texts, cfg)
-    return join_adjacent(_group(joined.to_list()), texts, cfg.min_words - 1)
+    return join_adjacent(_group(_objects(joined)), texts, cfg.min_words - 1)
 
 
 def _table(links: list[PassageLink], tokens: list[tuple[int, int]]) -> Links:
